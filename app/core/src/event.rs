@@ -1,0 +1,599 @@
+//! Events: what happened, where, how bad, and where it stands in its closed loop.
+//!
+//! The lifecycle is an explicit state machine ([`EventState::apply`]):
+//!
+//! ```text
+//! Reported ─accept→ Accepted ─assign→ Assigned ─start→ InDisposal ─feedback→ Feedback ─close→ Closed
+//!                      │                 │  ↺ assign      │   ↑                  │            │
+//!                      └──escalate──→ Escalated ←─────────┘   └──── rework ──────┘         reopen
+//!                                        └─assign→ Assigned              Reopened ←──────────┘
+//!                                                                        ├─accept→ Accepted
+//!                                                                        └─assign→ Assigned
+//! ```
+//!
+//! Anything not drawn is illegal and returns [`TransitionError`].
+
+use crate::units::{BuildingId, CommunityId, TownId};
+use crate::{AddressCode, GridId, LonLat, Timestamp, WorkerId};
+use serde::{Deserialize, Serialize};
+
+/// Stable identifier of an event.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct EventId(pub u64);
+
+/// What kind of event this is. The first nine are the key categories of the five-colour assessment;
+/// the sensor-born alerts come from IoT devices; `Other` is everything else a grid worker reports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum EventCategory {
+    /// 访源 — source of a petition (people likely to petition upwards).
+    PetitionSource,
+    /// 黄赌毒 — prostitution, gambling, drugs.
+    Vice,
+    /// 偷盗 — theft.
+    Theft,
+    /// 纠纷 — civil dispute.
+    Dispute,
+    /// 电信诈骗 — telecom/online fraud.
+    TelecomFraud,
+    /// 火警 — fire alarm.
+    FireAlarm,
+    /// 交通亡人 — fatal traffic accident.
+    TrafficDeath,
+    /// 命案 — homicide.
+    Homicide,
+    /// 欠薪 — wage arrears.
+    WageArrears,
+    /// Sensor: smoke detector alarm (烟感报警).
+    SmokeDetector,
+    /// Sensor: water meter with no flow for days — a lone elderly resident may need help (水表无流量).
+    WaterMeterNoFlow,
+    /// Sensor: camera detected straw burning (秸秆焚烧).
+    StrawBurning,
+    /// Sensor: crowd gathering detected (人员聚集).
+    CrowdGathering,
+    /// Sensor: checkpoint camera helmet-wearing rate below threshold (头盔佩戴率).
+    HelmetRate,
+    /// Anything else reported on patrol (其他).
+    Other,
+}
+
+impl EventCategory {
+    /// Every category, key ones first.
+    pub const ALL: [EventCategory; 15] = [
+        Self::PetitionSource,
+        Self::Vice,
+        Self::Theft,
+        Self::Dispute,
+        Self::TelecomFraud,
+        Self::FireAlarm,
+        Self::TrafficDeath,
+        Self::Homicide,
+        Self::WageArrears,
+        Self::SmokeDetector,
+        Self::WaterMeterNoFlow,
+        Self::StrawBurning,
+        Self::CrowdGathering,
+        Self::HelmetRate,
+        Self::Other,
+    ];
+
+    /// The nine key categories of the five-colour assessment.
+    pub const KEY: [EventCategory; 9] = [
+        Self::PetitionSource,
+        Self::Vice,
+        Self::Theft,
+        Self::Dispute,
+        Self::TelecomFraud,
+        Self::FireAlarm,
+        Self::TrafficDeath,
+        Self::Homicide,
+        Self::WageArrears,
+    ];
+
+    /// Whether this is one of the nine key categories.
+    pub fn is_key(self) -> bool {
+        Self::KEY.contains(&self)
+    }
+
+    /// The sensor that raises this category, if it is sensor-born.
+    pub fn sensor(self) -> Option<SensorKind> {
+        match self {
+            Self::SmokeDetector => Some(SensorKind::SmokeDetector),
+            Self::WaterMeterNoFlow => Some(SensorKind::WaterMeter),
+            Self::StrawBurning => Some(SensorKind::StrawBurningCamera),
+            Self::CrowdGathering => Some(SensorKind::CrowdCamera),
+            Self::HelmetRate => Some(SensorKind::CheckpointCamera),
+            _ => None,
+        }
+    }
+
+    /// Chinese name.
+    pub fn zh(self) -> &'static str {
+        match self {
+            Self::PetitionSource => "访源",
+            Self::Vice => "黄赌毒",
+            Self::Theft => "偷盗",
+            Self::Dispute => "纠纷",
+            Self::TelecomFraud => "电信诈骗",
+            Self::FireAlarm => "火警",
+            Self::TrafficDeath => "交通亡人",
+            Self::Homicide => "命案",
+            Self::WageArrears => "欠薪",
+            Self::SmokeDetector => "烟感报警",
+            Self::WaterMeterNoFlow => "水表无流量",
+            Self::StrawBurning => "秸秆焚烧",
+            Self::CrowdGathering => "人员聚集",
+            Self::HelmetRate => "头盔佩戴率低",
+            Self::Other => "其他",
+        }
+    }
+
+    /// English name.
+    pub fn en(self) -> &'static str {
+        match self {
+            Self::PetitionSource => "Petition source",
+            Self::Vice => "Vice",
+            Self::Theft => "Theft",
+            Self::Dispute => "Dispute",
+            Self::TelecomFraud => "Telecom fraud",
+            Self::FireAlarm => "Fire alarm",
+            Self::TrafficDeath => "Traffic death",
+            Self::Homicide => "Homicide",
+            Self::WageArrears => "Wage arrears",
+            Self::SmokeDetector => "Smoke detector",
+            Self::WaterMeterNoFlow => "Water meter: no flow",
+            Self::StrawBurning => "Straw burning",
+            Self::CrowdGathering => "Crowd gathering",
+            Self::HelmetRate => "Low helmet rate",
+            Self::Other => "Other",
+        }
+    }
+}
+
+/// Kinds of IoT sensors that raise events by themselves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum SensorKind {
+    /// Smoke detector in a home or shop.
+    SmokeDetector,
+    /// Smart water meter.
+    WaterMeter,
+    /// Field camera watching for straw burning.
+    StrawBurningCamera,
+    /// Camera counting people in public space.
+    CrowdCamera,
+    /// Traffic checkpoint camera counting helmets on e-bikes.
+    CheckpointCamera,
+}
+
+/// How serious an event is, after the four national emergency levels (IV lowest … I highest).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum Severity {
+    /// IV 一般 — general.
+    General,
+    /// III 较大 — significant.
+    Significant,
+    /// II 重大 — major.
+    Major,
+    /// I 特别重大 — critical.
+    Critical,
+}
+
+impl Severity {
+    /// All levels, lowest first.
+    pub const ALL: [Severity; 4] = [Self::General, Self::Significant, Self::Major, Self::Critical];
+
+    /// Chinese name.
+    pub fn zh(self) -> &'static str {
+        match self {
+            Self::General => "一般",
+            Self::Significant => "较大",
+            Self::Major => "重大",
+            Self::Critical => "特别重大",
+        }
+    }
+
+    /// English name.
+    pub fn en(self) -> &'static str {
+        match self {
+            Self::General => "General",
+            Self::Significant => "Significant",
+            Self::Major => "Major",
+            Self::Critical => "Critical",
+        }
+    }
+
+    /// Time allowed from report to close before the event is overdue.
+    pub fn time_limit(self) -> chrono::Duration {
+        match self {
+            Self::General => chrono::Duration::hours(48),
+            Self::Significant => chrono::Duration::hours(24),
+            Self::Major => chrono::Duration::hours(4),
+            Self::Critical => chrono::Duration::hours(1),
+        }
+    }
+}
+
+/// Where an event is in its closed loop.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum EventState {
+    /// 上报 — reported, waiting to be accepted.
+    Reported,
+    /// 受理 — accepted by the command centre.
+    Accepted,
+    /// 派遣 — assigned to a worker or department.
+    Assigned,
+    /// 处置中 — being handled on site.
+    InDisposal,
+    /// 反馈 — the handler has reported back; waiting for the centre to check.
+    Feedback,
+    /// 办结 — closed.
+    Closed,
+    /// 上报升级 — escalated to a higher level.
+    Escalated,
+    /// 重启 — reopened after closing.
+    Reopened,
+}
+
+impl EventState {
+    /// Every state, in lifecycle order.
+    pub const ALL: [EventState; 8] = [
+        Self::Reported,
+        Self::Accepted,
+        Self::Assigned,
+        Self::InDisposal,
+        Self::Feedback,
+        Self::Closed,
+        Self::Escalated,
+        Self::Reopened,
+    ];
+
+    /// Whether the loop is still open (anything but closed).
+    pub fn is_open(self) -> bool {
+        self != Self::Closed
+    }
+
+    /// Chinese name.
+    pub fn zh(self) -> &'static str {
+        match self {
+            Self::Reported => "已上报",
+            Self::Accepted => "已受理",
+            Self::Assigned => "已派遣",
+            Self::InDisposal => "处置中",
+            Self::Feedback => "待核查",
+            Self::Closed => "已办结",
+            Self::Escalated => "已升级",
+            Self::Reopened => "已重启",
+        }
+    }
+
+    /// English name.
+    pub fn en(self) -> &'static str {
+        match self {
+            Self::Reported => "Reported",
+            Self::Accepted => "Accepted",
+            Self::Assigned => "Assigned",
+            Self::InDisposal => "In disposal",
+            Self::Feedback => "Feedback",
+            Self::Closed => "Closed",
+            Self::Escalated => "Escalated",
+            Self::Reopened => "Reopened",
+        }
+    }
+
+    /// The state after `action`, or why `action` is not allowed now.
+    pub fn apply(self, action: &EventAction) -> Result<EventState, TransitionError> {
+        use EventAction as A;
+        use EventState as S;
+        let next = match (self, action) {
+            (S::Reported | S::Reopened, A::Accept) => S::Accepted,
+            (S::Accepted | S::Assigned | S::Escalated | S::Reopened, A::Assign { .. }) => S::Assigned,
+            (S::Assigned, A::StartDisposal) => S::InDisposal,
+            (S::InDisposal, A::SubmitFeedback { .. }) => S::Feedback,
+            (S::Feedback, A::Close { .. }) => S::Closed,
+            (S::Feedback, A::Rework { .. }) => S::InDisposal,
+            (S::Accepted | S::Assigned | S::InDisposal, A::Escalate { .. }) => S::Escalated,
+            (S::Closed, A::Reopen { .. }) => S::Reopened,
+            (from, action) => {
+                return Err(TransitionError { from, action: action.name() });
+            }
+        };
+        Ok(next)
+    }
+}
+
+/// Something a person (or the system) does to an event.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum EventAction {
+    /// The centre accepts a report.
+    Accept,
+    /// Dispatch to a grid worker.
+    Assign {
+        /// Who is to handle it.
+        worker: WorkerId,
+    },
+    /// The worker starts handling it on site.
+    StartDisposal,
+    /// The worker reports back what was done.
+    SubmitFeedback {
+        /// What was done.
+        note: String,
+    },
+    /// The centre checks the feedback and closes the loop.
+    Close {
+        /// Closing remark.
+        note: String,
+    },
+    /// The centre is not satisfied with the feedback and sends it back.
+    Rework {
+        /// What is still missing.
+        note: String,
+    },
+    /// Hand it up a level (beyond the street's power, or overdue).
+    Escalate {
+        /// Why.
+        reason: String,
+    },
+    /// Open a closed event again.
+    Reopen {
+        /// Why.
+        reason: String,
+    },
+}
+
+impl EventAction {
+    /// A short stable name for logs and errors.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Accept => "accept",
+            Self::Assign { .. } => "assign",
+            Self::StartDisposal => "start_disposal",
+            Self::SubmitFeedback { .. } => "submit_feedback",
+            Self::Close { .. } => "close",
+            Self::Rework { .. } => "rework",
+            Self::Escalate { .. } => "escalate",
+            Self::Reopen { .. } => "reopen",
+        }
+    }
+
+    /// Chinese name of the action, for status histories.
+    pub fn zh(&self) -> &'static str {
+        match self {
+            Self::Accept => "受理",
+            Self::Assign { .. } => "派遣",
+            Self::StartDisposal => "开始处置",
+            Self::SubmitFeedback { .. } => "提交反馈",
+            Self::Close { .. } => "办结",
+            Self::Rework { .. } => "退回重办",
+            Self::Escalate { .. } => "上报升级",
+            Self::Reopen { .. } => "重启",
+        }
+    }
+
+    /// English name of the action.
+    pub fn en(&self) -> &'static str {
+        match self {
+            Self::Accept => "Accept",
+            Self::Assign { .. } => "Assign",
+            Self::StartDisposal => "Start disposal",
+            Self::SubmitFeedback { .. } => "Feedback",
+            Self::Close { .. } => "Close",
+            Self::Rework { .. } => "Rework",
+            Self::Escalate { .. } => "Escalate",
+            Self::Reopen { .. } => "Reopen",
+        }
+    }
+}
+
+/// An action that the lifecycle does not allow from the current state.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("cannot {action} an event that is {from:?}")]
+pub struct TransitionError {
+    /// The state the event was in.
+    pub from: EventState,
+    /// The action tried ([`EventAction::name`]).
+    pub action: &'static str,
+}
+
+/// Who or what raised the event.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum EventSource {
+    /// A grid worker on patrol.
+    GridWorker(WorkerId),
+    /// An IoT sensor.
+    Sensor(SensorKind),
+    /// The 12345 citizen hotline.
+    Hotline,
+    /// Police referral (110 联动).
+    Police,
+}
+
+/// One step in an event's status history.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StatusChange {
+    /// When it happened.
+    pub at: Timestamp,
+    /// State before.
+    pub from: EventState,
+    /// State after.
+    pub to: EventState,
+    /// What was done.
+    pub action: EventAction,
+}
+
+/// An incident in the district and its closed loop.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    /// Identifier.
+    pub id: EventId,
+    /// Human case number, e.g. `YH-20261123-00042`.
+    pub number: String,
+    /// Kind of event.
+    pub category: EventCategory,
+    /// How serious.
+    pub severity: Severity,
+    /// One-line description.
+    pub title: String,
+    /// Where, in lonlat.
+    pub position: LonLat,
+    /// Where, as a unified address code (building or room level when known, else grid).
+    pub address: AddressCode,
+    /// Human-readable place.
+    pub place: String,
+    /// Town it happened in.
+    pub town: TownId,
+    /// Community it happened in.
+    pub community: CommunityId,
+    /// Grid it happened in.
+    pub grid: GridId,
+    /// Building, when known.
+    pub building: Option<BuildingId>,
+    /// Who raised it.
+    pub source: EventSource,
+    /// When it was reported.
+    pub reported_at: Timestamp,
+    /// When it must be closed by.
+    pub deadline: Timestamp,
+    /// Current state.
+    pub state: EventState,
+    /// Worker handling it, if assigned.
+    pub assignee: Option<WorkerId>,
+    /// Every state change, oldest first.
+    pub history: Vec<StatusChange>,
+}
+
+impl Event {
+    /// Apply `action` at time `at`: checks the lifecycle, updates state and assignee, and records history.
+    /// On error nothing changes.
+    pub fn apply(&mut self, action: EventAction, at: Timestamp) -> Result<EventState, TransitionError> {
+        let to = self.state.apply(&action)?;
+        if let EventAction::Assign { worker } = &action {
+            self.assignee = Some(*worker);
+        }
+        self.history.push(StatusChange { at, from: self.state, to, action });
+        self.state = to;
+        Ok(to)
+    }
+
+    /// Whether the event is still open after its deadline.
+    pub fn is_overdue(&self, now: Timestamp) -> bool {
+        self.state.is_open() && now > self.deadline
+    }
+
+    /// Time of the last change (or of the report).
+    pub fn updated_at(&self) -> Timestamp {
+        self.history.last().map_or(self.reported_at, |c| c.at)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use EventState as S;
+
+    fn actions() -> Vec<EventAction> {
+        vec![
+            EventAction::Accept,
+            EventAction::Assign { worker: WorkerId(7) },
+            EventAction::StartDisposal,
+            EventAction::SubmitFeedback { note: "已劝离".into() },
+            EventAction::Close { note: "核查属实".into() },
+            EventAction::Rework { note: "照片不清".into() },
+            EventAction::Escalate { reason: "超出权限".into() },
+            EventAction::Reopen { reason: "群众回访不满意".into() },
+        ]
+    }
+
+    /// The full table of legal transitions; everything else must fail.
+    fn legal(from: EventState, action: &str) -> Option<EventState> {
+        Some(match (from, action) {
+            (S::Reported, "accept") | (S::Reopened, "accept") => S::Accepted,
+            (S::Accepted, "assign") | (S::Assigned, "assign") | (S::Escalated, "assign") | (S::Reopened, "assign") => {
+                S::Assigned
+            }
+            (S::Assigned, "start_disposal") => S::InDisposal,
+            (S::InDisposal, "submit_feedback") => S::Feedback,
+            (S::Feedback, "close") => S::Closed,
+            (S::Feedback, "rework") => S::InDisposal,
+            (S::Accepted, "escalate") | (S::Assigned, "escalate") | (S::InDisposal, "escalate") => S::Escalated,
+            (S::Closed, "reopen") => S::Reopened,
+            _ => return None,
+        })
+    }
+
+    #[test]
+    fn every_transition_legal_or_rejected() {
+        let mut legal_count = 0;
+        for from in EventState::ALL {
+            for action in actions() {
+                let got = from.apply(&action);
+                match legal(from, action.name()) {
+                    Some(to) => {
+                        assert_eq!(got, Ok(to), "{from:?} --{}-->", action.name());
+                        legal_count += 1;
+                    }
+                    None => assert_eq!(
+                        got,
+                        Err(TransitionError { from, action: action.name() }),
+                        "{from:?} --{}--> must be illegal",
+                        action.name()
+                    ),
+                }
+            }
+        }
+        assert_eq!(legal_count, 14);
+    }
+
+    #[test]
+    fn closed_loop_records_history_and_deadline() {
+        let t0 = chrono::DateTime::from_timestamp(1_790_000_000, 0).unwrap();
+        let mut e = Event {
+            id: EventId(1),
+            number: "YH-1".into(),
+            category: EventCategory::Dispute,
+            severity: Severity::Major,
+            title: "邻里纠纷".into(),
+            position: LonLat::new(120.3, 30.4),
+            address: AddressCode::parse("330110001002003000400000000").unwrap(),
+            place: "x".into(),
+            town: TownId(0),
+            community: CommunityId(0),
+            grid: GridId(0),
+            building: None,
+            source: EventSource::Hotline,
+            reported_at: t0,
+            deadline: t0 + Severity::Major.time_limit(),
+            state: S::Reported,
+            assignee: None,
+            history: vec![],
+        };
+        assert!(!e.is_overdue(t0 + chrono::Duration::hours(3)));
+        assert!(e.is_overdue(t0 + chrono::Duration::hours(5)));
+        let mut t = t0;
+        for a in [
+            EventAction::Accept,
+            EventAction::Assign { worker: WorkerId(3) },
+            EventAction::StartDisposal,
+            EventAction::SubmitFeedback { note: "调解成功".into() },
+            EventAction::Close { note: "ok".into() },
+        ] {
+            t += chrono::Duration::minutes(10);
+            e.apply(a, t).unwrap();
+        }
+        assert_eq!(e.state, S::Closed);
+        assert_eq!(e.assignee, Some(WorkerId(3)));
+        assert_eq!(e.history.len(), 5);
+        assert!(!e.is_overdue(t0 + chrono::Duration::hours(100)), "closed events are never overdue");
+        // Illegal action leaves the event untouched.
+        let before = e.clone();
+        assert!(e.apply(EventAction::StartDisposal, t).is_err());
+        assert_eq!(e, before);
+        let err = S::Closed.apply(&EventAction::Accept).unwrap_err();
+        assert_eq!(err.to_string(), "cannot accept an event that is Closed");
+    }
+
+    #[test]
+    fn nine_key_categories() {
+        assert_eq!(EventCategory::ALL.iter().filter(|c| c.is_key()).count(), 9);
+        assert_eq!(EventCategory::ALL.iter().filter(|c| c.sensor().is_some()).count(), 5);
+    }
+}

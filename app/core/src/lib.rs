@@ -1,0 +1,38 @@
+//! `pingan-core`: the governance domain of Pingan.
+//!
+//! What it is for: the types every other crate speaks — the governance hierarchy (district → town/street →
+//! village/community → grid → building → room), the 27-digit unified address code, the event taxonomy and the
+//! event lifecycle state machine, grid workers, and the geometry those live on.
+//!
+//! What it is not for: no GUI, no files, no network, no clocks. Everything here is plain data (serde) and pure
+//! functions, so it is tested fast and alone. Time is always passed in by the caller.
+
+pub mod address;
+pub mod event;
+pub mod geom;
+pub mod situation;
+pub mod spatial;
+pub mod units;
+pub mod worker;
+
+pub use address::{AddressCode, AddressCodeError, AddressLevel};
+pub use event::{
+    Event, EventAction, EventCategory, EventId, EventSource, EventState, SensorKind, Severity, StatusChange,
+    TransitionError,
+};
+pub use geom::{LocalFrame, LonLat, LonLatError, Polygon};
+pub use situation::Situation;
+pub use spatial::SpatialIndex;
+pub use units::{
+    Building, BuildingId, BuildingKind, Community, CommunityId, CommunityKind, District, Grid, GridId, Road, RoadClass,
+    Town, TownId, UnitRef, UnitStats, WaterBody,
+};
+pub use worker::{GridWorker, WorkerId, WorkerKind, WorkerStatus};
+
+/// Time as the domain sees it: an instant in UTC. Shown to users in China Standard Time (UTC+8).
+pub type Timestamp = chrono::DateTime<chrono::Utc>;
+
+/// China Standard Time, UTC+8, with no daylight saving: the zone every command room works in.
+pub fn china_offset() -> chrono::FixedOffset {
+    chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8 is a valid offset")
+}

@@ -1,0 +1,337 @@
+//! The governance hierarchy: district → town/street (镇街) → village/community (村社) → grid (网格) → building (楼幢).
+//! Rooms are addressed by [`AddressCode::room`] rather than stored one by one.
+//!
+//! Ids are dense indices into the [`District`]'s vectors, so lookups are O(1) and ids are stable for a given
+//! district.
+
+use crate::geom::BBox;
+use crate::{AddressCode, LonLat, Polygon};
+use serde::{Deserialize, Serialize};
+
+macro_rules! id_type {
+    ($(#[$m:meta])* $name:ident($t:ty)) => {
+        $(#[$m])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        pub struct $name(pub $t);
+        impl $name {
+            /// The index into the district's vector.
+            pub fn index(self) -> usize {
+                self.0 as usize
+            }
+        }
+    };
+}
+
+id_type!(
+    /// A town/street, index into [`District::towns`].
+    TownId(u16)
+);
+id_type!(
+    /// A village/community, index into [`District::communities`].
+    CommunityId(u32)
+);
+id_type!(
+    /// A grid, index into [`District::grids`].
+    GridId(u32)
+);
+id_type!(
+    /// A building, index into [`District::buildings`].
+    BuildingId(u32)
+);
+
+/// The size of a unit's population and economy: what makes it complex to govern.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnitStats {
+    /// Registered residents (户籍人口 and long-term residents).
+    pub population: u32,
+    /// Floating population (流动人口).
+    pub floating_population: u32,
+    /// Enterprises and shops (企业).
+    pub enterprises: u32,
+    /// Dwellings (房屋).
+    pub houses: u32,
+}
+
+impl std::ops::AddAssign for UnitStats {
+    fn add_assign(&mut self, o: Self) {
+        self.population += o.population;
+        self.floating_population += o.floating_population;
+        self.enterprises += o.enterprises;
+        self.houses += o.houses;
+    }
+}
+
+/// Whether a 村社 is an urban community or a rural village.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum CommunityKind {
+    /// 社区 — urban community.
+    Community,
+    /// 村 — rural village.
+    Village,
+}
+
+/// What a building is used for and how it is built.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum BuildingKind {
+    /// High-rise residential tower in a compound (高层住宅).
+    HighRise,
+    /// Mid-rise residential block (多层住宅).
+    MidRise,
+    /// Village house (农居).
+    VillageHouse,
+    /// Factory or warehouse (厂房).
+    Industrial,
+    /// Office, shop, school, hospital (公建).
+    Public,
+}
+
+impl BuildingKind {
+    /// Chinese name.
+    pub fn zh(self) -> &'static str {
+        match self {
+            Self::HighRise => "高层住宅",
+            Self::MidRise => "多层住宅",
+            Self::VillageHouse => "农居",
+            Self::Industrial => "厂房",
+            Self::Public => "公建",
+        }
+    }
+
+    /// English name.
+    pub fn en(self) -> &'static str {
+        match self {
+            Self::HighRise => "High-rise",
+            Self::MidRise => "Mid-rise",
+            Self::VillageHouse => "Village house",
+            Self::Industrial => "Industrial",
+            Self::Public => "Public building",
+        }
+    }
+}
+
+/// A town or street (镇街).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Town {
+    /// Identifier.
+    pub id: TownId,
+    /// Name, e.g. 良渚街道.
+    pub name: String,
+    /// Address code at town level.
+    pub code: AddressCode,
+    /// Boundary.
+    pub outline: Polygon,
+    /// Where its label goes.
+    pub label_at: LonLat,
+    /// Totals of its communities.
+    pub stats: UnitStats,
+    /// Its communities.
+    pub communities: Vec<CommunityId>,
+}
+
+/// A village or community (村社).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Community {
+    /// Identifier.
+    pub id: CommunityId,
+    /// Town it belongs to.
+    pub town: TownId,
+    /// Name, e.g. 玉鸟社区.
+    pub name: String,
+    /// Urban community or village.
+    pub kind: CommunityKind,
+    /// Address code at community level.
+    pub code: AddressCode,
+    /// Boundary.
+    pub outline: Polygon,
+    /// Where its label goes.
+    pub label_at: LonLat,
+    /// Totals of its grids.
+    pub stats: UnitStats,
+    /// Its grids.
+    pub grids: Vec<GridId>,
+}
+
+/// A grid (网格): the patch one or two grid workers walk.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Grid {
+    /// Identifier.
+    pub id: GridId,
+    /// Community it belongs to.
+    pub community: CommunityId,
+    /// Town it belongs to.
+    pub town: TownId,
+    /// Name, e.g. 玉鸟社区第3网格.
+    pub name: String,
+    /// Address code at grid level.
+    pub code: AddressCode,
+    /// Boundary.
+    pub outline: Polygon,
+    /// Where its label goes.
+    pub label_at: LonLat,
+    /// Totals of its buildings plus enterprises.
+    pub stats: UnitStats,
+    /// Its buildings.
+    pub buildings: Vec<BuildingId>,
+}
+
+/// A building (楼幢).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Building {
+    /// Identifier.
+    pub id: BuildingId,
+    /// Grid it stands in.
+    pub grid: GridId,
+    /// Name, e.g. 12幢.
+    pub name: String,
+    /// Address code at building level.
+    pub code: AddressCode,
+    /// Use and form.
+    pub kind: BuildingKind,
+    /// Footprint.
+    pub footprint: Polygon,
+    /// Height in metres.
+    pub height_m: f32,
+    /// Number of floors above ground.
+    pub floors: u16,
+    /// Dwellings in it.
+    pub households: u32,
+    /// People living in it.
+    pub population: u32,
+}
+
+/// Road classes, widest first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum RoadClass {
+    /// 高速/快速路.
+    Expressway,
+    /// 主干道.
+    Arterial,
+    /// 次干道.
+    Secondary,
+    /// 支路.
+    Local,
+}
+
+impl RoadClass {
+    /// Typical carriageway width in metres.
+    pub fn width_m(self) -> f32 {
+        match self {
+            Self::Expressway => 32.0,
+            Self::Arterial => 24.0,
+            Self::Secondary => 14.0,
+            Self::Local => 7.0,
+        }
+    }
+}
+
+/// A road centreline.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Road {
+    /// Name, if it has one.
+    pub name: Option<String>,
+    /// Class.
+    pub class: RoadClass,
+    /// Centreline.
+    pub line: Vec<LonLat>,
+}
+
+/// A river or lake.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct WaterBody {
+    /// Name.
+    pub name: String,
+    /// Water surface.
+    pub area: Polygon,
+    /// For rivers and canals: the centreline (empty for lakes).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub centreline: Vec<LonLat>,
+    /// For rivers and canals: width in metres (0 for lakes).
+    #[serde(default)]
+    pub width_m: f32,
+}
+
+/// A reference to any governance unit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum UnitRef {
+    /// The whole district.
+    District,
+    /// A town.
+    Town(TownId),
+    /// A community.
+    Community(CommunityId),
+    /// A grid.
+    Grid(GridId),
+    /// A building.
+    Building(BuildingId),
+}
+
+/// A county-level district and everything in it: the static map of governance.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct District {
+    /// Name, e.g. 余杭区.
+    pub name: String,
+    /// County-level address code.
+    pub code: AddressCode,
+    /// Outer boundary.
+    pub outline: Polygon,
+    /// Totals of all towns.
+    pub stats: UnitStats,
+    /// Towns/streets.
+    pub towns: Vec<Town>,
+    /// Villages/communities.
+    pub communities: Vec<Community>,
+    /// Grids.
+    pub grids: Vec<Grid>,
+    /// Buildings.
+    pub buildings: Vec<Building>,
+    /// Roads.
+    pub roads: Vec<Road>,
+    /// Rivers and lakes.
+    pub water: Vec<WaterBody>,
+}
+
+impl District {
+    /// A town by id.
+    pub fn town(&self, id: TownId) -> &Town {
+        &self.towns[id.index()]
+    }
+
+    /// A community by id.
+    pub fn community(&self, id: CommunityId) -> &Community {
+        &self.communities[id.index()]
+    }
+
+    /// A grid by id.
+    pub fn grid(&self, id: GridId) -> &Grid {
+        &self.grids[id.index()]
+    }
+
+    /// A building by id.
+    pub fn building(&self, id: BuildingId) -> &Building {
+        &self.buildings[id.index()]
+    }
+
+    /// Bounding box of the district.
+    pub fn bbox(&self) -> BBox {
+        self.outline.bbox().unwrap_or(BBox { min: LonLat::default(), max: LonLat::default() })
+    }
+
+    /// Full place name of a grid: town · community · grid.
+    pub fn grid_place(&self, id: GridId) -> String {
+        let g = self.grid(id);
+        let c = self.community(g.community);
+        let t = self.town(g.town);
+        format!("{} {} {}", t.name, c.name, g.name)
+    }
+
+    /// Name of any unit.
+    pub fn unit_name(&self, unit: UnitRef) -> &str {
+        match unit {
+            UnitRef::District => &self.name,
+            UnitRef::Town(id) => &self.town(id).name,
+            UnitRef::Community(id) => &self.community(id).name,
+            UnitRef::Grid(id) => &self.grid(id).name,
+            UnitRef::Building(id) => &self.building(id).name,
+        }
+    }
+}

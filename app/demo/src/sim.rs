@@ -1,0 +1,478 @@
+//! The live simulator: grid workers walking their grids, events reported and carried through their closed loop.
+//!
+//! Deterministic: the same seed, district and sequence of [`Simulator::step`] calls give the same situation.
+//! It never reads a clock; the caller passes the time in (the desktop passes wall-clock time, tests a fixed one).
+
+use pingan_core::{
+    Building, BuildingKind, District, Event, EventAction, EventCategory, EventId, EventSource, EventState, GridId,
+    GridWorker, LonLat, Severity, Situation, Timestamp, WorkerId, WorkerKind, WorkerStatus, geom::ring_contains,
+};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use std::collections::BTreeMap;
+
+/// How lively the simulation is.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SimConfig {
+    /// New events per hour of simulated time, across the district.
+    pub events_per_hour: f64,
+    /// How far back the initial situation reaches (hours of history).
+    pub history_hours: f64,
+    /// Walking speed of patrolling workers, m/s.
+    pub patrol_speed: f64,
+    /// Speed of workers heading to an event (e-bike), m/s.
+    pub response_speed: f64,
+    /// Minutes of process time per minute of clock time for event handling (a demo wants loops to close visibly).
+    pub handling_speedup: f64,
+}
+
+impl Default for SimConfig {
+    fn default() -> Self {
+        Self {
+            events_per_hour: 40.0,
+            history_hours: 72.0,
+            patrol_speed: 1.4,
+            response_speed: 5.0,
+            handling_speedup: 1.0,
+        }
+    }
+}
+
+/// What changed in a step, for feeds and notifications (worker moves are not listed).
+#[derive(Clone, Debug, PartialEq)]
+pub enum SimChange {
+    /// A new event was reported.
+    Reported(EventId),
+    /// An event changed state.
+    Transition(EventId, EventState),
+}
+
+/// The simulator's own state: schedule of pending actions, worker waypoints, random stream.
+pub struct Simulator {
+    rng: ChaCha8Rng,
+    config: SimConfig,
+    now: Timestamp,
+    next_arrival: Timestamp,
+    /// Event → when its next action is due, and whether it is a slow one (will go overdue).
+    due: BTreeMap<EventId, (Timestamp, bool)>,
+    waypoints: Vec<LonLat>,
+    grid_weights: Vec<f64>,
+    grid_workers: Vec<Vec<WorkerId>>,
+}
+
+impl Simulator {
+    /// Build the initial situation at `now` (workers, and `history_hours` of events already in various states)
+    /// and the simulator that carries it on.
+    pub fn start(district: &District, seed: u64, config: SimConfig, now: Timestamp) -> (Situation, Simulator) {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x5157_0000);
+        let mut situation = Situation::default();
+        let mut grid_workers = vec![Vec::new(); district.grids.len()];
+        for grid in &district.grids {
+            let mut hire = |kind: WorkerKind, grids: Vec<GridId>, rng: &mut ChaCha8Rng| {
+                let id = WorkerId(situation.workers.len() as u32);
+                for g in &grids {
+                    grid_workers[g.index()].push(id);
+                }
+                let on = rng.random_bool(if kind == WorkerKind::FullTime { 0.9 } else { 0.6 });
+                situation.workers.push(GridWorker {
+                    id,
+                    name: crate::names::person(rng),
+                    kind,
+                    position: random_point_in(district, grids[0], rng),
+                    grids,
+                    status: if on { WorkerStatus::Patrolling } else { WorkerStatus::OffDuty },
+                    seen_at: now - chrono::Duration::seconds(rng.random_range(0..600)),
+                });
+            };
+            hire(WorkerKind::FullTime, vec![grid.id], &mut rng);
+            if rng.random_bool(0.3) {
+                let community = district.community(grid.community);
+                let mut grids = vec![grid.id];
+                if let Some(next) = community.grids.iter().find(|g| **g != grid.id && rng.random_bool(0.5)) {
+                    grids.push(*next);
+                }
+                hire(WorkerKind::PartTime, grids, &mut rng);
+            }
+        }
+        let grid_weights = district
+            .grids
+            .iter()
+            .map(|g| {
+                let s = g.stats;
+                20.0 + s.population as f64 + 1.5 * s.floating_population as f64 + 8.0 * s.enterprises as f64
+            })
+            .scan(0.0, |acc, w| {
+                *acc += w;
+                Some(*acc)
+            })
+            .collect();
+        let waypoints = situation.workers.iter().map(|w| w.position).collect();
+        let start = now - chrono::Duration::seconds((config.history_hours * 3600.0) as i64);
+        let mut sim = Simulator {
+            rng,
+            config,
+            now: start,
+            next_arrival: start,
+            due: BTreeMap::new(),
+            waypoints,
+            grid_weights,
+            grid_workers,
+        };
+        sim.schedule_arrival();
+        // Replay history in ten-minute steps so old events are closed, recent ones open, some overdue.
+        let step = chrono::Duration::minutes(10);
+        let mut t = start;
+        while t < now {
+            t = (t + step).min(now);
+            sim.advance_events(district, &mut situation, t);
+        }
+        sim.move_workers(district, &mut situation, now);
+        (situation, sim)
+    }
+
+    /// The configuration in use.
+    pub fn config(&self) -> SimConfig {
+        self.config
+    }
+
+    /// Change the event rate (events per hour).
+    pub fn set_events_per_hour(&mut self, rate: f64) {
+        self.config.events_per_hour = rate.max(0.0);
+    }
+
+    /// Advance the simulation to `now`: new events, due lifecycle steps, worker movement.
+    /// Time never goes backwards: an earlier `now` is ignored.
+    pub fn step(&mut self, district: &District, situation: &mut Situation, now: Timestamp) -> Vec<SimChange> {
+        if now <= self.now {
+            return Vec::new();
+        }
+        let changes = self.advance_events(district, situation, now);
+        self.move_workers(district, situation, now);
+        changes
+    }
+
+    fn schedule_arrival(&mut self) {
+        let rate = self.config.events_per_hour.max(1e-6) / 3600.0;
+        let gap = -(1.0 - self.rng.random::<f64>()).ln() / rate;
+        self.next_arrival += chrono::Duration::milliseconds((gap * 1000.0) as i64);
+    }
+
+    fn advance_events(&mut self, district: &District, situation: &mut Situation, now: Timestamp) -> Vec<SimChange> {
+        let mut changes = Vec::new();
+        while self.next_arrival <= now && self.config.events_per_hour > 0.0 {
+            let at = self.next_arrival;
+            let e = self.new_event(district, situation, at);
+            let id = e.id;
+            situation.events.push(e);
+            changes.push(SimChange::Reported(id));
+            let slow = self.rng.random_bool(0.08);
+            let delay = self.delay(EventState::Reported, slow);
+            self.due.insert(id, (at + delay, slow));
+            self.schedule_arrival();
+        }
+        // Apply every due action, in time order (an action may schedule the next one, still before `now`).
+        loop {
+            let Some((&id, &(at, slow))) = self.due.iter().filter(|(_, (t, _))| *t <= now).min_by_key(|(_, (t, _))| *t)
+            else {
+                break;
+            };
+            self.due.remove(&id);
+            let Some(state) = self.act(situation, id, at) else {
+                continue;
+            };
+            changes.push(SimChange::Transition(id, state));
+            if state != EventState::Closed || self.rng.random_bool(0.01) {
+                let d = self.delay(state, slow);
+                self.due.insert(id, (at + d, slow));
+            }
+        }
+        self.now = now;
+        changes
+    }
+
+    /// Minutes until the next action from `state`.
+    fn delay(&mut self, state: EventState, slow: bool) -> chrono::Duration {
+        let (lo, hi) = match state {
+            EventState::Reported | EventState::Reopened => (1.0, 12.0),
+            EventState::Accepted => (3.0, 20.0),
+            EventState::Escalated => (30.0, 90.0),
+            EventState::Assigned => (5.0, 40.0),
+            EventState::InDisposal => (20.0, 240.0),
+            EventState::Feedback => (10.0, 60.0),
+            EventState::Closed => (120.0, 2000.0),
+        };
+        let mins =
+            self.rng.random_range(lo..hi) * if slow { 8.0 } else { 1.0 } / self.config.handling_speedup.max(0.01);
+        chrono::Duration::seconds((mins * 60.0) as i64)
+    }
+
+    /// Take the next lifecycle step of event `id` at time `at`; returns the new state.
+    fn act(&mut self, situation: &mut Situation, id: EventId, at: Timestamp) -> Option<EventState> {
+        let event = situation.event(id)?;
+        let (state, grid, severity) = (event.state, event.grid, event.severity);
+        let roll: f64 = self.rng.random();
+        let action = match state {
+            EventState::Reported | EventState::Reopened => EventAction::Accept,
+            EventState::Accepted if roll < 0.03 + 0.1 * (severity >= Severity::Major) as u8 as f64 => {
+                EventAction::Escalate { reason: "超出街道处置权限，上报区级".into() }
+            }
+            EventState::Accepted | EventState::Escalated => {
+                let workers = &self.grid_workers[grid.index()];
+                let on_duty: Vec<WorkerId> = workers
+                    .iter()
+                    .copied()
+                    .filter(|w| situation.worker(*w).is_some_and(|w| w.status == WorkerStatus::Patrolling))
+                    .collect();
+                let pool = if on_duty.is_empty() { workers.clone() } else { on_duty };
+                let worker = *pool.get(self.rng.random_range(0..pool.len().max(1)))?;
+                EventAction::Assign { worker }
+            }
+            EventState::Assigned => EventAction::StartDisposal,
+            EventState::InDisposal if roll < 0.02 => {
+                EventAction::Escalate { reason: "现场处置困难，申请协调".into() }
+            }
+            EventState::InDisposal => {
+                EventAction::SubmitFeedback { note: FEEDBACK[self.rng.random_range(0..FEEDBACK.len())].into() }
+            }
+            EventState::Feedback if roll < 0.12 => {
+                EventAction::Rework { note: "反馈材料不全，退回补充".into() }
+            }
+            EventState::Feedback => EventAction::Close { note: "核查属实，予以办结".into() },
+            EventState::Closed => EventAction::Reopen { reason: "群众回访不满意".into() },
+        };
+        let event = situation.event_mut(id)?;
+        let assignee_before = event.assignee;
+        let new_state = event.apply(action, at).ok()?;
+        let assignee = event.assignee;
+        // Keep worker status in step with the event.
+        match new_state {
+            EventState::Assigned | EventState::InDisposal => {
+                if let Some(w) = assignee.and_then(|w| situation.workers.get_mut(w.index())) {
+                    w.status = WorkerStatus::Handling(id);
+                }
+            }
+            EventState::Closed | EventState::Escalated => {
+                if let Some(w) = assignee_before.and_then(|w| situation.workers.get_mut(w.index()))
+                    && w.status == WorkerStatus::Handling(id)
+                {
+                    w.status = WorkerStatus::Patrolling;
+                }
+            }
+            _ => {}
+        }
+        Some(new_state)
+    }
+
+    fn new_event(&mut self, district: &District, situation: &Situation, at: Timestamp) -> Event {
+        let rng = &mut self.rng;
+        let total = *self.grid_weights.last().unwrap_or(&1.0);
+        let x = rng.random::<f64>() * total;
+        let gi = self.grid_weights.partition_point(|w| *w < x).min(district.grids.len() - 1);
+        let grid = &district.grids[gi];
+        let buildings: Vec<&Building> = grid.buildings.iter().map(|b| district.building(*b)).collect();
+        let industrial = buildings.iter().any(|b| b.kind == BuildingKind::Industrial);
+        let village = buildings.iter().filter(|b| b.kind == BuildingKind::VillageHouse).count() * 2 > buildings.len();
+        let high = buildings.iter().any(|b| b.kind == BuildingKind::HighRise);
+        let weights: Vec<f64> = EventCategory::ALL
+            .iter()
+            .map(|c| {
+                use EventCategory as C;
+                let base = match c {
+                    C::PetitionSource => 4.0,
+                    C::Vice => 2.0,
+                    C::Theft => 10.0,
+                    C::Dispute => 20.0,
+                    C::TelecomFraud => 8.0,
+                    C::FireAlarm => 3.0,
+                    C::TrafficDeath => 0.4,
+                    C::Homicide => 0.08,
+                    C::WageArrears => 2.0,
+                    C::SmokeDetector => 6.0,
+                    C::WaterMeterNoFlow => 3.0,
+                    C::StrawBurning => 0.5,
+                    C::CrowdGathering => 3.0,
+                    C::HelmetRate => 4.0,
+                    C::Other => 15.0,
+                };
+                let m = match c {
+                    C::WageArrears if industrial => 5.0,
+                    C::FireAlarm | C::SmokeDetector if industrial => 2.0,
+                    C::StrawBurning if village => 12.0,
+                    C::WaterMeterNoFlow if village => 2.0,
+                    C::TelecomFraud if village => 0.6,
+                    C::CrowdGathering | C::Theft if high => 1.4,
+                    _ => 1.0,
+                };
+                base * m
+            })
+            .collect();
+        let category = EventCategory::ALL[pick(rng, &weights)];
+        let severity = {
+            use EventCategory as C;
+            let w: [f64; 4] = match category {
+                C::Homicide => [0.0, 0.0, 0.6, 0.4],
+                C::TrafficDeath => [0.0, 0.0, 0.8, 0.2],
+                C::FireAlarm => [0.5, 0.35, 0.15, 0.0],
+                C::Vice | C::PetitionSource | C::CrowdGathering => [0.6, 0.35, 0.05, 0.0],
+                _ => [0.85, 0.13, 0.02, 0.0],
+            };
+            Severity::ALL[pick(rng, &w)]
+        };
+        let building = if buildings.is_empty()
+            || category == EventCategory::TrafficDeath
+            || category == EventCategory::StrawBurning
+        {
+            None
+        } else {
+            Some(buildings[rng.random_range(0..buildings.len())])
+        };
+        let (position, address, place) = match building {
+            Some(b) => {
+                let c = b.footprint.centroid();
+                let address = if matches!(b.kind, BuildingKind::HighRise | BuildingKind::MidRise)
+                    && matches!(
+                        category,
+                        EventCategory::Dispute
+                            | EventCategory::Theft
+                            | EventCategory::SmokeDetector
+                            | EventCategory::WaterMeterNoFlow
+                    ) {
+                    b.code
+                        .room(
+                            rng.random_range(1..=3),
+                            rng.random_range(1..=b.floors.max(1) as u32),
+                            rng.random_range(1..=4),
+                        )
+                        .unwrap_or(b.code)
+                } else {
+                    b.code
+                };
+                (c, address, format!("{} {}", district.grid_place(grid.id), b.name))
+            }
+            None => (random_point_in(district, grid.id, rng), grid.code, district.grid_place(grid.id)),
+        };
+        let source = match category.sensor() {
+            Some(s) => EventSource::Sensor(s),
+            None => {
+                let r: f64 = rng.random();
+                let workers = &self.grid_workers[gi];
+                if r < 0.6 && !workers.is_empty() {
+                    EventSource::GridWorker(workers[rng.random_range(0..workers.len())])
+                } else if r < 0.85 {
+                    EventSource::Hotline
+                } else {
+                    EventSource::Police
+                }
+            }
+        };
+        let titles = titles(category);
+        let title = titles[rng.random_range(0..titles.len())].to_string();
+        let id = EventId(situation.events.last().map_or(1, |e| e.id.0 + 1));
+        let local = at.with_timezone(&pingan_core::china_offset());
+        Event {
+            id,
+            number: format!("YH-{}-{:05}", local.format("%Y%m%d"), id.0),
+            category,
+            severity,
+            title,
+            position,
+            address,
+            place,
+            town: grid.town,
+            community: grid.community,
+            grid: grid.id,
+            building: building.map(|b| b.id),
+            source,
+            reported_at: at,
+            deadline: at + severity.time_limit(),
+            state: EventState::Reported,
+            assignee: None,
+            history: Vec::new(),
+        }
+    }
+
+    fn move_workers(&mut self, district: &District, situation: &mut Situation, now: Timestamp) {
+        let frame = pingan_core::LocalFrame::new(district.bbox().centre());
+        for i in 0..situation.workers.len() {
+            let w = &situation.workers[i];
+            let dt = (now - w.seen_at).num_milliseconds() as f64 / 1000.0;
+            if dt <= 0.0 {
+                continue;
+            }
+            let (target, speed) = match w.status {
+                WorkerStatus::OffDuty => continue,
+                WorkerStatus::Handling(e) => match situation.event(e) {
+                    Some(e) => (e.position, self.config.response_speed),
+                    None => (self.waypoints[i], self.config.patrol_speed),
+                },
+                WorkerStatus::Patrolling => (self.waypoints[i], self.config.patrol_speed),
+            };
+            let (p, t) = (frame.local_from_lonlat(w.position), frame.local_from_lonlat(target));
+            let (dx, dy) = (t[0] - p[0], t[1] - p[1]);
+            let d = (dx * dx + dy * dy).sqrt();
+            let step = speed * dt;
+            let home = w.grids[0];
+            let w = &mut situation.workers[i];
+            w.seen_at = now;
+            if d <= step {
+                w.position = target;
+                if w.status == WorkerStatus::Patrolling {
+                    self.waypoints[i] = random_point_in(district, home, &mut self.rng);
+                }
+            } else {
+                w.position = frame.lonlat_from_local([p[0] + dx / d * step, p[1] + dy / d * step]);
+            }
+        }
+    }
+}
+
+const FEEDBACK: [&str; 5] =
+    ["已到场核实并处置完毕", "双方已调解达成一致", "隐患已整改，附现场照片", "已联系相关部门处理", "已劝离并做好登记"];
+
+fn titles(c: EventCategory) -> &'static [&'static str] {
+    use EventCategory as C;
+    match c {
+        C::PetitionSource => &["重点人员异常动向", "群体访苗头", "信访诉求集中反映"],
+        C::Vice => &["疑似赌博窝点", "涉黄线索举报", "可疑吸毒人员"],
+        C::Theft => &["电动车被盗", "入室盗窃", "工地材料被盗"],
+        C::Dispute => &["邻里纠纷", "物业纠纷", "家庭纠纷", "土地承包纠纷", "租赁纠纷"],
+        C::TelecomFraud => &["疑似电信诈骗", "冒充客服诈骗", "刷单返利诈骗"],
+        C::FireAlarm => &["火情报警", "电动车充电起火", "厨房油锅起火"],
+        C::TrafficDeath => &["交通事故致人死亡"],
+        C::Homicide => &["命案警情"],
+        C::WageArrears => &["农民工讨薪", "企业拖欠工资", "工程款纠纷致欠薪"],
+        C::SmokeDetector => &["烟感报警"],
+        C::WaterMeterNoFlow => &["独居老人水表72小时无流量"],
+        C::StrawBurning => &["秸秆焚烧烟点"],
+        C::CrowdGathering => &["人员聚集超阈值"],
+        C::HelmetRate => &["卡口头盔佩戴率低于80%"],
+        C::Other => &["垃圾乱堆放", "违章搭建", "占道经营", "井盖缺失", "河道漂浮物"],
+    }
+}
+
+fn pick(rng: &mut ChaCha8Rng, weights: &[f64]) -> usize {
+    let total: f64 = weights.iter().sum();
+    let mut x = rng.random::<f64>() * total;
+    for (i, w) in weights.iter().enumerate() {
+        if x < *w {
+            return i;
+        }
+        x -= w;
+    }
+    weights.len() - 1
+}
+
+/// A uniformly random point inside a grid (rejection sampling in its bounding box).
+pub fn random_point_in(district: &District, grid: GridId, rng: &mut impl Rng) -> LonLat {
+    let outline = &district.grid(grid).outline;
+    let Some(b) = outline.bbox() else {
+        return LonLat::default();
+    };
+    for _ in 0..64 {
+        let p = LonLat::new(rng.random_range(b.min.lon..=b.max.lon), rng.random_range(b.min.lat..=b.max.lat));
+        if ring_contains(&outline.exterior, p) {
+            return p;
+        }
+    }
+    district.grid(grid).label_at
+}

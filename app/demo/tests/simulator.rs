@@ -1,0 +1,87 @@
+//! The live simulator: determinism, plausible history, lifecycle consistency, worker movement.
+
+use chrono::{DateTime, Duration, Utc};
+use pingan_core::{EventState, Situation, WorkerStatus};
+use pingan_demo::{DemoSpec, SimChange, SimConfig, Simulator, generate};
+
+fn t0() -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339("2026-11-23T09:30:00+08:00").unwrap().with_timezone(&Utc)
+}
+
+fn run(seed: u64) -> (Situation, Vec<SimChange>) {
+    let d = generate(&DemoSpec::small(3));
+    let (mut s, mut sim) = Simulator::start(&d, seed, SimConfig::default(), t0());
+    let mut changes = Vec::new();
+    for i in 1..=30 {
+        changes.extend(sim.step(&d, &mut s, t0() + Duration::minutes(i)));
+    }
+    (s, changes)
+}
+
+#[test]
+fn same_seed_same_situation() {
+    let (a, ca) = run(11);
+    let (b, cb) = run(11);
+    assert!(a == b);
+    assert_eq!(ca, cb);
+    let (c, _) = run(12);
+    assert!(a != c);
+}
+
+#[test]
+fn history_is_plausible_and_consistent() {
+    let d = generate(&DemoSpec::small(3));
+    let cfg = SimConfig::default();
+    let (s, _) = Simulator::start(&d, 5, cfg, t0());
+    let expected = cfg.events_per_hour * cfg.history_hours;
+    let n = s.events.len() as f64;
+    assert!((n - expected).abs() < 5.0 * expected.sqrt(), "{n} events, expected about {expected}");
+    // Old events are mostly closed, recent ones mostly open, some overdue, every state appears.
+    let h = s.headline(t0());
+    assert!(h.open > 20 && h.open < s.events.len() / 2, "open {}", h.open);
+    assert!(h.overdue > 0, "some events are overdue");
+    assert!(h.on_duty > s.workers.len() / 2);
+    for state in [EventState::Reported, EventState::Assigned, EventState::InDisposal, EventState::Closed] {
+        assert!(s.events.iter().any(|e| e.state == state), "no event in {state:?}");
+    }
+    for e in &s.events {
+        // The recorded history replays through the state machine to the current state.
+        let mut state = EventState::Reported;
+        let mut at = e.reported_at;
+        for c in &e.history {
+            assert_eq!(c.from, state);
+            state = state.apply(&c.action).expect("history holds only legal transitions");
+            assert_eq!(state, c.to);
+            assert!(c.at >= at, "history in time order");
+            at = c.at;
+        }
+        assert_eq!(state, e.state);
+        assert!(e.reported_at <= t0());
+        assert!(d.grid(e.grid).outline.bbox().unwrap().contains(e.position));
+        assert!(e.address.is_within(&d.grid(e.grid).code));
+    }
+    // Workers handling something handle an open event assigned to them.
+    for w in &s.workers {
+        if let WorkerStatus::Handling(id) = w.status {
+            let e = s.event(id).unwrap();
+            assert_eq!(e.assignee, Some(w.id));
+        }
+    }
+}
+
+#[test]
+fn stepping_reports_events_and_moves_workers() {
+    let d = generate(&DemoSpec::small(3));
+    let cfg = SimConfig { events_per_hour: 120.0, ..SimConfig::default() };
+    let (mut s, mut sim) = Simulator::start(&d, 9, cfg, t0());
+    let before: Vec<_> = s.workers.iter().map(|w| w.position).collect();
+    let n0 = s.events.len();
+    let changes = sim.step(&d, &mut s, t0() + Duration::minutes(30));
+    let reported = changes.iter().filter(|c| matches!(c, SimChange::Reported(_))).count();
+    assert_eq!(s.events.len(), n0 + reported);
+    assert!(reported > 30, "{reported} new events in 30 min at 120/h");
+    let moved = s.workers.iter().zip(&before).filter(|(w, p)| w.status.on_duty() && w.position != **p).count();
+    assert!(moved > s.workers.len() / 2, "{moved} workers moved");
+    // Time never runs backwards.
+    assert!(sim.step(&d, &mut s, t0()).is_empty());
+}
