@@ -660,10 +660,10 @@ fn strip(line: &[P], half: f64) -> Vec<P> {
     };
     let mut left = Vec::with_capacity(n);
     let mut right = Vec::with_capacity(n);
-    for i in 0..n {
+    for (i, p) in line.iter().enumerate() {
         let nm = normal(i);
-        left.push([line[i][0] + nm[0] * half, line[i][1] + nm[1] * half]);
-        right.push([line[i][0] - nm[0] * half, line[i][1] - nm[1] * half]);
+        left.push([p[0] + nm[0] * half, p[1] + nm[1] * half]);
+        right.push([p[0] - nm[0] * half, p[1] - nm[1] * half]);
     }
     right.reverse();
     left.extend(right);

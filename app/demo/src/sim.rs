@@ -171,11 +171,9 @@ impl Simulator {
             self.schedule_arrival();
         }
         // Apply every due action, in time order (an action may schedule the next one, still before `now`).
-        loop {
-            let Some((&id, &(at, slow))) = self.due.iter().filter(|(_, (t, _))| *t <= now).min_by_key(|(_, (t, _))| *t)
-            else {
-                break;
-            };
+        while let Some((&id, &(at, slow))) =
+            self.due.iter().filter(|(_, (t, _))| *t <= now).min_by_key(|(_, (t, _))| *t)
+        {
             self.due.remove(&id);
             let Some(state) = self.act(situation, id, at) else {
                 continue;

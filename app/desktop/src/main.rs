@@ -1,1 +1,49 @@
-fn main() {}
+//! `pingan`: the command-room client. With no arguments it opens on the built-in demo district, offline.
+
+use anyhow::Context as _;
+use clap::Parser;
+use pingan_desktop::{AppOptions, Lang, PinganApp};
+
+/// Pingan (平安) command-room client.
+#[derive(Parser, Debug)]
+#[command(version, about)]
+struct Cli {
+    /// Seed of the built-in demo district (same seed, same district).
+    #[arg(long, default_value_t = 2026)]
+    seed: u64,
+    /// UI language: zh or en.
+    #[arg(long, default_value = "zh")]
+    lang: String,
+    /// Simulated events per hour.
+    #[arg(long, default_value_t = 90.0)]
+    events_per_hour: f64,
+    /// Show online OpenStreetMap tiles under the overlay (cached on disk). Off by default: offline is normal.
+    #[arg(long)]
+    online_tiles: bool,
+    /// Open in a window of this size instead of maximised, e.g. 1920x1080.
+    #[arg(long)]
+    size: Option<String>,
+}
+
+fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,wgpu=warn,naga=warn".into()))
+        .init();
+    let cli = Cli::parse();
+    let lang = Lang::parse(&cli.lang).with_context(|| format!("unknown language {:?}: use zh or en", cli.lang))?;
+    let mut options = AppOptions { lang, online_tiles: cli.online_tiles, ..AppOptions::default() };
+    options.spec.seed = cli.seed;
+    options.sim.events_per_hour = cli.events_per_hour;
+    let mut viewport = egui::ViewportBuilder::default().with_title("平安 · 余杭区社会治理指挥中心").with_min_inner_size([1024.0, 640.0]);
+    viewport = match cli.size.as_deref() {
+        Some(s) => {
+            let (w, h) = s.split_once('x').with_context(|| format!("--size {s:?}: expected WIDTHxHEIGHT"))?;
+            let (w, h): (f32, f32) = (w.parse().context("--size width")?, h.parse().context("--size height")?);
+            viewport.with_inner_size([w, h])
+        }
+        None => viewport.with_inner_size([1600.0, 900.0]).with_maximized(true),
+    };
+    let native = eframe::NativeOptions { viewport, renderer: eframe::Renderer::Wgpu, ..Default::default() };
+    eframe::run_native("pingan", native, Box::new(move |cc| Ok(Box::new(PinganApp::new(cc, options)))))
+        .map_err(|e| anyhow::anyhow!("could not open the window: {e}"))
+}

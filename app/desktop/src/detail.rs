@@ -1,0 +1,151 @@
+//! The event detail card: what, where (with the unified address code), when, who, and the status history,
+//! plus the lifecycle actions the operator may take now.
+
+use crate::i18n::{Lang, Named};
+use crate::state::{AppState, Command};
+use crate::{format, theme};
+use egui::RichText;
+use pingan_core::{Event, EventAction, EventSource, EventState, WorkerStatus};
+
+/// Draw the detail of the selected event (nothing if none).
+pub fn event_detail_ui(ui: &mut egui::Ui, state: &AppState, commands: &mut Vec<Command>) {
+    let lang = state.lang;
+    let Some(e) = state.selected_event() else { return };
+    ui.horizontal(|ui| {
+        ui.heading(lang.tr("事件详情", "Event detail"));
+        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+            if ui.button(lang.tr("关闭详情", "Close detail")).clicked() {
+                commands.push(Command::ClearSelection);
+            }
+        });
+    });
+    ui.separator();
+    egui::ScrollArea::vertical().auto_shrink([false, false]).show(ui, |ui| {
+        let sev = theme::severity_color(e.severity);
+        ui.label(RichText::new(format!("{} · {}", e.category.name_in(lang), e.title)).font(theme::bold(24.0)).color(sev));
+        let overdue = e.is_overdue(state.now);
+        egui::Grid::new("event-fields").num_columns(2).spacing([14.0, 8.0]).striped(true).show(ui, |ui| {
+            let mut row = |k: &str, v: RichText| {
+                ui.label(RichText::new(k).color(theme::DIM));
+                ui.label(v);
+                ui.end_row();
+            };
+            row(lang.tr("编号", "Number"), RichText::new(&e.number).monospace());
+            row(lang.tr("类别", "Category"), RichText::new(e.category.name_in(lang)));
+            row(lang.tr("等级", "Severity"), RichText::new(e.severity.name_in(lang)).color(sev));
+            let st = if overdue {
+                RichText::new(format!("{} · {}", e.state.name_in(lang), lang.tr("已逾期", "overdue"))).color(theme::OVERDUE)
+            } else {
+                RichText::new(e.state.name_in(lang)).color(theme::ACCENT)
+            };
+            row(lang.tr("状态", "State"), st);
+            row(lang.tr("地点", "Place"), RichText::new(&e.place));
+            row(lang.tr("地址编码", "Address code"), RichText::new(e.address.segmented()).monospace());
+            row(lang.tr("坐标", "Position"), RichText::new(format!("{:.5}°E {:.5}°N", e.position.lon, e.position.lat)).monospace());
+            row(lang.tr("上报时间", "Reported"), RichText::new(format::full_time(e.reported_at)));
+            let left = e.deadline - state.now;
+            let limit = if e.state.is_open() {
+                if left.num_seconds() >= 0 {
+                    format!("{} ({}{})", format::full_time(e.deadline), lang.tr("剩余", "left: "), format::duration(left, lang))
+                } else {
+                    format!("{} ({}{})", format::full_time(e.deadline), lang.tr("超时", "late by "), format::duration(left, lang))
+                }
+            } else {
+                format::full_time(e.deadline)
+            };
+            row(lang.tr("办结时限", "Deadline"), RichText::new(limit).color(if overdue { theme::OVERDUE } else { theme::TEXT }));
+            row(lang.tr("来源", "Source"), RichText::new(source_text(e, state, lang)));
+            let who = e
+                .assignee
+                .and_then(|w| state.situation.worker(w))
+                .map_or_else(|| lang.tr("未派遣", "not assigned").to_string(), |w| format!("{} ({})", w.name, w.kind.name_in(lang)));
+            row(lang.tr("处置人", "Handler"), RichText::new(who));
+        });
+        ui.add_space(8.0);
+        actions_ui(ui, e, state, commands);
+        ui.add_space(8.0);
+        ui.label(RichText::new(lang.tr("处置流程", "Status history")).font(theme::bold(20.0)));
+        history_ui(ui, e, lang);
+    });
+}
+
+fn source_text(e: &Event, state: &AppState, lang: Lang) -> String {
+    match e.source {
+        EventSource::GridWorker(w) => format!(
+            "{} {}",
+            lang.tr("网格员", "Grid worker"),
+            state.situation.worker(w).map_or("?", |w| w.name.as_str())
+        ),
+        EventSource::Sensor(_) => lang.tr("物联感知设备", "IoT sensor").to_string(),
+        EventSource::Hotline => lang.tr("12345热线", "12345 hotline").to_string(),
+        EventSource::Police => lang.tr("110联动", "Police referral").to_string(),
+    }
+}
+
+fn history_ui(ui: &mut egui::Ui, e: &Event, lang: Lang) {
+    ui.horizontal(|ui| {
+        ui.label(RichText::new(format::short_time(e.reported_at)).monospace().color(theme::DIM));
+        ui.label(lang.tr("上报", "Reported"));
+    });
+    for c in &e.history {
+        ui.horizontal_wrapped(|ui| {
+            ui.label(RichText::new(format::short_time(c.at)).monospace().color(theme::DIM));
+            ui.label(RichText::new(c.action.name_in(lang)).strong());
+            ui.label(RichText::new(format!("{} → {}", c.from.name_in(lang), c.to.name_in(lang))).color(theme::DIM));
+            let note = match &c.action {
+                EventAction::SubmitFeedback { note } | EventAction::Close { note } | EventAction::Rework { note } => Some(note),
+                EventAction::Escalate { reason } | EventAction::Reopen { reason } => Some(reason),
+                _ => None,
+            };
+            if let Some(note) = note {
+                ui.label(RichText::new(note).italics());
+            }
+        });
+    }
+}
+
+/// Buttons for the lifecycle steps allowed from the current state.
+fn actions_ui(ui: &mut egui::Ui, e: &Event, state: &AppState, commands: &mut Vec<Command>) {
+    let lang = state.lang;
+    // Dispatch goes to an on-duty worker of the event's grid, the nearest one first.
+    let worker = state
+        .situation
+        .workers
+        .iter()
+        .filter(|w| w.grids.contains(&e.grid) && w.status == WorkerStatus::Patrolling)
+        .min_by(|a, b| a.position.distance_m(e.position).total_cmp(&b.position.distance_m(e.position)))
+        .or_else(|| state.situation.workers.iter().find(|w| w.grids.contains(&e.grid)));
+    let mut candidates = vec![
+        EventAction::Accept,
+        EventAction::StartDisposal,
+        EventAction::SubmitFeedback { note: lang.tr("指挥中心代为反馈", "Feedback entered by the centre").into() },
+        EventAction::Close { note: lang.tr("指挥中心核查办结", "Checked and closed by the centre").into() },
+        EventAction::Rework { note: lang.tr("退回重办", "Sent back").into() },
+        EventAction::Escalate { reason: lang.tr("指挥中心上报升级", "Escalated by the centre").into() },
+        EventAction::Reopen { reason: lang.tr("指挥中心重启", "Reopened by the centre").into() },
+    ];
+    if let Some(w) = worker {
+        candidates.insert(1, EventAction::Assign { worker: w.id });
+    }
+    let legal: Vec<EventAction> = candidates.into_iter().filter(|a| e.state.apply(a).is_ok()).collect();
+    if legal.is_empty() {
+        return;
+    }
+    ui.horizontal_wrapped(|ui| {
+        for a in legal {
+            let mut label = a.name_in(lang).to_string();
+            if let (EventAction::Assign { .. }, Some(w)) = (&a, worker) {
+                label = format!("{label} → {}", w.name);
+            }
+            let button = egui::Button::new(RichText::new(label).strong());
+            let button = if matches!(a, EventAction::Escalate { .. }) || e.state == EventState::Closed {
+                button
+            } else {
+                button.fill(egui::Color32::from_rgb(20, 80, 120))
+            };
+            if ui.add(button).clicked() {
+                commands.push(Command::Act(e.id, a));
+            }
+        }
+    });
+}

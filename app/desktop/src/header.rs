@@ -1,0 +1,56 @@
+//! The header bar: district, headline counts, clock, language switch.
+
+use crate::i18n::Lang;
+use crate::state::{AppState, Command};
+use crate::{format, theme};
+use egui::{Color32, RichText};
+
+/// Draw the header; pushes commands for the language switch.
+pub fn header_ui(ui: &mut egui::Ui, state: &AppState, commands: &mut Vec<Command>) {
+    let lang = state.lang;
+    let h = state.situation.headline(state.now);
+    ui.horizontal_centered(|ui| {
+        ui.add_space(8.0);
+        ui.label(RichText::new(lang.tr("平安余杭", "Pingan Yuhang")).font(theme::bold(34.0)).color(theme::ACCENT));
+        ui.vertical(|ui| {
+            ui.label(RichText::new(lang.tr("社会治理指挥中心", "Social Governance Command Centre")).font(theme::bold(20.0)));
+            ui.label(
+                RichText::new(format!(
+                    "{} · {} {} · {} {}",
+                    state.district.name,
+                    state.district.towns.len(),
+                    lang.tr("镇街", "towns"),
+                    state.district.grids.len(),
+                    lang.tr("网格", "grids")
+                ))
+                .color(theme::DIM),
+            );
+        });
+        ui.add_space(24.0);
+        kpi_ui(ui, lang.tr("未办结事件", "Open events"), h.open, theme::TEXT);
+        kpi_ui(ui, lang.tr("逾期", "Overdue"), h.overdue, if h.overdue > 0 { theme::OVERDUE } else { theme::TEXT });
+        kpi_ui(ui, lang.tr("今日上报", "Reported today"), h.today, theme::TEXT);
+        kpi_ui(ui, lang.tr("在岗网格员", "Workers on duty"), h.on_duty, theme::WORKER);
+        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+            ui.add_space(8.0);
+            let (label, next) = match lang {
+                Lang::Zh => ("English", Lang::En),
+                Lang::En => ("中文", Lang::Zh),
+            };
+            if ui.button(RichText::new(label).size(18.0)).on_hover_text("切换语言 / Switch language").clicked() {
+                commands.push(Command::SetLang(next));
+            }
+            ui.add_space(12.0);
+            ui.label(RichText::new(format::clock(state.now, lang)).font(theme::bold(26.0)).monospace());
+        });
+    });
+}
+
+fn kpi_ui(ui: &mut egui::Ui, label: &str, value: usize, color: Color32) {
+    egui::Frame::new().fill(theme::CARD).corner_radius(6.0).inner_margin(egui::Margin::symmetric(14, 4)).show(ui, |ui| {
+        ui.vertical(|ui| {
+            ui.label(RichText::new(label).color(theme::DIM).size(16.0));
+            ui.label(RichText::new(value.to_string()).font(theme::bold(32.0)).color(color));
+        });
+    });
+}

@@ -1,0 +1,261 @@
+//! Application state and the intents the UI emits.
+//!
+//! Panels read [`AppState`] and push [`Command`]s; [`AppState::apply`] is the only place that changes it. That
+//! keeps panels free of side effects and makes every user action testable without a screen.
+
+use crate::i18n::Lang;
+use pingan_core::{
+    District, Event, EventAction, EventCategory, EventId, LonLat, Situation, SpatialIndex, Timestamp, TownId,
+};
+use pingan_demo::{DemoSpec, SimConfig, Simulator};
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+/// Where "now" comes from.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Clock {
+    /// Wall-clock time; the simulator runs live.
+    Live,
+    /// A frozen instant (tests, screenshots): nothing moves unless the test moves it.
+    Fixed(Timestamp),
+}
+
+impl Clock {
+    /// The current time by this clock.
+    pub fn now(&self) -> Timestamp {
+        match self {
+            Self::Live => chrono::Utc::now(),
+            Self::Fixed(t) => *t,
+        }
+    }
+}
+
+/// How the app starts.
+#[derive(Clone, Debug)]
+pub struct AppOptions {
+    /// The demo district to generate.
+    pub spec: DemoSpec,
+    /// Simulator settings.
+    pub sim: SimConfig,
+    /// Clock.
+    pub clock: Clock,
+    /// UI language.
+    pub lang: Lang,
+    /// Load online raster tiles under the vector overlay (cached on disk); off by default — offline is normal.
+    pub online_tiles: bool,
+    /// Where the tile cache lives (`None`: the platform cache dir, or no cache if there is none).
+    pub cache_dir: Option<std::path::PathBuf>,
+}
+
+impl Default for AppOptions {
+    fn default() -> Self {
+        Self {
+            spec: DemoSpec::default(),
+            sim: SimConfig { events_per_hour: 90.0, ..SimConfig::default() },
+            clock: Clock::Live,
+            lang: Lang::Zh,
+            online_tiles: false,
+            cache_dir: None,
+        }
+    }
+}
+
+/// Which events the feed shows, by state.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum StatusFilter {
+    /// Everything.
+    All,
+    /// Not closed (the default: what needs attention).
+    #[default]
+    Open,
+    /// Open and past deadline.
+    Overdue,
+    /// Closed.
+    Closed,
+}
+
+impl StatusFilter {
+    /// Every choice, in menu order.
+    pub const ALL: [StatusFilter; 4] = [Self::Open, Self::Overdue, Self::Closed, Self::All];
+
+    /// Label in `lang`.
+    pub fn label(self, lang: Lang) -> &'static str {
+        match self {
+            Self::All => lang.tr("全部状态", "All states"),
+            Self::Open => lang.tr("未办结", "Open"),
+            Self::Overdue => lang.tr("已逾期", "Overdue"),
+            Self::Closed => lang.tr("已办结", "Closed"),
+        }
+    }
+}
+
+/// The feed's filters.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FeedFilter {
+    /// Only this category.
+    pub category: Option<EventCategory>,
+    /// By state.
+    pub status: StatusFilter,
+    /// Only this town.
+    pub town: Option<TownId>,
+}
+
+impl FeedFilter {
+    /// Whether `e` passes at time `now`.
+    pub fn accepts(&self, e: &Event, now: Timestamp) -> bool {
+        self.category.is_none_or(|c| c == e.category)
+            && self.town.is_none_or(|t| t == e.town)
+            && match self.status {
+                StatusFilter::All => true,
+                StatusFilter::Open => e.state.is_open(),
+                StatusFilter::Overdue => e.is_overdue(now),
+                StatusFilter::Closed => !e.state.is_open(),
+            }
+    }
+}
+
+/// Something the user asked for.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Command {
+    /// Select an event: show its detail and fly the map to it.
+    SelectEvent(EventId),
+    /// Close the detail panel.
+    ClearSelection,
+    /// Change the feed filter.
+    SetFilter(FeedFilter),
+    /// Switch language.
+    SetLang(Lang),
+    /// Move the map to a place at a zoom level.
+    FlyTo(LonLat, f64),
+    /// Fit the whole district in the map.
+    ShowWholeDistrict,
+    /// Take a lifecycle step on an event.
+    Act(EventId, EventAction),
+}
+
+/// A fly-to in progress.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct FlyTo {
+    /// Where to.
+    pub target: LonLat,
+    /// Final zoom.
+    pub zoom: f64,
+}
+
+/// Everything the app shows.
+pub struct AppState {
+    /// The static district.
+    pub district: Arc<District>,
+    /// Spatial index over it.
+    pub index: SpatialIndex,
+    /// Events and workers.
+    pub situation: Situation,
+    /// The simulator feeding the situation.
+    pub sim: Simulator,
+    /// Clock.
+    pub clock: Clock,
+    /// Time of the current frame.
+    pub now: Timestamp,
+    /// UI language.
+    pub lang: Lang,
+    /// Feed filter.
+    pub filter: FeedFilter,
+    /// Selected event.
+    pub selected: Option<EventId>,
+    /// Map position and zoom (walkers).
+    pub map_memory: walkers::MapMemory,
+    /// Pending map movement.
+    pub fly_to: Option<FlyTo>,
+    /// Whether the map should be fitted to the district on the next frame.
+    pub fit_pending: bool,
+    /// Recent messages for the operator (errors, refused actions), newest last.
+    pub messages: VecDeque<(Timestamp, String)>,
+}
+
+impl AppState {
+    /// Generate the demo district and start the simulator.
+    pub fn new(options: &AppOptions) -> Self {
+        let district = Arc::new(pingan_demo::generate(&options.spec));
+        let index = SpatialIndex::new(&district);
+        let now = options.clock.now();
+        let (situation, sim) = Simulator::start(&district, options.spec.seed, options.sim, now);
+        let mut map_memory = walkers::MapMemory::default();
+        let c = district.bbox().centre();
+        map_memory.center_at(walkers::lon_lat(c.lon, c.lat));
+        map_memory.set_zoom(11.0).ok();
+        Self {
+            district,
+            index,
+            situation,
+            sim,
+            clock: options.clock,
+            now,
+            lang: options.lang,
+            filter: FeedFilter::default(),
+            selected: None,
+            map_memory,
+            fly_to: None,
+            fit_pending: true,
+            messages: VecDeque::new(),
+        }
+    }
+
+    /// Advance to the clock's time: run the simulator.
+    pub fn tick(&mut self) {
+        let now = self.clock.now();
+        if now > self.now {
+            self.sim.step(&self.district, &mut self.situation, now);
+            self.now = now;
+        }
+    }
+
+    /// Events passing the filter, newest first.
+    pub fn feed(&self) -> Vec<&Event> {
+        self.situation.events.iter().rev().filter(|e| self.filter.accepts(e, self.now)).collect()
+    }
+
+    /// The selected event.
+    pub fn selected_event(&self) -> Option<&Event> {
+        self.selected.and_then(|id| self.situation.event(id))
+    }
+
+    /// Record a message for the operator (shown in the status bar) and log it.
+    pub fn tell(&mut self, msg: String) {
+        tracing::warn!("{msg}");
+        self.messages.push_back((self.now, msg));
+        while self.messages.len() > 20 {
+            self.messages.pop_front();
+        }
+    }
+
+    /// Apply a command.
+    pub fn apply(&mut self, cmd: Command) {
+        match cmd {
+            Command::SelectEvent(id) => {
+                if let Some(e) = self.situation.event(id) {
+                    self.fly_to = Some(FlyTo { target: e.position, zoom: 16.0 });
+                    self.selected = Some(id);
+                }
+            }
+            Command::ClearSelection => self.selected = None,
+            Command::SetFilter(f) => self.filter = f,
+            Command::SetLang(l) => self.lang = l,
+            Command::FlyTo(target, zoom) => self.fly_to = Some(FlyTo { target, zoom }),
+            Command::ShowWholeDistrict => {
+                self.fly_to = None;
+                self.fit_pending = true;
+            }
+            Command::Act(id, action) => {
+                let now = self.now;
+                let Some(e) = self.situation.event_mut(id) else { return };
+                let name = action.name();
+                if let Err(err) = e.apply(action, now) {
+                    let msg = format!("{}: {err}", e.number);
+                    self.tell(msg);
+                } else {
+                    tracing::info!("event {} {name}", e.number);
+                }
+            }
+        }
+    }
+}
