@@ -20,6 +20,9 @@ struct Cli {
     /// Show online OpenStreetMap tiles under the overlay (cached on disk). Off by default: offline is normal.
     #[arg(long)]
     online_tiles: bool,
+    /// Start the map at LON,LAT,ZOOM instead of the whole district, e.g. 120.36,30.38,15.5.
+    #[arg(long)]
+    view: Option<String>,
     /// Open in a window of this size instead of maximised, e.g. 1920x1080.
     #[arg(long)]
     size: Option<String>,
@@ -34,6 +37,16 @@ fn main() -> anyhow::Result<()> {
     let mut options = AppOptions { lang, online_tiles: cli.online_tiles, ..AppOptions::default() };
     options.spec.seed = cli.seed;
     options.sim.events_per_hour = cli.events_per_hour;
+    if let Some(v) = cli.view.as_deref() {
+        let parts: Vec<f64> = v
+            .split(',')
+            .map(|x| x.trim().parse::<f64>())
+            .collect::<Result<_, _>>()
+            .with_context(|| format!("--view {v:?}: expected LON,LAT,ZOOM"))?;
+        let [lon, lat, zoom] = parts[..] else { anyhow::bail!("--view {v:?}: expected three numbers LON,LAT,ZOOM") };
+        let at = pingan_core::LonLat::try_new(lon, lat).with_context(|| format!("--view {v:?}"))?;
+        options.initial_view = Some((at, zoom));
+    }
     let mut viewport = egui::ViewportBuilder::default().with_title("平安 · 余杭区社会治理指挥中心").with_min_inner_size([1024.0, 640.0]);
     viewport = match cli.size.as_deref() {
         Some(s) => {

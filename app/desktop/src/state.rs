@@ -45,6 +45,8 @@ pub struct AppOptions {
     pub online_tiles: bool,
     /// Where the tile cache lives (`None`: the platform cache dir, or no cache if there is none).
     pub cache_dir: Option<std::path::PathBuf>,
+    /// Start the map here (lonlat, zoom) instead of fitting the whole district.
+    pub initial_view: Option<(LonLat, f64)>,
 }
 
 impl Default for AppOptions {
@@ -56,6 +58,7 @@ impl Default for AppOptions {
             lang: Lang::Zh,
             online_tiles: false,
             cache_dir: None,
+            initial_view: None,
         }
     }
 }
@@ -183,6 +186,10 @@ impl AppState {
         let c = district.bbox().centre();
         map_memory.center_at(walkers::lon_lat(c.lon, c.lat));
         map_memory.set_zoom(11.0).ok();
+        if let Some((at, zoom)) = options.initial_view {
+            map_memory.center_at(walkers::lon_lat(at.lon, at.lat));
+            map_memory.set_zoom(zoom).ok();
+        }
         Self {
             district,
             index,
@@ -195,7 +202,7 @@ impl AppState {
             selected: None,
             map_memory,
             fly_to: None,
-            fit_pending: true,
+            fit_pending: options.initial_view.is_none(),
             messages: VecDeque::new(),
         }
     }
