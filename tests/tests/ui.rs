@@ -144,4 +144,3 @@ fn english_switch() {
     h.run();
     h.get_by_label("未办结事件");
 }
-

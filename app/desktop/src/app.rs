@@ -101,7 +101,9 @@ fn status_ui(ui: &mut egui::Ui, state: &AppState) {
         );
         if let Some((at, msg)) = state.messages.back() {
             ui.separator();
-            ui.label(RichText::new(format!("{} {msg}", crate::format::short_time(*at))).size(15.0).color(theme::OVERDUE));
+            ui.label(
+                RichText::new(format!("{} {msg}", crate::format::short_time(*at))).size(15.0).color(theme::OVERDUE),
+            );
         }
     });
 }

@@ -22,7 +22,9 @@ pub fn event_detail_ui(ui: &mut egui::Ui, state: &AppState, commands: &mut Vec<C
     ui.separator();
     egui::ScrollArea::vertical().auto_shrink([false, false]).show(ui, |ui| {
         let sev = theme::severity_color(e.severity);
-        ui.label(RichText::new(format!("{} · {}", e.category.name_in(lang), e.title)).font(theme::bold(24.0)).color(sev));
+        ui.label(
+            RichText::new(format!("{} · {}", e.category.name_in(lang), e.title)).font(theme::bold(24.0)).color(sev),
+        );
         let overdue = e.is_overdue(state.now);
         egui::Grid::new("event-fields").num_columns(2).spacing([14.0, 8.0]).striped(true).show(ui, |ui| {
             let mut row = |k: &str, v: RichText| {
@@ -34,31 +36,48 @@ pub fn event_detail_ui(ui: &mut egui::Ui, state: &AppState, commands: &mut Vec<C
             row(lang.tr("类别", "Category"), RichText::new(e.category.name_in(lang)));
             row(lang.tr("等级", "Severity"), RichText::new(e.severity.name_in(lang)).color(sev));
             let st = if overdue {
-                RichText::new(format!("{} · {}", e.state.name_in(lang), lang.tr("已逾期", "overdue"))).color(theme::OVERDUE)
+                RichText::new(format!("{} · {}", e.state.name_in(lang), lang.tr("已逾期", "overdue")))
+                    .color(theme::OVERDUE)
             } else {
                 RichText::new(e.state.name_in(lang)).color(theme::ACCENT)
             };
             row(lang.tr("状态", "State"), st);
             row(lang.tr("地点", "Place"), RichText::new(&e.place));
             row(lang.tr("地址编码", "Address code"), RichText::new(e.address.segmented()).monospace());
-            row(lang.tr("坐标", "Position"), RichText::new(format!("{:.5}°E {:.5}°N", e.position.lon, e.position.lat)).monospace());
+            row(
+                lang.tr("坐标", "Position"),
+                RichText::new(format!("{:.5}°E {:.5}°N", e.position.lon, e.position.lat)).monospace(),
+            );
             row(lang.tr("上报时间", "Reported"), RichText::new(format::full_time(e.reported_at)));
             let left = e.deadline - state.now;
             let limit = if e.state.is_open() {
                 if left.num_seconds() >= 0 {
-                    format!("{} ({}{})", format::full_time(e.deadline), lang.tr("剩余", "left: "), format::duration(left, lang))
+                    format!(
+                        "{} ({}{})",
+                        format::full_time(e.deadline),
+                        lang.tr("剩余", "left: "),
+                        format::duration(left, lang)
+                    )
                 } else {
-                    format!("{} ({}{})", format::full_time(e.deadline), lang.tr("超时", "late by "), format::duration(left, lang))
+                    format!(
+                        "{} ({}{})",
+                        format::full_time(e.deadline),
+                        lang.tr("超时", "late by "),
+                        format::duration(left, lang)
+                    )
                 }
             } else {
                 format::full_time(e.deadline)
             };
-            row(lang.tr("办结时限", "Deadline"), RichText::new(limit).color(if overdue { theme::OVERDUE } else { theme::TEXT }));
+            row(
+                lang.tr("办结时限", "Deadline"),
+                RichText::new(limit).color(if overdue { theme::OVERDUE } else { theme::TEXT }),
+            );
             row(lang.tr("来源", "Source"), RichText::new(source_text(e, state, lang)));
-            let who = e
-                .assignee
-                .and_then(|w| state.situation.worker(w))
-                .map_or_else(|| lang.tr("未派遣", "not assigned").to_string(), |w| format!("{} ({})", w.name, w.kind.name_in(lang)));
+            let who = e.assignee.and_then(|w| state.situation.worker(w)).map_or_else(
+                || lang.tr("未派遣", "not assigned").to_string(),
+                |w| format!("{} ({})", w.name, w.kind.name_in(lang)),
+            );
             row(lang.tr("处置人", "Handler"), RichText::new(who));
         });
         ui.add_space(8.0);
@@ -93,7 +112,9 @@ fn history_ui(ui: &mut egui::Ui, e: &Event, lang: Lang) {
             ui.label(RichText::new(c.action.name_in(lang)).strong());
             ui.label(RichText::new(format!("{} → {}", c.from.name_in(lang), c.to.name_in(lang))).color(theme::DIM));
             let note = match &c.action {
-                EventAction::SubmitFeedback { note } | EventAction::Close { note } | EventAction::Rework { note } => Some(note),
+                EventAction::SubmitFeedback { note } | EventAction::Close { note } | EventAction::Rework { note } => {
+                    Some(note)
+                }
                 EventAction::Escalate { reason } | EventAction::Reopen { reason } => Some(reason),
                 _ => None,
             };
@@ -118,7 +139,9 @@ fn actions_ui(ui: &mut egui::Ui, e: &Event, state: &AppState, commands: &mut Vec
     let mut candidates = vec![
         EventAction::Accept,
         EventAction::StartDisposal,
-        EventAction::SubmitFeedback { note: lang.tr("指挥中心代为反馈", "Feedback entered by the centre").into() },
+        EventAction::SubmitFeedback {
+            note: lang.tr("指挥中心代为反馈", "Feedback entered by the centre").into()
+        },
         EventAction::Close { note: lang.tr("指挥中心核查办结", "Checked and closed by the centre").into() },
         EventAction::Rework { note: lang.tr("退回重办", "Sent back").into() },
         EventAction::Escalate { reason: lang.tr("指挥中心上报升级", "Escalated by the centre").into() },

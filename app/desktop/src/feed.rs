@@ -28,7 +28,8 @@ pub fn event_feed_ui(ui: &mut egui::Ui, state: &AppState, commands: &mut Vec<Com
         for e in &feed[range] {
             let selected = state.selected == Some(e.id);
             let job = row_text(e, state.now, lang);
-            let button = egui::Button::selectable(selected, job).min_size(egui::vec2(ui.available_width(), ROW_HEIGHT - 8.0));
+            let button =
+                egui::Button::selectable(selected, job).min_size(egui::vec2(ui.available_width(), ROW_HEIGHT - 8.0));
             if ui.add(button).clicked() {
                 commands.push(Command::SelectEvent(e.id));
             }
@@ -77,21 +78,36 @@ fn filters_ui(ui: &mut egui::Ui, state: &AppState, commands: &mut Vec<Command>) 
 /// The two-line text of a feed row; its plain text is also the row's accessible name.
 fn row_text(e: &Event, now: Timestamp, lang: Lang) -> LayoutJob {
     let mut job = LayoutJob::default();
-    let fmt = |size: f32, color: Color32| TextFormat { font_id: FontId::proportional(size), color, ..Default::default() };
+    let fmt =
+        |size: f32, color: Color32| TextFormat { font_id: FontId::proportional(size), color, ..Default::default() };
     let sev = theme::severity_color(e.severity);
     job.append("■ ", 0.0, fmt(19.0, sev));
     job.append(&format!("[{}] ", e.severity.name_in(lang)), 0.0, fmt(17.0, sev));
-    job.append(e.category.name_in(lang), 0.0, TextFormat { font_id: theme::bold(19.0), color: theme::TEXT, ..Default::default() });
+    job.append(
+        e.category.name_in(lang),
+        0.0,
+        TextFormat { font_id: theme::bold(19.0), color: theme::TEXT, ..Default::default() },
+    );
     job.append(&format!(" · {}", e.title), 0.0, fmt(19.0, theme::TEXT));
     let overdue = e.is_overdue(now);
-    let state_color = if overdue { theme::OVERDUE } else if e.state.is_open() { theme::ACCENT } else { theme::DIM };
+    let state_color = if overdue {
+        theme::OVERDUE
+    } else if e.state.is_open() {
+        theme::ACCENT
+    } else {
+        theme::DIM
+    };
     let state_text = if overdue {
         format!("{} · {}", e.state.name_in(lang), lang.tr("逾期", "OVERDUE"))
     } else {
         e.state.name_in(lang).to_string()
     };
     let place = e.place.split(' ').take(2).collect::<Vec<_>>().join(" ");
-    job.append(&format!("\n{}  {}  {}  ", format::short_time(e.reported_at), e.number, place), 0.0, fmt(15.0, theme::DIM));
+    job.append(
+        &format!("\n{}  {}  {}  ", format::short_time(e.reported_at), e.number, place),
+        0.0,
+        fmt(15.0, theme::DIM),
+    );
     job.append(&state_text, 0.0, fmt(15.0, state_color));
     job
 }

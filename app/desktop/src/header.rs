@@ -13,7 +13,9 @@ pub fn header_ui(ui: &mut egui::Ui, state: &AppState, commands: &mut Vec<Command
         ui.add_space(8.0);
         ui.label(RichText::new(lang.tr("平安余杭", "Pingan Yuhang")).font(theme::bold(34.0)).color(theme::ACCENT));
         ui.vertical(|ui| {
-            ui.label(RichText::new(lang.tr("社会治理指挥中心", "Social Governance Command Centre")).font(theme::bold(20.0)));
+            ui.label(
+                RichText::new(lang.tr("社会治理指挥中心", "Social Governance Command Centre")).font(theme::bold(20.0)),
+            );
             ui.label(
                 RichText::new(format!(
                     "{} · {} {} · {} {}",
@@ -47,10 +49,13 @@ pub fn header_ui(ui: &mut egui::Ui, state: &AppState, commands: &mut Vec<Command
 }
 
 fn kpi_ui(ui: &mut egui::Ui, label: &str, value: usize, color: Color32) {
-    egui::Frame::new().fill(theme::CARD).corner_radius(6.0).inner_margin(egui::Margin::symmetric(14, 4)).show(ui, |ui| {
-        ui.vertical(|ui| {
-            ui.label(RichText::new(label).color(theme::DIM).size(16.0));
-            ui.label(RichText::new(value.to_string()).font(theme::bold(32.0)).color(color));
-        });
-    });
+    egui::Frame::new().fill(theme::CARD).corner_radius(6.0).inner_margin(egui::Margin::symmetric(14, 4)).show(
+        ui,
+        |ui| {
+            ui.vertical(|ui| {
+                ui.label(RichText::new(label).color(theme::DIM).size(16.0));
+                ui.label(RichText::new(value.to_string()).font(theme::bold(32.0)).color(color));
+            });
+        },
+    );
 }

@@ -30,7 +30,9 @@ struct Cli {
 
 fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,wgpu=warn,naga=warn".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,wgpu=warn,naga=warn".into()),
+        )
         .init();
     let cli = Cli::parse();
     let lang = Lang::parse(&cli.lang).with_context(|| format!("unknown language {:?}: use zh or en", cli.lang))?;
@@ -47,7 +49,9 @@ fn main() -> anyhow::Result<()> {
         let at = pingan_core::LonLat::try_new(lon, lat).with_context(|| format!("--view {v:?}"))?;
         options.initial_view = Some((at, zoom));
     }
-    let mut viewport = egui::ViewportBuilder::default().with_title("平安 · 余杭区社会治理指挥中心").with_min_inner_size([1024.0, 640.0]);
+    let mut viewport = egui::ViewportBuilder::default()
+        .with_title("平安 · 余杭区社会治理指挥中心")
+        .with_min_inner_size([1024.0, 640.0]);
     viewport = match cli.size.as_deref() {
         Some(s) => {
             let (w, h) = s.split_once('x').with_context(|| format!("--size {s:?}: expected WIDTHxHEIGHT"))?;

@@ -68,7 +68,14 @@ pub fn map_ui(
             if zoom >= 14.0 {
                 for (p, i) in &hits.workers {
                     let name = &view.situation.workers[*i].name;
-                    labels.place(&painter, *p + vec2(0.0, -16.0), name, FontId::proportional(15.0), theme::WORKER, true);
+                    labels.place(
+                        &painter,
+                        *p + vec2(0.0, -16.0),
+                        name,
+                        FontId::proportional(15.0),
+                        theme::WORKER,
+                        true,
+                    );
                 }
             }
             legend_ui(&painter, &view, response.rect);
@@ -149,7 +156,9 @@ fn view_bbox(projector: &Projector, rect: Rect) -> BBox {
 }
 
 fn visible(poly: &Polygon, view: &BBox) -> bool {
-    poly.bbox().is_some_and(|b| b.max.lon >= view.min.lon && b.min.lon <= view.max.lon && b.max.lat >= view.min.lat && b.min.lat <= view.max.lat)
+    poly.bbox().is_some_and(|b| {
+        b.max.lon >= view.min.lon && b.min.lon <= view.max.lon && b.max.lat >= view.min.lat && b.min.lat <= view.max.lat
+    })
 }
 
 fn draw_base(painter: &Painter, view: &View<'_>, projector: &Projector, rect: Rect, online: bool) {
@@ -202,29 +211,50 @@ fn draw_units(painter: &Painter, view: &View<'_>, projector: &Projector, rect: R
     };
     if zoom < COMMUNITIES_ZOOM {
         for t in &d.towns {
-            painter.add(Shape::convex_polygon(ring_ui(projector, &t.outline.exterior), fill(scores.town(t.id)), Stroke::NONE));
+            painter.add(Shape::convex_polygon(
+                ring_ui(projector, &t.outline.exterior),
+                fill(scores.town(t.id)),
+                Stroke::NONE,
+            ));
         }
     } else if zoom < GRIDS_ZOOM {
         for c in d.communities.iter().filter(|c| visible(&c.outline, &bbox)) {
-            painter.add(Shape::convex_polygon(ring_ui(projector, &c.outline.exterior), fill(scores.community(c.id)), Stroke::NONE));
+            painter.add(Shape::convex_polygon(
+                ring_ui(projector, &c.outline.exterior),
+                fill(scores.community(c.id)),
+                Stroke::NONE,
+            ));
         }
     } else {
         for g in d.grids.iter().filter(|g| visible(&g.outline, &bbox)) {
-            painter.add(Shape::convex_polygon(ring_ui(projector, &g.outline.exterior), fill(scores.grid(g.id)), Stroke::NONE));
+            painter.add(Shape::convex_polygon(
+                ring_ui(projector, &g.outline.exterior),
+                fill(scores.grid(g.id)),
+                Stroke::NONE,
+            ));
         }
     }
     if zoom >= GRIDS_ZOOM {
         for g in d.grids.iter().filter(|g| visible(&g.outline, &bbox)) {
-            painter.add(Shape::closed_line(ring_ui(projector, &g.outline.exterior), Stroke::new(0.8, Color32::from_rgb(70, 96, 130))));
+            painter.add(Shape::closed_line(
+                ring_ui(projector, &g.outline.exterior),
+                Stroke::new(0.8, Color32::from_rgb(70, 96, 130)),
+            ));
         }
     }
     if zoom >= COMMUNITIES_ZOOM {
         for c in d.communities.iter().filter(|c| visible(&c.outline, &bbox)) {
-            painter.add(Shape::closed_line(ring_ui(projector, &c.outline.exterior), Stroke::new(1.4, Color32::from_rgb(120, 150, 190))));
+            painter.add(Shape::closed_line(
+                ring_ui(projector, &c.outline.exterior),
+                Stroke::new(1.4, Color32::from_rgb(120, 150, 190)),
+            ));
         }
     }
     for t in &d.towns {
-        painter.add(Shape::closed_line(ring_ui(projector, &t.outline.exterior), Stroke::new(2.5, theme::ACCENT.gamma_multiply(0.85))));
+        painter.add(Shape::closed_line(
+            ring_ui(projector, &t.outline.exterior),
+            Stroke::new(2.5, theme::ACCENT.gamma_multiply(0.85)),
+        ));
     }
 }
 
@@ -263,7 +293,14 @@ impl Labels {
     }
 }
 
-fn draw_unit_names(painter: &Painter, view: &View<'_>, projector: &Projector, rect: Rect, zoom: f64, labels: &mut Labels) {
+fn draw_unit_names(
+    painter: &Painter,
+    view: &View<'_>,
+    projector: &Projector,
+    rect: Rect,
+    zoom: f64,
+    labels: &mut Labels,
+) {
     let d = view.district;
     let bbox = view_bbox(projector, rect);
     if zoom < 12.2 {
@@ -273,12 +310,26 @@ fn draw_unit_names(painter: &Painter, view: &View<'_>, projector: &Projector, re
     }
     if (12.2..14.5).contains(&zoom) {
         for c in d.communities.iter().filter(|c| bbox.contains(c.label_at)) {
-            labels.place(painter, to_ui(projector, c.label_at), &c.name, FontId::proportional(17.0), Color32::from_rgb(200, 215, 235), false);
+            labels.place(
+                painter,
+                to_ui(projector, c.label_at),
+                &c.name,
+                FontId::proportional(17.0),
+                Color32::from_rgb(200, 215, 235),
+                false,
+            );
         }
     }
     if zoom >= 14.5 {
         for g in d.grids.iter().filter(|g| bbox.contains(g.label_at)) {
-            labels.place(painter, to_ui(projector, g.label_at), &g.name, FontId::proportional(16.0), Color32::from_rgb(190, 205, 230), true);
+            labels.place(
+                painter,
+                to_ui(projector, g.label_at),
+                &g.name,
+                FontId::proportional(16.0),
+                Color32::from_rgb(190, 205, 230),
+                true,
+            );
         }
     }
 }
@@ -300,18 +351,15 @@ impl Hits {
     }
 
     fn worker_at(&self, p: Pos2) -> Option<usize> {
-        self.workers.iter().filter(|(q, _)| q.distance(p) <= 8.0).min_by(|a, b| a.0.distance(p).total_cmp(&b.0.distance(p))).map(|(_, i)| *i)
+        self.workers
+            .iter()
+            .filter(|(q, _)| q.distance(p) <= 8.0)
+            .min_by(|a, b| a.0.distance(p).total_cmp(&b.0.distance(p)))
+            .map(|(_, i)| *i)
     }
 }
 
-fn draw_live(
-    painter: &Painter,
-    view: &View<'_>,
-    projector: &Projector,
-    rect: Rect,
-    zoom: f64,
-    pulse: f32,
-) -> Hits {
+fn draw_live(painter: &Painter, view: &View<'_>, projector: &Projector, rect: Rect, zoom: f64, pulse: f32) -> Hits {
     let mut hits = Hits::default();
     let bbox = view_bbox(projector, rect);
     // Workers: green dots, names when close enough to read without piling up.
@@ -321,12 +369,19 @@ fn draw_live(
             continue;
         }
         let p = to_ui(projector, w.position);
-        let color = if matches!(w.status, WorkerStatus::Handling(_)) { Color32::from_rgb(150, 255, 90) } else { theme::WORKER };
+        let color =
+            if matches!(w.status, WorkerStatus::Handling(_)) { Color32::from_rgb(150, 255, 90) } else { theme::WORKER };
         painter.circle(p, worker_r, color, Stroke::new(1.0, Color32::from_rgb(10, 60, 30)));
         hits.workers.push((p, i));
     }
     // Events: open ones, severity-coloured; overdue ones pulse red.
-    let r = if zoom >= 14.0 { 9.0 } else if zoom >= 12.0 { 7.0 } else { 5.0 };
+    let r = if zoom >= 14.0 {
+        9.0
+    } else if zoom >= 12.0 {
+        7.0
+    } else {
+        5.0
+    };
     let mut selected = None;
     for e in view.situation.events.iter().filter(|e| e.state.is_open() || Some(e.id) == view.selected) {
         if !bbox.contains(e.position) {
@@ -334,7 +389,11 @@ fn draw_live(
         }
         let p = to_ui(projector, e.position);
         if e.is_overdue(view.now) {
-            painter.circle_stroke(p, r + 3.0 + pulse * 5.0, Stroke::new(2.0, theme::OVERDUE.gamma_multiply(1.0 - pulse * 0.6)));
+            painter.circle_stroke(
+                p,
+                r + 3.0 + pulse * 5.0,
+                Stroke::new(2.0, theme::OVERDUE.gamma_multiply(1.0 - pulse * 0.6)),
+            );
         }
         painter.circle(p, r, theme::severity_color(e.severity), Stroke::new(1.5, Color32::from_rgb(15, 20, 30)));
         hits.events.push((p, r, e.id));
@@ -359,7 +418,10 @@ fn hover_card(painter: &Painter, view: &View<'_>, projector: &Projector, respons
         lines.push((format!("{} · {}", e.number, e.state.name_in(lang)), theme::TEXT));
         lines.push((e.place.clone(), theme::DIM));
     } else if let Some(w) = hits.worker_at(pos).map(|i| &view.situation.workers[i]) {
-        lines.push((format!("{} · {}{}", w.name, w.kind.name_in(lang), lang.tr("网格员", " grid worker")), theme::WORKER));
+        lines.push((
+            format!("{} · {}{}", w.name, w.kind.name_in(lang), lang.tr("网格员", " grid worker")),
+            theme::WORKER,
+        ));
         lines.push((w.status.name_in(lang).to_string(), theme::TEXT));
         lines.push((d.grid_place(w.grids[0]), theme::DIM));
     } else {
@@ -369,7 +431,10 @@ fn hover_card(painter: &Painter, view: &View<'_>, projector: &Projector, respons
             && let Some(b) = view.index.building_at(d, p).map(|b| d.building(b))
         {
             lines.push((format!("{} · {}", b.name, b.kind.name_in(lang)), theme::TEXT));
-            lines.push((format!("{} {:.0} m · {} {}", b.floors, b.height_m, b.population, lang.tr("人", "people")), theme::DIM));
+            lines.push((
+                format!("{} {:.0} m · {} {}", b.floors, b.height_m, b.population, lang.tr("人", "people")),
+                theme::DIM,
+            ));
             lines.push((b.code.segmented(), theme::DIM));
         } else if let Some(g) = view.index.grid_at(d, p).map(|g| d.grid(g)) {
             lines.push((d.grid_place(g.id), theme::TEXT));
@@ -403,7 +468,13 @@ fn hover_card(painter: &Painter, view: &View<'_>, projector: &Projector, respons
         at.y = pos.y - h - 16.0;
     }
     let card = Rect::from_min_size(at, vec2(w, h));
-    painter.rect(card, 6.0, theme::PANEL.gamma_multiply(0.95), Stroke::new(1.0, theme::ACCENT), egui::StrokeKind::Inside);
+    painter.rect(
+        card,
+        6.0,
+        theme::PANEL.gamma_multiply(0.95),
+        Stroke::new(1.0, theme::ACCENT),
+        egui::StrokeKind::Inside,
+    );
     let mut y = at.y + 6.0;
     for g in galleys {
         let gh = g.size().y;
@@ -452,7 +523,10 @@ fn legend_ui(painter: &Painter, view: &View<'_>, rect: Rect) {
     painter.text(
         pos2(card.left() + 12.0, card.top() + 88.0),
         Align2::LEFT_CENTER,
-        lang.tr("风险色：按未办结事件加权 / 万人（五色研判见专题）", "Risk colour: open events weighted per 10k people"),
+        lang.tr(
+            "风险色：按未办结事件加权 / 万人（五色研判见专题）",
+            "Risk colour: open events weighted per 10k people",
+        ),
         FontId::proportional(13.0),
         theme::DIM,
     );
@@ -460,7 +534,8 @@ fn legend_ui(painter: &Painter, view: &View<'_>, rect: Rect) {
 
 fn map_buttons_ui(ui: &mut egui::Ui, rect: Rect, lang: Lang, commands: &mut Vec<Command>) {
     let area = Rect::from_min_size(rect.right_top() + vec2(-150.0, 10.0), vec2(140.0, 40.0));
-    let mut child = ui.new_child(egui::UiBuilder::new().max_rect(area).layout(egui::Layout::right_to_left(egui::Align::Min)));
+    let mut child =
+        ui.new_child(egui::UiBuilder::new().max_rect(area).layout(egui::Layout::right_to_left(egui::Align::Min)));
     if child.button(egui::RichText::new(lang.tr("全区", "Whole district")).size(18.0)).clicked() {
         commands.push(Command::ShowWholeDistrict);
     }
