@@ -1,0 +1,176 @@
+//! Offscreen renders of a demo district, checked for real properties of the image (on lavapipe in CI).
+
+use pingan_core::District;
+use pingan_demo::{DemoSpec, generate};
+use pingan_render::{Camera, FillLevel, Flight, FrameInput, Headless, Marker, Scene, SceneRenderer};
+use std::sync::OnceLock;
+
+const RISK: [[u8; 3]; 5] = [[229, 57, 53], [251, 140, 0], [253, 216, 53], [30, 136, 229], [67, 160, 71]];
+const SIZE: [u32; 2] = [800, 600];
+
+fn district() -> &'static District {
+    static D: OnceLock<District> = OnceLock::new();
+    D.get_or_init(|| generate(&DemoSpec::small(7)))
+}
+
+struct Fixture {
+    gpu: Headless,
+    scene: Scene,
+    renderer: SceneRenderer,
+}
+
+fn fixture() -> Fixture {
+    let gpu = Headless::new().expect("a GPU adapter (lavapipe in CI: apt-get install mesa-vulkan-drivers)");
+    eprintln!("adapter: {} ({:?})", gpu.info.name, gpu.info.backend);
+    let scene = Scene::from_district(district());
+    let renderer = SceneRenderer::new(&gpu.device, &gpu.adapter, &scene);
+    Fixture { gpu, scene, renderer }
+}
+
+impl Fixture {
+    fn render(&mut self, input: &FrameInput<'_>) -> Vec<u8> {
+        let mut encoder = self.gpu.device.create_command_encoder(&Default::default());
+        self.renderer.render(&self.gpu.device, &self.gpu.queue, &mut encoder, input);
+        self.gpu.queue.submit([encoder.finish()]);
+        let (px, size) = self.renderer.read_pixels(&self.gpu.device, &self.gpu.queue).expect("readback");
+        assert_eq!(size, SIZE);
+        px
+    }
+}
+
+fn frame(camera: Camera, fill: Option<FillLevel>, markers: &[Marker]) -> FrameInput<'_> {
+    FrameInput {
+        camera,
+        size_px: SIZE,
+        fill_level: fill,
+        fill_opacity: 1.0,
+        highlight_building: None,
+        highlight_unit: None,
+        time_s: 0.0,
+        markers,
+    }
+}
+
+fn pixel(img: &[u8], p: [f32; 2]) -> [u8; 3] {
+    let (x, y) = (p[0].round() as usize, p[1].round() as usize);
+    let i = (y * SIZE[0] as usize + x) * 4;
+    [img[i], img[i + 1], img[i + 2]]
+}
+
+fn close(a: [u8; 3], b: [u8; 3], tol: i32) -> bool {
+    a.iter().zip(b.iter()).all(|(x, y)| (*x as i32 - *y as i32).abs() <= tol)
+}
+
+/// Flat surfaces facing up are shaded by this factor (see scene.wgsl: 0.5 + 0.5 · max(n·l, 0)).
+fn up_shade(c: [u8; 3]) -> [u8; 3] {
+    let l = [0.35f32, -0.5, 0.8];
+    let len = (l[0] * l[0] + l[1] * l[1] + l[2] * l[2]).sqrt();
+    let s = 0.5 + 0.5 * (l[2] / len);
+    c.map(|v| (v as f32 * s).round() as u8)
+}
+
+#[test]
+fn five_risk_colours_fill_their_towns() {
+    let mut f = fixture();
+    let d = district();
+    let colors: Vec<[f32; 4]> = (0..f.scene.unit_slots)
+        .map(|i| {
+            let c = RISK[i % 5];
+            [c[0] as f32 / 255.0, c[1] as f32 / 255.0, c[2] as f32 / 255.0, 1.0]
+        })
+        .collect();
+    f.renderer.set_unit_colors(&f.gpu.queue, &colors);
+    let camera = Camera::fit(f.scene.bounds.0, f.scene.bounds.1, [SIZE[0] as f32, SIZE[1] as f32]);
+    let img = f.render(&frame(camera, Some(FillLevel::Town), &[]));
+    let mut matched = 0;
+    let mut seen = [false; 5];
+    for (i, t) in d.towns.iter().enumerate() {
+        let c = f.scene.frame.local_from_lonlat(t.label_at);
+        let px = camera.project([c[0], c[1], 0.0], [SIZE[0] as f32, SIZE[1] as f32]).unwrap();
+        let (o, dir) = camera.ray(px, [SIZE[0] as f32, SIZE[1] as f32]);
+        if f.scene.pick_building(o, dir).is_some() {
+            continue; // a roof, not the fill
+        }
+        let got = pixel(&img, px);
+        let want = up_shade(RISK[i % 5]);
+        if close(got, want, 8) {
+            matched += 1;
+            seen[i % 5] = true;
+        } else {
+            eprintln!("town {} at {px:?}: got {got:?}, want {want:?}", t.name);
+        }
+    }
+    assert!(matched >= 10, "{matched} of 12 towns show their risk colour");
+    assert!(seen.iter().all(|s| *s), "all five colours appear: {seen:?}");
+}
+
+#[test]
+fn a_building_hides_the_ground_behind_it_and_picking_finds_it() {
+    let mut f = fixture();
+    let d = district();
+    let tallest = d.buildings.iter().max_by(|a, b| a.height_m.total_cmp(&b.height_m)).unwrap();
+    let roof = f.scene.roof_centre(tallest.id).unwrap();
+    let size = [SIZE[0] as f32, SIZE[1] as f32];
+    let camera =
+        Camera { target: [roof[0], roof[1]], distance_m: 500.0, pitch_deg: 60.0, bearing_deg: 20.0, fov_y_deg: 35.0 };
+    let img = f.render(&frame(camera, None, &[]));
+    let px = camera.project(roof, size).unwrap();
+    // The ray through the roof's pixel continues to the ground behind the building…
+    let behind = camera.ground_at(px, size).unwrap();
+    let dist_behind = ((behind[0] - roof[0]).powi(2) + (behind[1] - roof[1]).powi(2)).sqrt();
+    assert!(dist_behind > 20.0, "the ground point is well behind the building ({dist_behind} m)");
+    let behind_px = camera.project([behind[0], behind[1], 0.0], size).unwrap();
+    assert!((behind_px[0] - px[0]).abs() < 0.5 && (behind_px[1] - px[1]).abs() < 0.5);
+    // …but the pixel shows the roof, not the ground.
+    let roof_color = up_shade({
+        let c = pingan_render::scene::building_color(tallest.kind, tallest.height_m);
+        [c[0], c[1], c[2]]
+    });
+    let got = pixel(&img, px);
+    assert!(close(got, roof_color, 10), "roof pixel {got:?}, expected {roof_color:?}");
+    assert!(!close(got, up_shade([22, 36, 56]), 10), "ground must be hidden");
+    // Picking that pixel returns that building.
+    let (o, dir) = camera.ray(px, size);
+    let (hit, at) = f.scene.pick_building(o, dir).expect("a building under the cursor");
+    assert_eq!(hit, tallest.id);
+    assert!((at.z - roof[2]).abs() < 0.5, "hit the roof at {at:?}");
+    // Off to the side, at a spot with no building, the pick finds nothing and the ground shows.
+    let mut found_ground = false;
+    for x in (20..780).step_by(37) {
+        for y in (20..580).step_by(41) {
+            let p = [x as f32, y as f32];
+            let (o, dir) = camera.ray(p, size);
+            if f.scene.pick_building(o, dir).is_none() && pixel(&img, p) == pixel(&img, [p[0] + 1.0, p[1]]) {
+                found_ground = true;
+            }
+        }
+    }
+    assert!(found_ground);
+}
+
+#[test]
+fn fly_to_ends_with_the_target_at_the_centre() {
+    let mut f = fixture();
+    let d = district();
+    let b = &d.buildings[d.buildings.len() / 2];
+    let c = f.scene.frame.local_from_lonlat(b.footprint.centroid());
+    let size = [SIZE[0] as f32, SIZE[1] as f32];
+    let start = Camera::fit(f.scene.bounds.0, f.scene.bounds.1, size);
+    let dest = Camera { target: c, distance_m: 800.0, pitch_deg: 45.0, bearing_deg: 30.0, fov_y_deg: 35.0 };
+    let mut flight = Flight::new(start, dest, 0.8);
+    let mut steps = 0;
+    let cam = loop {
+        let (now, done) = flight.step(1.0 / 60.0);
+        steps += 1;
+        if done {
+            break now;
+        }
+        assert!(steps < 200);
+    };
+    let p = cam.project([c[0], c[1], 0.0], size).unwrap();
+    assert!((p[0] - 400.0).abs() < 0.5 && (p[1] - 300.0).abs() < 0.5, "{p:?}");
+    // A marker at the target is drawn at the centre of the frame.
+    let marker = [Marker::worker([c[0] as f32, c[1] as f32, 0.0], [0.22, 1.0, 0.53, 1.0], 10.0)];
+    let img = f.render(&frame(cam, None, &marker));
+    assert!(close(pixel(&img, [400.0, 300.0]), [56, 255, 135], 3), "{:?}", pixel(&img, [400.0, 300.0]));
+}
