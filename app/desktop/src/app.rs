@@ -1,6 +1,7 @@
 //! The eframe application: lays out the panels, runs the clock, applies commands.
 
-use crate::state::{AppOptions, AppState, Clock, Command};
+use crate::state::{AppOptions, AppState, Clock, Command, MapMode};
+use crate::view3d::{View3d, view3d_ui};
 use crate::{detail, feed, header, map_view, theme};
 use egui::RichText;
 
@@ -8,6 +9,8 @@ use egui::RichText;
 pub struct PinganApp {
     /// Everything shown.
     pub state: AppState,
+    /// The 3D view (camera, scene; GPU resources live in egui_wgpu's callback resources).
+    pub view3d: View3d,
     tiles: Option<walkers::HttpTiles>,
 }
 
@@ -38,11 +41,39 @@ impl PinganApp {
                 cc.egui_ctx.clone(),
             )
         });
-        Self { state, tiles }
+        let view3d = View3d::new(&state, cc.wgpu_render_state.as_ref());
+        Self { state, view3d, tiles }
     }
 
     /// Apply a command (also used by tests).
     pub fn apply(&mut self, cmd: Command) {
+        let height = self.view3d.last_size.y;
+        match &cmd {
+            Command::SetMapMode(MapMode::Map3d) if self.state.map_mode == MapMode::Map2d => {
+                let home = self.state.district.bbox().centre();
+                let centre = self.state.map_memory.detached().map_or(home, |p| pingan_core::LonLat::new(p.x(), p.y()));
+                self.view3d.sync_from_2d(centre, self.state.map_memory.zoom(), height);
+            }
+            Command::SetMapMode(MapMode::Map2d) if self.state.map_mode == MapMode::Map3d => {
+                let (c, zoom) = self.view3d.to_2d(height);
+                self.state.fly_to = None;
+                self.state.fit_pending = false;
+                self.state.map_memory.center_at(walkers::lon_lat(c.lon, c.lat));
+                self.state.map_memory.set_zoom(zoom).ok();
+            }
+            Command::SelectEvent(id) if self.state.map_mode == MapMode::Map3d => {
+                if let Some(e) = self.state.situation.event(*id) {
+                    self.view3d.fly_to(e.position, 900.0);
+                }
+            }
+            Command::ShowWholeDistrict if self.state.map_mode == MapMode::Map3d => {
+                let (min, max) = self.view3d.scene.bounds;
+                let s = self.view3d.last_size;
+                let to = pingan_render::Camera::fit(min, max, [s.x, s.y]);
+                self.view3d.flight = Some(pingan_render::Flight::new(self.view3d.camera, to, 0.8));
+            }
+            _ => {}
+        }
         self.state.apply(cmd);
     }
 }
@@ -73,13 +104,37 @@ impl eframe::App for PinganApp {
                 .show(ui, |ui| detail::event_detail_ui(ui, state, &mut commands));
         }
         egui::CentralPanel::no_frame().show(ui, |ui| {
-            map_view::map_ui(ui, &mut self.state, self.tiles.as_mut(), &mut commands);
+            let rect = ui.available_rect_before_wrap();
+            // Both maps share this size for converting between 2D zoom and 3D distance.
+            self.view3d.last_size = rect.size();
+            match self.state.map_mode {
+                MapMode::Map2d => map_view::map_ui(ui, &mut self.state, self.tiles.as_mut(), &mut commands),
+                MapMode::Map3d => view3d_ui(ui, &self.state, &mut self.view3d, &mut commands),
+            }
+            map_buttons_ui(ui, rect, &self.state, &mut commands);
         });
         for c in commands {
-            self.state.apply(c);
+            self.apply(c);
         }
         if self.state.clock == Clock::Live {
             ui.ctx().request_repaint_after(std::time::Duration::from_millis(250));
+        }
+    }
+}
+
+/// Map corner buttons: 2D/3D switch and whole district.
+fn map_buttons_ui(ui: &mut egui::Ui, rect: egui::Rect, state: &AppState, commands: &mut Vec<Command>) {
+    let lang = state.lang;
+    let area = egui::Rect::from_min_size(rect.right_top() + egui::vec2(-420.0, 10.0), egui::vec2(410.0, 40.0));
+    let mut child =
+        ui.new_child(egui::UiBuilder::new().max_rect(area).layout(egui::Layout::right_to_left(egui::Align::Min)));
+    if child.button(RichText::new(lang.tr("全区", "Whole district")).size(18.0)).clicked() {
+        commands.push(Command::ShowWholeDistrict);
+    }
+    for (mode, label) in [(MapMode::Map3d, lang.tr("3D 实景", "3D")), (MapMode::Map2d, lang.tr("2D 地图", "2D map"))]
+    {
+        if child.add(egui::Button::selectable(state.map_mode == mode, RichText::new(label).size(18.0))).clicked() {
+            commands.push(Command::SetMapMode(mode));
         }
     }
 }

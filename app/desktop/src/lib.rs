@@ -16,10 +16,11 @@ pub mod map_view;
 pub mod risk;
 pub mod state;
 pub mod theme;
+pub mod view3d;
 
 pub use app::PinganApp;
 pub use i18n::Lang;
-pub use state::{AppOptions, AppState, Clock, Command};
+pub use state::{AppOptions, AppState, Clock, Command, MapMode};
 
 /// Where online map tiles are cached: the platform cache dir (`~/.cache/pingan/tiles` on Linux), if there is one.
 pub fn tile_cache_dir() -> Option<std::path::PathBuf> {

@@ -23,6 +23,9 @@ struct Cli {
     /// Start the map at LON,LAT,ZOOM instead of the whole district, e.g. 120.36,30.38,15.5.
     #[arg(long)]
     view: Option<String>,
+    /// Start in the 3D street map instead of the 2D map.
+    #[arg(long = "3d")]
+    three_d: bool,
     /// Open in a window of this size instead of maximised, e.g. 1920x1080.
     #[arg(long)]
     size: Option<String>,
@@ -39,6 +42,9 @@ fn main() -> anyhow::Result<()> {
     let mut options = AppOptions { lang, online_tiles: cli.online_tiles, ..AppOptions::default() };
     options.spec.seed = cli.seed;
     options.sim.events_per_hour = cli.events_per_hour;
+    if cli.three_d {
+        options.map_mode = pingan_desktop::MapMode::Map3d;
+    }
     if let Some(v) = cli.view.as_deref() {
         let parts: Vec<f64> = v
             .split(',')

@@ -100,11 +100,10 @@ pub fn map_ui(
     if let Some(id) = clicked {
         commands.push(Command::SelectEvent(id));
     }
-    map_buttons_ui(ui, rect, state.lang, commands);
 }
 
 /// Set the zoom so the whole district fits `rect`, centred.
-fn fit_district(state: &mut AppState, rect: Rect) {
+pub fn fit_district(state: &mut AppState, rect: Rect) {
     let b = state.district.bbox();
     let frame = pingan_core::LocalFrame::new(b.centre());
     let sw = frame.local_from_lonlat(b.min);
@@ -530,13 +529,4 @@ fn legend_ui(painter: &Painter, view: &View<'_>, rect: Rect) {
         FontId::proportional(13.0),
         theme::DIM,
     );
-}
-
-fn map_buttons_ui(ui: &mut egui::Ui, rect: Rect, lang: Lang, commands: &mut Vec<Command>) {
-    let area = Rect::from_min_size(rect.right_top() + vec2(-150.0, 10.0), vec2(140.0, 40.0));
-    let mut child =
-        ui.new_child(egui::UiBuilder::new().max_rect(area).layout(egui::Layout::right_to_left(egui::Align::Min)));
-    if child.button(egui::RichText::new(lang.tr("全区", "Whole district")).size(18.0)).clicked() {
-        commands.push(Command::ShowWholeDistrict);
-    }
 }

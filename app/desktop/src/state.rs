@@ -47,6 +47,8 @@ pub struct AppOptions {
     pub cache_dir: Option<std::path::PathBuf>,
     /// Start the map here (lonlat, zoom) instead of fitting the whole district.
     pub initial_view: Option<(LonLat, f64)>,
+    /// Start in 2D or 3D.
+    pub map_mode: MapMode,
 }
 
 impl Default for AppOptions {
@@ -59,6 +61,7 @@ impl Default for AppOptions {
             online_tiles: false,
             cache_dir: None,
             initial_view: None,
+            map_mode: MapMode::Map2d,
         }
     }
 }
@@ -117,6 +120,16 @@ impl FeedFilter {
     }
 }
 
+/// Which map the central panel shows.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum MapMode {
+    /// The 2D slippy map (walkers).
+    #[default]
+    Map2d,
+    /// The GPU 3D street map.
+    Map3d,
+}
+
 /// Something the user asked for.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Command {
@@ -134,6 +147,8 @@ pub enum Command {
     ShowWholeDistrict,
     /// Take a lifecycle step on an event.
     Act(EventId, EventAction),
+    /// Switch between the 2D and 3D map (they keep the same centre and zoom).
+    SetMapMode(MapMode),
 }
 
 /// A fly-to in progress.
@@ -171,6 +186,8 @@ pub struct AppState {
     pub fly_to: Option<FlyTo>,
     /// Whether the map should be fitted to the district on the next frame.
     pub fit_pending: bool,
+    /// 2D or 3D map.
+    pub map_mode: MapMode,
     /// Recent messages for the operator (errors, refused actions), newest last.
     pub messages: VecDeque<(Timestamp, String)>,
 }
@@ -203,6 +220,7 @@ impl AppState {
             map_memory,
             fly_to: None,
             fit_pending: options.initial_view.is_none(),
+            map_mode: options.map_mode,
             messages: VecDeque::new(),
         }
     }
@@ -247,6 +265,7 @@ impl AppState {
             Command::ClearSelection => self.selected = None,
             Command::SetFilter(f) => self.filter = f,
             Command::SetLang(l) => self.lang = l,
+            Command::SetMapMode(m) => self.map_mode = m,
             Command::FlyTo(target, zoom) => self.fly_to = Some(FlyTo { target, zoom }),
             Command::ShowWholeDistrict => {
                 self.fly_to = None;

@@ -81,7 +81,8 @@ impl Camera {
     /// `px_from_local`: where a local point lands in the viewport, or `None` behind the camera.
     pub fn project(&self, p_local: [f64; 3], size_px: [f32; 2]) -> Option<[f32; 2]> {
         let aspect = size_px[0] as f64 / size_px[1].max(1.0) as f64;
-        let clip = self.clip_from_view(aspect) * self.view_from_local() * DVec4::new(p_local[0], p_local[1], p_local[2], 1.0);
+        let clip =
+            self.clip_from_view(aspect) * self.view_from_local() * DVec4::new(p_local[0], p_local[1], p_local[2], 1.0);
         if clip.w <= 1e-9 {
             return None;
         }
@@ -192,7 +193,13 @@ mod tests {
     #[test]
     fn target_projects_to_centre_at_any_tilt_and_bearing() {
         for (pitch, bearing) in [(0.0, 0.0), (45.0, 20.0), (70.0, 300.0)] {
-            let c = Camera { target: [500.0, -200.0], distance_m: 2000.0, pitch_deg: pitch, bearing_deg: bearing, fov_y_deg: 35.0 };
+            let c = Camera {
+                target: [500.0, -200.0],
+                distance_m: 2000.0,
+                pitch_deg: pitch,
+                bearing_deg: bearing,
+                fov_y_deg: 35.0,
+            };
             let p = c.project([500.0, -200.0, 0.0], [1920.0, 1080.0]).unwrap();
             assert!((p[0] - 960.0).abs() < 0.01 && (p[1] - 540.0).abs() < 0.01, "{p:?}");
             let g = c.ground_at([960.0, 540.0], [1920.0, 1080.0]).unwrap();
@@ -219,7 +226,13 @@ mod tests {
     #[test]
     fn flight_ends_exactly_at_destination() {
         let a = Camera::default();
-        let b = Camera { target: [1234.0, -987.0], distance_m: 300.0, pitch_deg: 60.0, bearing_deg: 350.0, fov_y_deg: 35.0 };
+        let b = Camera {
+            target: [1234.0, -987.0],
+            distance_m: 300.0,
+            pitch_deg: 60.0,
+            bearing_deg: 350.0,
+            fov_y_deg: 35.0,
+        };
         let mut f = Flight::new(a, b, 0.8);
         let mut cam = a;
         for _ in 0..100 {

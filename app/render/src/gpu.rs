@@ -275,8 +275,14 @@ impl SceneRenderer {
                 cache: None,
             })
         };
-        let opaque_pipeline =
-            pipeline("scene opaque", &scene_shader, &[Some(vertex_layout())], true, wgpu::CompareFunction::Greater, None);
+        let opaque_pipeline = pipeline(
+            "scene opaque",
+            &scene_shader,
+            &[Some(vertex_layout())],
+            true,
+            wgpu::CompareFunction::Greater,
+            None,
+        );
         let fill_pipeline = pipeline(
             "scene fills",
             &scene_shader,
@@ -300,7 +306,8 @@ impl SceneRenderer {
                 usage,
             })
         };
-        let opaque_vb = buf("opaque vertices", bytemuck::cast_slice(&scene.opaque.vertices), wgpu::BufferUsages::VERTEX);
+        let opaque_vb =
+            buf("opaque vertices", bytemuck::cast_slice(&scene.opaque.vertices), wgpu::BufferUsages::VERTEX);
         let opaque_ib = buf("opaque indices", bytemuck::cast_slice(&scene.opaque.indices), wgpu::BufferUsages::INDEX);
         let fill_vb = buf("fill vertices", bytemuck::cast_slice(&scene.fills.vertices), wgpu::BufferUsages::VERTEX);
         let fill_ib = buf("fill indices", bytemuck::cast_slice(&scene.fills.indices), wgpu::BufferUsages::INDEX);
@@ -311,7 +318,8 @@ impl SceneRenderer {
             usage: wgpu::BufferUsages::VERTEX | wgpu::BufferUsages::COPY_DST,
             mapped_at_creation: false,
         });
-        let static_bytes = opaque_vb.size() + opaque_ib.size() + fill_vb.size() + fill_ib.size() + unit_colors.size() + globals.size();
+        let static_bytes =
+            opaque_vb.size() + opaque_ib.size() + fill_vb.size() + fill_ib.size() + unit_colors.size() + globals.size();
         Self {
             opaque_pipeline,
             fill_pipeline,
@@ -374,7 +382,9 @@ impl SceneRenderer {
             "3d colour",
             COLOR_FORMAT,
             1,
-            wgpu::TextureUsages::RENDER_ATTACHMENT | wgpu::TextureUsages::TEXTURE_BINDING | wgpu::TextureUsages::COPY_SRC,
+            wgpu::TextureUsages::RENDER_ATTACHMENT
+                | wgpu::TextureUsages::TEXTURE_BINDING
+                | wgpu::TextureUsages::COPY_SRC,
         );
         let msaa = (self.sample_count > 1).then(|| {
             tex("3d colour msaa", COLOR_FORMAT, self.sample_count, wgpu::TextureUsages::RENDER_ATTACHMENT)
@@ -387,13 +397,24 @@ impl SceneRenderer {
     }
 
     /// Record a frame into `encoder`. Writes the uniforms and markers (one buffer write each).
-    pub fn render(&mut self, device: &wgpu::Device, queue: &wgpu::Queue, encoder: &mut wgpu::CommandEncoder, input: &FrameInput<'_>) {
+    pub fn render(
+        &mut self,
+        device: &wgpu::Device,
+        queue: &wgpu::Queue,
+        encoder: &mut wgpu::CommandEncoder,
+        input: &FrameInput<'_>,
+    ) {
         let size = [input.size_px[0].max(1), input.size_px[1].max(1)];
         self.ensure_targets(device, size);
         let globals = Globals {
             clip_from_local: input.camera.clip_from_local([size[0] as f32, size[1] as f32]).to_cols_array_2d(),
             light_dir: [0.35, -0.5, 0.8, 0.0],
-            highlight: [input.highlight_building.map_or(0, |b| b.0 + 1), input.highlight_unit.unwrap_or(u32::MAX), 0, 0],
+            highlight: [
+                input.highlight_building.map_or(0, |b| b.0 + 1),
+                input.highlight_unit.unwrap_or(u32::MAX),
+                0,
+                0,
+            ],
             params: [input.fill_opacity, input.time_s, size[0] as f32, size[1] as f32],
         };
         queue.write_buffer(&self.globals, 0, bytemuck::bytes_of(&globals));
@@ -475,7 +496,12 @@ impl SceneRenderer {
         });
         let mut encoder = device.create_command_encoder(&Default::default());
         encoder.copy_texture_to_buffer(
-            wgpu::TexelCopyTextureInfo { texture: &t.resolved, mip_level: 0, origin: wgpu::Origin3d::ZERO, aspect: wgpu::TextureAspect::All },
+            wgpu::TexelCopyTextureInfo {
+                texture: &t.resolved,
+                mip_level: 0,
+                origin: wgpu::Origin3d::ZERO,
+                aspect: wgpu::TextureAspect::All,
+            },
             wgpu::TexelCopyBufferInfo {
                 buffer: &buffer,
                 layout: wgpu::TexelCopyBufferLayout { offset: 0, bytes_per_row: Some(row), rows_per_image: Some(h) },
@@ -489,7 +515,9 @@ impl SceneRenderer {
             tx.send(r).ok();
         });
         device.poll(wgpu::PollType::wait_indefinitely()).map_err(|e| RenderError::Readback(e.to_string()))?;
-        rx.recv().map_err(|e| RenderError::Readback(e.to_string()))?.map_err(|e| RenderError::Readback(e.to_string()))?;
+        rx.recv()
+            .map_err(|e| RenderError::Readback(e.to_string()))?
+            .map_err(|e| RenderError::Readback(e.to_string()))?;
         let data = slice.get_mapped_range().map_err(|e| RenderError::Readback(e.to_string()))?;
         let mut out = Vec::with_capacity((w * h * 4) as usize);
         for y in 0..h as usize {

@@ -257,7 +257,13 @@ impl Scene {
                 let len = (dx * dx + dy * dy).sqrt().max(1e-9);
                 let (nx, ny) = if ccw { (dy / len, -dx / len) } else { (-dy / len, dx / len) };
                 let n = [nx as f32, ny as f32, 0.0];
-                let v = |p: [f64; 2], z: f32| Vertex { position: [p[0] as f32, p[1] as f32, z], normal: n, color, pick, unit: NO_UNIT };
+                let v = |p: [f64; 2], z: f32| Vertex {
+                    position: [p[0] as f32, p[1] as f32, z],
+                    normal: n,
+                    color,
+                    pick,
+                    unit: NO_UNIT,
+                };
                 opaque.push_triangles([v(a, 0.0), v(c, 0.0), v(c, h), v(a, h)], [0, 1, 2, 0, 2, 3]);
             }
             let (mut min, mut max) = ([f64::MAX; 2], [f64::MIN; 2]);

@@ -1,0 +1,64 @@
+//! The 3D street map inside the app, rendered for real through wgpu (lavapipe in CI) by egui_kittest.
+
+use egui_kittest::kittest::Queryable;
+use egui_kittest::{Harness, SnapshotOptions};
+use pingan_core::LonLat;
+use pingan_desktop::{AppOptions, PinganApp};
+use pingan_tests::test_options;
+
+fn harness(options: AppOptions) -> Harness<'static, PinganApp> {
+    Harness::builder()
+        .with_size(egui::vec2(1400.0, 800.0))
+        .with_options(SnapshotOptions::new().threshold(2.0).max_failed_pixels(4000))
+        .wgpu()
+        .build_eframe(move |cc| PinganApp::new(cc, options))
+}
+
+#[test]
+fn switching_to_3d_keeps_the_place_and_renders_the_district() {
+    let d = pingan_demo::generate(&pingan_demo::DemoSpec::small(7));
+    let town = &d.towns[9];
+    let at = town.label_at;
+    let mut h = harness(AppOptions { initial_view: Some((at, 14.0)), ..test_options() });
+    h.run_steps(3);
+    assert!(h.state().view3d.gpu, "the harness gives the app a wgpu render state");
+    h.get_by_label("3D 实景").click();
+    h.run_steps(3);
+    let height = h.state().view3d.last_size.y;
+    let (centre, zoom) = h.state().view3d.to_2d(height);
+    assert!(centre.distance_m(at) < 1.0, "3D looks where 2D looked: {centre:?} vs {at:?}");
+    assert!((zoom - 14.0).abs() < 1e-6, "same ground scale: zoom {zoom}");
+    // Tilt and rotate, then look.
+    {
+        let v = &mut h.state_mut().view3d;
+        v.camera.pitch_deg = 55.0;
+        v.camera.bearing_deg = 25.0;
+    }
+    h.run_steps(3);
+    h.snapshot("view3d_tilted");
+    // Exact picking finds buildings under the cursor in this view.
+    let size = h.state().view3d.last_size;
+    let cam = h.state().view3d.camera;
+    let scene = h.state().view3d.scene.clone();
+    let mut clicked = None;
+    'search: for y in (200..700).step_by(25) {
+        for x in (500..1300).step_by(25) {
+            let local = [x as f32 - 480.0, y as f32 - 84.0];
+            if local[0] < 0.0 || local[0] > size.x || local[1] > size.y {
+                continue;
+            }
+            let (o, dir) = cam.ray(local, [size.x, size.y]);
+            if let Some((b, _)) = scene.pick_building(o, dir) {
+                clicked = Some(b);
+                break 'search;
+            }
+        }
+    }
+    let building = clicked.expect("buildings are on screen at zoom 14");
+    assert!(building.index() < d.buildings.len());
+    // Back to 2D: the map is where the 3D camera was.
+    h.get_by_label("2D 地图").click();
+    h.run_steps(3);
+    let m = h.state().state.map_memory.detached().expect("map centred");
+    assert!(LonLat::new(m.x(), m.y()).distance_m(at) < 1.0);
+}
