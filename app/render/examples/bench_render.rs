@@ -1,7 +1,7 @@
 //! Renders the demo district offscreen and reports frame time and GPU memory as one line of JSON.
 //!
 //! `cargo run --release -p pingan-render --example bench_render -- [--density D] [--size WxH] [--seconds S]
-//!  [--pitch DEG] [--markers N] [--distance M] [--png out.png]`. `--density` scales the demo's buildings (1.0 ≈ 76k, 0.13 ≈ 10k, 2.9 ≈ 200k).
+//!  [--buildings N] [--pitch DEG] [--markers N] [--distance M] [--png out.png]`. `--density` scales the demo's buildings (1.0 ≈ 76k, 0.13 ≈ 10k, 2.9 ≈ 200k).
 
 use pingan_demo::{DemoSpec, generate};
 use pingan_render::{Camera, FillLevel, FrameInput, Headless, Marker, Scene, SceneRenderer};
@@ -24,7 +24,30 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         None => (1920u32, 1080u32),
     };
     let t0 = Instant::now();
-    let district = generate(&DemoSpec { building_density: density, ..DemoSpec::default() });
+    let mut district = generate(&DemoSpec { building_density: density, ..DemoSpec::default() });
+    // `--buildings N`: exactly N buildings — truncate, or add copies of the district's buildings shifted
+    // ~180 m east and north (a heavier load of the same kind, since the generator saturates near 130k).
+    if let Some(n) = arg("--buildings") {
+        let n: usize = n.parse()?;
+        let base = district.buildings.len();
+        let mut copy = 0;
+        while district.buildings.len() < n {
+            copy += 1;
+            for i in 0..base {
+                if district.buildings.len() >= n {
+                    break;
+                }
+                let mut b = district.buildings[i].clone();
+                b.id = pingan_core::BuildingId(district.buildings.len() as u32);
+                for p in &mut b.footprint.exterior {
+                    p.lon += 0.0019 * copy as f64;
+                    p.lat += 0.0016 * copy as f64;
+                }
+                district.buildings.push(b);
+            }
+        }
+        district.buildings.truncate(n);
+    }
     let scene = Scene::from_district(&district);
     let load_ms = t0.elapsed().as_secs_f64() * 1000.0;
     let gpu = Headless::new()?;
