@@ -3,6 +3,7 @@
 use egui_kittest::kittest::Queryable;
 use egui_kittest::{Harness, SnapshotOptions};
 use pingan_core::LonLat;
+use pingan_desktop::view3d::Picked;
 use pingan_desktop::{AppOptions, PinganApp};
 use pingan_tests::test_options;
 
@@ -36,26 +37,35 @@ fn switching_to_3d_keeps_the_place_and_renders_the_district() {
     }
     h.run_steps(3);
     h.snapshot("view3d_tilted");
-    // Exact picking finds buildings under the cursor in this view.
-    let size = h.state().view3d.last_size;
+    // Click a building: find a pixel whose ray hits one (exact CPU picking), click there, its card opens.
+    let rect = h.state().view3d.last_rect;
     let cam = h.state().view3d.camera;
     let scene = h.state().view3d.scene.clone();
-    let mut clicked = None;
-    'search: for y in (200..700).step_by(25) {
-        for x in (500..1300).step_by(25) {
-            let local = [x as f32 - 480.0, y as f32 - 84.0];
-            if local[0] < 0.0 || local[0] > size.x || local[1] > size.y {
-                continue;
-            }
-            let (o, dir) = cam.ray(local, [size.x, size.y]);
+    let size = [rect.width(), rect.height()];
+    let mut target = None;
+    'search: for y in (120..(size[1] as i32 - 120)).step_by(9) {
+        for x in (100..(size[0] as i32 - 300)).step_by(9) {
+            let (o, dir) = cam.ray([x as f32, y as f32], size);
             if let Some((b, _)) = scene.pick_building(o, dir) {
-                clicked = Some(b);
+                target = Some((b, rect.min + egui::vec2(x as f32, y as f32)));
                 break 'search;
             }
         }
     }
-    let building = clicked.expect("buildings are on screen at zoom 14");
-    assert!(building.index() < d.buildings.len());
+    let (building, pos) = target.expect("buildings are on screen at zoom 14");
+    h.hover_at(pos);
+    h.run_steps(1);
+    for pressed in [true, false] {
+        h.event(egui::Event::PointerButton {
+            pos,
+            button: egui::PointerButton::Primary,
+            pressed,
+            modifiers: Default::default(),
+        });
+        h.run_steps(1);
+    }
+    assert_eq!(h.state().view3d.card, Some(Picked::Building(building)));
+    h.run_steps(2);
     // Back to 2D: the map is where the 3D camera was.
     h.get_by_label("2D 地图").click();
     h.run_steps(3);

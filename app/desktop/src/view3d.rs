@@ -9,7 +9,7 @@ use crate::state::{AppState, Command};
 use crate::{risk, theme};
 use eframe::egui_wgpu::{self, wgpu};
 use egui::{Color32, FontId, Pos2, Rect, Sense, Stroke, pos2, vec2};
-use pingan_core::{BuildingId, EventId, LonLat, WorkerStatus};
+use pingan_core::{BuildingId, EventId, GridId, LonLat, WorkerId, WorkerStatus};
 use pingan_render::{Camera, FillLevel, Flight, FrameInput, Marker, Scene, SceneRenderer};
 use std::sync::Arc;
 
@@ -21,12 +21,25 @@ pub struct View3d {
     pub camera: Camera,
     /// Camera flight in progress.
     pub flight: Option<Flight>,
-    /// Building whose card is shown.
-    pub selected_building: Option<BuildingId>,
+    /// What the card in the corner shows (a building, a grid or a worker picked in 3D).
+    pub card: Option<Picked>,
     /// Whether a GPU renderer is available (false under a non-wgpu test harness).
     pub gpu: bool,
     /// Size of the panel in points at the last frame.
     pub last_size: egui::Vec2,
+    /// Where the panel was at the last frame (points).
+    pub last_rect: Rect,
+}
+
+/// Something picked in the 3D view.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Picked {
+    /// A building.
+    Building(BuildingId),
+    /// A grid (clicked on open ground).
+    Grid(GridId),
+    /// A grid worker (index into the situation's workers).
+    Worker(WorkerId),
 }
 
 /// GPU resources stored in egui_wgpu's callback resources.
@@ -71,7 +84,7 @@ impl View3d {
             bearing_deg: 10.0,
             ..Camera::fit(scene.bounds.0, scene.bounds.1, [1600.0, 900.0])
         };
-        Self { scene, camera, flight: None, selected_building: None, gpu, last_size: vec2(1600.0, 900.0) }
+        Self { scene, camera, flight: None, card: None, gpu, last_size: vec2(1600.0, 900.0), last_rect: Rect::NOTHING }
     }
 
     /// Local position of a lonlat on the ground.
@@ -236,6 +249,7 @@ pub fn view3d_ui(ui: &mut egui::Ui, state: &AppState, view: &mut View3d, command
     let lang = state.lang;
     let (rect, response) = ui.allocate_exact_size(ui.available_size(), Sense::click_and_drag());
     view.last_size = rect.size();
+    view.last_rect = rect;
     let painter = ui.painter().with_clip_rect(rect);
     if !view.gpu {
         painter.rect_filled(rect, 0.0, theme::BG);
@@ -279,9 +293,19 @@ pub fn view3d_ui(ui: &mut egui::Ui, state: &AppState, view: &mut View3d, command
     let close = camera.distance_m < 4_000.0;
     let mut markers = Vec::new();
     let mut event_hits: Vec<(Pos2, EventId)> = Vec::new();
-    for e in state.situation.events.iter().filter(|e| e.state.is_open()) {
+    for e in state.situation.events.iter().filter(|e| e.state.is_open() || state.selected == Some(e.id)) {
         let p = view.local(e.position);
         let beam = (60.0 + 40.0 * e.severity as u8 as f64) * (camera.distance_m / 3000.0).clamp(0.3, 8.0);
+        if state.selected == Some(e.id) {
+            // The selection: a white ring around the beacon's disc.
+            markers.push(Marker::event(
+                [p[0] as f32, p[1] as f32, 0.0],
+                [1.0, 1.0, 1.0, 1.0],
+                16.0,
+                beam as f32,
+                false,
+            ));
+        }
         markers.push(Marker::event(
             [p[0] as f32, p[1] as f32, 0.0],
             srgb(theme::severity_color(e.severity)),
@@ -314,7 +338,10 @@ pub fn view3d_ui(ui: &mut egui::Ui, state: &AppState, view: &mut View3d, command
             camera,
             size_px,
             fill_level,
-            highlight_building: view.selected_building.or(hovered_building),
+            highlight_building: match view.card {
+                Some(Picked::Building(b)) => Some(b),
+                _ => hovered_building,
+            },
             time_s: ui.input(|i| i.time) as f32,
             markers,
             unit_colors,
@@ -354,14 +381,26 @@ pub fn view3d_ui(ui: &mut egui::Ui, state: &AppState, view: &mut View3d, command
             .iter()
             .filter(|(q, _)| q.distance(p) < 14.0)
             .min_by(|a, b| a.0.distance(p).total_cmp(&b.0.distance(p)));
+        let worker = worker_px
+            .iter()
+            .filter(|(q, _)| q.distance(p) < 9.0)
+            .min_by(|a, b| a.0.distance(p).total_cmp(&b.0.distance(p)));
         if let Some((_, id)) = hit {
             commands.push(Command::SelectEvent(*id));
+        } else if let Some((_, i)) = worker {
+            let w = &state.situation.workers[*i];
+            view.card = Some(Picked::Worker(w.id));
+            view.fly_to(w.position, camera.distance_m.min(600.0));
+        } else if let Some(b) = hovered_building {
+            view.card = Some(Picked::Building(b));
         } else {
-            view.selected_building = hovered_building;
+            let local = [p.x - rect.min.x, p.y - rect.min.y];
+            let ground = camera.ground_at(local, size).map(|g| view.scene.frame.lonlat_from_local(g));
+            view.card = ground.and_then(|g| state.index.grid_at(d, g)).map(Picked::Grid);
         }
     }
-    if let Some(b) = view.selected_building {
-        building_card(ui, &painter, rect, state, b, lang, view);
+    if let Some(picked) = view.card {
+        card_ui(&painter, rect, state, picked, lang);
     } else if let (Some(b), Some(p)) = (hovered_building, response.hover_pos()) {
         let b = d.building(b);
         painter.text(
@@ -448,45 +487,93 @@ fn controls(ui: &egui::Ui, response: &egui::Response, rect: Rect, view: &mut Vie
     view.camera = view.camera.clamped();
 }
 
-fn building_card(
-    ui: &egui::Ui,
-    painter: &egui::Painter,
-    rect: Rect,
-    state: &AppState,
-    id: BuildingId,
-    lang: Lang,
-    view: &View3d,
-) {
+fn card_ui(painter: &egui::Painter, rect: Rect, state: &AppState, picked: Picked, lang: Lang) {
     let d = &state.district;
-    let b = d.building(id);
-    let g = d.grid(b.grid);
-    let events: Vec<_> = state.situation.events.iter().filter(|e| e.building == Some(id)).collect();
-    let open = events.iter().filter(|e| e.state.is_open()).count();
-    let lines = [
-        (format!("{} · {}", b.name, b.kind.name_in(lang)), theme::TEXT, 20.0),
-        (b.code.segmented(), theme::ACCENT, 16.0),
-        (d.grid_place(g.id), theme::DIM, 16.0),
+    let events_where = |f: &dyn Fn(&pingan_core::Event) -> bool| {
+        let all: Vec<_> = state.situation.events.iter().filter(|e| f(e)).collect();
+        let open = all.iter().filter(|e| e.state.is_open()).count();
         (
-            format!(
-                "{} {} · {:.0} m · {} {} · {} {}",
-                b.floors,
-                lang.tr("层", "floors"),
-                b.height_m,
-                b.households,
-                lang.tr("户", "households"),
-                b.population,
-                lang.tr("人", "people")
-            ),
-            theme::TEXT,
-            16.0,
-        ),
-        (
-            format!("{} {} · {} {}", lang.tr("历史事件", "events"), events.len(), lang.tr("未办结", "open"), open),
+            format!("{} {} · {} {}", lang.tr("历史事件", "events"), all.len(), lang.tr("未办结", "open"), open),
             if open > 0 { theme::OVERDUE } else { theme::DIM },
             16.0,
-        ),
-    ];
-    let card = Rect::from_min_size(rect.right_top() + vec2(-430.0, 60.0), vec2(420.0, 150.0));
+        )
+    };
+    let lines: Vec<(String, Color32, f32)> = match picked {
+        Picked::Building(id) => {
+            let b = d.building(id);
+            vec![
+                (format!("{} · {}", b.name, b.kind.name_in(lang)), theme::TEXT, 20.0),
+                (b.code.segmented(), theme::ACCENT, 16.0),
+                (d.grid_place(b.grid), theme::DIM, 16.0),
+                (
+                    format!(
+                        "{} {} · {:.0} m · {} {} · {} {}",
+                        b.floors,
+                        lang.tr("层", "floors"),
+                        b.height_m,
+                        b.households,
+                        lang.tr("户", "households"),
+                        b.population,
+                        lang.tr("人", "people")
+                    ),
+                    theme::TEXT,
+                    16.0,
+                ),
+                events_where(&|e| e.building == Some(id)),
+            ]
+        }
+        Picked::Grid(id) => {
+            let g = d.grid(id);
+            vec![
+                (d.grid_place(id), theme::TEXT, 20.0),
+                (g.code.segmented(), theme::ACCENT, 16.0),
+                (
+                    format!(
+                        "{} {} · {} {} · {} {}",
+                        lang.tr("人口", "pop."),
+                        g.stats.population,
+                        lang.tr("流动", "floating"),
+                        g.stats.floating_population,
+                        lang.tr("企业", "firms"),
+                        g.stats.enterprises
+                    ),
+                    theme::TEXT,
+                    16.0,
+                ),
+                (
+                    format!(
+                        "{} {} · {} {}",
+                        g.buildings.len(),
+                        lang.tr("幢楼", "buildings"),
+                        g.stats.houses,
+                        lang.tr("户", "dwellings")
+                    ),
+                    theme::DIM,
+                    16.0,
+                ),
+                events_where(&|e| e.grid == id),
+            ]
+        }
+        Picked::Worker(id) => {
+            let Some(w) = state.situation.worker(id) else { return };
+            vec![
+                (
+                    format!("{} · {}{}", w.name, w.kind.name_in(lang), lang.tr("网格员", " grid worker")),
+                    theme::WORKER,
+                    20.0,
+                ),
+                (w.status.name_in(lang).to_string(), theme::TEXT, 16.0),
+                (d.grid_place(w.grids[0]), theme::DIM, 16.0),
+                (
+                    format!("{} {}", lang.tr("定位时间", "seen at"), crate::format::full_time(w.seen_at)),
+                    theme::DIM,
+                    16.0,
+                ),
+                events_where(&|e| e.assignee == Some(id)),
+            ]
+        }
+    };
+    let card = Rect::from_min_size(rect.right_top() + vec2(-470.0, 60.0), vec2(460.0, 156.0));
     painter.rect(
         card,
         6.0,
@@ -499,7 +586,6 @@ fn building_card(
         painter.text(pos2(card.left() + 12.0, y), egui::Align2::LEFT_TOP, text, FontId::proportional(size), color);
         y += size + 9.0;
     }
-    let _ = (ui, view);
 }
 
 fn compass_ui(ui: &mut egui::Ui, rect: Rect, view: &mut View3d, lang: Lang) {

@@ -106,8 +106,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let ms_per_frame = t2.elapsed().as_secs_f64() * 1000.0 / frames as f64;
     println!(
-        "{{\"buildings\":{},\"triangles\":{},\"markers\":{},\"load_ms\":{:.0},\"first_frame_ms\":{:.1},\"frames\":{},\"ms_per_frame\":{:.2},\"gpu_bytes\":{},\"msaa\":{},\"size\":\"{}x{}\",\"adapter\":\"{} ({:?})\"}}",
+        "{{\"buildings\":{},\"chunks_drawn\":\"{}/{}\",\"triangles\":{},\"markers\":{},\"load_ms\":{:.0},\"first_frame_ms\":{:.1},\"frames\":{},\"ms_per_frame\":{:.2},\"gpu_bytes\":{},\"msaa\":{},\"size\":\"{}x{}\",\"adapter\":\"{} ({:?})\"}}",
         scene.buildings,
+        renderer.visible_chunks(),
+        renderer.chunk_count(),
         scene.triangles(),
         markers.len(),
         load_ms,

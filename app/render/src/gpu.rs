@@ -142,6 +142,11 @@ pub struct SceneRenderer {
     opaque_vb: wgpu::Buffer,
     opaque_ib: wgpu::Buffer,
     opaque_count: u32,
+    grid_outlines: std::ops::Range<u32>,
+    buildings_vb: wgpu::Buffer,
+    buildings_ib: wgpu::Buffer,
+    chunks: Vec<crate::scene::Chunk>,
+    visible_chunks: usize,
     fill_vb: wgpu::Buffer,
     fill_ib: wgpu::Buffer,
     fill_ranges: crate::scene::FillRanges,
@@ -309,6 +314,10 @@ impl SceneRenderer {
         let opaque_vb =
             buf("opaque vertices", bytemuck::cast_slice(&scene.opaque.vertices), wgpu::BufferUsages::VERTEX);
         let opaque_ib = buf("opaque indices", bytemuck::cast_slice(&scene.opaque.indices), wgpu::BufferUsages::INDEX);
+        let buildings_vb =
+            buf("building vertices", bytemuck::cast_slice(&scene.buildings_mesh.vertices), wgpu::BufferUsages::VERTEX);
+        let buildings_ib =
+            buf("building indices", bytemuck::cast_slice(&scene.buildings_mesh.indices), wgpu::BufferUsages::INDEX);
         let fill_vb = buf("fill vertices", bytemuck::cast_slice(&scene.fills.vertices), wgpu::BufferUsages::VERTEX);
         let fill_ib = buf("fill indices", bytemuck::cast_slice(&scene.fills.indices), wgpu::BufferUsages::INDEX);
         let marker_capacity = 4096;
@@ -330,6 +339,11 @@ impl SceneRenderer {
             opaque_vb,
             opaque_ib,
             opaque_count: scene.opaque.indices.len() as u32,
+            grid_outlines: scene.grid_outlines.clone(),
+            buildings_vb,
+            buildings_ib,
+            chunks: scene.chunks.clone(),
+            visible_chunks: 0,
             fill_vb,
             fill_ib,
             fill_ranges: scene.fill_ranges.clone(),
@@ -457,7 +471,36 @@ impl SceneRenderer {
         pass.set_pipeline(&self.opaque_pipeline);
         pass.set_vertex_buffer(0, self.opaque_vb.slice(..));
         pass.set_index_buffer(self.opaque_ib.slice(..), wgpu::IndexFormat::Uint32);
-        pass.draw_indexed(0..self.opaque_count, 0, 0..1);
+        // Grid outlines (the tail of the opaque mesh) only when grids are what the fill shows.
+        if input.fill_level == Some(FillLevel::Grid) {
+            pass.draw_indexed(0..self.opaque_count, 0, 0..1);
+        } else {
+            pass.draw_indexed(0..self.grid_outlines.start, 0, 0..1);
+            pass.draw_indexed(self.grid_outlines.end..self.opaque_count, 0, 0..1);
+        }
+        // Buildings: only chunks inside the view frustum, adjacent ranges merged into one draw.
+        let clip_from_local = glam::Mat4::from_cols_array_2d(&globals.clip_from_local);
+        pass.set_vertex_buffer(0, self.buildings_vb.slice(..));
+        pass.set_index_buffer(self.buildings_ib.slice(..), wgpu::IndexFormat::Uint32);
+        let mut visible = 0;
+        let mut run: Option<std::ops::Range<u32>> = None;
+        for c in &self.chunks {
+            if !chunk_visible(&clip_from_local, c) {
+                continue;
+            }
+            visible += 1;
+            run = match run {
+                Some(r) if r.end == c.indices.start => Some(r.start..c.indices.end),
+                Some(r) => {
+                    pass.draw_indexed(r, 0, 0..1);
+                    Some(c.indices.clone())
+                }
+                None => Some(c.indices.clone()),
+            };
+        }
+        if let Some(r) = run {
+            pass.draw_indexed(r, 0, 0..1);
+        }
         if let Some(level) = input.fill_level {
             let range = match level {
                 FillLevel::Town => self.fill_ranges.town.clone(),
@@ -476,6 +519,18 @@ impl SceneRenderer {
             pass.set_vertex_buffer(0, self.markers.slice(..));
             pass.draw(0..12, 0..input.markers.len() as u32);
         }
+        drop(pass);
+        self.visible_chunks = visible;
+    }
+
+    /// How many building chunks the last frame drew (of [`SceneRenderer::chunk_count`]).
+    pub fn visible_chunks(&self) -> usize {
+        self.visible_chunks
+    }
+
+    /// Number of building chunks.
+    pub fn chunk_count(&self) -> usize {
+        self.chunks.len()
     }
 
     /// The last frame's resolved colour, for compositing.
@@ -527,4 +582,23 @@ impl SceneRenderer {
         buffer.unmap();
         Ok((out, [w, h]))
     }
+}
+
+/// Whether a chunk's box can be on screen: false only when all eight corners lie outside the same clip plane
+/// (left, right, bottom, top) or behind the eye.
+fn chunk_visible(clip_from_local: &glam::Mat4, c: &crate::scene::Chunk) -> bool {
+    let mut outside = [true; 5];
+    for i in 0..8 {
+        let p = glam::Vec3::new(
+            if i & 1 == 0 { c.min[0] } else { c.max[0] },
+            if i & 2 == 0 { c.min[1] } else { c.max[1] },
+            if i & 4 == 0 { c.min[2] } else { c.max[2] },
+        );
+        let q = *clip_from_local * p.extend(1.0);
+        let tests = [q.x < -q.w, q.x > q.w, q.y < -q.w, q.y > q.w, q.w <= 0.0];
+        for (o, t) in outside.iter_mut().zip(tests) {
+            *o &= t;
+        }
+    }
+    !outside.iter().any(|o| *o)
 }

@@ -139,12 +139,32 @@ pub struct FillRanges {
     pub grid: std::ops::Range<u32>,
 }
 
+/// Side of a building chunk in metres: the unit of frustum culling.
+pub const CHUNK_M: f64 = 1500.0;
+
+/// A square of buildings drawn (or culled) together: one index range of [`Scene::buildings_mesh`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct Chunk {
+    /// Lower corner of its bounding box (local metres, z = 0).
+    pub min: [f32; 3],
+    /// Upper corner (z = tallest roof).
+    pub max: [f32; 3],
+    /// Its indices in the buildings mesh.
+    pub indices: std::ops::Range<u32>,
+}
+
 /// The tessellated district.
 pub struct Scene {
     /// The local frame the scene is in.
     pub frame: LocalFrame,
-    /// Ground, water, roads, outlines and buildings (opaque).
+    /// Ground, water, roads and outlines (opaque).
     pub opaque: Mesh,
+    /// Index range of grid outlines in `opaque` (drawn only when grids are filled; the rest is always drawn).
+    pub grid_outlines: std::ops::Range<u32>,
+    /// Extruded buildings (opaque), grouped by chunk.
+    pub buildings_mesh: Mesh,
+    /// Building chunks, for culling.
+    pub chunks: Vec<Chunk>,
     /// Translucent unit fills, all three levels; see [`Scene::fill_ranges`].
     pub fills: Mesh,
     /// Which indices of `fills` belong to which level.
@@ -238,10 +258,42 @@ impl Scene {
             ring.push(ring[0]);
             opaque.push_ribbon(&ring, 12.0, layer::OUTLINE - 0.1, [120, 150, 190, 255], NO_UNIT);
         }
-        // Buildings: roof by earcut, walls as flat-shaded quads.
+        // Grid outlines last, so they are one index range that can be left out.
+        let grid_start = opaque.indices.len() as u32;
+        for g in &district.grids {
+            let mut ring = local(&g.outline.exterior);
+            ring.push(ring[0]);
+            opaque.push_ribbon(&ring, 5.0, layer::OUTLINE - 0.2, [92, 112, 140, 255], NO_UNIT);
+        }
+        let grid_outlines = grid_start..opaque.indices.len() as u32;
+        // Buildings, grouped by chunk: roof by earcut, walls as flat-shaded quads.
         let mut footprints = Vec::with_capacity(district.buildings.len());
         let mut max_height: f64 = 0.0;
-        for b in &district.buildings {
+        let chunk_of = |b: &pingan_core::Building| {
+            let c = frame.local_from_lonlat(b.footprint.exterior.first().copied().unwrap_or_default());
+            ((c[0] / CHUNK_M).floor() as i32, (c[1] / CHUNK_M).floor() as i32)
+        };
+        let mut order: Vec<(i32, i32, usize)> = district
+            .buildings
+            .iter()
+            .enumerate()
+            .map(|(i, b)| {
+                let (cx, cy) = chunk_of(b);
+                (cx, cy, i)
+            })
+            .collect();
+        order.sort_unstable();
+        let mut buildings_mesh = Mesh::default();
+        let mut chunks: Vec<Chunk> = Vec::new();
+        let mut current: Option<(i32, i32)> = None;
+        for (cx, cy, bi) in order {
+            let b = &district.buildings[bi];
+            if current != Some((cx, cy)) {
+                current = Some((cx, cy));
+                let at = buildings_mesh.indices.len() as u32;
+                chunks.push(Chunk { min: [f32::MAX, f32::MAX, 0.0], max: [f32::MIN, f32::MIN, 0.0], indices: at..at });
+            }
+            let opaque = &mut buildings_mesh;
             let ring = local(&b.footprint.exterior);
             if ring.len() < 3 {
                 continue;
@@ -272,6 +324,11 @@ impl Scene {
                 max = [max[0].max(p[0]), max[1].max(p[1])];
             }
             max_height = max_height.max(h as f64);
+            if let Some(ch) = chunks.last_mut() {
+                ch.min = [ch.min[0].min(min[0] as f32), ch.min[1].min(min[1] as f32), 0.0];
+                ch.max = [ch.max[0].max(max[0] as f32), ch.max[1].max(max[1] as f32), ch.max[2].max(h)];
+                ch.indices.end = opaque.indices.len() as u32;
+            }
             footprints.push(Footprint { id: b.id, ring, height: h as f64, env: AABB::from_corners(min, max) });
         }
         let (mut min, mut max) = ([f64::MAX; 2], [f64::MIN; 2]);
@@ -279,9 +336,13 @@ impl Scene {
             min = [min[0].min(p[0]), min[1].min(p[1])];
             max = [max[0].max(p[0]), max[1].max(p[1])];
         }
+        chunks.retain(|c| !c.indices.is_empty());
         Scene {
             frame,
             opaque,
+            grid_outlines,
+            buildings_mesh,
+            chunks,
             fills,
             fill_ranges: ranges,
             unit_slots: (n_towns + n_comms) as usize + district.grids.len(),
@@ -294,7 +355,7 @@ impl Scene {
 
     /// Number of triangles in the scene.
     pub fn triangles(&self) -> usize {
-        (self.opaque.indices.len() + self.fills.indices.len()) / 3
+        (self.opaque.indices.len() + self.buildings_mesh.indices.len() + self.fills.indices.len()) / 3
     }
 
     /// The building hit first by a ray (origin, unit direction) in local metres: exact against roofs and walls,

@@ -174,3 +174,30 @@ fn fly_to_ends_with_the_target_at_the_centre() {
     let img = f.render(&frame(cam, None, &marker));
     assert!(close(pixel(&img, [400.0, 300.0]), [56, 255, 135], 3), "{:?}", pixel(&img, [400.0, 300.0]));
 }
+
+#[test]
+fn chunks_out_of_view_are_culled_and_the_close_view_still_draws_its_buildings() {
+    let mut f = fixture();
+    let size = [SIZE[0] as f32, SIZE[1] as f32];
+    let whole = Camera::fit(f.scene.bounds.0, f.scene.bounds.1, size);
+    f.render(&frame(whole, None, &[]));
+    assert_eq!(f.renderer.visible_chunks(), f.renderer.chunk_count(), "the whole district shows every chunk");
+    let d = district();
+    let tallest = d.buildings.iter().max_by(|a, b| a.height_m.total_cmp(&b.height_m)).unwrap();
+    let roof = f.scene.roof_centre(tallest.id).unwrap();
+    let near =
+        Camera { target: [roof[0], roof[1]], distance_m: 400.0, pitch_deg: 50.0, bearing_deg: 0.0, fov_y_deg: 35.0 };
+    let img = f.render(&frame(near, None, &[]));
+    assert!(
+        f.renderer.visible_chunks() < f.renderer.chunk_count() / 4,
+        "{} of {}",
+        f.renderer.visible_chunks(),
+        f.renderer.chunk_count()
+    );
+    let px = near.project(roof, size).unwrap();
+    let c = pingan_render::scene::building_color(tallest.kind, tallest.height_m);
+    assert!(
+        close(pixel(&img, px), up_shade([c[0], c[1], c[2]]), 10),
+        "the culled view still draws the building in front"
+    );
+}
