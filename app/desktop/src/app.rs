@@ -41,7 +41,8 @@ impl PinganApp {
                 cc.egui_ctx.clone(),
             )
         });
-        let view3d = View3d::new(&state, cc.wgpu_render_state.as_ref());
+        let mut view3d = View3d::new(&state, cc.wgpu_render_state.as_ref());
+        view3d.pending_sync = options.initial_view;
         Self { state, view3d, tiles }
     }
 

@@ -63,7 +63,14 @@ pub fn map_ui(
             let pulse = (ui.input(|i| i.time) * 3.0).sin() as f32 * 0.5 + 0.5;
             let hits = draw_live(&painter, &view, projector, response.rect, zoom, pulse);
             // Labels last, on top of markers; town names first so they always win a place.
-            let mut labels = Labels::default();
+            // Keep labels off the corner buttons and the legend.
+            let r = response.rect;
+            let mut labels = Labels {
+                taken: vec![
+                    Rect::from_min_size(r.right_top() + vec2(-430.0, 0.0), vec2(430.0, 56.0)),
+                    Rect::from_min_size(r.left_bottom() + vec2(0.0, -130.0), vec2(490.0, 130.0)),
+                ],
+            };
             draw_unit_names(&painter, &view, projector, response.rect, zoom, &mut labels);
             if zoom >= 14.0 {
                 for (p, i) in &hits.workers {

@@ -29,6 +29,8 @@ pub struct View3d {
     pub last_size: egui::Vec2,
     /// Where the panel was at the last frame (points).
     pub last_rect: Rect,
+    /// A 2D place (centre, zoom) to adopt once the panel's size is known.
+    pub pending_sync: Option<(LonLat, f64)>,
 }
 
 /// Something picked in the 3D view.
@@ -84,7 +86,7 @@ impl View3d {
             bearing_deg: 10.0,
             ..Camera::fit(scene.bounds.0, scene.bounds.1, [1600.0, 900.0])
         };
-        Self { scene, camera, flight: None, card: None, gpu, last_size: vec2(1600.0, 900.0), last_rect: Rect::NOTHING }
+        Self { scene, camera, flight: None, card: None, gpu, last_size: vec2(1600.0, 900.0), last_rect: Rect::NOTHING, pending_sync: None }
     }
 
     /// Local position of a lonlat on the ground.
@@ -250,6 +252,11 @@ pub fn view3d_ui(ui: &mut egui::Ui, state: &AppState, view: &mut View3d, command
     let (rect, response) = ui.allocate_exact_size(ui.available_size(), Sense::click_and_drag());
     view.last_size = rect.size();
     view.last_rect = rect;
+    if let Some((at, zoom)) = view.pending_sync.take() {
+        let pitch = view.camera.pitch_deg;
+        view.sync_from_2d(at, zoom, rect.height());
+        view.camera.pitch_deg = pitch.max(45.0);
+    }
     let painter = ui.painter().with_clip_rect(rect);
     if !view.gpu {
         painter.rect_filled(rect, 0.0, theme::BG);
@@ -351,7 +358,11 @@ pub fn view3d_ui(ui: &mut egui::Ui, state: &AppState, view: &mut View3d, command
         ui.ctx().request_repaint_after(std::time::Duration::from_millis(50));
     }
     // Labels by egui on top, decluttered: towns far away, workers close up.
-    let mut taken: Vec<Rect> = Vec::new();
+    // Keep labels off the corner buttons.
+    let mut taken: Vec<Rect> = vec![
+        Rect::from_min_size(rect.right_top() + vec2(-430.0, 0.0), vec2(430.0, 56.0)),
+        Rect::from_min_size(rect.right_bottom() + vec2(-340.0, -60.0), vec2(340.0, 60.0)),
+    ];
     let mut label = |at: Pos2, text: &str, font: FontId, color: Color32| {
         let g = painter.layout_no_wrap(text.to_string(), font, color);
         let r = Rect::from_center_size(at, g.size()).expand(2.0);
