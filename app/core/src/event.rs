@@ -43,6 +43,10 @@ pub enum EventCategory {
     Homicide,
     /// 欠薪 — wage arrears.
     WageArrears,
+    /// 安全生产事故 — work-safety accident (factory, construction site).
+    WorkSafety,
+    /// 非正常死亡 — unnatural death other than homicide and traffic (drowning, fall, suicide).
+    UnnaturalDeath,
     /// Sensor: smoke detector alarm (烟感报警).
     SmokeDetector,
     /// Sensor: water meter with no flow for days — a lone elderly resident may need help (水表无流量).
@@ -59,7 +63,7 @@ pub enum EventCategory {
 
 impl EventCategory {
     /// Every category, key ones first.
-    pub const ALL: [EventCategory; 15] = [
+    pub const ALL: [EventCategory; 17] = [
         Self::PetitionSource,
         Self::Vice,
         Self::Theft,
@@ -69,6 +73,8 @@ impl EventCategory {
         Self::TrafficDeath,
         Self::Homicide,
         Self::WageArrears,
+        Self::WorkSafety,
+        Self::UnnaturalDeath,
         Self::SmokeDetector,
         Self::WaterMeterNoFlow,
         Self::StrawBurning,
@@ -119,6 +125,8 @@ impl EventCategory {
             Self::TrafficDeath => "交通亡人",
             Self::Homicide => "命案",
             Self::WageArrears => "欠薪",
+            Self::WorkSafety => "安全生产事故",
+            Self::UnnaturalDeath => "非正常死亡",
             Self::SmokeDetector => "烟感报警",
             Self::WaterMeterNoFlow => "水表无流量",
             Self::StrawBurning => "秸秆焚烧",
@@ -140,6 +148,8 @@ impl EventCategory {
             Self::TrafficDeath => "Traffic death",
             Self::Homicide => "Homicide",
             Self::WageArrears => "Wage arrears",
+            Self::WorkSafety => "Work-safety accident",
+            Self::UnnaturalDeath => "Unnatural death",
             Self::SmokeDetector => "Smoke detector",
             Self::WaterMeterNoFlow => "Water meter: no flow",
             Self::StrawBurning => "Straw burning",

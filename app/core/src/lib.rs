@@ -8,8 +8,10 @@
 //! functions, so it is tested fast and alone. Time is always passed in by the caller.
 
 pub mod address;
+pub mod assess;
 pub mod event;
 pub mod geom;
+pub mod report;
 pub mod situation;
 pub mod spatial;
 pub mod units;

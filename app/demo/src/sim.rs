@@ -285,6 +285,8 @@ impl Simulator {
                     C::TrafficDeath => 0.4,
                     C::Homicide => 0.08,
                     C::WageArrears => 2.0,
+                    C::WorkSafety => 0.8,
+                    C::UnnaturalDeath => 0.12,
                     C::SmokeDetector => 6.0,
                     C::WaterMeterNoFlow => 3.0,
                     C::StrawBurning => 0.5,
@@ -293,7 +295,7 @@ impl Simulator {
                     C::Other => 15.0,
                 };
                 let m = match c {
-                    C::WageArrears if industrial => 5.0,
+                    C::WageArrears | C::WorkSafety if industrial => 5.0,
                     C::FireAlarm | C::SmokeDetector if industrial => 2.0,
                     C::StrawBurning if village => 12.0,
                     C::WaterMeterNoFlow if village => 2.0,
@@ -309,7 +311,8 @@ impl Simulator {
             use EventCategory as C;
             let w: [f64; 4] = match category {
                 C::Homicide => [0.0, 0.0, 0.6, 0.4],
-                C::TrafficDeath => [0.0, 0.0, 0.8, 0.2],
+                C::TrafficDeath | C::UnnaturalDeath => [0.0, 0.0, 0.8, 0.2],
+                C::WorkSafety => [0.3, 0.4, 0.25, 0.05],
                 C::FireAlarm => [0.5, 0.35, 0.15, 0.0],
                 C::Vice | C::PetitionSource | C::CrowdGathering => [0.6, 0.35, 0.05, 0.0],
                 _ => [0.85, 0.13, 0.02, 0.0],
@@ -439,6 +442,8 @@ fn titles(c: EventCategory) -> &'static [&'static str] {
         C::TrafficDeath => &["交通事故致人死亡"],
         C::Homicide => &["命案警情"],
         C::WageArrears => &["农民工讨薪", "企业拖欠工资", "工程款纠纷致欠薪"],
+        C::WorkSafety => &["工地高处坠落", "厂房机械伤人", "有限空间作业事故"],
+        C::UnnaturalDeath => &["溺水身亡", "非正常死亡警情"],
         C::SmokeDetector => &["烟感报警"],
         C::WaterMeterNoFlow => &["独居老人水表72小时无流量"],
         C::StrawBurning => &["秸秆焚烧烟点"],

@@ -86,7 +86,16 @@ impl View3d {
             bearing_deg: 10.0,
             ..Camera::fit(scene.bounds.0, scene.bounds.1, [1600.0, 900.0])
         };
-        Self { scene, camera, flight: None, card: None, gpu, last_size: vec2(1600.0, 900.0), last_rect: Rect::NOTHING, pending_sync: None }
+        Self {
+            scene,
+            camera,
+            flight: None,
+            card: None,
+            gpu,
+            last_size: vec2(1600.0, 900.0),
+            last_rect: Rect::NOTHING,
+            pending_sync: None,
+        }
     }
 
     /// Local position of a lonlat on the ground.
