@@ -9,8 +9,10 @@
 
 pub mod district_gen;
 pub mod geometry;
+pub mod history;
 pub mod names;
 pub mod sim;
 
 pub use district_gen::{DemoSpec, generate};
+pub use history::{HistorySpec, generate_history};
 pub use sim::{SimChange, SimConfig, Simulator};
