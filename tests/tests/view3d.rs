@@ -35,9 +35,14 @@ fn switching_to_3d_keeps_the_place_and_renders_the_district() {
         v.camera.pitch_deg = 55.0;
         v.camera.bearing_deg = 25.0;
     }
+    // The five-colour fill comes from the assessment worker: wait for it so the image is stable.
+    h.state_mut().state.assessment.wait();
     h.run_steps(3);
     h.snapshot("view3d_tilted");
     // Click a building: find a pixel whose ray hits one (exact CPU picking), click there, its card opens.
+    // (Beacons are picked before buildings; take the events away so none sits on the chosen pixel.)
+    h.state_mut().state.situation.events.clear();
+    h.run_steps(1);
     let rect = h.state().view3d.last_rect;
     let cam = h.state().view3d.camera;
     let scene = h.state().view3d.scene.clone();

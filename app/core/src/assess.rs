@@ -303,6 +303,17 @@ impl Period {
         (midnight(self.start), midnight(self.end()))
     }
 
+    /// Months of the period that have passed by `as_of` (Unix seconds): the full length once it is over, the
+    /// elapsed part while it runs (so the current month is not judged as if it were complete).
+    pub fn months_until(&self, as_of: i64) -> f64 {
+        let (from, to) = self.range();
+        if as_of >= to {
+            return self.months();
+        }
+        let elapsed = (as_of - from).max(3600) as f64;
+        (elapsed / (to - from) as f64 * self.months()).min(self.months())
+    }
+
     /// Length in months (a day counts 1/30.4).
     pub fn months(&self) -> f64 {
         match self.kind {
@@ -391,15 +402,18 @@ fn building_stats(b: &crate::Building) -> UnitStats {
     UnitStats { population: b.population, floating_population: 0, enterprises: 0, houses: b.households }
 }
 
-/// Score every unit of `district` over `period` for `categories`, in one pass over `records`.
+/// Score every unit of `district` over `period` as of `as_of` (Unix seconds: events after it are ignored and a
+/// running period counts only its elapsed months) for `categories`, in one pass over `records`.
 pub fn assess(
     district: &District,
     records: &[EventRecord],
     period: Period,
+    as_of: i64,
     categories: CategorySet,
     config: &RiskConfig,
 ) -> Assessment {
     let (from, to) = period.range();
+    let to = to.min(as_of.max(from));
     let mut w_b = vec![(0.0, 0u32); district.buildings.len()];
     let mut w_g = vec![(0.0, 0u32); district.grids.len()];
     let mut w_c = vec![(0.0, 0u32); district.communities.len()];
@@ -431,7 +445,7 @@ pub fn assess(
         }
         add(&mut w_d);
     }
-    let months = period.months();
+    let months = period.months_until(as_of);
     let score = |(weighted, events): (f64, u32), stats: UnitStats| {
         let complexity = config.complexity(stats);
         let normalised = weighted / complexity / months;
@@ -490,10 +504,12 @@ pub fn explain(
     records: &[EventRecord],
     unit: UnitRef,
     period: Period,
+    as_of: i64,
     categories: CategorySet,
     config: &RiskConfig,
 ) -> Explanation {
     let (from, to) = period.range();
+    let to = to.min(as_of.max(from));
     let stats = match unit {
         UnitRef::District => district.stats,
         UnitRef::Town(t) => district.town(t).stats,
@@ -519,7 +535,7 @@ pub fn explain(
     top.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
     top.truncate(10);
     let complexity = config.complexity(stats);
-    let normalised = weighted / complexity / period.months();
+    let normalised = weighted / complexity / period.months_until(as_of);
     let mut by_category: Vec<Contribution> = per_cat
         .into_iter()
         .map(|(category, (n, w))| Contribution {

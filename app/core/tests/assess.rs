@@ -138,7 +138,7 @@ fn shipped_config_parses_and_bad_configs_are_refused() {
     let c = RiskConfig::default();
     assert_eq!(c.category_weight.len(), 9);
     assert!(RiskConfig::from_toml("not toml [").is_err());
-    let reversed = pingan_core::assess::DEFAULT_CONFIG_TOML.replace("red = 20.0", "red = 1.0");
+    let reversed = pingan_core::assess::DEFAULT_CONFIG_TOML.replace("red = 75.0", "red = 1.0");
     let e = RiskConfig::from_toml(&reversed).unwrap_err();
     assert!(e.to_string().contains("thresholds must fall"), "{e}");
     let negative = pingan_core::assess::DEFAULT_CONFIG_TOML.replace("Theft = 2.0", "Theft = -2.0");
@@ -152,32 +152,33 @@ fn november_scores_by_hand() {
     let cfg = RiskConfig::default();
     let nov = Period::containing(PeriodKind::Month, at(2026, 11, 23, 9));
     assert_eq!(nov.label(), "2026-11");
-    let a = assess(&d, &r, nov, CategorySet::key(), &cfg);
-    // Grid A: complexity (4000 + 1.6·1000 + 25·40 + 0.5·1500) / 10000 = 0.735; weighted 54; 54 / 0.735 = 73.47 → red.
+    let a = assess(&d, &r, nov, i64::MAX, CategorySet::key(), &cfg);
+    // Grid A: complexity (4000 + 1.6·1000 + 25·40 + 0.5·1500) / 10000 = 0.735; weighted 54; 54 / 0.735 = 73.47
+    // → orange (64 ≤ x < 75).
     let g = a.grids[0];
     assert!(close(g.complexity, 0.735) && close(g.weighted, 54.0) && close(g.normalised, 54.0 / 0.735));
-    assert_eq!((g.grade, g.events), (Grade::Red, 3));
+    assert_eq!((g.grade, g.events), (Grade::Orange, 3));
     // Grid B: empty, zero population: complexity is the floor 0.05, score 0 → green.
     let g = a.grids[1];
     assert!(close(g.complexity, 0.05) && g.weighted == 0.0 && g.normalised == 0.0);
     assert_eq!(g.grade, Grade::Green);
-    // Grid C: complexity (20000 + 8000 + 5000 + 4000) / 10000 = 3.7; weighted 10 + 6 = 16; 4.324 → blue.
+    // Grid C: complexity (20000 + 8000 + 5000 + 4000) / 10000 = 3.7; weighted 10 + 6 = 16; 4.324 → green (< 42).
     // "Other" is not a key category and is not counted.
     let g = a.grids[2];
     assert!(close(g.complexity, 3.7) && close(g.weighted, 16.0) && close(g.normalised, 16.0 / 3.7));
-    assert_eq!((g.grade, g.events), (Grade::Blue, 11));
-    // Roll-up: community X = A + B (same stats as A) → red; community Y = C → blue.
-    assert_eq!(a.communities[0].grade, Grade::Red);
+    assert_eq!((g.grade, g.events), (Grade::Green, 11));
+    // Roll-up: community X = A + B (same stats as A) → orange; community Y = C → green.
+    assert_eq!(a.communities[0].grade, Grade::Orange);
     assert!(close(a.communities[0].weighted, 54.0));
-    assert_eq!(a.communities[1].grade, Grade::Blue);
-    // Town 0: complexity (24000 + 1.6·6000 + 25·240 + 0.5·9500) / 10000 = 4.435; 70 / 4.435 = 15.78 → orange.
+    assert_eq!(a.communities[1].grade, Grade::Green);
+    // Town 0: complexity (24000 + 1.6·6000 + 25·240 + 0.5·9500) / 10000 = 4.435; 70 / 4.435 = 15.78 → green.
     let t = a.towns[0];
     assert!(close(t.complexity, 4.435) && close(t.weighted, 70.0));
-    assert_eq!(t.grade, Grade::Orange);
-    // Town 1: nothing in November → green. District = both towns: (70) / 4.535 = 15.44 → orange.
+    assert_eq!(t.grade, Grade::Green);
+    // Town 1: nothing in November → green. District = both towns: (70) / 4.535 = 15.44 → green.
     assert_eq!(a.towns[1].grade, Grade::Green);
     assert!(close(a.district.complexity, 4.535) && close(a.district.weighted, 70.0));
-    assert_eq!(a.district.grade, Grade::Orange);
+    assert_eq!(a.district.grade, Grade::Green);
     // Building 0: 300 residents, 100 households → (300 + 50) / 10000 = 0.035 → floor 0.05; 50 / 0.05 = 1000 → red.
     let b = a.buildings[0];
     assert!(close(b.complexity, 0.05) && close(b.normalised, 1000.0));
@@ -189,23 +190,35 @@ fn longer_periods_divide_by_their_months() {
     let d = district();
     let r = records(&d);
     let cfg = RiskConfig::default();
-    // Q4 2026 adds October's theft in grid A (2): town 0 = 72 / 4.435 / 3 = 5.41 → blue.
+    // Q4 2026 adds October's theft in grid A (2): town 0 = 72 / 4.435 / 3 = 5.41 → green; grid A =
+    // 56 / 0.735 / 3 = 25.4 → green too: the quarter dilutes November's homicide.
     let q4 = Period::containing(PeriodKind::Quarter, at(2026, 11, 23, 9));
     assert_eq!(q4.label(), "2026 Q4");
-    let a = assess(&d, &r, q4, CategorySet::key(), &cfg);
+    let a = assess(&d, &r, q4, i64::MAX, CategorySet::key(), &cfg);
     assert!(close(a.towns[0].normalised, 72.0 / 4.435 / 3.0));
-    assert_eq!(a.towns[0].grade, Grade::Blue);
+    assert_eq!(a.towns[0].grade, Grade::Green);
+    assert!(close(a.grids[0].normalised, 56.0 / 0.735 / 3.0));
+    assert_eq!(a.grids[0].grade, Grade::Green);
     // The year: 72 / 4.435 / 12 = 1.35 → green.
     let y = Period::containing(PeriodKind::Year, at(2026, 11, 23, 9));
-    assert_eq!(assess(&d, &r, y, CategorySet::key(), &cfg).towns[0].grade, Grade::Green);
-    // A single category: only thefts in November → grid A 4 / 0.735 = 5.44 → blue.
+    assert_eq!(assess(&d, &r, y, i64::MAX, CategorySet::key(), &cfg).towns[0].grade, Grade::Green);
+    // A single category: only thefts in November → grid A 4 / 0.735 = 5.44 → green (the homicide made it red).
     let nov = Period::containing(PeriodKind::Month, at(2026, 11, 23, 9));
-    let thefts = assess(&d, &r, nov, CategorySet::of(&[EventCategory::Theft]), &cfg);
+    let thefts = assess(&d, &r, nov, i64::MAX, CategorySet::of(&[EventCategory::Theft]), &cfg);
     assert!(close(thefts.grids[0].weighted, 4.0));
-    assert_eq!(thefts.grids[0].grade, Grade::Blue);
+    assert_eq!(thefts.grids[0].grade, Grade::Green);
     assert_eq!(nov.previous().label(), "2026-10");
     assert_eq!(nov.year_before().label(), "2025-11");
     assert_eq!(q4.previous().label(), "2026 Q3");
+    // As of 16 November, half of November has passed: the same events weigh twice as much per month.
+    let mid = at(2026, 11, 16, 0).timestamp();
+    assert!(close(nov.months_until(mid), 0.5));
+    let half = assess(&d, &r, nov, mid, CategorySet::key(), &cfg);
+    assert!(close(half.grids[0].normalised, 2.0 * 54.0 / 0.735), "{}", half.grids[0].normalised);
+    assert_eq!(half.grids[0].grade, Grade::Red, "146.9 per month at mid-month → red");
+    // Events after `as_of` do not count: on 6 November only the two thefts had happened.
+    let early = assess(&d, &r, nov, at(2026, 11, 6, 0).timestamp(), CategorySet::key(), &cfg);
+    assert!(close(early.grids[0].weighted, 4.0));
 }
 
 #[test]
@@ -213,8 +226,8 @@ fn explanation_names_categories_and_events() {
     let d = district();
     let r = records(&d);
     let nov = Period::containing(PeriodKind::Month, at(2026, 11, 23, 9));
-    let e = explain(&d, &r, UnitRef::Grid(GridId(0)), nov, CategorySet::key(), &RiskConfig::default());
-    assert_eq!(e.score.grade, Grade::Red);
+    let e = explain(&d, &r, UnitRef::Grid(GridId(0)), nov, i64::MAX, CategorySet::key(), &RiskConfig::default());
+    assert_eq!(e.score.grade, Grade::Orange);
     assert_eq!(e.by_category.len(), 2);
     assert_eq!(e.by_category[0].category, EventCategory::Homicide);
     assert!(close(e.by_category[0].weighted, 50.0) && close(e.by_category[0].share, 50.0 / 54.0));
@@ -222,7 +235,7 @@ fn explanation_names_categories_and_events() {
     assert_eq!(e.top_events[0], (2, 50.0), "the homicide (record 2) weighs most");
     assert_eq!(e.top_events.len(), 3);
     // Same numbers as the assessment.
-    let a = assess(&d, &r, nov, CategorySet::key(), &RiskConfig::default());
+    let a = assess(&d, &r, nov, i64::MAX, CategorySet::key(), &RiskConfig::default());
     assert_eq!(e.score, a.grids[0]);
 }
 
@@ -255,8 +268,8 @@ fn report_counts_changes_and_league() {
     // has nothing and overtakes.
     let cfg = RiskConfig::default();
     let nov = Period::containing(PeriodKind::Month, now);
-    let a_now = assess(&d, &r, nov, CategorySet::key(), &cfg);
-    let a_before = assess(&d, &r, nov.previous(), CategorySet::key(), &cfg);
+    let a_now = assess(&d, &r, nov, i64::MAX, CategorySet::key(), &cfg);
+    let a_before = assess(&d, &r, nov.previous(), i64::MAX, CategorySet::key(), &cfg);
     let table = league_table(&d, &a_now, &a_before, false);
     assert_eq!(table[0].name, "镇1");
     assert_eq!((table[0].rank, table[0].previous_rank, table[0].rank_change()), (1, 2, 1));

@@ -21,7 +21,7 @@ pub struct HistorySpec {
 
 impl Default for HistorySpec {
     fn default() -> Self {
-        Self { seed: 2026, days: 2 * 365 + 30, per_day: 160.0 }
+        Self { seed: 2026, days: 2 * 365 + 30, per_day: 576.0 }
     }
 }
 
@@ -158,9 +158,21 @@ pub fn generate_history(district: &District, spec: &HistorySpec, end: Timestamp)
             })
             .collect()
     };
+    // Some places are simply more troubled than their size says: a persistent factor per town and per community
+    // (log-normal), so the five-colour map has real differences to show.
+    let mut lognormal = |sigma: f64| {
+        let u1: f64 = rng.random::<f64>().max(1e-12);
+        let u2: f64 = rng.random();
+        ((-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos() * sigma).exp()
+    };
+    let town_factor: Vec<f64> = district.towns.iter().map(|_| lognormal(0.4)).collect();
+    let community_factor: Vec<f64> = district.communities.iter().map(|_| lognormal(0.5)).collect();
     let base = |i: usize| {
-        let s = district.grids[i].stats;
-        10.0 + s.population as f64 + 1.5 * s.floating_population as f64 + 8.0 * s.enterprises as f64
+        let g = &district.grids[i];
+        let s = g.stats;
+        (10.0 + s.population as f64 + 1.5 * s.floating_population as f64 + 8.0 * s.enterprises as f64)
+            * town_factor[g.town.index()]
+            * community_factor[g.community.index()]
     };
     let weights: Vec<Vec<f64>> = EventCategory::ALL
         .iter()

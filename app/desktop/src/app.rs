@@ -1,9 +1,14 @@
 //! The eframe application: lays out the panels, runs the clock, applies commands.
 
+use crate::assessment::{LevelChoice, RiskView};
+use crate::dashboard::{LeagueSort, dashboard_ui};
+use crate::export::{FolderDialog, RfdDialog};
 use crate::state::{AppOptions, AppState, Clock, Command, MapMode};
 use crate::view3d::{View3d, view3d_ui};
 use crate::{detail, feed, header, map_view, theme};
 use egui::RichText;
+use pingan_core::EventCategory;
+use pingan_core::assess::PeriodKind;
 
 /// The command-room app.
 pub struct PinganApp {
@@ -11,6 +16,10 @@ pub struct PinganApp {
     pub state: AppState,
     /// The 3D view (camera, scene; GPU resources live in egui_wgpu's callback resources).
     pub view3d: View3d,
+    /// League table order on the dashboard.
+    pub league_sort: LeagueSort,
+    /// Where export asks for a folder (replaced in tests).
+    pub dialog: Box<dyn FolderDialog>,
     tiles: Option<walkers::HttpTiles>,
 }
 
@@ -43,7 +52,7 @@ impl PinganApp {
         });
         let mut view3d = View3d::new(&state, cc.wgpu_render_state.as_ref());
         view3d.pending_sync = options.initial_view;
-        Self { state, view3d, tiles }
+        Self { state, view3d, league_sort: LeagueSort::default(), dialog: Box::new(RfdDialog), tiles }
     }
 
     /// Apply a command (also used by tests).
@@ -73,9 +82,33 @@ impl PinganApp {
                 let to = pingan_render::Camera::fit(min, max, [s.x, s.y]);
                 self.view3d.flight = Some(pingan_render::Flight::new(self.view3d.camera, to, 0.8));
             }
+            Command::ExportReport => self.export(),
             _ => {}
         }
         self.state.apply(cmd);
+    }
+
+    /// Ask for a folder and write the current report there; the outcome goes to the status bar.
+    fn export(&mut self) {
+        let lang = self.state.lang;
+        let Some(data) = self.state.assessment.latest.clone() else {
+            self.state.tell(
+                lang.tr("报表尚未计算完成，请稍后再导出", "The report is still being computed; try again").into(),
+            );
+            return;
+        };
+        let Some(dir) = self.dialog.pick_folder(lang.tr("选择导出文件夹", "Choose a folder for the report"))
+        else {
+            return;
+        };
+        match crate::export::export_report(&dir, &data, lang) {
+            Ok(files) => {
+                tracing::info!("report exported: {} files in {}", files.len(), dir.display());
+                let msg = format!("{} {} → {}", lang.tr("已导出", "Exported"), files.len(), dir.display());
+                self.state.messages.push_back((self.state.now, msg));
+            }
+            Err(e) => self.state.tell(format!("{}: {e}", lang.tr("导出失败", "Export failed"))),
+        }
     }
 }
 
@@ -92,17 +125,27 @@ impl eframe::App for PinganApp {
             .exact_size(30.0)
             .frame(egui::Frame::new().fill(theme::PANEL).inner_margin(egui::Margin::symmetric(10, 4)))
             .show(ui, |ui| status_ui(ui, state));
+        egui::Panel::top("toolbar")
+            .exact_size(46.0)
+            .frame(egui::Frame::new().fill(theme::BG).inner_margin(egui::Margin::symmetric(10, 6)))
+            .show(ui, |ui| toolbar_ui(ui, state, &mut commands));
         egui::Panel::left("feed")
             .default_size(480.0)
             .min_size(360.0)
             .frame(egui::Frame::new().fill(theme::PANEL).inner_margin(10))
             .show(ui, |ui| feed::event_feed_ui(ui, state, &mut commands));
-        if state.selected.is_some() {
+        if state.selected.is_some() || state.unit_detail.is_some() {
             egui::Panel::right("detail")
                 .default_size(460.0)
                 .min_size(380.0)
                 .frame(egui::Frame::new().fill(theme::PANEL).inner_margin(10))
-                .show(ui, |ui| detail::event_detail_ui(ui, state, &mut commands));
+                .show(ui, |ui| {
+                    if state.selected.is_some() {
+                        detail::event_detail_ui(ui, state, &mut commands)
+                    } else {
+                        detail::unit_detail_ui(ui, state, &mut commands)
+                    }
+                });
         }
         egui::CentralPanel::no_frame().show(ui, |ui| {
             let rect = ui.available_rect_before_wrap();
@@ -111,8 +154,9 @@ impl eframe::App for PinganApp {
             match self.state.map_mode {
                 MapMode::Map2d => map_view::map_ui(ui, &mut self.state, self.tiles.as_mut(), &mut commands),
                 MapMode::Map3d => view3d_ui(ui, &self.state, &mut self.view3d, &mut commands),
+                MapMode::Dashboard => dashboard_ui(ui, &self.state, &mut self.league_sort, &mut commands),
             }
-            map_buttons_ui(ui, rect, &self.state, &mut commands);
+            let _ = rect;
         });
         for c in commands {
             self.apply(c);
@@ -123,20 +167,58 @@ impl eframe::App for PinganApp {
     }
 }
 
-/// Map corner buttons: 2D/3D switch and whole district.
-fn map_buttons_ui(ui: &mut egui::Ui, rect: egui::Rect, state: &AppState, commands: &mut Vec<Command>) {
+/// The toolbar: the five-colour view (period, categories, level) on the left, the views on the right.
+fn toolbar_ui(ui: &mut egui::Ui, state: &AppState, commands: &mut Vec<Command>) {
     let lang = state.lang;
-    let area = egui::Rect::from_min_size(rect.right_top() + egui::vec2(-420.0, 10.0), egui::vec2(410.0, 40.0));
-    let mut child =
-        ui.new_child(egui::UiBuilder::new().max_rect(area).layout(egui::Layout::right_to_left(egui::Align::Min)));
-    if child.button(RichText::new(lang.tr("全区", "Whole district")).size(18.0)).clicked() {
-        commands.push(Command::ShowWholeDistrict);
-    }
-    for (mode, label) in [(MapMode::Map3d, lang.tr("3D 实景", "3D")), (MapMode::Map2d, lang.tr("2D 地图", "2D map"))]
-    {
-        if child.add(egui::Button::selectable(state.map_mode == mode, RichText::new(label).size(18.0))).clicked() {
-            commands.push(Command::SetMapMode(mode));
+    let mut v = state.risk_view;
+    ui.horizontal_centered(|ui| {
+        ui.label(RichText::new(lang.tr("五色研判", "Five-colour map")).font(theme::bold(20.0)).color(theme::ACCENT));
+        egui::ComboBox::new("risk-period", lang.tr("周期", "Period"))
+            .selected_text(RiskView::period_label(v.period, lang))
+            .show_ui(ui, |ui| {
+                for k in [PeriodKind::Day, PeriodKind::Month, PeriodKind::Quarter, PeriodKind::Year] {
+                    ui.selectable_value(&mut v.period, k, RiskView::period_label(k, lang));
+                }
+            });
+        egui::ComboBox::new("risk-category", lang.tr("研判类别", "Categories"))
+            .selected_text(RiskView::category_label(v.category, lang))
+            .height(520.0)
+            .show_ui(ui, |ui| {
+                ui.selectable_value(&mut v.category, None, RiskView::category_label(None, lang));
+                for c in EventCategory::KEY {
+                    ui.selectable_value(&mut v.category, Some(c), RiskView::category_label(Some(c), lang));
+                }
+            });
+        egui::ComboBox::new("risk-level", lang.tr("层级", "Level")).selected_text(v.level.label(lang)).show_ui(
+            ui,
+            |ui| {
+                for l in LevelChoice::ALL {
+                    ui.selectable_value(&mut v.level, l, l.label(lang));
+                }
+            },
+        );
+        if let Some(d) = &state.assessment.latest {
+            ui.label(
+                RichText::new(format!("{} · {:.0} ms", d.period.label(), d.compute_ms)).color(theme::DIM).size(15.0),
+            );
         }
+        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+            if ui.button(RichText::new(lang.tr("全区", "Whole district")).size(18.0)).clicked() {
+                commands.push(Command::ShowWholeDistrict);
+            }
+            for (mode, label) in [
+                (MapMode::Dashboard, lang.tr("驾驶舱", "Dashboard")),
+                (MapMode::Map3d, lang.tr("3D 实景", "3D")),
+                (MapMode::Map2d, lang.tr("2D 地图", "2D map")),
+            ] {
+                if ui.add(egui::Button::selectable(state.map_mode == mode, RichText::new(label).size(18.0))).clicked() {
+                    commands.push(Command::SetMapMode(mode));
+                }
+            }
+        });
+    });
+    if v != state.risk_view {
+        commands.push(Command::SetRiskView(v));
     }
 }
 

@@ -172,3 +172,85 @@ fn actions_ui(ui: &mut egui::Ui, e: &Event, state: &AppState, commands: &mut Vec
         }
     });
 }
+
+/// The selected unit's five-colour breakdown: score, complexity, contributions by category, heaviest events, and
+/// the 12-month trend of its normalised score.
+pub fn unit_detail_ui(ui: &mut egui::Ui, state: &AppState, commands: &mut Vec<Command>) {
+    let lang = state.lang;
+    let Some(u) = &state.unit_detail else { return };
+    let d = &state.district;
+    let name = match u.unit {
+        pingan_core::UnitRef::Grid(g) => d.grid_place(g),
+        other => d.unit_name(other).to_string(),
+    };
+    ui.horizontal(|ui| {
+        ui.heading(lang.tr("风险研判", "Risk assessment"));
+        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+            if ui.button(lang.tr("关闭详情", "Close detail")).clicked() {
+                commands.push(Command::ClearSelection);
+            }
+        });
+    });
+    ui.separator();
+    let e = &u.explanation;
+    let color = theme::RISK[e.score.grade.index()];
+    ui.label(RichText::new(&name).font(theme::bold(22.0)));
+    ui.label(
+        RichText::new(format!("■ {} · {:.2}", e.score.grade.name_in(lang), e.score.normalised))
+            .font(theme::bold(30.0))
+            .color(color),
+    );
+    ui.label(
+        RichText::new(format!(
+            "{} · {}",
+            u.period.label(),
+            crate::assessment::RiskView::category_label(state.risk_view.category, lang)
+        ))
+        .color(theme::DIM),
+    );
+    egui::Grid::new("unit-score").num_columns(2).spacing([14.0, 6.0]).striped(true).show(ui, |ui| {
+        let mut row = |k: &str, v: String| {
+            ui.label(RichText::new(k).color(theme::DIM));
+            ui.label(v);
+            ui.end_row();
+        };
+        row(lang.tr("事件数", "Events"), e.score.events.to_string());
+        row(lang.tr("加权分", "Weighted score"), format!("{:.1}", e.score.weighted));
+        row(lang.tr("复杂度指数", "Complexity index"), format!("{:.3}", e.score.complexity));
+        row(
+            lang.tr("人口/流动/企业/房屋", "People/floating/firms/dwellings"),
+            format!(
+                "{} / {} / {} / {}",
+                e.stats.population, e.stats.floating_population, e.stats.enterprises, e.stats.houses
+            ),
+        );
+    });
+    ui.add_space(6.0);
+    ui.label(RichText::new(lang.tr("分类贡献", "By category")).font(theme::bold(19.0)));
+    for c in &e.by_category {
+        ui.horizontal(|ui| {
+            ui.label(RichText::new(c.category.name_in(lang)).strong());
+            ui.label(format!("{} {}", c.events, lang.tr("起", "events")));
+            let (rect, _) = ui.allocate_exact_size(egui::vec2(120.0, 14.0), egui::Sense::hover());
+            ui.painter().rect_filled(rect, 2.0, theme::CARD);
+            let mut fill = rect;
+            fill.set_width(rect.width() * c.share as f32);
+            ui.painter().rect_filled(fill, 2.0, color);
+            ui.label(format!("{:.0}%", c.share * 100.0));
+        });
+    }
+    if e.by_category.is_empty() {
+        ui.label(RichText::new(lang.tr("本期无计分事件", "No scored events this period")).color(theme::DIM));
+    }
+    ui.add_space(6.0);
+    ui.label(RichText::new(lang.tr("近12个月得分", "Score, last 12 months")).font(theme::bold(19.0)));
+    let points: Vec<[f64; 2]> = u.trend.iter().enumerate().map(|(i, (_, v))| [i as f64, *v]).collect();
+    let labels: Vec<String> = u.trend.iter().map(|(d, _)| d.format("%y-%m").to_string()).collect();
+    egui_plot::Plot::new("unit-trend")
+        .height(170.0)
+        .allow_zoom(false)
+        .allow_drag(false)
+        .allow_scroll(false)
+        .x_axis_formatter(move |m, _| labels.get(m.value.round() as usize).cloned().unwrap_or_default())
+        .show(ui, |p| p.line(egui_plot::Line::new(lang.tr("得分", "score"), points).color(color).width(2.5)));
+}

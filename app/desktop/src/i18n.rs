@@ -66,5 +66,7 @@ named!(
     pingan_core::EventAction,
     pingan_core::BuildingKind,
     pingan_core::WorkerKind,
-    pingan_core::WorkerStatus
+    pingan_core::WorkerStatus,
+    pingan_core::assess::Grade,
+    pingan_core::report::Domain
 );

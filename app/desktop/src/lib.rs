@@ -7,13 +7,15 @@
 //! What it is not for: domain rules (they live in `pingan-core`), data generation (`pingan-demo`).
 
 pub mod app;
+pub mod assessment;
+pub mod dashboard;
 pub mod detail;
+pub mod export;
 pub mod feed;
 pub mod format;
 pub mod header;
 pub mod i18n;
 pub mod map_view;
-pub mod risk;
 pub mod state;
 pub mod theme;
 pub mod view3d;

@@ -15,7 +15,7 @@ struct Cli {
     #[arg(long, default_value = "zh")]
     lang: String,
     /// Simulated events per hour.
-    #[arg(long, default_value_t = 90.0)]
+    #[arg(long, default_value_t = 24.0)]
     events_per_hour: f64,
     /// Show online OpenStreetMap tiles under the overlay (cached on disk). Off by default: offline is normal.
     #[arg(long)]
@@ -26,6 +26,9 @@ struct Cli {
     /// Start in the 3D street map instead of the 2D map.
     #[arg(long = "3d")]
     three_d: bool,
+    /// Start on the dashboard (report, trends, league table).
+    #[arg(long)]
+    dashboard: bool,
     /// Open in a window of this size instead of maximised, e.g. 1920x1080.
     #[arg(long)]
     size: Option<String>,
@@ -42,6 +45,9 @@ fn main() -> anyhow::Result<()> {
     let mut options = AppOptions { lang, online_tiles: cli.online_tiles, ..AppOptions::default() };
     options.spec.seed = cli.seed;
     options.sim.events_per_hour = cli.events_per_hour;
+    if cli.dashboard {
+        options.map_mode = pingan_desktop::MapMode::Dashboard;
+    }
     if cli.three_d {
         options.map_mode = pingan_desktop::MapMode::Map3d;
     }

@@ -4,10 +4,13 @@
 //! land, water, roads, unit boundaries with names, buildings when zoomed in, event markers and grid workers.
 //! Online raster tiles, when enabled, are dimmed underneath.
 
+use crate::assessment::{LevelChoice, RiskView};
 use crate::i18n::{Lang, Named};
 use crate::state::{AppState, Command, FlyTo};
-use crate::{risk, theme};
+use crate::theme;
 use egui::{Align2, Color32, FontId, Painter, Pos2, Rect, Shape, Stroke, pos2, vec2};
+use pingan_core::UnitRef;
+use pingan_core::assess::Assessment;
 use pingan_core::{
     District, EventId, LonLat, Polygon, RoadClass, Situation, SpatialIndex, Timestamp, WorkerStatus, geom::BBox,
 };
@@ -30,6 +33,18 @@ struct View<'a> {
     selected: Option<EventId>,
     now: Timestamp,
     lang: Lang,
+    assessment: Option<&'a Assessment>,
+    risk_view: RiskView,
+}
+
+/// Which level the fill shows at `zoom` for `choice`.
+pub fn fill_level(choice: LevelChoice, zoom: f64) -> LevelChoice {
+    match choice {
+        LevelChoice::Auto if zoom < COMMUNITIES_ZOOM => LevelChoice::Town,
+        LevelChoice::Auto if zoom < GRIDS_ZOOM => LevelChoice::Community,
+        LevelChoice::Auto => LevelChoice::Grid,
+        other => other,
+    }
 }
 
 /// Draw the map and its overlays; clicks on events become commands.
@@ -47,8 +62,18 @@ pub fn map_ui(
     let home = state.district.bbox().centre();
     let attribution = tiles.as_ref().map(|t| walkers::Tiles::attribution(&**t));
     let online = tiles.is_some();
-    let AppState { map_memory, district, index, situation, selected, now, lang, .. } = state;
-    let view = View { district, index, situation, selected: *selected, now: *now, lang: *lang };
+    let latest = state.assessment.latest.clone();
+    let AppState { map_memory, district, index, situation, selected, now, lang, risk_view, .. } = state;
+    let view = View {
+        district,
+        index,
+        situation,
+        selected: *selected,
+        now: *now,
+        lang: *lang,
+        assessment: latest.as_ref().map(|d| &d.assessment),
+        risk_view: *risk_view,
+    };
     let tiles = tiles.map(|t| t as &mut dyn walkers::Tiles);
     let map = Map::new(tiles, map_memory, lon_lat(home.lon, home.lat)).double_click_to_zoom(true);
     let clicked = map
@@ -99,13 +124,25 @@ pub fn map_ui(
             if response.clicked()
                 && let Some(pos) = response.interact_pointer_pos()
             {
-                return hits.event_at(pos);
+                if let Some(id) = hits.event_at(pos) {
+                    return Some(Command::SelectEvent(id));
+                }
+                // Open ground: the unit under the cursor at the level the fill shows.
+                let p = projector.unproject(pos.to_vec2());
+                let grid = view.index.grid_at(view.district, LonLat::new(p.x(), p.y()))?;
+                let g = view.district.grid(grid);
+                let unit = match fill_level(view.risk_view.level, zoom) {
+                    LevelChoice::Town => UnitRef::Town(g.town),
+                    LevelChoice::Community => UnitRef::Community(g.community),
+                    _ => UnitRef::Grid(grid),
+                };
+                return Some(Command::SelectUnit(unit));
             }
             None
         })
         .inner;
-    if let Some(id) = clicked {
-        commands.push(Command::SelectEvent(id));
+    if let Some(cmd) = clicked {
+        commands.push(cmd);
     }
 }
 
@@ -209,35 +246,31 @@ fn draw_base(painter: &Painter, view: &View<'_>, projector: &Projector, rect: Re
 fn draw_units(painter: &Painter, view: &View<'_>, projector: &Projector, rect: Rect, zoom: f64) {
     let d = view.district;
     let bbox = view_bbox(projector, rect);
-    let scores = risk::RiskScores::compute(d, view.situation, view.now);
-    // Risk fill at the level that suits the zoom.
-    let fill = |level: usize| -> Color32 {
-        let c = theme::RISK[level];
-        Color32::from_rgba_unmultiplied(c.r(), c.g(), c.b(), 54)
+    // The five-colour fill at the chosen level (nothing until the first assessment arrives).
+    let fill = |grade: pingan_core::assess::Grade| -> Color32 {
+        let c = theme::RISK[grade.index()];
+        Color32::from_rgba_unmultiplied(c.r(), c.g(), c.b(), 70)
     };
-    if zoom < COMMUNITIES_ZOOM {
-        for t in &d.towns {
-            painter.add(Shape::convex_polygon(
-                ring_ui(projector, &t.outline.exterior),
-                fill(scores.town(t.id)),
-                Stroke::NONE,
-            ));
-        }
-    } else if zoom < GRIDS_ZOOM {
-        for c in d.communities.iter().filter(|c| visible(&c.outline, &bbox)) {
-            painter.add(Shape::convex_polygon(
-                ring_ui(projector, &c.outline.exterior),
-                fill(scores.community(c.id)),
-                Stroke::NONE,
-            ));
-        }
-    } else {
-        for g in d.grids.iter().filter(|g| visible(&g.outline, &bbox)) {
-            painter.add(Shape::convex_polygon(
-                ring_ui(projector, &g.outline.exterior),
-                fill(scores.grid(g.id)),
-                Stroke::NONE,
-            ));
+    if let Some(a) = view.assessment {
+        match fill_level(view.risk_view.level, zoom) {
+            LevelChoice::Town | LevelChoice::Auto => {
+                for t in &d.towns {
+                    let c = fill(a.towns[t.id.index()].grade);
+                    painter.add(Shape::convex_polygon(ring_ui(projector, &t.outline.exterior), c, Stroke::NONE));
+                }
+            }
+            LevelChoice::Community => {
+                for c in d.communities.iter().filter(|c| visible(&c.outline, &bbox)) {
+                    let col = fill(a.communities[c.id.index()].grade);
+                    painter.add(Shape::convex_polygon(ring_ui(projector, &c.outline.exterior), col, Stroke::NONE));
+                }
+            }
+            LevelChoice::Grid => {
+                for g in d.grids.iter().filter(|g| visible(&g.outline, &bbox)) {
+                    let col = fill(a.grids[g.id.index()].grade);
+                    painter.add(Shape::convex_polygon(ring_ui(projector, &g.outline.exterior), col, Stroke::NONE));
+                }
+            }
         }
     }
     if zoom >= GRIDS_ZOOM {
@@ -529,11 +562,14 @@ fn legend_ui(painter: &Painter, view: &View<'_>, rect: Rect) {
     painter.text(
         pos2(card.left() + 12.0, card.top() + 88.0),
         Align2::LEFT_CENTER,
-        lang.tr(
-            "风险色：按未办结事件加权 / 万人（五色研判见专题）",
-            "Risk colour: open events weighted per 10k people",
+        format!(
+            "{}：{} · {} · {}",
+            lang.tr("五色研判", "Five-colour assessment"),
+            RiskView::period_label(view.risk_view.period, lang),
+            RiskView::category_label(view.risk_view.category, lang),
+            lang.tr("按复杂度加权（不唯量）", "weighted by complexity")
         ),
-        FontId::proportional(13.0),
+        FontId::proportional(15.0),
         theme::DIM,
     );
 }

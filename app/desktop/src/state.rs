@@ -3,11 +3,13 @@
 //! Panels read [`AppState`] and push [`Command`]s; [`AppState::apply`] is the only place that changes it. That
 //! keeps panels free of side effects and makes every user action testable without a screen.
 
+use crate::assessment::{AssessmentService, RiskView};
 use crate::i18n::Lang;
+use pingan_core::assess::{EventRecord, Explanation, Period, RiskConfig};
 use pingan_core::{
-    District, Event, EventAction, EventCategory, EventId, LonLat, Situation, SpatialIndex, Timestamp, TownId,
+    District, Event, EventAction, EventCategory, EventId, LonLat, Situation, SpatialIndex, Timestamp, TownId, UnitRef,
 };
-use pingan_demo::{DemoSpec, SimConfig, Simulator};
+use pingan_demo::{DemoSpec, HistorySpec, SimConfig, Simulator};
 use std::collections::VecDeque;
 use std::sync::Arc;
 
@@ -55,7 +57,7 @@ impl Default for AppOptions {
     fn default() -> Self {
         Self {
             spec: DemoSpec::default(),
-            sim: SimConfig { events_per_hour: 90.0, ..SimConfig::default() },
+            sim: SimConfig { events_per_hour: 24.0, ..SimConfig::default() },
             clock: Clock::Live,
             lang: Lang::Zh,
             online_tiles: false,
@@ -128,6 +130,8 @@ pub enum MapMode {
     Map2d,
     /// The GPU 3D street map.
     Map3d,
+    /// The dashboard: report, trends, league table.
+    Dashboard,
 }
 
 /// Something the user asked for.
@@ -147,8 +151,27 @@ pub enum Command {
     ShowWholeDistrict,
     /// Take a lifecycle step on an event.
     Act(EventId, EventAction),
-    /// Switch between the 2D and 3D map (they keep the same centre and zoom).
+    /// Switch between the 2D and 3D map (they keep the same centre and zoom) and the dashboard.
     SetMapMode(MapMode),
+    /// Change the five-colour view (period, categories, level).
+    SetRiskView(RiskView),
+    /// Show a unit's score breakdown and trend.
+    SelectUnit(UnitRef),
+    /// Export the current report (asks for a folder).
+    ExportReport,
+}
+
+/// A unit's score breakdown, computed when it is selected.
+#[derive(Clone, Debug)]
+pub struct UnitDetail {
+    /// The unit.
+    pub unit: UnitRef,
+    /// The period it was explained for.
+    pub period: Period,
+    /// Why it has its colour.
+    pub explanation: Explanation,
+    /// Normalised score for each of the last 12 months (first day, score).
+    pub trend: Vec<(chrono::NaiveDate, f64)>,
 }
 
 /// A fly-to in progress.
@@ -186,8 +209,16 @@ pub struct AppState {
     pub fly_to: Option<FlyTo>,
     /// Whether the map should be fitted to the district on the next frame.
     pub fit_pending: bool,
-    /// 2D or 3D map.
+    /// 2D or 3D map, or the dashboard.
     pub map_mode: MapMode,
+    /// Event history before the live simulation (years, for the assessment and the report).
+    pub history: Arc<Vec<EventRecord>>,
+    /// What the five-colour map shows.
+    pub risk_view: RiskView,
+    /// The assessment, computed off the UI thread.
+    pub assessment: AssessmentService,
+    /// The selected unit's breakdown (shown when no event is selected).
+    pub unit_detail: Option<UnitDetail>,
     /// Recent messages for the operator (errors, refused actions), newest last.
     pub messages: VecDeque<(Timestamp, String)>,
 }
@@ -199,6 +230,19 @@ impl AppState {
         let index = SpatialIndex::new(&district);
         let now = options.clock.now();
         let (situation, sim) = Simulator::start(&district, options.spec.seed, options.sim, now);
+        let started = std::time::Instant::now();
+        let history_end = now - chrono::Duration::seconds((options.sim.history_hours * 3600.0) as i64);
+        let history = Arc::new(pingan_demo::generate_history(
+            &district,
+            // The same daily volume as the live simulation, so trends and month-on-month figures are continuous.
+            &HistorySpec {
+                seed: options.spec.seed,
+                per_day: options.sim.events_per_hour * 24.0,
+                ..HistorySpec::default()
+            },
+            history_end,
+        ));
+        tracing::info!("event history: {} records in {} ms", history.len(), started.elapsed().as_millis());
         let mut map_memory = walkers::MapMemory::default();
         let c = district.bbox().centre();
         map_memory.center_at(walkers::lon_lat(c.lon, c.lat));
@@ -221,6 +265,10 @@ impl AppState {
             fly_to: None,
             fit_pending: options.initial_view.is_none(),
             map_mode: options.map_mode,
+            history,
+            risk_view: RiskView::default(),
+            assessment: AssessmentService::new(RiskConfig::default()),
+            unit_detail: None,
             messages: VecDeque::new(),
         }
     }
@@ -232,6 +280,34 @@ impl AppState {
             self.sim.step(&self.district, &mut self.situation, now);
             self.now = now;
         }
+        self.assessment.poll(&self.district, &self.history, &self.situation.events, self.risk_view, self.now);
+    }
+
+    /// All events as assessment records: the history, then the live ones.
+    pub fn records(&self) -> Vec<EventRecord> {
+        let mut r = Vec::with_capacity(self.history.len() + self.situation.events.len());
+        r.extend_from_slice(&self.history);
+        r.extend(self.situation.events.iter().map(EventRecord::from));
+        r
+    }
+
+    /// Compute the breakdown of `unit` for the current view.
+    fn explain_unit(&self, unit: UnitRef) -> UnitDetail {
+        let records = self.records();
+        let cfg = self.assessment.config();
+        let set = self.risk_view.categories();
+        let period = Period::containing(self.risk_view.period, self.now);
+        let as_of = self.now.timestamp();
+        let explanation = pingan_core::assess::explain(&self.district, &records, unit, period, as_of, set, cfg);
+        let mut month = Period::containing(pingan_core::assess::PeriodKind::Month, self.now);
+        let mut trend = Vec::with_capacity(12);
+        for _ in 0..12 {
+            let e = pingan_core::assess::explain(&self.district, &records, unit, month, as_of, set, cfg);
+            trend.push((month.start, e.score.normalised));
+            month = month.previous();
+        }
+        trend.reverse();
+        UnitDetail { unit, period, explanation, trend }
     }
 
     /// Events passing the filter, newest first.
@@ -262,10 +338,25 @@ impl AppState {
                     self.selected = Some(id);
                 }
             }
-            Command::ClearSelection => self.selected = None,
+            Command::ClearSelection => {
+                self.selected = None;
+                self.unit_detail = None;
+            }
             Command::SetFilter(f) => self.filter = f,
             Command::SetLang(l) => self.lang = l,
             Command::SetMapMode(m) => self.map_mode = m,
+            Command::SetRiskView(v) => {
+                self.risk_view = v;
+                if let Some(d) = &self.unit_detail {
+                    self.unit_detail = Some(self.explain_unit(d.unit));
+                }
+            }
+            Command::SelectUnit(u) => {
+                self.selected = None;
+                self.unit_detail = Some(self.explain_unit(u));
+            }
+            // Needs a dialog: handled by the app.
+            Command::ExportReport => {}
             Command::FlyTo(target, zoom) => self.fly_to = Some(FlyTo { target, zoom }),
             Command::ShowWholeDistrict => {
                 self.fly_to = None;

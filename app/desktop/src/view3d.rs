@@ -4,9 +4,10 @@
 //! Controls: drag to pan, right-drag (or Shift+drag) to rotate and tilt, scroll to zoom, arrow keys to pan,
 //! `Q`/`E` to rotate, `PageUp`/`PageDown` to tilt, `N` or the 北 button to face north.
 
+use crate::assessment::LevelChoice;
 use crate::i18n::{Lang, Named};
 use crate::state::{AppState, Command};
-use crate::{risk, theme};
+use crate::theme;
 use eframe::egui_wgpu::{self, wgpu};
 use egui::{Color32, FontId, Pos2, Rect, Sense, Stroke, pos2, vec2};
 use pingan_core::{BuildingId, EventId, GridId, LonLat, WorkerId, WorkerStatus};
@@ -192,7 +193,7 @@ fn composite_pipeline(
 struct Frame3d {
     camera: Camera,
     size_px: [u32; 2],
-    fill_level: FillLevel,
+    fill_level: Option<FillLevel>,
     highlight_building: Option<BuildingId>,
     time_s: f32,
     markers: Vec<Marker>,
@@ -209,11 +210,13 @@ impl egui_wgpu::CallbackTrait for Frame3d {
         resources: &mut egui_wgpu::CallbackResources,
     ) -> Vec<wgpu::CommandBuffer> {
         let Some(gpu) = resources.get_mut::<Gpu3d>() else { return Vec::new() };
-        gpu.renderer.set_unit_colors(queue, &self.unit_colors);
+        if !self.unit_colors.is_empty() {
+            gpu.renderer.set_unit_colors(queue, &self.unit_colors);
+        }
         let input = FrameInput {
             camera: self.camera,
             size_px: self.size_px,
-            fill_level: Some(self.fill_level),
+            fill_level: self.fill_level,
             fill_opacity: 0.38,
             highlight_building: self.highlight_building,
             highlight_unit: None,
@@ -294,16 +297,23 @@ pub fn view3d_ui(ui: &mut egui::Ui, state: &AppState, view: &mut View3d, command
     }
     let camera = view.camera;
     let d = &state.district;
-    // Five-colour fill by the interim risk score, at the level that suits the distance.
-    let scores = risk::RiskScores::compute(d, &state.situation, state.now);
+    // Five-colour fill from the assessment, at the chosen level (or by distance).
+    let latest = state.assessment.latest.clone();
     let mut unit_colors = Vec::with_capacity(view.scene.unit_slots);
-    unit_colors.extend(d.towns.iter().map(|t| srgb(theme::RISK[scores.town(t.id)])));
-    unit_colors.extend(d.communities.iter().map(|c| srgb(theme::RISK[scores.community(c.id)])));
-    unit_colors.extend(d.grids.iter().map(|g| srgb(theme::RISK[scores.grid(g.id)])));
-    let fill_level = match camera.distance_m {
-        x if x > 25_000.0 => FillLevel::Town,
-        x if x > 6_000.0 => FillLevel::Community,
-        _ => FillLevel::Grid,
+    if let Some(a) = latest.as_ref().map(|l| &l.assessment) {
+        unit_colors.extend(a.towns.iter().map(|s| srgb(theme::RISK[s.grade.index()])));
+        unit_colors.extend(a.communities.iter().map(|s| srgb(theme::RISK[s.grade.index()])));
+        unit_colors.extend(a.grids.iter().map(|s| srgb(theme::RISK[s.grade.index()])));
+    }
+    let fill_level = match state.risk_view.level {
+        LevelChoice::Town => FillLevel::Town,
+        LevelChoice::Community => FillLevel::Community,
+        LevelChoice::Grid => FillLevel::Grid,
+        LevelChoice::Auto => match camera.distance_m {
+            x if x > 25_000.0 => FillLevel::Town,
+            x if x > 6_000.0 => FillLevel::Community,
+            _ => FillLevel::Grid,
+        },
     };
     // Markers: open events as beacons, on-duty workers as dots.
     let close = camera.distance_m < 4_000.0;
@@ -353,7 +363,7 @@ pub fn view3d_ui(ui: &mut egui::Ui, state: &AppState, view: &mut View3d, command
         Frame3d {
             camera,
             size_px,
-            fill_level,
+            fill_level: (!unit_colors.is_empty()).then_some(fill_level),
             highlight_building: match view.card {
                 Some(Picked::Building(b)) => Some(b),
                 _ => hovered_building,
@@ -417,6 +427,9 @@ pub fn view3d_ui(ui: &mut egui::Ui, state: &AppState, view: &mut View3d, command
             let local = [p.x - rect.min.x, p.y - rect.min.y];
             let ground = camera.ground_at(local, size).map(|g| view.scene.frame.lonlat_from_local(g));
             view.card = ground.and_then(|g| state.index.grid_at(d, g)).map(Picked::Grid);
+            if let Some(Picked::Grid(g)) = view.card {
+                commands.push(Command::SelectUnit(pingan_core::UnitRef::Grid(g)));
+            }
         }
     }
     if let Some(picked) = view.card {

@@ -1,0 +1,235 @@
+//! The five-colour assessment and the report, computed off the UI thread.
+//!
+//! The UI asks for a [`RiskView`] (period, categories); [`AssessmentService`] runs the scoring and the report on a
+//! worker thread over the history plus the live events and hands back a [`ReportData`]. Until it arrives the last
+//! result stays on screen, so switching period or level never stalls a frame.
+
+use crate::i18n::{Lang, Named};
+use chrono::NaiveDate;
+use pingan_core::assess::{Assessment, CategorySet, EventRecord, Period, PeriodKind, RiskConfig, assess};
+use pingan_core::report::{self, Domain, DomainFigures, LeagueRow};
+use pingan_core::{District, EventCategory, Timestamp};
+use std::sync::Arc;
+use std::sync::mpsc::{Receiver, Sender, channel};
+
+/// Which level the five-colour fill shows.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum LevelChoice {
+    /// Follow the zoom: towns far out, communities closer, grids close up.
+    #[default]
+    Auto,
+    /// Towns/streets.
+    Town,
+    /// Villages/communities.
+    Community,
+    /// Grids.
+    Grid,
+}
+
+impl LevelChoice {
+    /// Every choice.
+    pub const ALL: [LevelChoice; 4] = [Self::Auto, Self::Town, Self::Community, Self::Grid];
+
+    /// Label in `lang`.
+    pub fn label(self, lang: Lang) -> &'static str {
+        match self {
+            Self::Auto => lang.tr("层级：随缩放", "Level: by zoom"),
+            Self::Town => lang.tr("镇街", "Towns"),
+            Self::Community => lang.tr("村社", "Communities"),
+            Self::Grid => lang.tr("网格", "Grids"),
+        }
+    }
+}
+
+/// What the five-colour map and the dashboard show.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct RiskView {
+    /// Period kind (the period containing now).
+    pub period: PeriodKind,
+    /// One category, or `None` for the nine key categories.
+    pub category: Option<EventCategory>,
+    /// Fill level.
+    pub level: LevelChoice,
+}
+
+impl Default for RiskView {
+    fn default() -> Self {
+        Self { period: PeriodKind::Month, category: None, level: LevelChoice::Auto }
+    }
+}
+
+impl RiskView {
+    /// The category set.
+    pub fn categories(&self) -> CategorySet {
+        self.category.map_or_else(CategorySet::key, |c| CategorySet::of(&[c]))
+    }
+
+    /// Label of the period kind.
+    pub fn period_label(kind: PeriodKind, lang: Lang) -> &'static str {
+        match kind {
+            PeriodKind::Day => lang.tr("本日", "Today"),
+            PeriodKind::Month => lang.tr("本月", "This month"),
+            PeriodKind::Quarter => lang.tr("本季度", "This quarter"),
+            PeriodKind::Year => lang.tr("本年", "This year"),
+        }
+    }
+
+    /// Label of the category choice.
+    pub fn category_label(category: Option<EventCategory>, lang: Lang) -> &'static str {
+        category.map_or(lang.tr("九类重点事件", "Nine key categories"), |c| c.name_in(lang))
+    }
+}
+
+/// Everything the five-colour map and the dashboard show, computed together.
+#[derive(Clone, Debug)]
+pub struct ReportData {
+    /// What it was computed for.
+    pub view: RiskView,
+    /// When.
+    pub now: Timestamp,
+    /// The period.
+    pub period: Period,
+    /// Scores of every unit this period.
+    pub assessment: Assessment,
+    /// Scores the period before (for rank changes).
+    pub previous: Assessment,
+    /// The seven domains.
+    pub figures: Vec<DomainFigures>,
+    /// Monthly counts per domain for 24 months: (first day of month, count).
+    pub trends: Vec<(Domain, Vec<(NaiveDate, u32)>)>,
+    /// This period's events per key category.
+    pub category_counts: Vec<(EventCategory, u32)>,
+    /// The league of towns.
+    pub league: Vec<LeagueRow>,
+    /// How long the computation took, ms.
+    pub compute_ms: f64,
+}
+
+/// Compute the report synchronously (the worker calls this; tests may too).
+pub fn compute(
+    district: &District,
+    records: &[EventRecord],
+    view: RiskView,
+    now: Timestamp,
+    config: &RiskConfig,
+) -> ReportData {
+    let started = std::time::Instant::now();
+    let period = Period::containing(view.period, now);
+    let set = view.categories();
+    let assessment = assess(district, records, period, now.timestamp(), set, config);
+    let previous = assess(district, records, period.previous(), now.timestamp(), set, config);
+    let league = report::league_table(district, &assessment, &previous, false);
+    let figures = report::domain_figures(records, now);
+    let trends = Domain::ALL.iter().map(|d| (*d, report::monthly_trend(records, d.set(), now, 24))).collect();
+    let (from, to) = period.range();
+    let mut counts = vec![0u32; EventCategory::KEY.len()];
+    for r in records.iter().filter(|r| r.at >= from && r.at < to) {
+        if let Some(i) = EventCategory::KEY.iter().position(|c| *c == r.category) {
+            counts[i] += 1;
+        }
+    }
+    ReportData {
+        view,
+        now,
+        period,
+        assessment,
+        previous,
+        figures,
+        trends,
+        category_counts: EventCategory::KEY.iter().copied().zip(counts).collect(),
+        league,
+        compute_ms: started.elapsed().as_secs_f64() * 1000.0,
+    }
+}
+
+struct Job {
+    district: Arc<District>,
+    records: Vec<EventRecord>,
+    view: RiskView,
+    now: Timestamp,
+}
+
+/// Runs [`compute`] on a worker thread; the UI polls for results.
+pub struct AssessmentService {
+    config: Arc<RiskConfig>,
+    jobs: Sender<Job>,
+    results: Receiver<ReportData>,
+    /// The latest result.
+    pub latest: Option<Arc<ReportData>>,
+    /// Key of the last request: view and the number of live events it saw.
+    requested: Option<(RiskView, usize)>,
+    in_flight: bool,
+}
+
+impl AssessmentService {
+    /// Start the worker.
+    pub fn new(config: RiskConfig) -> Self {
+        let config = Arc::new(config);
+        let (jobs, job_rx) = channel::<Job>();
+        let (result_tx, results) = channel();
+        let cfg = config.clone();
+        std::thread::Builder::new()
+            .name("pingan-assess".into())
+            .spawn(move || {
+                while let Ok(mut job) = job_rx.recv() {
+                    // Only the newest request matters.
+                    while let Ok(newer) = job_rx.try_recv() {
+                        job = newer;
+                    }
+                    let data = compute(&job.district, &job.records, job.view, job.now, &cfg);
+                    if result_tx.send(data).is_err() {
+                        break;
+                    }
+                }
+            })
+            .map_err(|e| tracing::error!("could not start the assessment worker: {e}"))
+            .ok();
+        Self { config, jobs, results, latest: None, requested: None, in_flight: false }
+    }
+
+    /// The configuration in use.
+    pub fn config(&self) -> &RiskConfig {
+        &self.config
+    }
+
+    /// Ask for `view` if it (or the live event count) changed since the last request; collect finished results.
+    /// Returns true when a new result arrived.
+    pub fn poll(
+        &mut self,
+        district: &Arc<District>,
+        history: &[EventRecord],
+        live: &[pingan_core::Event],
+        view: RiskView,
+        now: Timestamp,
+    ) -> bool {
+        let mut arrived = false;
+        while let Ok(data) = self.results.try_recv() {
+            tracing::debug!("assessment {} in {:.1} ms", data.period.label(), data.compute_ms);
+            self.latest = Some(Arc::new(data));
+            self.in_flight = false;
+            arrived = true;
+        }
+        let key = (RiskView { level: LevelChoice::Auto, ..view }, live.len());
+        if self.requested != Some(key) && !self.in_flight {
+            let mut records = Vec::with_capacity(history.len() + live.len());
+            records.extend_from_slice(history);
+            records.extend(live.iter().map(EventRecord::from));
+            let job = Job { district: district.clone(), records, view, now };
+            if self.jobs.send(job).is_ok() {
+                self.requested = Some(key);
+                self.in_flight = true;
+            }
+        }
+        arrived
+    }
+
+    /// Block until the current request is done (tests and screenshots).
+    pub fn wait(&mut self) {
+        if self.in_flight
+            && let Ok(data) = self.results.recv_timeout(std::time::Duration::from_secs(30))
+        {
+            self.latest = Some(Arc::new(data));
+            self.in_flight = false;
+        }
+    }
+}

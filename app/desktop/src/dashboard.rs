@@ -1,0 +1,287 @@
+//! The dashboard (驾驶舱): KPI tiles of the seven report domains with 环比/同比 arrows, 24-month trends, this
+//! period's key categories, the league table (平安赛马榜, sortable), and a ticker of major events. Laid out to be
+//! read from across a room.
+
+use crate::assessment::ReportData;
+use crate::i18n::{Lang, Named};
+use crate::state::{AppState, Command};
+use crate::{format, theme};
+use egui::{Color32, RichText};
+use egui_plot::{Bar, BarChart, Legend, Line, Plot};
+use pingan_core::Severity;
+
+/// Sort order of the league table.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum LeagueSort {
+    /// By rank (safest first).
+    #[default]
+    Rank,
+    /// By rank change (most improved first).
+    Change,
+    /// By number of events (most first).
+    Events,
+    /// By name.
+    Name,
+}
+
+const DOMAIN_COLORS: [Color32; 7] = [
+    Color32::from_rgb(229, 57, 53),
+    Color32::from_rgb(251, 140, 0),
+    Color32::from_rgb(253, 216, 53),
+    Color32::from_rgb(30, 136, 229),
+    Color32::from_rgb(67, 160, 71),
+    Color32::from_rgb(170, 90, 220),
+    Color32::from_rgb(0, 190, 210),
+];
+
+fn change_text(x: Option<f64>, lang: Lang) -> (String, Color32) {
+    match x {
+        None => (lang.tr("—", "—").to_string(), theme::DIM),
+        // More incidents is worse: up is red, down is green.
+        Some(v) if v > 0.0 => (format!("▲ {:.0}%", v * 100.0), theme::RISK[0]),
+        Some(v) if v < 0.0 => (format!("▼ {:.0}%", -v * 100.0), theme::RISK[4]),
+        Some(_) => ("= 0%".to_string(), theme::DIM),
+    }
+}
+
+/// Draw the dashboard.
+pub fn dashboard_ui(ui: &mut egui::Ui, state: &AppState, sort: &mut LeagueSort, commands: &mut Vec<Command>) {
+    let lang = state.lang;
+    let Some(data) = state.assessment.latest.clone() else {
+        ui.centered_and_justified(|ui| {
+            ui.label(RichText::new(lang.tr("正在计算报表…", "Computing the report…")).size(24.0))
+        });
+        return;
+    };
+    egui::Frame::new().fill(theme::BG).inner_margin(12).show(ui, |ui| {
+        ui.horizontal(|ui| {
+            ui.label(
+                RichText::new(lang.tr("平安法治实时报表", "Real-time safety report"))
+                    .font(theme::bold(28.0))
+                    .color(theme::ACCENT),
+            );
+            ui.label(
+                RichText::new(format!(
+                    "{} · {} · {} {:.0} ms",
+                    data.period.label(),
+                    crate::assessment::RiskView::category_label(data.view.category, lang),
+                    lang.tr("计算", "computed in"),
+                    data.compute_ms
+                ))
+                .color(theme::DIM),
+            );
+            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                if ui.button(RichText::new(lang.tr("导出报表…", "Export report…")).size(18.0)).clicked() {
+                    commands.push(Command::ExportReport);
+                }
+            });
+        });
+        ui.add_space(6.0);
+        kpi_row_ui(ui, &data, lang);
+        ui.add_space(8.0);
+        let avail = ui.available_size();
+        let ticker_h = 44.0;
+        ui.horizontal(|ui| {
+            let left_w = avail.x * 0.55;
+            ui.vertical(|ui| {
+                ui.set_width(left_w);
+                ui.label(RichText::new(lang.tr("近24个月趋势", "24-month trend")).font(theme::bold(20.0)));
+                trend_ui(ui, &data, lang, (avail.y - ticker_h) * 0.55);
+                ui.label(
+                    RichText::new(format!("{} · {}", lang.tr("九类重点事件", "Key categories"), data.period.label()))
+                        .font(theme::bold(20.0)),
+                );
+                categories_ui(ui, &data, lang, (avail.y - ticker_h) * 0.3);
+            });
+            ui.vertical(|ui| {
+                ui.label(RichText::new(lang.tr("平安赛马榜 · 镇街", "League table · towns")).font(theme::bold(20.0)));
+                league_ui(ui, &data, lang, sort);
+            });
+        });
+        ticker_ui(ui, state);
+    });
+}
+
+fn kpi_row_ui(ui: &mut egui::Ui, data: &ReportData, lang: Lang) {
+    let gap = ui.spacing().item_spacing.x;
+    let w = ((ui.available_width() - 6.0 * gap) / 7.0).floor();
+    ui.horizontal(|ui| {
+        for (k, f) in data.figures.iter().enumerate() {
+            egui::Frame::new().fill(theme::CARD).corner_radius(8.0).inner_margin(8).show(ui, |ui| {
+                ui.set_width(w - 16.0);
+                ui.set_max_width(w - 16.0);
+                ui.vertical(|ui| {
+                    ui.label(RichText::new(f.domain.name_in(lang)).font(theme::bold(18.0)).color(DOMAIN_COLORS[k]));
+                    ui.horizontal(|ui| {
+                        ui.label(RichText::new(f.month.to_string()).font(theme::bold(34.0)));
+                        ui.label(RichText::new(lang.tr("本月", "month")).color(theme::DIM));
+                    });
+                    let (mom, c1) = change_text(f.mom, lang);
+                    let (yoy, c2) = change_text(f.yoy, lang);
+                    ui.horizontal(|ui| {
+                        ui.label(RichText::new(lang.tr("环比", "MoM")).color(theme::DIM).size(16.0));
+                        ui.label(RichText::new(mom).color(c1).strong().size(16.0));
+                    });
+                    ui.horizontal(|ui| {
+                        ui.label(RichText::new(lang.tr("同比", "YoY")).color(theme::DIM).size(16.0));
+                        ui.label(RichText::new(yoy).color(c2).strong().size(16.0));
+                    });
+                    ui.label(
+                        RichText::new(format!(
+                            "{} {} · {} {}",
+                            lang.tr("今日", "today"),
+                            f.day,
+                            lang.tr("本年", "year"),
+                            f.year
+                        ))
+                        .color(theme::DIM)
+                        .size(15.0),
+                    );
+                });
+            });
+        }
+    });
+}
+
+fn trend_ui(ui: &mut egui::Ui, data: &ReportData, lang: Lang, height: f32) {
+    let labels: Vec<String> = data
+        .trends
+        .first()
+        .map(|t| t.1.iter().map(|(d, _)| d.format("%y-%m").to_string()).collect())
+        .unwrap_or_default();
+    Plot::new("trend")
+        .height(height.max(160.0))
+        .legend(Legend::default().text_style(egui::TextStyle::Body))
+        .allow_zoom(false)
+        .allow_drag(false)
+        .allow_scroll(false)
+        .x_axis_formatter(move |mark, _| labels.get(mark.value.round() as usize).cloned().unwrap_or_default())
+        .show(ui, |plot| {
+            for (k, (domain, series)) in data.trends.iter().enumerate() {
+                let points: Vec<[f64; 2]> =
+                    series.iter().enumerate().map(|(i, (_, n))| [i as f64, *n as f64]).collect();
+                plot.line(Line::new(domain.name_in(lang), points).color(DOMAIN_COLORS[k]).width(2.5));
+            }
+        });
+}
+
+fn categories_ui(ui: &mut egui::Ui, data: &ReportData, lang: Lang, height: f32) {
+    let names: Vec<String> = data.category_counts.iter().map(|(c, _)| c.name_in(lang).to_string()).collect();
+    let bars: Vec<Bar> = data
+        .category_counts
+        .iter()
+        .enumerate()
+        .map(|(i, (c, n))| Bar::new(i as f64, *n as f64).name(c.name_in(lang)).width(0.7))
+        .collect();
+    Plot::new("categories")
+        .height(height.max(120.0))
+        .allow_zoom(false)
+        .allow_drag(false)
+        .allow_scroll(false)
+        .x_axis_formatter(move |mark, _| {
+            let i = mark.value.round();
+            if (mark.value - i).abs() < 1e-6 {
+                names.get(i as usize).cloned().unwrap_or_default()
+            } else {
+                String::new()
+            }
+        })
+        .show(ui, |plot| plot.bar_chart(BarChart::new(lang.tr("事件数", "events"), bars).color(theme::ACCENT)));
+}
+
+fn league_ui(ui: &mut egui::Ui, data: &ReportData, lang: Lang, sort: &mut LeagueSort) {
+    let mut rows = data.league.clone();
+    match sort {
+        LeagueSort::Rank => rows.sort_by_key(|r| r.rank),
+        LeagueSort::Change => rows.sort_by_key(|r| (-r.rank_change(), r.rank)),
+        LeagueSort::Events => rows.sort_by_key(|r| (std::cmp::Reverse(r.events), r.rank)),
+        LeagueSort::Name => rows.sort_by(|a, b| a.name.cmp(&b.name)),
+    }
+    egui::Grid::new("league").num_columns(6).striped(true).spacing([12.0, 8.0]).show(ui, |ui| {
+        let mut header = |ui: &mut egui::Ui, label: &str, s: Option<LeagueSort>| match s {
+            Some(s) => {
+                if ui.add(egui::Button::selectable(*sort == s, RichText::new(label).strong())).clicked() {
+                    *sort = s;
+                }
+            }
+            None => {
+                ui.label(RichText::new(label).strong().color(theme::DIM));
+            }
+        };
+        header(ui, lang.tr("名次", "Rank"), Some(LeagueSort::Rank));
+        header(ui, lang.tr("镇街", "Town"), Some(LeagueSort::Name));
+        header(ui, lang.tr("得分", "Score"), None);
+        header(ui, lang.tr("事件", "Events"), Some(LeagueSort::Events));
+        header(ui, lang.tr("等级", "Grade"), None);
+        header(ui, lang.tr("升降", "Change"), Some(LeagueSort::Change));
+        ui.end_row();
+        for r in rows {
+            ui.label(RichText::new(r.rank.to_string()).font(theme::bold(19.0)));
+            ui.label(RichText::new(&r.name).size(19.0));
+            ui.label(RichText::new(format!("{:.2}", r.score)).monospace());
+            ui.label(r.events.to_string());
+            let c = theme::RISK[r.grade.index()];
+            ui.label(RichText::new(format!("■ {}", r.grade.name_in(lang))).color(c).strong());
+            let ch = r.rank_change();
+            let (t, c) = match ch {
+                x if x > 0 => (format!("▲{x}"), theme::RISK[4]),
+                x if x < 0 => (format!("▼{}", -x), theme::RISK[0]),
+                _ => ("—".to_string(), theme::DIM),
+            };
+            ui.label(RichText::new(t).color(c).strong());
+            ui.end_row();
+        }
+    });
+}
+
+/// Major events of the last two days, newest first, scrolling right to left.
+fn ticker_ui(ui: &mut egui::Ui, state: &AppState) {
+    let lang = state.lang;
+    let since = state.now - chrono::Duration::hours(48);
+    let major: Vec<String> = state
+        .situation
+        .events
+        .iter()
+        .rev()
+        .filter(|e| e.severity >= Severity::Major && e.reported_at >= since)
+        .take(30)
+        .map(|e| {
+            format!(
+                "【{}】{} {} · {} · {}",
+                e.severity.name_in(lang),
+                format::short_time(e.reported_at),
+                e.category.name_in(lang),
+                e.title,
+                e.place.split(' ').take(2).collect::<Vec<_>>().join(" ")
+            )
+        })
+        .collect();
+    let text = if major.is_empty() {
+        lang.tr("近48小时无重大事件", "No major events in the last 48 hours").to_string()
+    } else {
+        major.join("     ")
+    };
+    let (rect, _) = ui.allocate_exact_size(egui::vec2(ui.available_width(), 40.0), egui::Sense::hover());
+    let painter = ui.painter().with_clip_rect(rect);
+    painter.rect_filled(rect, 6.0, Color32::from_rgb(60, 16, 20));
+    let galley = painter.layout_no_wrap(text.clone(), egui::FontId::proportional(20.0), theme::TEXT);
+    let w = galley.size().x + 80.0;
+    let speed = 60.0;
+    let t = ui.input(|i| i.time) as f32;
+    let offset = if galley.size().x > rect.width() - 140.0 { (t * speed) % w } else { 0.0 };
+    painter.text(
+        rect.left_center() + egui::vec2(10.0, 0.0),
+        egui::Align2::LEFT_CENTER,
+        lang.tr("重大事件", "MAJOR"),
+        theme::bold(20.0),
+        theme::RISK[0],
+    );
+    // The text scrolls in its own strip, right of the label.
+    let strip = painter.with_clip_rect(rect.with_min_x(rect.left() + 115.0));
+    let x0 = rect.left() + 120.0 - offset;
+    strip.galley(egui::pos2(x0, rect.center().y - galley.size().y / 2.0), galley.clone(), theme::TEXT);
+    if offset > 0.0 {
+        strip.galley(egui::pos2(x0 + w, rect.center().y - galley.size().y / 2.0), galley, theme::TEXT);
+        ui.ctx().request_repaint_after(std::time::Duration::from_millis(33));
+    }
+}

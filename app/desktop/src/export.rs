@@ -1,0 +1,218 @@
+//! Export of the current report: charts as PNG and SVG drawn with plotters (with the bundled CJK font), tables as
+//! CSV. The folder comes from a dialog behind [`FolderDialog`], so the export itself is tested without one.
+
+use crate::assessment::ReportData;
+use crate::i18n::{Lang, Named};
+use plotters::prelude::*;
+use std::path::{Path, PathBuf};
+
+/// Asks the user for a folder (blocking). The app uses [`RfdDialog`]; tests never open a dialog.
+pub trait FolderDialog {
+    /// The folder chosen, or `None` if cancelled.
+    fn pick_folder(&self, title: &str) -> Option<PathBuf>;
+}
+
+/// The desktop's native folder dialog (xdg portal or zenity on Linux).
+pub struct RfdDialog;
+
+impl FolderDialog for RfdDialog {
+    fn pick_folder(&self, title: &str) -> Option<PathBuf> {
+        rfd::FileDialog::new().set_title(title).pick_folder()
+    }
+}
+
+/// Why an export failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    /// Writing a file failed.
+    #[error("could not write {path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// Drawing a chart failed.
+    #[error("could not draw {path}: {message}")]
+    Chart {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        message: String,
+    },
+}
+
+const FONT: &str = "pingan-cjk";
+
+fn register_font() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        if plotters::style::register_font(FONT, FontStyle::Normal, crate::theme::CJK_FONT).is_err() {
+            tracing::error!("the bundled CJK font could not be registered with plotters");
+        }
+    });
+}
+
+const DOMAIN_COLORS: [RGBColor; 7] = [
+    RGBColor(229, 57, 53),
+    RGBColor(251, 140, 0),
+    RGBColor(253, 216, 53),
+    RGBColor(30, 136, 229),
+    RGBColor(67, 160, 71),
+    RGBColor(142, 36, 170),
+    RGBColor(0, 172, 193),
+];
+
+fn chart_err(path: &Path, e: impl std::fmt::Display) -> ExportError {
+    ExportError::Chart { path: path.to_path_buf(), message: e.to_string() }
+}
+
+fn draw_trend<DB: DrawingBackend>(
+    root: DrawingArea<DB, plotters::coord::Shift>,
+    data: &ReportData,
+    lang: Lang,
+) -> Result<(), String> {
+    root.fill(&WHITE).map_err(|e| e.to_string())?;
+    let months = data.trends.first().map_or(0, |t| t.1.len());
+    let max = data.trends.iter().flat_map(|t| t.1.iter().map(|x| x.1)).max().unwrap_or(1).max(1);
+    let title = lang.tr("平安法治实时报表 · 近24个月趋势", "Safety report · 24-month trend");
+    let mut chart = ChartBuilder::on(&root)
+        .caption(title, (FONT, 30))
+        .margin(20)
+        .x_label_area_size(50)
+        .y_label_area_size(70)
+        .build_cartesian_2d(0..months.max(1), 0..(max + max / 10 + 1))
+        .map_err(|e| e.to_string())?;
+    let labels: Vec<String> = data
+        .trends
+        .first()
+        .map(|t| t.1.iter().map(|(d, _)| d.format("%y-%m").to_string()).collect())
+        .unwrap_or_default();
+    chart
+        .configure_mesh()
+        .x_labels(12)
+        .x_label_formatter(&|i| labels.get(*i).cloned().unwrap_or_default())
+        .y_desc(lang.tr("事件数", "events"))
+        .label_style((FONT, 16))
+        .axis_desc_style((FONT, 18))
+        .draw()
+        .map_err(|e| e.to_string())?;
+    for (k, (domain, series)) in data.trends.iter().enumerate() {
+        let color = DOMAIN_COLORS[k % DOMAIN_COLORS.len()];
+        chart
+            .draw_series(LineSeries::new(series.iter().enumerate().map(|(i, (_, n))| (i, *n)), color.stroke_width(3)))
+            .map_err(|e| e.to_string())?
+            .label(domain.name_in(lang))
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], color.stroke_width(3)));
+    }
+    chart
+        .configure_series_labels()
+        .label_font((FONT, 18))
+        .background_style(WHITE.mix(0.9))
+        .border_style(BLACK)
+        .draw()
+        .map_err(|e| e.to_string())?;
+    root.present().map_err(|e| e.to_string())
+}
+
+fn draw_categories<DB: DrawingBackend>(
+    root: DrawingArea<DB, plotters::coord::Shift>,
+    data: &ReportData,
+    lang: Lang,
+) -> Result<(), String> {
+    root.fill(&WHITE).map_err(|e| e.to_string())?;
+    let n = data.category_counts.len();
+    let max = data.category_counts.iter().map(|c| c.1).max().unwrap_or(1).max(1);
+    let title = format!("{} · {}", lang.tr("九类重点事件", "Nine key categories"), data.period.label());
+    let mut chart = ChartBuilder::on(&root)
+        .caption(title, (FONT, 30))
+        .margin(20)
+        .x_label_area_size(50)
+        .y_label_area_size(70)
+        .build_cartesian_2d((0..n).into_segmented(), 0..(max + max / 10 + 1))
+        .map_err(|e| e.to_string())?;
+    let names: Vec<&str> = data.category_counts.iter().map(|(c, _)| c.name_in(lang)).collect();
+    chart
+        .configure_mesh()
+        .x_labels(n)
+        .x_label_formatter(&|v| match v {
+            SegmentValue::CenterOf(i) => names.get(*i).map(|s| s.to_string()).unwrap_or_default(),
+            _ => String::new(),
+        })
+        .label_style((FONT, 16))
+        .draw()
+        .map_err(|e| e.to_string())?;
+    chart
+        .draw_series(
+            Histogram::vertical(&chart)
+                .style(RGBColor(30, 136, 229).filled())
+                .margin(8)
+                .data(data.category_counts.iter().enumerate().map(|(i, (_, n))| (i, *n))),
+        )
+        .map_err(|e| e.to_string())?;
+    root.present().map_err(|e| e.to_string())
+}
+
+fn write(path: PathBuf, text: String) -> Result<PathBuf, ExportError> {
+    std::fs::write(&path, text).map_err(|source| ExportError::Io { path: path.clone(), source })?;
+    Ok(path)
+}
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_string() }
+}
+
+fn pct(x: Option<f64>) -> String {
+    x.map_or(String::new(), |v| format!("{:.1}", v * 100.0))
+}
+
+/// Write the report into `dir`: `trend.png`, `trend.svg`, `categories.png`, `categories.svg`, `league.csv`,
+/// `domains.csv`. Returns the files written.
+pub fn export_report(dir: &Path, data: &ReportData, lang: Lang) -> Result<Vec<PathBuf>, ExportError> {
+    register_font();
+    std::fs::create_dir_all(dir).map_err(|source| ExportError::Io { path: dir.to_path_buf(), source })?;
+    let mut out = Vec::new();
+    let size = (1600u32, 900u32);
+    let p = dir.join("trend.png");
+    draw_trend(BitMapBackend::new(&p, size).into_drawing_area(), data, lang).map_err(|e| chart_err(&p, e))?;
+    out.push(p);
+    let p = dir.join("trend.svg");
+    draw_trend(SVGBackend::new(&p, size).into_drawing_area(), data, lang).map_err(|e| chart_err(&p, e))?;
+    out.push(p);
+    let p = dir.join("categories.png");
+    draw_categories(BitMapBackend::new(&p, size).into_drawing_area(), data, lang).map_err(|e| chart_err(&p, e))?;
+    out.push(p);
+    let p = dir.join("categories.svg");
+    draw_categories(SVGBackend::new(&p, size).into_drawing_area(), data, lang).map_err(|e| chart_err(&p, e))?;
+    out.push(p);
+    let mut league = String::from("rank,town,score,events,grade,previous_rank,rank_change\n");
+    for r in &data.league {
+        league.push_str(&format!(
+            "{},{},{:.3},{},{},{},{}\n",
+            r.rank,
+            csv_field(&r.name),
+            r.score,
+            r.events,
+            r.grade.name_in(lang),
+            r.previous_rank,
+            r.rank_change()
+        ));
+    }
+    out.push(write(dir.join("league.csv"), league)?);
+    let mut domains =
+        String::from("domain,today,month,year,month_on_month_pct,year_on_year_pct,ytd_year_on_year_pct\n");
+    for f in &data.figures {
+        domains.push_str(&format!(
+            "{},{},{},{},{},{},{}\n",
+            csv_field(f.domain.name_in(lang)),
+            f.day,
+            f.month,
+            f.year,
+            pct(f.mom),
+            pct(f.yoy),
+            pct(f.ytd_yoy)
+        ));
+    }
+    out.push(write(dir.join("domains.csv"), domains)?);
+    Ok(out)
+}
