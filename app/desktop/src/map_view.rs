@@ -249,7 +249,7 @@ fn draw_units(painter: &Painter, view: &View<'_>, projector: &Projector, rect: R
     // The five-colour fill at the chosen level (nothing until the first assessment arrives).
     let fill = |grade: pingan_core::assess::Grade| -> Color32 {
         let c = theme::RISK[grade.index()];
-        Color32::from_rgba_unmultiplied(c.r(), c.g(), c.b(), 70)
+        Color32::from_rgba_unmultiplied(c.r(), c.g(), c.b(), 96)
     };
     if let Some(a) = view.assessment {
         match fill_level(view.risk_view.level, zoom) {
