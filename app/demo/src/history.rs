@@ -25,30 +25,6 @@ impl Default for HistorySpec {
     }
 }
 
-/// Base share of each category among all events (same order as `EventCategory::ALL`).
-fn base_share(c: EventCategory) -> f64 {
-    use EventCategory as C;
-    match c {
-        C::PetitionSource => 4.0,
-        C::Vice => 2.0,
-        C::Theft => 10.0,
-        C::Dispute => 20.0,
-        C::TelecomFraud => 8.0,
-        C::FireAlarm => 3.0,
-        C::TrafficDeath => 0.4,
-        C::Homicide => 0.08,
-        C::WageArrears => 2.0,
-        C::WorkSafety => 0.8,
-        C::UnnaturalDeath => 0.12,
-        C::SmokeDetector => 6.0,
-        C::WaterMeterNoFlow => 3.0,
-        C::StrawBurning => 0.5,
-        C::CrowdGathering => 3.0,
-        C::HelmetRate => 4.0,
-        C::Other => 15.0,
-    }
-}
-
 /// Month-of-year factor (index 0 = January).
 fn season(c: EventCategory, month0: usize) -> f64 {
     use EventCategory as C;
@@ -94,15 +70,7 @@ fn weekday(c: EventCategory, wd: usize) -> f64 {
 }
 
 fn severity(c: EventCategory, rng: &mut ChaCha8Rng) -> Severity {
-    use EventCategory as C;
-    let w: [f64; 4] = match c {
-        C::Homicide => [0.0, 0.0, 0.6, 0.4],
-        C::TrafficDeath | C::UnnaturalDeath => [0.0, 0.0, 0.8, 0.2],
-        C::FireAlarm => [0.5, 0.35, 0.15, 0.0],
-        C::WorkSafety => [0.3, 0.4, 0.25, 0.05],
-        C::Vice | C::PetitionSource | C::CrowdGathering => [0.6, 0.35, 0.05, 0.0],
-        _ => [0.85, 0.13, 0.02, 0.0],
-    };
+    let w = crate::catalog::severity_weights(c);
     let mut x = rng.random::<f64>();
     for (s, p) in Severity::ALL.iter().zip(w) {
         if x < p {
@@ -193,7 +161,7 @@ pub fn generate_history(district: &District, spec: &HistorySpec, end: Timestamp)
             })
         })
         .collect();
-    let total_share: f64 = EventCategory::ALL.iter().map(|c| base_share(*c)).sum();
+    let total_share: f64 = EventCategory::ALL.iter().map(|c| crate::catalog::base_share(*c)).sum();
     let end_day = end.with_timezone(&pingan_core::china_offset()).date_naive();
     let start_day = end_day - chrono::Duration::days(spec.days as i64);
     let mut out = Vec::new();
@@ -210,8 +178,10 @@ pub fn generate_history(district: &District, spec: &HistorySpec, end: Timestamp)
             continue;
         };
         for (ci, c) in EventCategory::ALL.iter().enumerate() {
-            let mean =
-                spec.per_day * base_share(*c) / total_share * season(*c, m0) * trend(*c, years) * weekday(*c, wd);
+            let mean = spec.per_day * crate::catalog::base_share(*c) / total_share
+                * season(*c, m0)
+                * trend(*c, years)
+                * weekday(*c, wd);
             for _ in 0..poisson(&mut rng, mean) {
                 let w = &weights[ci];
                 let x = rng.random::<f64>() * w.last().copied().unwrap_or(1.0);

@@ -7,6 +7,7 @@
 //!
 //! What it is not for: no I/O and no clocks; same seed → identical output.
 
+pub mod catalog;
 pub mod district_gen;
 pub mod geometry;
 pub mod history;

@@ -275,25 +275,7 @@ impl Simulator {
             .iter()
             .map(|c| {
                 use EventCategory as C;
-                let base = match c {
-                    C::PetitionSource => 4.0,
-                    C::Vice => 2.0,
-                    C::Theft => 10.0,
-                    C::Dispute => 20.0,
-                    C::TelecomFraud => 8.0,
-                    C::FireAlarm => 3.0,
-                    C::TrafficDeath => 0.4,
-                    C::Homicide => 0.08,
-                    C::WageArrears => 2.0,
-                    C::WorkSafety => 0.8,
-                    C::UnnaturalDeath => 0.12,
-                    C::SmokeDetector => 6.0,
-                    C::WaterMeterNoFlow => 3.0,
-                    C::StrawBurning => 0.5,
-                    C::CrowdGathering => 3.0,
-                    C::HelmetRate => 4.0,
-                    C::Other => 15.0,
-                };
+                let base = crate::catalog::base_share(*c);
                 let m = match c {
                     C::WageArrears | C::WorkSafety if industrial => 5.0,
                     C::FireAlarm | C::SmokeDetector if industrial => 2.0,
@@ -307,18 +289,7 @@ impl Simulator {
             })
             .collect();
         let category = EventCategory::ALL[pick(rng, &weights)];
-        let severity = {
-            use EventCategory as C;
-            let w: [f64; 4] = match category {
-                C::Homicide => [0.0, 0.0, 0.6, 0.4],
-                C::TrafficDeath | C::UnnaturalDeath => [0.0, 0.0, 0.8, 0.2],
-                C::WorkSafety => [0.3, 0.4, 0.25, 0.05],
-                C::FireAlarm => [0.5, 0.35, 0.15, 0.0],
-                C::Vice | C::PetitionSource | C::CrowdGathering => [0.6, 0.35, 0.05, 0.0],
-                _ => [0.85, 0.13, 0.02, 0.0],
-            };
-            Severity::ALL[pick(rng, &w)]
-        };
+        let severity = Severity::ALL[pick(rng, &crate::catalog::severity_weights(category))];
         let building = if buildings.is_empty()
             || category == EventCategory::TrafficDeath
             || category == EventCategory::StrawBurning

@@ -310,14 +310,16 @@ fn draw_buildings(painter: &Painter, view: &View<'_>, projector: &Projector, rec
 }
 
 /// Screen rectangles already taken by labels (decluttering: a label that would overlap is skipped).
+/// Shared by the 2D map and the 3D view.
 #[derive(Default)]
-struct Labels {
-    taken: Vec<Rect>,
+pub(crate) struct Labels {
+    /// Rectangles already used (or reserved for buttons and legends).
+    pub taken: Vec<Rect>,
 }
 
 impl Labels {
     /// Place text centred at `at` unless it would overlap an earlier label; returns whether it was drawn.
-    fn place(&mut self, painter: &Painter, at: Pos2, text: &str, font: FontId, color: Color32, halo: bool) -> bool {
+    pub fn place(&mut self, painter: &Painter, at: Pos2, text: &str, font: FontId, color: Color32, halo: bool) -> bool {
         let galley = painter.layout_no_wrap(text.to_string(), font, color);
         let r = Rect::from_center_size(at, galley.size()).expand(2.0);
         if !painter.clip_rect().intersects(r) || self.taken.iter().any(|t| t.intersects(r)) {

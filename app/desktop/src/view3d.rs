@@ -378,19 +378,14 @@ pub fn view3d_ui(ui: &mut egui::Ui, state: &AppState, view: &mut View3d, command
     }
     // Labels by egui on top, decluttered: towns far away, workers close up.
     // Keep labels off the corner buttons.
-    let mut taken: Vec<Rect> = vec![
-        Rect::from_min_size(rect.right_top() + vec2(-430.0, 0.0), vec2(430.0, 56.0)),
-        Rect::from_min_size(rect.right_bottom() + vec2(-340.0, -60.0), vec2(340.0, 60.0)),
-    ];
+    let mut labels = crate::map_view::Labels {
+        taken: vec![
+            Rect::from_min_size(rect.right_top() + vec2(-430.0, 0.0), vec2(430.0, 56.0)),
+            Rect::from_min_size(rect.right_bottom() + vec2(-340.0, -60.0), vec2(340.0, 60.0)),
+        ],
+    };
     let mut label = |at: Pos2, text: &str, font: FontId, color: Color32| {
-        let g = painter.layout_no_wrap(text.to_string(), font, color);
-        let r = Rect::from_center_size(at, g.size()).expand(2.0);
-        if !rect.contains_rect(r) || taken.iter().any(|t| t.intersects(r)) {
-            return;
-        }
-        taken.push(r);
-        painter.rect_filled(r, 4.0, Color32::from_black_alpha(150));
-        painter.galley(r.min + vec2(2.0, 2.0), g, color);
+        labels.place(&painter, at, text, font, color, true);
     };
     if camera.distance_m > 8_000.0 {
         for t in &d.towns {
