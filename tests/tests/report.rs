@@ -30,8 +30,9 @@ fn export_writes_png_svg_and_csv_that_read_back() {
     let history = pingan_demo::generate_history(&d, &pingan_demo::HistorySpec::default(), test_now());
     let data = compute(&d, &history, RiskView::default(), test_now(), &RiskConfig::default());
     let dir = temp_dir("export");
-    let files = export_report(&dir, &data, Lang::Zh).expect("export");
-    assert_eq!(files.len(), 6);
+    let towns: Vec<String> = d.towns.iter().map(|t| t.name.clone()).collect();
+    let files = export_report(&dir, &data, &towns, Lang::Zh).expect("export");
+    assert_eq!(files.len(), 7);
     for png in ["trend.png", "categories.png"] {
         let img = image::open(dir.join(png)).expect("the PNG decodes");
         assert_eq!((img.width(), img.height()), (1600, 900));
@@ -54,9 +55,16 @@ fn export_writes_png_svg_and_csv_that_read_back() {
     let domains = std::fs::read_to_string(dir.join("domains.csv")).unwrap();
     assert_eq!(domains.lines().count(), 1 + 7);
     assert!(domains.contains("刑事案件,"));
+    let by_town = std::fs::read_to_string(dir.join("domains_by_town.csv")).unwrap();
+    assert_eq!(by_town.lines().count(), 1 + 12, "a row per town");
+    assert!(by_town.starts_with("town,刑事案件,信访事项"));
+    // The towns' values add up to the district's this month.
+    let criminal_sum: u32 = by_town.lines().skip(1).map(|l| l.split(',').nth(1).unwrap().parse::<u32>().unwrap()).sum();
+    let criminal = data.figures.iter().find(|f| f.domain == pingan_core::report::Domain::Criminal).unwrap();
+    assert_eq!(criminal_sum, criminal.month);
     // A folder that cannot be created gives an error, not a panic.
     let blocked = dir.join("league.csv").join("sub");
-    assert!(export_report(&blocked, &data, Lang::Zh).is_err());
+    assert!(export_report(&blocked, &data, &towns, Lang::Zh).is_err());
     std::fs::remove_dir_all(&dir).ok();
 }
 
@@ -92,11 +100,19 @@ fn dashboard_shows_the_report_and_exports_it() {
     h.state_mut().dialog = Box::new(Fixed(dir.clone()));
     h.get_by_label("导出报表…").click();
     h.run_steps(3);
-    for f in ["trend.png", "trend.svg", "categories.png", "categories.svg", "league.csv", "domains.csv"] {
+    for f in [
+        "trend.png",
+        "trend.svg",
+        "categories.png",
+        "categories.svg",
+        "league.csv",
+        "domains.csv",
+        "domains_by_town.csv",
+    ] {
         assert!(dir.join(f).is_file(), "{f} written");
     }
     let msg = &h.state().state.messages.back().unwrap().1;
-    assert!(msg.contains("已导出 6"), "{msg}");
+    assert!(msg.contains("已导出 7"), "{msg}");
     std::fs::remove_dir_all(&dir).ok();
 }
 
@@ -153,6 +169,7 @@ fn clicking_the_map_explains_the_unit_under_it() {
     h.get_by_label("风险研判");
     h.get_by_label("分类贡献");
     h.get_by_label("近12个月得分");
+    h.get_by_label("分项事件数");
     let detail = h.state().state.unit_detail.clone().unwrap();
     assert_eq!(detail.trend.len(), 12);
     let latest = h.state().state.assessment.latest.clone().unwrap();

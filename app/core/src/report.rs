@@ -246,3 +246,48 @@ pub fn league_table(
     rows.sort_by_key(|r| r.rank);
     rows
 }
+
+/// The levels a report can break down by.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Level {
+    /// Towns/streets.
+    Town,
+    /// Villages/communities.
+    Community,
+    /// Grids.
+    Grid,
+}
+
+/// Events per domain (in [`Domain::ALL`] order) for every unit of `level` in `period` up to `as_of`, indexed like
+/// the district's vector of that level: the report's values at each level.
+pub fn domain_counts(
+    district: &crate::District,
+    records: &[EventRecord],
+    period: Period,
+    as_of: i64,
+    level: Level,
+) -> Vec<[u32; 7]> {
+    let n = match level {
+        Level::Town => district.towns.len(),
+        Level::Community => district.communities.len(),
+        Level::Grid => district.grids.len(),
+    };
+    let sets: Vec<CategorySet> = Domain::ALL.iter().map(|d| d.set()).collect();
+    let (from, to) = period.range();
+    let to = to.min(as_of.max(from));
+    let mut out = vec![[0u32; 7]; n];
+    for r in records.iter().filter(|r| r.at >= from && r.at < to) {
+        let i = match level {
+            Level::Town => r.town.index(),
+            Level::Community => r.community.index(),
+            Level::Grid => r.grid.index(),
+        };
+        let Some(row) = out.get_mut(i) else { continue };
+        for (k, set) in sets.iter().enumerate() {
+            if set.contains(r.category) {
+                row[k] += 1;
+            }
+        }
+    }
+    out
+}

@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, TimeZone, Utc};
 use pingan_core::assess::{CategorySet, EventRecord, Grade, Period, PeriodKind, RiskConfig, assess, explain};
-use pingan_core::report::{Domain, domain_figures, league_table, monthly_trend};
+use pingan_core::report::{Domain, Level, domain_counts, domain_figures, league_table, monthly_trend};
 use pingan_core::*;
 
 fn at(y: i32, m: u32, d: u32, h: u32) -> DateTime<Utc> {
@@ -274,4 +274,32 @@ fn report_counts_changes_and_league() {
     assert_eq!(table[0].name, "镇1");
     assert_eq!((table[0].rank, table[0].previous_rank, table[0].rank_change()), (1, 2, 1));
     assert_eq!((table[1].rank, table[1].rank_change()), (2, -1));
+}
+
+#[test]
+fn domain_values_at_each_level() {
+    let d = district();
+    let r = records(&d);
+    let nov = Period::containing(PeriodKind::Month, at(2026, 11, 23, 9));
+    let towns = domain_counts(&d, &r, nov, i64::MAX, Level::Town);
+    let k = |dom: Domain| Domain::ALL.iter().position(|x| *x == dom).unwrap();
+    // Town 0 in November: criminal = 2 thefts + homicide; lawsuits = 10 disputes; fire = 1 alarm;
+    // unnatural deaths = the homicide. Town 1: nothing in November.
+    assert_eq!(towns[0][k(Domain::Criminal)], 3);
+    assert_eq!(towns[0][k(Domain::Lawsuit)], 10);
+    assert_eq!(towns[0][k(Domain::Fire)], 1);
+    assert_eq!(towns[0][k(Domain::UnnaturalDeath)], 1);
+    assert_eq!(towns[1], [0; 7]);
+    let grids = domain_counts(&d, &r, nov, i64::MAX, Level::Grid);
+    assert_eq!(grids[0][k(Domain::Criminal)], 3);
+    assert_eq!(grids[2][k(Domain::Lawsuit)], 10);
+    // The levels add up.
+    let comms = domain_counts(&d, &r, nov, i64::MAX, Level::Community);
+    for dom in 0..7 {
+        assert_eq!(comms.iter().map(|c| c[dom]).sum::<u32>(), towns.iter().map(|t| t[dom]).sum::<u32>());
+        assert_eq!(grids.iter().map(|c| c[dom]).sum::<u32>(), towns.iter().map(|t| t[dom]).sum::<u32>());
+    }
+    // October: town 1's vice case is criminal.
+    let oct = nov.previous();
+    assert_eq!(domain_counts(&d, &r, oct, i64::MAX, Level::Town)[1][k(Domain::Criminal)], 1);
 }

@@ -101,7 +101,8 @@ impl PinganApp {
         else {
             return;
         };
-        match crate::export::export_report(&dir, &data, lang) {
+        let towns: Vec<String> = self.state.district.towns.iter().map(|t| t.name.clone()).collect();
+        match crate::export::export_report(&dir, &data, &towns, lang) {
             Ok(files) => {
                 tracing::info!("report exported: {} files in {}", files.len(), dir.display());
                 let msg = format!("{} {} → {}", lang.tr("已导出", "Exported"), files.len(), dir.display());

@@ -101,6 +101,8 @@ pub struct ReportData {
     pub category_counts: Vec<(EventCategory, u32)>,
     /// The league of towns.
     pub league: Vec<LeagueRow>,
+    /// This period's events per domain for every town (the report's values at town level).
+    pub town_domains: Vec<[u32; 7]>,
     /// How long the computation took, ms.
     pub compute_ms: f64,
 }
@@ -119,6 +121,7 @@ pub fn compute(
     let assessment = assess(district, records, period, now.timestamp(), set, config);
     let previous = assess(district, records, period.previous(), now.timestamp(), set, config);
     let league = report::league_table(district, &assessment, &previous, false);
+    let town_domains = report::domain_counts(district, records, period, now.timestamp(), report::Level::Town);
     let figures = report::domain_figures(records, now);
     let trends = Domain::ALL.iter().map(|d| (*d, report::monthly_trend(records, d.set(), now, 24))).collect();
     let (from, to) = period.range();
@@ -138,6 +141,7 @@ pub fn compute(
         trends,
         category_counts: EventCategory::KEY.iter().copied().zip(counts).collect(),
         league,
+        town_domains,
         compute_ms: started.elapsed().as_secs_f64() * 1000.0,
     }
 }

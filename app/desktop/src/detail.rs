@@ -226,6 +226,17 @@ pub fn unit_detail_ui(ui: &mut egui::Ui, state: &AppState, commands: &mut Vec<Co
         );
     });
     ui.add_space(6.0);
+    ui.label(RichText::new(lang.tr("分项事件数", "Events by report domain")).font(theme::bold(19.0)));
+    ui.horizontal_wrapped(|ui| {
+        for (d, n) in pingan_core::report::Domain::ALL.iter().zip(u.domains) {
+            ui.label(RichText::new(format!("{} {n}", d.name_in(lang))).color(if n > 0 {
+                theme::TEXT
+            } else {
+                theme::DIM
+            }));
+        }
+    });
+    ui.add_space(6.0);
     ui.label(RichText::new(lang.tr("分类贡献", "By category")).font(theme::bold(19.0)));
     for c in &e.by_category {
         ui.horizontal(|ui| {

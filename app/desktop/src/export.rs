@@ -167,8 +167,14 @@ fn pct(x: Option<f64>) -> String {
 }
 
 /// Write the report into `dir`: `trend.png`, `trend.svg`, `categories.png`, `categories.svg`, `league.csv`,
-/// `domains.csv`. Returns the files written.
-pub fn export_report(dir: &Path, data: &ReportData, lang: Lang) -> Result<Vec<PathBuf>, ExportError> {
+/// `domains.csv` (district), `domains_by_town.csv` (each town). `town_names` label the towns in district order.
+/// Returns the files written.
+pub fn export_report(
+    dir: &Path,
+    data: &ReportData,
+    town_names: &[String],
+    lang: Lang,
+) -> Result<Vec<PathBuf>, ExportError> {
     register_font();
     std::fs::create_dir_all(dir).map_err(|source| ExportError::Io { path: dir.to_path_buf(), source })?;
     let mut out = Vec::new();
@@ -214,5 +220,19 @@ pub fn export_report(dir: &Path, data: &ReportData, lang: Lang) -> Result<Vec<Pa
         ));
     }
     out.push(write(dir.join("domains.csv"), domains)?);
+    let mut by_town = String::from("town");
+    for d in pingan_core::report::Domain::ALL {
+        by_town.push(',');
+        by_town.push_str(&csv_field(d.name_in(lang)));
+    }
+    by_town.push('\n');
+    for (name, row) in town_names.iter().zip(&data.town_domains) {
+        by_town.push_str(&csv_field(name));
+        for v in row {
+            by_town.push_str(&format!(",{v}"));
+        }
+        by_town.push('\n');
+    }
+    out.push(write(dir.join("domains_by_town.csv"), by_town)?);
     Ok(out)
 }

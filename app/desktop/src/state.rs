@@ -172,6 +172,8 @@ pub struct UnitDetail {
     pub explanation: Explanation,
     /// Normalised score for each of the last 12 months (first day, score).
     pub trend: Vec<(chrono::NaiveDate, f64)>,
+    /// This period's events per report domain (in `Domain::ALL` order).
+    pub domains: [u32; 7],
 }
 
 /// A fly-to in progress.
@@ -307,7 +309,17 @@ impl AppState {
             month = month.previous();
         }
         trend.reverse();
-        UnitDetail { unit, period, explanation, trend }
+        use pingan_core::report::{Level, domain_counts};
+        let counts =
+            |level: Level, i: usize| domain_counts(&self.district, &records, period, as_of, level).get(i).copied();
+        let domains = match unit {
+            UnitRef::Town(t) => counts(Level::Town, t.index()),
+            UnitRef::Community(c) => counts(Level::Community, c.index()),
+            UnitRef::Grid(g) => counts(Level::Grid, g.index()),
+            UnitRef::District | UnitRef::Building(_) => None,
+        }
+        .unwrap_or_default();
+        UnitDetail { unit, period, explanation, trend, domains }
     }
 
     /// Events passing the filter, newest first.
