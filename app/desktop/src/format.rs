@@ -36,3 +36,16 @@ pub fn duration(d: chrono::Duration, lang: Lang) -> String {
         (Lang::En, _) => format!("{h} h {m} min"),
     }
 }
+
+/// A unit's people and firms on one line: `人口 4000 · 流动 1000 · 企业 40`.
+pub fn unit_stats(s: pingan_core::UnitStats, lang: Lang) -> String {
+    format!(
+        "{} {} · {} {} · {} {}",
+        lang.tr("人口", "pop."),
+        s.population,
+        lang.tr("流动", "floating"),
+        s.floating_population,
+        lang.tr("企业", "firms"),
+        s.enterprises
+    )
+}

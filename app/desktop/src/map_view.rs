@@ -479,18 +479,7 @@ fn hover_card(painter: &Painter, view: &View<'_>, projector: &Projector, respons
             lines.push((b.code.segmented(), theme::DIM));
         } else if let Some(g) = view.index.grid_at(d, p).map(|g| d.grid(g)) {
             lines.push((d.grid_place(g.id), theme::TEXT));
-            lines.push((
-                format!(
-                    "{} {} · {} {} · {} {}",
-                    lang.tr("人口", "pop."),
-                    g.stats.population,
-                    lang.tr("流动", "floating"),
-                    g.stats.floating_population,
-                    lang.tr("企业", "firms"),
-                    g.stats.enterprises
-                ),
-                theme::DIM,
-            ));
+            lines.push((crate::format::unit_stats(g.stats, lang), theme::DIM));
         }
     }
     if lines.is_empty() {

@@ -555,19 +555,7 @@ fn card_ui(painter: &egui::Painter, rect: Rect, state: &AppState, picked: Picked
             vec![
                 (d.grid_place(id), theme::TEXT, 20.0),
                 (g.code.segmented(), theme::ACCENT, 16.0),
-                (
-                    format!(
-                        "{} {} · {} {} · {} {}",
-                        lang.tr("人口", "pop."),
-                        g.stats.population,
-                        lang.tr("流动", "floating"),
-                        g.stats.floating_population,
-                        lang.tr("企业", "firms"),
-                        g.stats.enterprises
-                    ),
-                    theme::TEXT,
-                    16.0,
-                ),
+                (crate::format::unit_stats(g.stats, lang), theme::TEXT, 16.0),
                 (
                     format!(
                         "{} {} · {} {}",
