@@ -80,6 +80,8 @@ impl FolderDialog for Fixed {
 fn dashboard_shows_the_report_and_exports_it() {
     let mut h = harness(test_options());
     h.run();
+    h.state_mut().state.assessment.wait();
+    h.run();
     h.get_by_label("驾驶舱").click();
     h.state_mut().state.assessment.wait();
     h.run_steps(4);

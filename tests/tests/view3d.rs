@@ -23,8 +23,12 @@ fn switching_to_3d_keeps_the_place_and_renders_the_district() {
     let mut h = harness(AppOptions { initial_view: Some((at, 14.0)), ..test_options() });
     h.run_steps(3);
     assert!(h.state().view3d.gpu, "the harness gives the app a wgpu render state");
+    // Let the first assessment arrive and the layout settle before clicking, so the click lands on the button.
+    h.state_mut().state.assessment.wait();
+    h.run_steps(4);
     h.get_by_label("3D 实景").click();
     h.run_steps(3);
+    assert_eq!(h.state().state.map_mode, pingan_desktop::MapMode::Map3d, "the 3D button switched the view");
     let height = h.state().view3d.last_size.y;
     let (centre, zoom) = h.state().view3d.to_2d(height);
     assert!(centre.distance_m(at) < 1.0, "3D looks where 2D looked: {centre:?} vs {at:?}");
