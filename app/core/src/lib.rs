@@ -14,6 +14,7 @@ pub mod geom;
 pub mod report;
 pub mod situation;
 pub mod spatial;
+pub mod sync;
 pub mod units;
 pub mod worker;
 

@@ -1,0 +1,252 @@
+//! Storage: one SQL layer (sqlx's `Any` driver) over SQLite or PostgreSQL, the same queries and migrations for both.
+//!
+//! Queries use `$1`-style placeholders, which both SQLite and PostgreSQL understand. Everything that writes the change
+//! log goes through [`crate::writer`]; this module holds connecting, migrating, users and tokens, and the reads.
+
+use pingan_core::sync::{Role, Seq};
+use sha2::Digest as _;
+use sqlx::any::{AnyPoolOptions, AnyRow};
+use sqlx::{AnyPool, Row as _};
+use std::str::FromStr as _;
+
+/// Which database a URL points at.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    /// One SQLite file.
+    Sqlite,
+    /// A PostgreSQL server (shared by several instances).
+    Postgres,
+}
+
+/// A connected, migrated database.
+#[derive(Clone, Debug)]
+pub struct Db {
+    /// The pool.
+    pub pool: AnyPool,
+    /// Which backend it is.
+    pub backend: Backend,
+    /// The URL it was opened with (PostgreSQL: for LISTEN connections).
+    pub url: String,
+}
+
+/// A user, as the server knows them after checking a token.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct User {
+    /// Row id.
+    pub id: i64,
+    /// Login name.
+    pub name: String,
+    /// What they may do.
+    pub role: Role,
+}
+
+/// Turn a path or URL into a database URL: `postgres://…` stays, `sqlite:…` stays, anything else is a SQLite file.
+pub fn normalise_url(db: &str) -> String {
+    if db.starts_with("postgres://") || db.starts_with("postgresql://") || db.starts_with("sqlite:") {
+        db.to_string()
+    } else {
+        format!("sqlite://{db}")
+    }
+}
+
+impl Db {
+    /// Connect (creating a SQLite file if missing) and run the migrations.
+    pub async fn open(db: &str) -> anyhow::Result<Db> {
+        sqlx::any::install_default_drivers();
+        let url = normalise_url(db);
+        let backend = if url.starts_with("sqlite:") { Backend::Sqlite } else { Backend::Postgres };
+        let pool = match backend {
+            Backend::Sqlite => {
+                // Create the file on first start; WAL so readers never block the writer.
+                let opts = sqlx::sqlite::SqliteConnectOptions::from_str(&url)?
+                    .create_if_missing(true)
+                    .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
+                    .synchronous(sqlx::sqlite::SqliteSynchronous::Normal)
+                    .busy_timeout(std::time::Duration::from_secs(10));
+                // Make sure the file exists with WAL before the Any pool opens it.
+                let c = sqlx::ConnectOptions::connect(&opts).await?;
+                sqlx::Connection::close(c).await.ok();
+                AnyPoolOptions::new()
+                    .max_connections(8)
+                    .after_connect(|conn, _| {
+                        Box::pin(async move {
+                            sqlx::query("PRAGMA busy_timeout = 10000").execute(&mut *conn).await?;
+                            sqlx::query("PRAGMA synchronous = NORMAL").execute(&mut *conn).await?;
+                            sqlx::query("PRAGMA foreign_keys = ON").execute(&mut *conn).await?;
+                            Ok(())
+                        })
+                    })
+                    .connect(&url)
+                    .await?
+            }
+            Backend::Postgres => AnyPoolOptions::new().max_connections(16).connect(&url).await?,
+        };
+        sqlx::migrate!("./migrations").run(&pool).await?;
+        Ok(Db { pool, backend, url })
+    }
+
+    /// The last seq in the log (0 when empty).
+    pub async fn head(&self) -> sqlx::Result<Seq> {
+        sqlx::query("SELECT COALESCE(MAX(seq), 0) FROM changes").fetch_one(&self.pool).await?.try_get(0)
+    }
+
+    /// Create a user. Fails if the name is taken.
+    pub async fn add_user(&self, name: &str, role: Role) -> anyhow::Result<User> {
+        if name.trim().is_empty() || name.len() > 64 {
+            anyhow::bail!("a user name must be 1 to 64 characters");
+        }
+        let mut tx = self.pool.begin().await?;
+        let taken: i64 =
+            sqlx::query("SELECT COUNT(*) FROM users WHERE name = $1").bind(name).fetch_one(&mut *tx).await?.try_get(0)?;
+        if taken > 0 {
+            anyhow::bail!("user {name:?} already exists");
+        }
+        let id: i64 = sqlx::query("SELECT COALESCE(MAX(id), 0) + 1 FROM users").fetch_one(&mut *tx).await?.try_get(0)?;
+        sqlx::query("INSERT INTO users (id, name, role, created_at) VALUES ($1, $2, $3, $4)")
+            .bind(id)
+            .bind(name)
+            .bind(role.name())
+            .bind(chrono::Utc::now().to_rfc3339())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(User { id, name: name.to_string(), role })
+    }
+
+    /// A user by name.
+    pub async fn user(&self, name: &str) -> anyhow::Result<Option<User>> {
+        let row = sqlx::query("SELECT id, name, role FROM users WHERE name = $1").bind(name).fetch_optional(&self.pool).await?;
+        row.map(|r| user_from_row(&r)).transpose()
+    }
+
+    /// Every user, by id.
+    pub async fn users(&self) -> anyhow::Result<Vec<User>> {
+        let rows = sqlx::query("SELECT id, name, role FROM users ORDER BY id").fetch_all(&self.pool).await?;
+        rows.iter().map(user_from_row).collect()
+    }
+
+    /// Issue a new random token for `user`; returns the token (shown once, stored only as its hash).
+    pub async fn new_token(&self, user: &User) -> anyhow::Result<String> {
+        use rand::RngCore as _;
+        let mut bytes = [0u8; 32];
+        rand::rng().fill_bytes(&mut bytes);
+        let token = format!("pa_{}", hex::encode(bytes));
+        self.add_token(user, &token).await?;
+        Ok(token)
+    }
+
+    /// Register a token chosen by the caller (the demo's well-known token). Idempotent.
+    pub async fn add_token(&self, user: &User, token: &str) -> anyhow::Result<()> {
+        let hash = token_hash(token);
+        let exists: i64 =
+            sqlx::query("SELECT COUNT(*) FROM tokens WHERE hash = $1").bind(&hash).fetch_one(&self.pool).await?.try_get(0)?;
+        if exists == 0 {
+            sqlx::query("INSERT INTO tokens (hash, user_id, created_at, revoked) VALUES ($1, $2, $3, 0)")
+                .bind(hash)
+                .bind(user.id)
+                .bind(chrono::Utc::now().to_rfc3339())
+                .execute(&self.pool)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Revoke every token of a user.
+    pub async fn revoke_tokens(&self, user: &User) -> anyhow::Result<u64> {
+        let r = sqlx::query("UPDATE tokens SET revoked = 1 WHERE user_id = $1").bind(user.id).execute(&self.pool).await?;
+        Ok(r.rows_affected())
+    }
+
+    /// The user a token belongs to, if it is known and not revoked.
+    pub async fn user_for_token(&self, token: &str) -> anyhow::Result<Option<User>> {
+        let row = sqlx::query(
+            "SELECT u.id, u.name, u.role FROM tokens t JOIN users u ON u.id = t.user_id \
+             WHERE t.hash = $1 AND t.revoked = 0",
+        )
+        .bind(token_hash(token))
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| user_from_row(&r)).transpose()
+    }
+
+    /// Changes after `after`, at most `limit`, as `(seq, body JSON)`.
+    pub async fn changes_after(&self, after: Seq, limit: i64) -> sqlx::Result<Vec<(Seq, String)>> {
+        let rows = sqlx::query("SELECT seq, body FROM changes WHERE seq > $1 ORDER BY seq LIMIT $2")
+            .bind(after)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).collect()
+    }
+
+    /// The whole situation at one seq, as JSON text: `{"seq":…,"situation":{"events":[…],"workers":[…]}}`.
+    /// Read in one transaction, so the parts agree with each other and with the seq.
+    pub async fn snapshot_json(&self) -> sqlx::Result<String> {
+        let mut tx = self.pool.begin().await?;
+        if self.backend == Backend::Postgres {
+            sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ").execute(&mut *tx).await?;
+        }
+        let seq: Seq = sqlx::query("SELECT COALESCE(MAX(seq), 0) FROM changes").fetch_one(&mut *tx).await?.try_get(0)?;
+        let events = sqlx::query("SELECT body FROM events ORDER BY id").fetch_all(&mut *tx).await?;
+        let workers = sqlx::query("SELECT body FROM workers ORDER BY id").fetch_all(&mut *tx).await?;
+        tx.commit().await?;
+        let mut out = String::with_capacity(64 + events.len() * 700 + workers.len() * 200);
+        out.push_str(&format!("{{\"seq\":{seq},\"situation\":{{\"events\":["));
+        join_bodies(&mut out, &events)?;
+        out.push_str("],\"workers\":[");
+        join_bodies(&mut out, &workers)?;
+        out.push_str("]}}");
+        Ok(out)
+    }
+
+    /// One event's stored record as JSON.
+    pub async fn event_json(&self, id: i64) -> sqlx::Result<Option<String>> {
+        let row = sqlx::query("SELECT body FROM events WHERE id = $1").bind(id).fetch_optional(&self.pool).await?;
+        row.map(|r| r.try_get(0)).transpose()
+    }
+
+    /// A value from the meta table.
+    pub async fn meta(&self, name: &str) -> sqlx::Result<Option<String>> {
+        let row = sqlx::query("SELECT value FROM meta WHERE name = $1").bind(name).fetch_optional(&self.pool).await?;
+        row.map(|r| r.try_get(0)).transpose()
+    }
+
+    /// Set a value in the meta table.
+    pub async fn set_meta(&self, name: &str, value: &str) -> sqlx::Result<()> {
+        sqlx::query("INSERT INTO meta (name, value) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET value = excluded.value")
+            .bind(name)
+            .bind(value)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+}
+
+fn join_bodies(out: &mut String, rows: &[AnyRow]) -> sqlx::Result<()> {
+    for (i, r) in rows.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(r.try_get::<&str, _>(0)?);
+    }
+    Ok(())
+}
+
+fn user_from_row(r: &AnyRow) -> anyhow::Result<User> {
+    let role: String = r.try_get(2)?;
+    Ok(User {
+        id: r.try_get(0)?,
+        name: r.try_get(1)?,
+        role: Role::parse(&role).ok_or_else(|| anyhow::anyhow!("unknown role {role:?} in the database"))?,
+    })
+}
+
+/// Hex SHA-256 of a token: what the database stores.
+pub fn token_hash(token: &str) -> String {
+    hex::encode(sha2::Sha256::digest(token.as_bytes()))
+}
+
+/// `$first, $first+1, …` for `n` placeholders.
+pub fn placeholders(first: usize, n: usize) -> String {
+    (first..first + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+}

@@ -1,0 +1,168 @@
+//! `pingan-sync --demo`: seeds the demo district's workers and events, then drives the simulator live, sending its
+//! reports, lifecycle steps and worker movements through the same writer (and the same checks) as any client.
+
+use crate::db::Db;
+use crate::writer::Writer;
+use pingan_core::sync::{ClientCommand, CommandBody, Outcome, Role};
+use pingan_core::{District, EventId, Situation, Timestamp};
+use pingan_demo::{SimChange, SimConfig, Simulator};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// How lively the demo is.
+#[derive(Clone, Copy, Debug)]
+pub struct DemoConfig {
+    /// New events per hour.
+    pub events_per_hour: f64,
+    /// Worker position updates sent per second (workers take turns).
+    pub worker_moves_per_sec: f64,
+    /// Lifecycle speed-up (process minutes per clock minute), so loops close while you watch.
+    pub handling_speedup: f64,
+}
+
+impl Default for DemoConfig {
+    fn default() -> Self {
+        Self { events_per_hour: 120.0, worker_moves_per_sec: 50.0, handling_speedup: 4.0 }
+    }
+}
+
+/// Run the demo until the process ends.
+pub async fn run(db: Db, writer: Writer, district: Arc<District>, seed: u64, config: DemoConfig) -> anyhow::Result<()> {
+    let user = match db.user("demo").await? {
+        Some(u) => u,
+        None => db.add_user("demo", Role::Admin).await?,
+    };
+    let sim_config = SimConfig {
+        events_per_hour: config.events_per_hour,
+        handling_speedup: config.handling_speedup,
+        ..SimConfig::default()
+    };
+    let now = chrono::Utc::now();
+    let d = district.clone();
+    let (mut situation, mut sim) =
+        tokio::task::spawn_blocking(move || Simulator::start(&d, seed, sim_config, now)).await?;
+    let mut ids: HashMap<EventId, EventId> = HashMap::new();
+    let mut counter = 0u64;
+    let run_id = crate::hub::instance_id().to_string();
+    let mut key = move || {
+        counter += 1;
+        format!("demo-{run_id}-{counter}")
+    };
+    if db.head().await? == 0 {
+        seed_log(&writer, &user, &situation, &mut ids, &mut key, now).await?;
+        tracing::info!("demo: seeded {} workers and {} events", situation.workers.len(), situation.events.len());
+    } else {
+        tracing::info!("demo: the log is not empty; continuing it with new events only");
+    }
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
+    let mut next_worker = 0usize;
+    let mut budget = 0.0f64;
+    loop {
+        tick.tick().await;
+        let now = chrono::Utc::now();
+        let changes = sim.step(&district, &mut situation, now);
+        let mut cmds = Vec::new();
+        let mut reported = Vec::new();
+        for ch in changes {
+            match ch {
+                SimChange::Reported(id) => {
+                    if let Some(e) = situation.event(id) {
+                        reported.push(id);
+                        cmds.push(ClientCommand {
+                            key: key(),
+                            at: now,
+                            body: CommandBody::Report { event: Box::new(e.clone()) },
+                        });
+                    }
+                }
+                SimChange::Transition(id, _) => {
+                    // Events reported before a restart are not ours any more: leave them to the operators.
+                    let (Some(server_id), Some(e)) = (ids.get(&id), situation.event(id)) else { continue };
+                    if let Some(step) = e.history.last() {
+                        cmds.push(ClientCommand {
+                            key: key(),
+                            at: step.at,
+                            body: CommandBody::Act { event: *server_id, action: step.action.clone() },
+                        });
+                    }
+                }
+            }
+        }
+        budget += config.worker_moves_per_sec;
+        let n = situation.workers.len();
+        while budget >= 1.0 && n > 0 {
+            budget -= 1.0;
+            let w = &situation.workers[next_worker % n];
+            next_worker += 1;
+            cmds.push(ClientCommand {
+                key: key(),
+                at: w.seen_at,
+                body: CommandBody::WorkerPosition { worker: w.id, position: w.position, status: w.status },
+            });
+        }
+        if cmds.is_empty() {
+            continue;
+        }
+        match writer.submit(user.clone(), cmds.clone()).await {
+            Ok(results) => {
+                let mut r = reported.into_iter();
+                for (cmd, res) in cmds.iter().zip(results) {
+                    match (&cmd.body, res.outcome) {
+                        (CommandBody::Report { .. }, Outcome::Applied { event: Some(server), .. }) => {
+                            if let Some(sim_id) = r.next() {
+                                ids.insert(sim_id, server);
+                            }
+                        }
+                        (CommandBody::Report { .. }, _) => {
+                            r.next();
+                        }
+                        (_, Outcome::Rejected { reason }) => tracing::debug!("demo: {} refused: {reason}", cmd.body.name()),
+                        _ => {}
+                    }
+                }
+            }
+            Err(e) => tracing::warn!("demo: could not store a step: {e}"),
+        }
+    }
+}
+
+/// First start: every worker, then every event as reported followed by its history so far.
+async fn seed_log(
+    writer: &Writer,
+    user: &crate::db::User,
+    situation: &Situation,
+    ids: &mut HashMap<EventId, EventId>,
+    key: &mut impl FnMut() -> String,
+    now: Timestamp,
+) -> anyhow::Result<()> {
+    let joins: Vec<ClientCommand> = situation
+        .workers
+        .iter()
+        .map(|w| ClientCommand { key: key(), at: now, body: CommandBody::WorkerJoin { worker: w.clone() } })
+        .collect();
+    for chunk in joins.chunks(1000) {
+        writer.submit(user.clone(), chunk.to_vec()).await.map_err(anyhow::Error::msg)?;
+    }
+    for chunk in situation.events.chunks(500) {
+        let reports: Vec<ClientCommand> = chunk
+            .iter()
+            .map(|e| ClientCommand { key: key(), at: e.reported_at, body: CommandBody::Report { event: Box::new(e.clone()) } })
+            .collect();
+        let results = writer.submit(user.clone(), reports).await.map_err(anyhow::Error::msg)?;
+        let mut steps = Vec::new();
+        for (e, r) in chunk.iter().zip(results) {
+            if let Outcome::Applied { event: Some(server), .. } = r.outcome {
+                ids.insert(e.id, server);
+                for h in &e.history {
+                    steps.push(ClientCommand {
+                        key: key(),
+                        at: h.at,
+                        body: CommandBody::Act { event: server, action: h.action.clone() },
+                    });
+                }
+            }
+        }
+        writer.submit(user.clone(), steps).await.map_err(anyhow::Error::msg)?;
+    }
+    Ok(())
+}

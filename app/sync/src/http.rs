@@ -1,0 +1,409 @@
+//! The HTTP API (axum). Every answer that is not 2xx is JSON `{"error": "…"}` with a message a person can act on.
+//!
+//! | Route | Who | What |
+//! |---|---|---|
+//! | `GET /v1/health` | anyone | liveness and the log head |
+//! | `GET /v1/info` | any token | who you are, the district, the head |
+//! | `GET /v1/snapshot` | readers | the whole situation at one seq |
+//! | `GET /v1/changes?after=N&limit=M` | readers | a page of the log after N |
+//! | `GET /v1/stream?after=N` | readers | Server-Sent Events from N on (or `Last-Event-ID`) |
+//! | `GET /v1/events/{id}` | readers | one event's current record |
+//! | `POST /v1/commands` | by role | `{"commands":[…]}` → `{"results":[…]}` |
+
+use crate::db::{Db, User};
+use crate::hub::{Hub, Live};
+use crate::writer::Writer;
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use futures_util::Stream;
+use pingan_core::sync::{ClientCommand, Seq, check_key};
+use serde::Deserialize;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// Limits the server enforces.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// Largest request body, bytes.
+    pub max_body: usize,
+    /// Most changes per page.
+    pub max_page: i64,
+    /// Most commands per request.
+    pub max_commands: usize,
+    /// Sustained requests per second per token.
+    pub rate_per_sec: f64,
+    /// Burst of requests per token.
+    pub burst: f64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self { max_body: 4 << 20, max_page: 10_000, max_commands: 2_000, rate_per_sec: 200.0, burst: 400.0 }
+    }
+}
+
+/// Everything a handler needs.
+pub struct AppState {
+    /// Storage.
+    pub db: Db,
+    /// Live fan-out.
+    pub hub: Arc<Hub>,
+    /// The writer.
+    pub writer: Writer,
+    /// Limits.
+    pub limits: Limits,
+    /// What the clients should show (district kind and seed), for `/v1/info`.
+    pub district_seed: u64,
+    /// District name.
+    pub district_name: String,
+    tokens: Mutex<HashMap<String, (User, Instant)>>,
+    buckets: Mutex<HashMap<i64, (f64, Instant)>>,
+}
+
+impl AppState {
+    /// Bundle the parts.
+    pub fn new(db: Db, hub: Arc<Hub>, writer: Writer, limits: Limits, district_seed: u64, district_name: String) -> Self {
+        Self {
+            db,
+            hub,
+            writer,
+            limits,
+            district_seed,
+            district_name,
+            tokens: Mutex::default(),
+            buckets: Mutex::default(),
+        }
+    }
+}
+
+/// An error answer.
+#[derive(Debug)]
+pub struct ApiError(StatusCode, String);
+
+impl ApiError {
+    fn new(status: StatusCode, msg: impl Into<String>) -> Self {
+        Self(status, msg.into())
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        if self.0.is_server_error() {
+            tracing::error!("{}: {}", self.0, self.1);
+        } else {
+            tracing::debug!("{}: {}", self.0, self.1);
+        }
+        let mut r = (self.0, Json(serde_json::json!({ "error": self.1 }))).into_response();
+        if self.0 == StatusCode::UNAUTHORIZED {
+            r.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        r
+    }
+}
+
+type ApiResult<T> = Result<T, ApiError>;
+
+/// The router.
+pub fn router(state: Arc<AppState>) -> Router {
+    let max_body = state.limits.max_body;
+    Router::new()
+        .route("/v1/health", get(health))
+        .route("/v1/info", get(info))
+        .route("/v1/snapshot", get(snapshot))
+        .route("/v1/changes", get(changes))
+        .route("/v1/stream", get(stream))
+        .route("/v1/events/{id}", get(event))
+        .route("/v1/commands", post(commands))
+        .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "no such endpoint: see /v1/health, /v1/commands, …") })
+        .method_not_allowed_fallback(|| async { ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method not allowed here") })
+        .layer(DefaultBodyLimit::max(max_body))
+        .with_state(state)
+}
+
+/// Check the bearer token and the request rate; returns the user.
+async fn authenticate(state: &AppState, headers: &HeaderMap) -> ApiResult<User> {
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return Err(ApiError::new(StatusCode::UNAUTHORIZED, "missing Authorization: Bearer <token>"));
+    };
+    let token = value
+        .to_str()
+        .ok()
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "Authorization must be \"Bearer <token>\""))?;
+    let cached = state.tokens.lock().ok().and_then(|m| m.get(token).cloned());
+    let user = match cached {
+        // Cached for 10 s, so a revoked token stops working within 10 s.
+        Some((user, at)) if at.elapsed() < Duration::from_secs(10) => user,
+        _ => {
+            let user = state
+                .db
+                .user_for_token(token)
+                .await
+                .map_err(|e| ApiError::new(StatusCode::SERVICE_UNAVAILABLE, format!("storage error: {e}")))?
+                .ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "unknown or revoked token"))?;
+            if let Ok(mut m) = state.tokens.lock() {
+                if m.len() > 10_000 {
+                    m.clear();
+                }
+                m.insert(token.to_string(), (user.clone(), Instant::now()));
+            }
+            user
+        }
+    };
+    // Token bucket per user.
+    if let Ok(mut b) = state.buckets.lock() {
+        let (tokens, last) = b.entry(user.id).or_insert((state.limits.burst, Instant::now()));
+        let now = Instant::now();
+        *tokens = (*tokens + now.duration_since(*last).as_secs_f64() * state.limits.rate_per_sec).min(state.limits.burst);
+        *last = now;
+        if *tokens < 1.0 {
+            return Err(ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                format!("rate limit: at most {} requests per second per token", state.limits.rate_per_sec),
+            ));
+        }
+        *tokens -= 1.0;
+    }
+    Ok(user)
+}
+
+async fn reader(state: &AppState, headers: &HeaderMap) -> ApiResult<User> {
+    let user = authenticate(state, headers).await?;
+    if !user.role.may_read() {
+        return Err(ApiError::new(StatusCode::FORBIDDEN, format!("a {} may not read the situation", user.role.name())));
+    }
+    Ok(user)
+}
+
+fn storage(e: impl std::fmt::Display) -> ApiError {
+    ApiError::new(StatusCode::SERVICE_UNAVAILABLE, format!("storage error: {e}"))
+}
+
+fn json_text(body: String) -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], body).into_response()
+}
+
+async fn health(State(state): State<Arc<AppState>>) -> ApiResult<Response> {
+    let head = state.db.head().await.map_err(storage)?;
+    Ok(Json(serde_json::json!({ "ok": true, "head": head, "instance": crate::hub::instance_id() })).into_response())
+}
+
+async fn info(State(state): State<Arc<AppState>>, headers: HeaderMap) -> ApiResult<Response> {
+    let user = authenticate(&state, &headers).await?;
+    let head = state.db.head().await.map_err(storage)?;
+    Ok(Json(serde_json::json!({
+        "user": user.name,
+        "role": user.role,
+        "head": head,
+        "district": { "kind": "demo", "seed": state.district_seed, "name": state.district_name },
+        "limits": { "max_body": state.limits.max_body, "max_page": state.limits.max_page,
+                    "max_commands": state.limits.max_commands },
+    }))
+    .into_response())
+}
+
+async fn snapshot(State(state): State<Arc<AppState>>, headers: HeaderMap) -> ApiResult<Response> {
+    reader(&state, &headers).await?;
+    Ok(json_text(state.db.snapshot_json().await.map_err(storage)?))
+}
+
+#[derive(Deserialize)]
+struct PageQuery {
+    after: Option<Seq>,
+    limit: Option<i64>,
+}
+
+fn parse_query<T: serde::de::DeserializeOwned>(q: Result<Query<T>, axum::extract::rejection::QueryRejection>) -> ApiResult<T> {
+    q.map(|Query(q)| q).map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, format!("bad query string: {}", e.body_text())))
+}
+
+async fn changes(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    q: Result<Query<PageQuery>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult<Response> {
+    reader(&state, &headers).await?;
+    let q = parse_query(q)?;
+    let after = q.after.unwrap_or(0);
+    if after < 0 {
+        return Err(ApiError::new(StatusCode::BAD_REQUEST, "after must be 0 or more"));
+    }
+    let limit = q.limit.unwrap_or(state.limits.max_page);
+    if !(1..=state.limits.max_page).contains(&limit) {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            format!("limit must be between 1 and {}", state.limits.max_page),
+        ));
+    }
+    let head = state.db.head().await.map_err(storage)?;
+    let rows = state.db.changes_after(after, limit).await.map_err(storage)?;
+    let mut out = String::with_capacity(32 + rows.iter().map(|(_, b)| b.len() + 24).sum::<usize>());
+    out.push_str("{\"changes\":[");
+    for (i, (seq, body)) in rows.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(&format!("{{\"seq\":{seq},\"body\":{body}}}"));
+    }
+    out.push_str(&format!("],\"head\":{}}}", head.max(rows.last().map_or(0, |r| r.0))));
+    Ok(json_text(out))
+}
+
+async fn event(State(state): State<Arc<AppState>>, headers: HeaderMap, Path(id): Path<String>) -> ApiResult<Response> {
+    reader(&state, &headers).await?;
+    let id: i64 = id.parse().map_err(|_| ApiError::new(StatusCode::BAD_REQUEST, format!("{id:?} is not an event id")))?;
+    match state.db.event_json(id).await.map_err(storage)? {
+        Some(body) => Ok(json_text(body)),
+        None => Err(ApiError::new(StatusCode::NOT_FOUND, format!("there is no event {id}"))),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CommandsBody {
+    commands: Vec<serde_json::Value>,
+}
+
+async fn commands(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
+) -> ApiResult<Response> {
+    let user = authenticate(&state, &headers).await?;
+    let body = body.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("request body over the limit of {} bytes: send fewer commands per request", state.limits.max_body),
+            )
+        } else {
+            ApiError::new(e.status(), format!("could not read the request body: {}", e.body_text()))
+        }
+    })?;
+    let parsed: CommandsBody = serde_json::from_slice(&body).map_err(|e| {
+        ApiError::new(StatusCode::BAD_REQUEST, format!("malformed JSON: {e} (expected {{\"commands\": [...]}})"))
+    })?;
+    if parsed.commands.len() > state.limits.max_commands {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("{} commands in one request; at most {}", parsed.commands.len(), state.limits.max_commands),
+        ));
+    }
+    let mut cmds = Vec::with_capacity(parsed.commands.len());
+    for (i, v) in parsed.commands.into_iter().enumerate() {
+        let type_name = v.get("body").and_then(|b| b.get("type")).and_then(|t| t.as_str()).map(str::to_string);
+        let cmd: ClientCommand = serde_json::from_value(v).map_err(|e| {
+            let msg = e.to_string();
+            if msg.contains("unknown variant") && type_name.is_some() {
+                ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    format!("command {i}: unknown command {:?} ({msg})", type_name.unwrap_or_default()),
+                )
+            } else {
+                ApiError::new(StatusCode::BAD_REQUEST, format!("command {i}: {msg}"))
+            }
+        })?;
+        check_key(&cmd.key).map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, format!("command {i}: {e}")))?;
+        if !user.role.may(&cmd.body) {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                format!("command {i}: a {} may not {}", user.role.name(), cmd.body.name()),
+            ));
+        }
+        cmds.push(cmd);
+    }
+    let results = state.writer.submit(user, cmds).await.map_err(|e| ApiError::new(StatusCode::SERVICE_UNAVAILABLE, e))?;
+    Ok(Json(serde_json::json!({ "results": results })).into_response())
+}
+
+#[derive(Deserialize)]
+struct StreamQuery {
+    after: Option<Seq>,
+}
+
+async fn stream(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    q: Result<Query<StreamQuery>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult<Response> {
+    reader(&state, &headers).await?;
+    let q = parse_query(q)?;
+    let last_event_id = headers.get("last-event-id").and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<Seq>().ok());
+    let after = q.after.or(last_event_id).unwrap_or(0).max(0);
+    let rx = state.hub.subscribe();
+    let s = live_stream(state.clone(), after, rx);
+    Ok(Sse::new(s).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))).into_response())
+}
+
+fn sse(seq: Seq, body: &str) -> SseEvent {
+    SseEvent::default().id(seq.to_string()).event("change").data(format!("{{\"seq\":{seq},\"body\":{body}}}"))
+}
+
+/// Everything after `after`, then live: from the log while behind, from the broadcast once caught up, and back to
+/// the log on any gap.
+fn live_stream(
+    state: Arc<AppState>,
+    after: Seq,
+    rx: tokio::sync::broadcast::Receiver<Live>,
+) -> impl Stream<Item = Result<SseEvent, std::convert::Infallible>> {
+    struct S {
+        state: Arc<AppState>,
+        cursor: Seq,
+        rx: tokio::sync::broadcast::Receiver<Live>,
+        pending: std::collections::VecDeque<SseEvent>,
+        behind: bool,
+    }
+    let init = S { state, cursor: after, rx, pending: Default::default(), behind: true };
+    futures_util::stream::unfold(init, |mut s| async move {
+        loop {
+            if let Some(ev) = s.pending.pop_front() {
+                return Some((Ok(ev), s));
+            }
+            if s.behind {
+                match s.state.db.changes_after(s.cursor, 1000).await {
+                    Ok(rows) if rows.is_empty() => s.behind = false,
+                    Ok(rows) => {
+                        for (seq, body) in rows {
+                            s.cursor = seq;
+                            s.pending.push_back(sse(seq, &body));
+                        }
+                    }
+                    Err(e) => {
+                        tracing::warn!("stream: could not read the log: {e}");
+                        return None; // the client reconnects and resumes from its last id
+                    }
+                }
+                continue;
+            }
+            match s.rx.recv().await {
+                Ok(Live::Changes(batch)) => {
+                    for c in batch.iter() {
+                        if c.seq <= s.cursor {
+                            continue;
+                        }
+                        if c.seq != s.cursor + 1 {
+                            s.behind = true;
+                            break;
+                        }
+                        s.cursor = c.seq;
+                        s.pending.push_back(sse(c.seq, &c.body));
+                    }
+                }
+                Ok(Live::Wake(head)) => {
+                    if head == 0 || head > s.cursor {
+                        s.behind = true;
+                    }
+                }
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => s.behind = true,
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
+            }
+        }
+    })
+}
