@@ -1,0 +1,28 @@
+//! `pingan-store`: the client side of sync.
+//!
+//! - [`cache`]: the local SQLite cache (situation as of a seq, outbox, refused commands).
+//! - [`api`]: a typed HTTP client for `pingan-sync`, with a Server-Sent Events reader.
+//! - [`link`]: the background link that keeps the cache in step with the server and sends the outbox.
+//!
+//! No GUI here: the desktop polls a [`link::Link`] each frame; tests and benchmarks drive it directly.
+
+pub mod api;
+pub mod cache;
+pub mod link;
+
+pub use api::{Api, ApiError};
+pub use cache::{Cache, CacheError, Cached, Refused};
+pub use link::{Link, LinkConfig, LinkState, LinkStatus, Update};
+
+/// Where the cache for server `url` lives: the platform data dir (e.g. `~/.local/share/pingan/cache/`), one file
+/// per server. `None` if the platform has no data dir.
+pub fn default_cache_path(url: &str) -> Option<std::path::PathBuf> {
+    let dirs = directories::ProjectDirs::from("org", "pingan", "pingan")?;
+    let name: String = url
+        .trim_start_matches("http://")
+        .trim_start_matches("https://")
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '-' { c } else { '_' })
+        .collect();
+    Some(dirs.data_dir().join("cache").join(format!("{name}.sqlite")))
+}

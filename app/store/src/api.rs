@@ -1,0 +1,199 @@
+//! A typed HTTP client for `pingan-sync`'s API (reqwest), including a Server-Sent Events reader.
+
+use futures_util::StreamExt as _;
+use pingan_core::sync::{Change, ChangePage, ClientCommand, CommandResult, Seq, Snapshot};
+use std::time::Duration;
+
+/// What went wrong talking to the server.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum ApiError {
+    /// The server could not be reached, or the connection broke.
+    #[error("network: {0}")]
+    Network(String),
+    /// 401: no token, or the token is unknown or revoked.
+    #[error("token refused: {0}")]
+    Unauthorized(String),
+    /// 403: the role does not allow it.
+    #[error("not allowed: {0}")]
+    Forbidden(String),
+    /// 413: too big.
+    #[error("too large: {0}")]
+    TooLarge(String),
+    /// 429: slow down.
+    #[error("rate limited: {0}")]
+    RateLimited(String),
+    /// Another 4xx: the request itself is wrong.
+    #[error("bad request ({0}): {1}")]
+    Rejected(u16, String),
+    /// 5xx.
+    #[error("server error ({0}): {1}")]
+    Server(u16, String),
+    /// The answer did not parse.
+    #[error("unexpected answer: {0}")]
+    Protocol(String),
+}
+
+impl ApiError {
+    /// Whether trying again later may help (network trouble, server trouble, rate limit).
+    pub fn is_transient(&self) -> bool {
+        matches!(self, Self::Network(_) | Self::Server(..) | Self::RateLimited(_))
+    }
+}
+
+impl From<reqwest::Error> for ApiError {
+    fn from(e: reqwest::Error) -> Self {
+        Self::Network(e.to_string())
+    }
+}
+
+/// A connection profile: server URL and bearer token.
+#[derive(Clone, Debug)]
+pub struct Api {
+    base: String,
+    token: String,
+    http: reqwest::Client,
+    stream_http: reqwest::Client,
+}
+
+impl Api {
+    /// A client for `base` (e.g. `http://127.0.0.1:7878`) with `token`.
+    pub fn new(base: &str, token: &str) -> Result<Api, ApiError> {
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(3))
+            .timeout(Duration::from_secs(60))
+            .build()?;
+        // The stream stays open: no overall timeout, but TCP keep-alive and the server's 15 s SSE keep-alive.
+        let stream_http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(3))
+            .tcp_keepalive(Duration::from_secs(10))
+            .build()?;
+        Ok(Api { base: base.trim_end_matches('/').to_string(), token: token.to_string(), http, stream_http })
+    }
+
+    /// The server's base URL.
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    async fn check(resp: reqwest::Response) -> Result<reqwest::Response, ApiError> {
+        let status = resp.status();
+        if status.is_success() {
+            return Ok(resp);
+        }
+        let text = resp.text().await.unwrap_or_default();
+        let msg = serde_json::from_str::<serde_json::Value>(&text)
+            .ok()
+            .and_then(|v| v.get("error").and_then(|e| e.as_str()).map(str::to_string))
+            .unwrap_or(text);
+        Err(match status.as_u16() {
+            401 => ApiError::Unauthorized(msg),
+            403 => ApiError::Forbidden(msg),
+            413 => ApiError::TooLarge(msg),
+            429 => ApiError::RateLimited(msg),
+            s @ 400..=499 => ApiError::Rejected(s, msg),
+            s => ApiError::Server(s, msg),
+        })
+    }
+
+    async fn get_json<T: serde::de::DeserializeOwned>(&self, path: &str) -> Result<T, ApiError> {
+        let resp = self.http.get(format!("{}{path}", self.base)).bearer_auth(&self.token).send().await?;
+        let bytes = Self::check(resp).await?.bytes().await?;
+        serde_json::from_slice(&bytes).map_err(|e| ApiError::Protocol(e.to_string()))
+    }
+
+    /// `GET /v1/info`.
+    pub async fn info(&self) -> Result<serde_json::Value, ApiError> {
+        self.get_json("/v1/info").await
+    }
+
+    /// `GET /v1/snapshot`.
+    pub async fn snapshot(&self) -> Result<Snapshot, ApiError> {
+        self.get_json("/v1/snapshot").await
+    }
+
+    /// `GET /v1/changes`: up to `limit` changes after `after`.
+    pub async fn changes(&self, after: Seq, limit: usize) -> Result<ChangePage, ApiError> {
+        self.get_json(&format!("/v1/changes?after={after}&limit={limit}")).await
+    }
+
+    /// `GET /v1/events/{id}`.
+    pub async fn event(&self, id: pingan_core::EventId) -> Result<pingan_core::Event, ApiError> {
+        self.get_json(&format!("/v1/events/{}", id.0)).await
+    }
+
+    /// `POST /v1/commands`.
+    pub async fn send(&self, commands: &[ClientCommand]) -> Result<Vec<CommandResult>, ApiError> {
+        #[derive(serde::Deserialize)]
+        struct Answer {
+            results: Vec<CommandResult>,
+        }
+        let resp = self
+            .http
+            .post(format!("{}/v1/commands", self.base))
+            .bearer_auth(&self.token)
+            .json(&serde_json::json!({ "commands": commands }))
+            .send()
+            .await?;
+        let bytes = Self::check(resp).await?.bytes().await?;
+        let a: Answer = serde_json::from_slice(&bytes).map_err(|e| ApiError::Protocol(e.to_string()))?;
+        if a.results.len() != commands.len() {
+            return Err(ApiError::Protocol(format!("{} answers for {} commands", a.results.len(), commands.len())));
+        }
+        Ok(a.results)
+    }
+
+    /// Open `GET /v1/stream?after=…`.
+    pub async fn stream(&self, after: Seq) -> Result<ChangeStream, ApiError> {
+        let resp = self
+            .stream_http
+            .get(format!("{}/v1/stream?after={after}", self.base))
+            .bearer_auth(&self.token)
+            .header("accept", "text/event-stream")
+            .send()
+            .await?;
+        let resp = Self::check(resp).await?;
+        Ok(ChangeStream { body: Box::pin(resp.bytes_stream()), buf: Vec::new(), data: String::new() })
+    }
+}
+
+type ByteStream = std::pin::Pin<Box<dyn futures_util::Stream<Item = reqwest::Result<bytes::Bytes>> + Send>>;
+
+/// Changes as the server streams them (Server-Sent Events).
+pub struct ChangeStream {
+    body: ByteStream,
+    buf: Vec<u8>,
+    data: String,
+}
+
+impl ChangeStream {
+    /// The next change; `Ok(None)` when the server closed the stream.
+    pub async fn next(&mut self) -> Result<Option<Change>, ApiError> {
+        loop {
+            // Whole lines in the buffer first.
+            while let Some(nl) = self.buf.iter().position(|b| *b == b'\n') {
+                let line: Vec<u8> = self.buf.drain(..=nl).collect();
+                let line = String::from_utf8_lossy(&line);
+                let line = line.trim_end_matches(['\n', '\r']);
+                if line.is_empty() {
+                    if !self.data.is_empty() {
+                        let data = std::mem::take(&mut self.data);
+                        let change: Change =
+                            serde_json::from_str(&data).map_err(|e| ApiError::Protocol(format!("stream: {e}")))?;
+                        return Ok(Some(change));
+                    }
+                } else if let Some(d) = line.strip_prefix("data:") {
+                    if !self.data.is_empty() {
+                        self.data.push('\n');
+                    }
+                    self.data.push_str(d.strip_prefix(' ').unwrap_or(d));
+                }
+                // `id:`, `event:` and `:` keep-alive comments carry nothing we need (the seq is in the data).
+            }
+            match self.body.next().await {
+                Some(Ok(chunk)) => self.buf.extend_from_slice(&chunk),
+                Some(Err(e)) => return Err(ApiError::Network(format!("stream: {e}"))),
+                None => return Ok(None),
+            }
+        }
+    }
+}

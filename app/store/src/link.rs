@@ -1,0 +1,439 @@
+//! The link to the server: a background thread that keeps the cache in step with the server's log and sends the
+//! outbox, and a handle the UI polls.
+//!
+//! ```text
+//!   UI thread                          link thread (tokio, current-thread)
+//!   Link::submit ──► outbox (SQLite) ──► POST /v1/commands ──► settle: applied → removed, refused → Update::Refused
+//!   Link::poll   ◄── Update::Changes ◄── snapshot / pages / SSE stream ──► Cache::apply (situation rows + seq)
+//!   Link::status ◄── LinkStatus (online / reconnecting / offline, last sync, outbox length)
+//! ```
+//!
+//! Ordering rule: the link thread applies change `n + 1` only right after `n`. A change at or below its seq is a
+//! duplicate and skipped; a change beyond `n + 1` means it missed something, so it drops the stream and pulls the gap
+//! with `GET /v1/changes`. So the cache never has a gap and never applies a change twice.
+
+use crate::api::{Api, ApiError};
+use crate::cache::{Cache, CacheError, Cached, Refused};
+use pingan_core::sync::{Change, ClientCommand, CommandBody, Outcome, Seq, Snapshot};
+use pingan_core::{Situation, Timestamp};
+use std::path::PathBuf;
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// Where to sync from.
+#[derive(Clone, Debug)]
+pub struct LinkConfig {
+    /// Server base URL, e.g. `http://127.0.0.1:7878`.
+    pub url: String,
+    /// Bearer token.
+    pub token: String,
+    /// The cache file.
+    pub cache: PathBuf,
+    /// Changes per page when catching up.
+    pub page: usize,
+    /// Commands per request when sending the outbox.
+    pub batch: usize,
+}
+
+impl LinkConfig {
+    /// A configuration with the usual page and batch sizes.
+    pub fn new(url: &str, token: &str, cache: PathBuf) -> Self {
+        Self { url: url.to_string(), token: token.to_string(), cache, page: 10_000, batch: 500 }
+    }
+}
+
+/// The state of the link, for the header.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LinkState {
+    /// Connecting for the first time.
+    Connecting,
+    /// Synced and receiving live changes.
+    Online,
+    /// Lost the server; trying again.
+    Reconnecting,
+    /// Several tries failed; working on the cache, still trying now and then.
+    Offline,
+}
+
+/// What the header shows.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LinkStatus {
+    /// Connection state.
+    pub state: LinkState,
+    /// When the cache last caught up with the server.
+    pub last_sync: Option<Timestamp>,
+    /// The last change in the cache.
+    pub seq: Seq,
+    /// Commands waiting to be sent.
+    pub outbox: usize,
+    /// The last problem, for a tooltip.
+    pub last_error: Option<String>,
+}
+
+/// What the link thread tells the UI.
+#[derive(Clone, Debug)]
+pub enum Update {
+    /// Start over from this situation (the first sync of an empty cache).
+    Snapshot(Box<Snapshot>),
+    /// Apply these changes, in order.
+    Changes(Vec<Change>),
+    /// The server refused a command (for example: the event was closed meanwhile). Also kept in the cache.
+    Refused(Refused),
+    /// An event's authoritative record, fetched after one of our commands on it was refused.
+    Event(Box<pingan_core::Event>),
+}
+
+/// The UI's handle.
+pub struct Link {
+    status: Arc<Mutex<LinkStatus>>,
+    updates: mpsc::Receiver<Update>,
+    outbox: Mutex<Cache>,
+    wake: tokio::sync::mpsc::UnboundedSender<()>,
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Link {
+    /// Open the cache, return what it holds (to show at once), and start syncing in the background.
+    pub fn start(config: LinkConfig) -> Result<(Link, Cached), CacheError> {
+        let cache = Cache::open(&config.cache)?;
+        let cached = cache.load()?;
+        let ui_cache = Cache::open(&config.cache)?;
+        let status = Arc::new(Mutex::new(LinkStatus {
+            state: LinkState::Connecting,
+            last_sync: None,
+            seq: cached.seq,
+            outbox: cache.outbox_len()?,
+            last_error: None,
+        }));
+        let (tx, updates) = mpsc::channel();
+        let (wake, wake_rx) = tokio::sync::mpsc::unbounded_channel();
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let worker = Worker {
+            config,
+            cache,
+            mirror: cached.situation.clone(),
+            seq: cached.seq,
+            status: status.clone(),
+            tx,
+            wake: wake_rx,
+            stop: stop.clone(),
+            failures: 0,
+        };
+        let thread = std::thread::Builder::new()
+            .name("pingan-link".into())
+            .spawn(move || {
+                match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+                    Ok(rt) => rt.block_on(worker.run()),
+                    Err(e) => tracing::error!("link: no runtime: {e}"),
+                }
+            })
+            ?;
+        Ok((Link { status, updates, outbox: Mutex::new(ui_cache), wake, stop, thread: Some(thread) }, cached))
+    }
+
+    /// Queue a command: stored in the outbox before this returns, sent when the link is up.
+    pub fn submit(&self, body: CommandBody, at: Timestamp) -> Result<ClientCommand, CacheError> {
+        let cmd = ClientCommand { key: new_key(), at, body };
+        let cache = self.outbox.lock().unwrap_or_else(|p| p.into_inner());
+        cache.push_outbox(&cmd)?;
+        let n = cache.outbox_len()?;
+        drop(cache);
+        if let Ok(mut s) = self.status.lock() {
+            s.outbox = n;
+        }
+        self.wake.send(()).ok();
+        Ok(cmd)
+    }
+
+    /// Commands still waiting to be sent, oldest first.
+    pub fn pending(&self) -> Vec<ClientCommand> {
+        let cache = self.outbox.lock().unwrap_or_else(|p| p.into_inner());
+        cache.outbox(usize::MAX >> 1).unwrap_or_default()
+    }
+
+    /// Commands the server refused, oldest first.
+    pub fn refused(&self) -> Vec<Refused> {
+        let cache = self.outbox.lock().unwrap_or_else(|p| p.into_inner());
+        cache.refused().unwrap_or_default()
+    }
+
+    /// The link's state now.
+    pub fn status(&self) -> LinkStatus {
+        self.status.lock().map(|s| s.clone()).unwrap_or_else(|p| p.into_inner().clone())
+    }
+
+    /// Everything the link thread has sent since the last poll.
+    pub fn poll(&self) -> Vec<Update> {
+        self.updates.try_iter().collect()
+    }
+
+    /// Wait up to `timeout` for the next update (tests).
+    pub fn wait(&self, timeout: Duration) -> Option<Update> {
+        self.updates.recv_timeout(timeout).ok()
+    }
+}
+
+impl Drop for Link {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        self.wake.send(()).ok();
+        if let Some(t) = self.thread.take() {
+            t.join().ok();
+        }
+    }
+}
+
+/// A fresh idempotency key: 128 random bits.
+pub fn new_key() -> String {
+    use rand::RngCore as _;
+    let mut b = [0u8; 16];
+    rand::rng().fill_bytes(&mut b);
+    format!("c-{}", b.iter().map(|x| format!("{x:02x}")).collect::<String>())
+}
+
+struct Worker {
+    config: LinkConfig,
+    cache: Cache,
+    mirror: Situation,
+    seq: Seq,
+    status: Arc<Mutex<LinkStatus>>,
+    tx: mpsc::Sender<Update>,
+    wake: tokio::sync::mpsc::UnboundedReceiver<()>,
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    failures: u32,
+}
+
+/// Why a session ended.
+#[derive(Debug)]
+enum End {
+    Api(ApiError),
+    Cache(CacheError),
+    Gap(Seq, Seq),
+    Stopped,
+}
+
+impl From<ApiError> for End {
+    fn from(e: ApiError) -> Self {
+        Self::Api(e)
+    }
+}
+impl From<CacheError> for End {
+    fn from(e: CacheError) -> Self {
+        Self::Cache(e)
+    }
+}
+
+impl std::fmt::Display for End {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Api(e) => write!(f, "{e}"),
+            Self::Cache(e) => write!(f, "{e}"),
+            Self::Gap(have, got) => write!(f, "stream skipped from {have} to {got}; pulling the gap"),
+            Self::Stopped => write!(f, "stopped"),
+        }
+    }
+}
+
+impl Worker {
+    fn stopped(&self) -> bool {
+        self.stop.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    fn set(&self, f: impl FnOnce(&mut LinkStatus)) {
+        if let Ok(mut s) = self.status.lock() {
+            f(&mut s);
+        }
+    }
+
+    async fn run(mut self) {
+        let api = match Api::new(&self.config.url, &self.config.token) {
+            Ok(a) => a,
+            Err(e) => {
+                self.set(|s| {
+                    s.state = LinkState::Offline;
+                    s.last_error = Some(e.to_string());
+                });
+                return;
+            }
+        };
+        while !self.stopped() {
+            let end = self.session(&api).await;
+            if self.stopped() {
+                break;
+            }
+            if let Err(e) = end {
+                self.failures += 1;
+                let msg = e.to_string();
+                tracing::warn!("link to {}: {msg}", self.config.url);
+                let failures = self.failures;
+                self.set(|s| {
+                    s.state = if failures >= 3 { LinkState::Offline } else { LinkState::Reconnecting };
+                    s.last_error = Some(msg);
+                });
+                if matches!(e, End::Gap(..)) {
+                    continue;
+                }
+            }
+            // Back off: 0.25 s, 0.5 s, 1 s, … up to 5 s; an operator action wakes us at once.
+            let delay = Duration::from_millis((250u64 << self.failures.min(5)).min(5000));
+            tokio::select! {
+                _ = tokio::time::sleep(delay) => {}
+                _ = self.wake.recv() => {}
+            }
+        }
+    }
+
+    /// Connect, catch up, then stream and send until something breaks.
+    async fn session(&mut self, api: &Api) -> Result<(), End> {
+        if self.seq == 0 {
+            let snap = api.snapshot().await?;
+            self.cache.replace(&snap)?;
+            self.seq = snap.seq;
+            self.mirror = snap.situation.clone();
+            self.tx.send(Update::Snapshot(Box::new(snap))).ok();
+        }
+        self.catch_up(api).await?;
+        self.flush(api).await?;
+        let mut stream = api.stream(self.seq).await?;
+        self.failures = 0;
+        let now = chrono::Utc::now();
+        let seq = self.seq;
+        self.set(|s| {
+            s.state = LinkState::Online;
+            s.last_sync = Some(now);
+            s.seq = seq;
+            s.last_error = None;
+        });
+        let mut tick = tokio::time::interval(Duration::from_secs(2));
+        loop {
+            if self.stopped() {
+                return Err(End::Stopped);
+            }
+            tokio::select! {
+                next = stream.next() => {
+                    let Some(first) = next? else { return Err(End::Api(ApiError::Network("the server closed the stream".into()))) };
+                    // Take whatever else is already buffered, then apply as one page.
+                    let mut batch = vec![first];
+                    while batch.len() < 2000 {
+                        match tokio::time::timeout(Duration::from_millis(5), stream.next()).await {
+                            Ok(Ok(Some(c))) => batch.push(c),
+                            Ok(Ok(None)) | Err(_) => break,
+                            Ok(Err(e)) => return Err(e.into()),
+                        }
+                    }
+                    self.accept(batch)?;
+                }
+                _ = self.wake.recv() => self.flush(api).await?,
+                _ = tick.tick() => self.flush(api).await?,
+            }
+        }
+    }
+
+    /// Pull pages until the cache reaches the head.
+    async fn catch_up(&mut self, api: &Api) -> Result<(), End> {
+        loop {
+            let page = api.changes(self.seq, self.config.page).await?;
+            let n = page.changes.len();
+            if n > 0 {
+                self.accept(page.changes)?;
+            }
+            if n == 0 || self.seq >= page.head {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Apply changes that must follow on from the cache's seq.
+    fn accept(&mut self, changes: Vec<Change>) -> Result<(), End> {
+        let mut fresh = Vec::with_capacity(changes.len());
+        let mut expect = self.seq + 1;
+        let mut gap = None;
+        for c in changes {
+            if c.seq < expect {
+                continue; // already have it
+            }
+            if c.seq > expect {
+                gap = Some(c.seq);
+                break;
+            }
+            expect += 1;
+            fresh.push(c);
+        }
+        if !fresh.is_empty() {
+            self.seq = self.cache.apply(&mut self.mirror, &fresh)?;
+            let (seq, now) = (self.seq, chrono::Utc::now());
+            self.set(|s| {
+                s.seq = seq;
+                s.last_sync = Some(now);
+            });
+            self.tx.send(Update::Changes(fresh)).ok();
+        }
+        match gap {
+            Some(got) => Err(End::Gap(self.seq, got)),
+            None => Ok(()),
+        }
+    }
+
+    /// Send the outbox, oldest first, until it is empty.
+    async fn flush(&mut self, api: &Api) -> Result<(), End> {
+        let mut batch = self.config.batch.max(1);
+        loop {
+            let cmds = self.cache.outbox(batch)?;
+            if cmds.is_empty() {
+                self.set(|s| s.outbox = 0);
+                return Ok(());
+            }
+            let results = match api.send(&cmds).await {
+                Ok(r) => r,
+                // Slow down without dropping the link.
+                Err(ApiError::RateLimited(_)) => {
+                    tokio::time::sleep(Duration::from_millis(250)).await;
+                    continue;
+                }
+                Err(ApiError::TooLarge(_)) if batch > 1 => {
+                    batch /= 2;
+                    continue;
+                }
+                // The server will never take these: show them to the operator instead of retrying for ever.
+                Err(e @ (ApiError::Forbidden(_) | ApiError::Rejected(..))) if batch == 1 || cmds.len() == 1 => {
+                    let refused = vec![Refused { command: cmds[0].clone(), reason: e.to_string() }];
+                    self.settle(api, &[], refused).await?;
+                    continue;
+                }
+                Err(ApiError::Forbidden(_) | ApiError::Rejected(..)) => {
+                    // One of them is refused: go one by one to find out which.
+                    batch = 1;
+                    continue;
+                }
+                Err(e) => return Err(e.into()),
+            };
+            let mut done = Vec::new();
+            let mut refused = Vec::new();
+            for (cmd, r) in cmds.into_iter().zip(results) {
+                match r.outcome {
+                    Outcome::Applied { .. } => done.push(cmd.key),
+                    Outcome::Rejected { reason } => refused.push(Refused { command: cmd, reason }),
+                }
+            }
+            self.settle(api, &done, refused).await?;
+        }
+    }
+
+    async fn settle(&mut self, api: &Api, done: &[String], refused: Vec<Refused>) -> Result<(), End> {
+        self.cache.settle(done, &refused)?;
+        let n = self.cache.outbox_len()?;
+        self.set(|s| s.outbox = n);
+        for r in refused {
+            // The operator's optimistic copy of the event is now wrong: fetch the server's record.
+            if let CommandBody::Act { event, .. } = &r.command.body
+                && let Ok(e) = api.event(*event).await
+            {
+                self.tx.send(Update::Event(Box::new(e))).ok();
+            }
+            self.tx.send(Update::Refused(r)).ok();
+        }
+        Ok(())
+    }
+}
