@@ -9,6 +9,11 @@ pub fn short_time(t: Timestamp) -> String {
     t.with_timezone(&china_offset()).format("%m-%d %H:%M").to_string()
 }
 
+/// `09:32:05`.
+pub fn time_of_day(t: Timestamp) -> String {
+    t.with_timezone(&china_offset()).format("%H:%M:%S").to_string()
+}
+
 /// `2026-11-23 09:32:05`.
 pub fn full_time(t: Timestamp) -> String {
     t.with_timezone(&china_offset()).format("%Y-%m-%d %H:%M:%S").to_string()

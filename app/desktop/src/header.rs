@@ -44,6 +44,8 @@ pub fn header_ui(ui: &mut egui::Ui, state: &AppState, commands: &mut Vec<Command
             }
             ui.add_space(12.0);
             ui.label(RichText::new(format::clock(state.now, lang)).font(theme::bold(26.0)).monospace());
+            ui.add_space(12.0);
+            link_ui(ui, state);
         });
     });
 }
@@ -58,4 +60,43 @@ fn kpi_ui(ui: &mut egui::Ui, label: &str, value: usize, color: Color32) {
             });
         },
     );
+}
+
+/// The sync link: online / reconnecting / offline, last sync, outbox length. Without a server: "local demo".
+fn link_ui(ui: &mut egui::Ui, state: &AppState) {
+    use pingan_store::LinkState;
+    let lang = state.lang;
+    let Some(link) = &state.link else {
+        ui.label(RichText::new(lang.tr("本地演示", "Local demo")).size(18.0).color(theme::DIM))
+            .on_hover_text(lang.tr("未连接同步服务器：内置演示数据", "No sync server: built-in demo data"));
+        return;
+    };
+    let s = link.status();
+    let (dot, text) = match s.state {
+        LinkState::Online => (theme::WORKER, lang.tr("在线", "Online")),
+        LinkState::Connecting => (theme::WARN, lang.tr("连接中", "Connecting")),
+        LinkState::Reconnecting => (theme::WARN, lang.tr("重连中", "Reconnecting")),
+        LinkState::Offline => (theme::OVERDUE, lang.tr("离线", "Offline")),
+    };
+    let synced = match s.last_sync {
+        Some(t) => format!("{} {}", lang.tr("同步于", "synced"), format::time_of_day(t)),
+        None => lang.tr("未同步", "never synced").to_string(),
+    };
+    let outbox = format!("{} {}", lang.tr("待发送", "outbox"), s.outbox);
+    egui::Frame::new().fill(theme::CARD).corner_radius(6.0).inner_margin(egui::Margin::symmetric(10, 4)).show(ui, |ui| {
+        ui.vertical(|ui| {
+            ui.horizontal(|ui| {
+                ui.label(RichText::new("●").size(18.0).color(dot));
+                ui.label(RichText::new(text).font(theme::bold(18.0)).color(dot));
+            });
+            let r = ui.label(
+                RichText::new(format!("{synced} · {outbox}"))
+                    .size(15.0)
+                    .color(if s.outbox > 0 { theme::WARN } else { theme::DIM }),
+            );
+            if let Some(e) = &s.last_error {
+                r.on_hover_text(e);
+            }
+        });
+    });
 }

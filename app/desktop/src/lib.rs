@@ -22,7 +22,7 @@ pub mod view3d;
 
 pub use app::PinganApp;
 pub use i18n::Lang;
-pub use state::{AppOptions, AppState, Clock, Command, MapMode};
+pub use state::{AppOptions, AppState, Clock, Command, MapMode, ServerOptions};
 
 /// Where online map tiles are cached: the platform cache dir (`~/.cache/pingan/tiles` on Linux), if there is one.
 pub fn tile_cache_dir() -> Option<std::path::PathBuf> {

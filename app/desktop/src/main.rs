@@ -32,6 +32,15 @@ struct Cli {
     /// Open in a window of this size instead of maximised, e.g. 1920x1080.
     #[arg(long)]
     size: Option<String>,
+    /// Sync with this pingan-sync server (e.g. http://127.0.0.1:7878) instead of simulating locally.
+    #[arg(long)]
+    server: Option<String>,
+    /// Bearer token for --server.
+    #[arg(long, env = "PINGAN_TOKEN", hide_env_values = true)]
+    token: Option<String>,
+    /// Cache file for --server (default: one per server under the platform data dir).
+    #[arg(long)]
+    cache: Option<std::path::PathBuf>,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -45,6 +54,10 @@ fn main() -> anyhow::Result<()> {
     let mut options = AppOptions { lang, online_tiles: cli.online_tiles, ..AppOptions::default() };
     options.spec.seed = cli.seed;
     options.sim.events_per_hour = cli.events_per_hour;
+    if let Some(url) = cli.server {
+        let token = cli.token.context("--server needs a token: --token or PINGAN_TOKEN")?;
+        options.server = Some(pingan_desktop::ServerOptions { url, token, cache: cli.cache });
+    }
     if cli.dashboard {
         options.map_mode = pingan_desktop::MapMode::Dashboard;
     }

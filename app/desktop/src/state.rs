@@ -51,6 +51,19 @@ pub struct AppOptions {
     pub initial_view: Option<(LonLat, f64)>,
     /// Start in 2D or 3D.
     pub map_mode: MapMode,
+    /// Sync with a `pingan-sync` server instead of simulating locally (`None`: the built-in demo, as always).
+    pub server: Option<ServerOptions>,
+}
+
+/// Where to sync from.
+#[derive(Clone, Debug)]
+pub struct ServerOptions {
+    /// Base URL, e.g. `http://127.0.0.1:7878`.
+    pub url: String,
+    /// Bearer token.
+    pub token: String,
+    /// The cache file (`None`: one per server under the platform data dir).
+    pub cache: Option<std::path::PathBuf>,
 }
 
 impl Default for AppOptions {
@@ -64,6 +77,7 @@ impl Default for AppOptions {
             cache_dir: None,
             initial_view: None,
             map_mode: MapMode::Map2d,
+            server: None,
         }
     }
 }
@@ -223,6 +237,9 @@ pub struct AppState {
     pub unit_detail: Option<UnitDetail>,
     /// Recent messages for the operator (errors, refused actions), newest last.
     pub messages: VecDeque<(Timestamp, String)>,
+    /// The link to the sync server, when one is configured (then the server, not the simulator, drives the
+    /// situation, and the operator's actions go through the outbox).
+    pub link: Option<pingan_store::Link>,
 }
 
 impl AppState {
@@ -231,7 +248,27 @@ impl AppState {
         let district = Arc::new(pingan_demo::generate(&options.spec));
         let index = SpatialIndex::new(&district);
         let now = options.clock.now();
-        let (situation, sim) = Simulator::start(&district, options.spec.seed, options.sim, now);
+        let (mut situation, sim) = Simulator::start(&district, options.spec.seed, options.sim, now);
+        let mut messages = VecDeque::new();
+        let link = options.server.as_ref().and_then(|server| {
+            let cache = server.cache.clone().or_else(|| pingan_store::default_cache_path(&server.url))?;
+            match pingan_store::Link::start(pingan_store::LinkConfig::new(&server.url, &server.token, cache.clone())) {
+                Ok((link, cached)) => {
+                    tracing::info!("cache {}: {} events as of change {}", cache.display(), cached.situation.events.len(), cached.seq);
+                    // Show what the cache holds at once; the link brings it up to date.
+                    situation = cached.situation;
+                    let pending = link.pending();
+                    apply_pending(&mut situation, &pending);
+                    Some(link)
+                }
+                Err(e) => {
+                    let msg = format!("cannot open the cache {}: {e}; running on the built-in demo", cache.display());
+                    tracing::error!("{msg}");
+                    messages.push_back((now, msg));
+                    None
+                }
+            }
+        });
         let started = std::time::Instant::now();
         let history_end = now - chrono::Duration::seconds((options.sim.history_hours * 3600.0) as i64);
         let history = Arc::new(pingan_demo::generate_history(
@@ -271,7 +308,8 @@ impl AppState {
             risk_view: RiskView::default(),
             assessment: AssessmentService::new(RiskConfig::default()),
             unit_detail: None,
-            messages: VecDeque::new(),
+            messages,
+            link,
         }
     }
 
@@ -279,9 +317,12 @@ impl AppState {
     pub fn tick(&mut self) {
         let now = self.clock.now();
         if now > self.now {
-            self.sim.step(&self.district, &mut self.situation, now);
+            if self.link.is_none() {
+                self.sim.step(&self.district, &mut self.situation, now);
+            }
             self.now = now;
         }
+        self.poll_link();
         self.assessment.poll(&self.district, &self.history, &self.situation.events, self.risk_view, self.now);
     }
 
@@ -320,6 +361,46 @@ impl AppState {
         }
         .unwrap_or_default();
         UnitDetail { unit, period, explanation, trend, domains }
+    }
+
+    /// Take what the link brought: the server's changes, and commands it refused.
+    fn poll_link(&mut self) {
+        let Some(link) = &self.link else { return };
+        let updates = link.poll();
+        if updates.is_empty() {
+            return;
+        }
+        let mut refused = Vec::new();
+        for u in updates {
+            match u {
+                pingan_store::Update::Snapshot(s) => {
+                    self.situation = s.situation;
+                    apply_pending(&mut self.situation, &link.pending());
+                }
+                pingan_store::Update::Changes(changes) => {
+                    for c in &changes {
+                        self.situation.apply_change(&c.body);
+                    }
+                }
+                pingan_store::Update::Event(e) => {
+                    if let Some(x) = self.situation.event_mut(e.id) {
+                        *x = *e;
+                    }
+                }
+                pingan_store::Update::Refused(r) => refused.push(r),
+            }
+        }
+        for r in refused {
+            let what = match &r.command.body {
+                pingan_core::sync::CommandBody::Act { event, action } => {
+                    let number = self.situation.event(*event).map_or(format!("#{}", event.0), |e| e.number.clone());
+                    format!("{number} {}", self.lang.tr(action.zh(), action.en()))
+                }
+                other => other.name().to_string(),
+            };
+            let msg = format!("{}: {what} — {}", self.lang.tr("服务器拒绝", "Refused by the server"), r.reason);
+            self.tell(msg);
+        }
     }
 
     /// Events passing the filter, newest first.
@@ -378,13 +459,32 @@ impl AppState {
                 let now = self.now;
                 let Some(e) = self.situation.event_mut(id) else { return };
                 let name = action.name();
-                if let Err(err) = e.apply(action, now) {
+                // Checked and shown at once (optimistically); with a server it also goes to the outbox.
+                if let Err(err) = e.apply(action.clone(), now) {
                     let msg = format!("{}: {err}", e.number);
                     self.tell(msg);
                 } else {
                     tracing::info!("event {} {name}", e.number);
+                    let number = e.number.clone();
+                    if let Some(link) = &self.link
+                        && let Err(err) = link.submit(pingan_core::sync::CommandBody::Act { event: id, action }, now)
+                    {
+                        self.tell(format!("{number}: could not queue the action: {err}"));
+                    }
                 }
             }
+        }
+    }
+}
+
+/// Re-apply the operator's queued actions on top of the server's state, so that what they did offline stays visible
+/// until the server answers.
+fn apply_pending(situation: &mut Situation, pending: &[pingan_core::sync::ClientCommand]) {
+    for cmd in pending {
+        if let pingan_core::sync::CommandBody::Act { event, action } = &cmd.body
+            && let Some(e) = situation.event_mut(*event)
+        {
+            e.apply(action.clone(), cmd.at).ok();
         }
     }
 }

@@ -4,6 +4,8 @@ use egui::{Color32, FontData, FontDefinitions, FontFamily, FontId, TextStyle};
 use pingan_core::{BuildingKind, Severity};
 use std::sync::Arc;
 
+/// Amber: attention (reconnecting, queued actions).
+pub const WARN: Color32 = Color32::from_rgb(255, 196, 61);
 /// The bundled CJK font (a GB2312 subset of Noto Sans CJK SC, OFL; see `assets/fonts/README.md`).
 pub const CJK_FONT: &[u8] = include_bytes!("../../../assets/fonts/NotoSansSC-Pingan-Subset.ttf");
 /// Bold weight of the same.
