@@ -123,6 +123,10 @@ impl Api {
 
     /// `POST /v1/commands`.
     pub async fn send(&self, commands: &[ClientCommand]) -> Result<Vec<CommandResult>, ApiError> {
+        #[derive(serde::Serialize)]
+        struct Commands<'a> {
+            commands: &'a [ClientCommand],
+        }
         #[derive(serde::Deserialize)]
         struct Answer {
             results: Vec<CommandResult>,
@@ -131,7 +135,7 @@ impl Api {
             .http
             .post(format!("{}/v1/commands", self.base))
             .bearer_auth(&self.token)
-            .json(&serde_json::json!({ "commands": commands }))
+            .json(&Commands { commands })
             .send()
             .await?;
         let bytes = Self::check(resp).await?.bytes().await?;

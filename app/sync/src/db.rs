@@ -73,6 +73,8 @@ impl Db {
                             sqlx::query("PRAGMA busy_timeout = 10000").execute(&mut *conn).await?;
                             sqlx::query("PRAGMA synchronous = NORMAL").execute(&mut *conn).await?;
                             sqlx::query("PRAGMA foreign_keys = ON").execute(&mut *conn).await?;
+                            // 64 MiB of page cache: the key index and the projection stay in memory.
+                            sqlx::query("PRAGMA cache_size = -65536").execute(&mut *conn).await?;
                             Ok(())
                         })
                     })

@@ -287,29 +287,8 @@ async fn commands(
             ApiError::new(e.status(), format!("could not read the request body: {}", e.body_text()))
         }
     })?;
-    let parsed: CommandsBody = serde_json::from_slice(&body).map_err(|e| {
-        ApiError::new(StatusCode::BAD_REQUEST, format!("malformed JSON: {e} (expected {{\"commands\": [...]}})"))
-    })?;
-    if parsed.commands.len() > state.limits.max_commands {
-        return Err(ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            format!("{} commands in one request; at most {}", parsed.commands.len(), state.limits.max_commands),
-        ));
-    }
-    let mut cmds = Vec::with_capacity(parsed.commands.len());
-    for (i, v) in parsed.commands.into_iter().enumerate() {
-        let type_name = v.get("body").and_then(|b| b.get("type")).and_then(|t| t.as_str()).map(str::to_string);
-        let cmd: ClientCommand = serde_json::from_value(v).map_err(|e| {
-            let msg = e.to_string();
-            if msg.contains("unknown variant") && type_name.is_some() {
-                ApiError::new(
-                    StatusCode::BAD_REQUEST,
-                    format!("command {i}: unknown command {:?} ({msg})", type_name.unwrap_or_default()),
-                )
-            } else {
-                ApiError::new(StatusCode::BAD_REQUEST, format!("command {i}: {msg}"))
-            }
-        })?;
+    let cmds = parse_commands(&body, state.limits.max_commands)?;
+    for (i, cmd) in cmds.iter().enumerate() {
         check_key(&cmd.key).map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, format!("command {i}: {e}")))?;
         if !user.role.may(&cmd.body) {
             return Err(ApiError::new(
@@ -317,10 +296,56 @@ async fn commands(
                 format!("command {i}: a {} may not {}", user.role.name(), cmd.body.name()),
             ));
         }
-        cmds.push(cmd);
     }
     let results = state.writer.submit(user, cmds).await.map_err(|e| ApiError::new(StatusCode::SERVICE_UNAVAILABLE, e))?;
-    Ok(Json(serde_json::json!({ "results": results })).into_response())
+    #[derive(serde::Serialize)]
+    struct Answer {
+        results: Vec<pingan_core::sync::CommandResult>,
+    }
+    Ok(Json(Answer { results }).into_response())
+}
+
+/// Parse `{"commands":[…]}` straight into commands; only when that fails, look closer to say which command is wrong
+/// and why.
+fn parse_commands(body: &[u8], max: usize) -> ApiResult<Vec<ClientCommand>> {
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Typed {
+        commands: Vec<ClientCommand>,
+    }
+    let cmds = match serde_json::from_slice::<Typed>(body) {
+        Ok(t) => t.commands,
+        Err(first) => {
+            let parsed: CommandsBody = serde_json::from_slice(body).map_err(|e| {
+                ApiError::new(StatusCode::BAD_REQUEST, format!("malformed JSON: {e} (expected {{\"commands\": [...]}})"))
+            })?;
+            if parsed.commands.len() > max {
+                return Err(too_many(parsed.commands.len(), max));
+            }
+            for (i, v) in parsed.commands.into_iter().enumerate() {
+                let type_name = v.get("body").and_then(|b| b.get("type")).and_then(|t| t.as_str()).map(str::to_string);
+                if let Err(e) = serde_json::from_value::<ClientCommand>(v) {
+                    let msg = e.to_string();
+                    return Err(match type_name {
+                        Some(t) if msg.contains("unknown variant") => ApiError::new(
+                            StatusCode::BAD_REQUEST,
+                            format!("command {i}: unknown command {t:?} ({msg})"),
+                        ),
+                        _ => ApiError::new(StatusCode::BAD_REQUEST, format!("command {i}: {msg}")),
+                    });
+                }
+            }
+            return Err(ApiError::new(StatusCode::BAD_REQUEST, format!("malformed request: {first}")));
+        }
+    };
+    if cmds.len() > max {
+        return Err(too_many(cmds.len(), max));
+    }
+    Ok(cmds)
+}
+
+fn too_many(n: usize, max: usize) -> ApiError {
+    ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, format!("{n} commands in one request; at most {max}"))
 }
 
 #[derive(Deserialize)]

@@ -18,6 +18,10 @@ use tokio::sync::{mpsc, oneshot};
 /// Most commands committed in one transaction.
 pub const MAX_BATCH: usize = 4000;
 
+/// Rows per multi-row statement. SQLite looks bound parameters up by a linear walk, so very long statements
+/// cost quadratic time; 32 rows keeps a statement's parameters in the hundreds.
+const ROWS_PER_STATEMENT: usize = 32;
+
 /// Advisory lock id that serialises writers across instances on PostgreSQL.
 const PG_WRITER_LOCK: i64 = 0x7069_6e67_616e; // "pingan"
 
@@ -118,18 +122,26 @@ async fn write_batch(db: &Db, district: &District, jobs: &[Job]) -> anyhow::Resu
     let mut head: Seq =
         sqlx::query("SELECT COALESCE(MAX(seq), 0) FROM changes").fetch_one(&mut *tx).await?.try_get(0)?;
 
-    // Earlier answers for these keys.
+    // Earlier answers for these keys (by the primary key: user, then key).
     let mut answered: HashMap<(i64, String), Outcome> = HashMap::new();
-    let keys: Vec<&str> = jobs.iter().flat_map(|j| j.commands.iter().map(|c| c.key.as_str())).collect();
-    for chunk in keys.chunks(1000) {
-        let sql = format!("SELECT user_id, key, result FROM applied WHERE key IN ({})", placeholders(1, chunk.len()));
-        let mut q = sqlx::query(&sql);
-        for k in chunk {
-            q = q.bind(*k);
-        }
-        for row in q.fetch_all(&mut *tx).await? {
-            let (user, key, result): (i64, String, String) = (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
-            answered.insert((user, key), serde_json::from_str(&result)?);
+    let mut keys_by_user: HashMap<i64, Vec<&str>> = HashMap::new();
+    for j in jobs {
+        keys_by_user.entry(j.user.id).or_default().extend(j.commands.iter().map(|c| c.key.as_str()));
+    }
+    for (user, keys) in &keys_by_user {
+        for chunk in keys.chunks(ROWS_PER_STATEMENT) {
+            let sql = format!(
+                "SELECT key, result FROM applied WHERE user_id = $1 AND key IN ({})",
+                placeholders(2, chunk.len())
+            );
+            let mut q = sqlx::query(&sql).bind(*user);
+            for k in chunk {
+                q = q.bind(*k);
+            }
+            for row in q.fetch_all(&mut *tx).await? {
+                let (key, result): (String, String) = (row.try_get(0)?, row.try_get(1)?);
+                answered.insert((*user, key), serde_json::from_str(&result)?);
+            }
         }
     }
 
@@ -207,7 +219,7 @@ async fn write_batch(db: &Db, district: &District, jobs: &[Job]) -> anyhow::Resu
     }
 
     // Write.
-    for chunk in new_changes.chunks(1000) {
+    for chunk in new_changes.chunks(ROWS_PER_STATEMENT) {
         let mut sql = String::from(
             "INSERT INTO changes (seq, kind, event_id, worker_id, user_id, body, created_at) VALUES ",
         );
@@ -226,7 +238,7 @@ async fn write_batch(db: &Db, district: &District, jobs: &[Job]) -> anyhow::Resu
         }
         q.execute(&mut *tx).await?;
     }
-    for chunk in new_answers.chunks(1000) {
+    for chunk in new_answers.chunks(ROWS_PER_STATEMENT) {
         let sql = format!("INSERT INTO applied (user_id, key, result) VALUES {}", tuples(chunk.len(), 3));
         let mut q = sqlx::query(&sql);
         for (user, key, result) in chunk {
@@ -239,7 +251,7 @@ async fn write_batch(db: &Db, district: &District, jobs: &[Job]) -> anyhow::Resu
         .filter_map(|id| events.get(&id).map(|e| (id, e)))
         .map(|(id, e)| Ok((id, state_name(e.state).to_string(), serde_json::to_string(e)?)))
         .collect::<Result<_, serde_json::Error>>()?;
-    for chunk in dirty_events.chunks(1000) {
+    for chunk in dirty_events.chunks(ROWS_PER_STATEMENT) {
         let sql = format!(
             "INSERT INTO events (id, state, body) VALUES {} \
              ON CONFLICT (id) DO UPDATE SET state = excluded.state, body = excluded.body",
@@ -256,7 +268,7 @@ async fn write_batch(db: &Db, district: &District, jobs: &[Job]) -> anyhow::Resu
         .filter_map(|id| workers.get(&id).map(|w| (id, w)))
         .map(|(id, w)| Ok((id, serde_json::to_string(w)?)))
         .collect::<Result<_, serde_json::Error>>()?;
-    for chunk in dirty_workers.chunks(1000) {
+    for chunk in dirty_workers.chunks(ROWS_PER_STATEMENT) {
         let sql = format!(
             "INSERT INTO workers (id, body) VALUES {} ON CONFLICT (id) DO UPDATE SET body = excluded.body",
             tuples(chunk.len(), 2)
@@ -291,7 +303,7 @@ async fn fetch_bodies(
 ) -> anyhow::Result<Vec<(i64, String)>> {
     let ids: Vec<i64> = ids.iter().copied().collect();
     let mut out = Vec::with_capacity(ids.len());
-    for chunk in ids.chunks(1000) {
+    for chunk in ids.chunks(ROWS_PER_STATEMENT) {
         let sql = format!("SELECT id, body FROM {table} WHERE id IN ({})", placeholders(1, chunk.len()));
         let mut q = sqlx::query(&sql);
         for id in chunk {

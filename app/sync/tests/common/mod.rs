@@ -25,7 +25,7 @@ pub async fn targets() -> Vec<Target> {
     if let Ok(admin) = std::env::var("PINGAN_TEST_POSTGRES") {
         use sqlx::Connection as _;
         let mut conn = sqlx::postgres::PgConnection::connect(&admin).await.expect("PINGAN_TEST_POSTGRES: connect");
-        let name = format!("pingan_test_{}", &pingan_store::link::new_key()[2..14]);
+        let name = format!("pingan_test_{}", &pingan_store::link::new_key()[20..]);
         sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut conn).await.expect("create database");
         let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin);
         out.push(Target { name: "postgres", db: format!("{base}/{name}"), _dir: None });
