@@ -101,10 +101,18 @@ fn the_feed_follows_a_real_server_and_an_operator_action_reaches_it() {
     let key = |i: usize| format!("seed-{i}");
     let mut cmds: Vec<ClientCommand> = Vec::new();
     for w in &snap.situation.workers {
-        cmds.push(ClientCommand { key: key(cmds.len()), at: test_now(), body: CommandBody::WorkerJoin { worker: w.clone() } });
+        cmds.push(ClientCommand {
+            key: key(cmds.len()),
+            at: test_now(),
+            body: CommandBody::WorkerJoin { worker: w.clone() },
+        });
     }
     for e in &snap.situation.events {
-        cmds.push(ClientCommand { key: key(cmds.len()), at: e.reported_at, body: CommandBody::Report { event: Box::new(e.clone()) } });
+        cmds.push(ClientCommand {
+            key: key(cmds.len()),
+            at: e.reported_at,
+            body: CommandBody::Report { event: Box::new(e.clone()) },
+        });
     }
     for chunk in cmds.chunks(500) {
         let r = rt.block_on(api.send(chunk)).unwrap();

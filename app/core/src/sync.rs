@@ -5,7 +5,9 @@
 //!
 //! No I/O here: the server (`pingan-sync`) stores and serves these types, the client (`pingan-store`) caches them.
 
-use crate::{Event, EventAction, EventId, GridWorker, LonLat, Situation, StatusChange, Timestamp, WorkerId, WorkerStatus};
+use crate::{
+    Event, EventAction, EventId, GridWorker, LonLat, Situation, StatusChange, Timestamp, WorkerId, WorkerStatus,
+};
 use serde::{Deserialize, Serialize};
 
 /// Position in the server's change log: 1, 2, 3, … without gaps. 0 means "nothing seen yet".

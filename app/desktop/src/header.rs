@@ -83,20 +83,23 @@ fn link_ui(ui: &mut egui::Ui, state: &AppState) {
         None => lang.tr("未同步", "never synced").to_string(),
     };
     let outbox = format!("{} {}", lang.tr("待发送", "outbox"), s.outbox);
-    egui::Frame::new().fill(theme::CARD).corner_radius(6.0).inner_margin(egui::Margin::symmetric(10, 4)).show(ui, |ui| {
-        ui.vertical(|ui| {
-            ui.horizontal(|ui| {
-                ui.label(RichText::new("●").size(18.0).color(dot));
-                ui.label(RichText::new(text).font(theme::bold(18.0)).color(dot));
+    egui::Frame::new().fill(theme::CARD).corner_radius(6.0).inner_margin(egui::Margin::symmetric(10, 4)).show(
+        ui,
+        |ui| {
+            ui.vertical(|ui| {
+                ui.horizontal(|ui| {
+                    ui.label(RichText::new("●").size(18.0).color(dot));
+                    ui.label(RichText::new(text).font(theme::bold(18.0)).color(dot));
+                });
+                let r = ui.label(RichText::new(format!("{synced} · {outbox}")).size(15.0).color(if s.outbox > 0 {
+                    theme::WARN
+                } else {
+                    theme::DIM
+                }));
+                if let Some(e) = &s.last_error {
+                    r.on_hover_text(e);
+                }
             });
-            let r = ui.label(
-                RichText::new(format!("{synced} · {outbox}"))
-                    .size(15.0)
-                    .color(if s.outbox > 0 { theme::WARN } else { theme::DIM }),
-            );
-            if let Some(e) = &s.last_error {
-                r.on_hover_text(e);
-            }
-        });
-    });
+        },
+    );
 }

@@ -254,7 +254,12 @@ impl AppState {
             let cache = server.cache.clone().or_else(|| pingan_store::default_cache_path(&server.url))?;
             match pingan_store::Link::start(pingan_store::LinkConfig::new(&server.url, &server.token, cache.clone())) {
                 Ok((link, cached)) => {
-                    tracing::info!("cache {}: {} events as of change {}", cache.display(), cached.situation.events.len(), cached.seq);
+                    tracing::info!(
+                        "cache {}: {} events as of change {}",
+                        cache.display(),
+                        cached.situation.events.len(),
+                        cached.seq
+                    );
                     // Show what the cache holds at once; the link brings it up to date.
                     situation = cached.situation;
                     let pending = link.pending();

@@ -177,10 +177,10 @@ impl Cache {
 
     /// Append a command to the outbox (durable when this returns).
     pub fn push_outbox(&self, cmd: &ClientCommand) -> Result<(), CacheError> {
-        self.conn.execute("INSERT OR IGNORE INTO outbox (key, body) VALUES (?1, ?2)", params![
-            cmd.key,
-            serde_json::to_string(cmd)?
-        ])?;
+        self.conn.execute(
+            "INSERT OR IGNORE INTO outbox (key, body) VALUES (?1, ?2)",
+            params![cmd.key, serde_json::to_string(cmd)?],
+        )?;
         Ok(())
     }
 

@@ -121,15 +121,12 @@ impl Link {
             stop: stop.clone(),
             failures: 0,
         };
-        let thread = std::thread::Builder::new()
-            .name("pingan-link".into())
-            .spawn(move || {
-                match tokio::runtime::Builder::new_current_thread().enable_all().build() {
-                    Ok(rt) => rt.block_on(worker.run()),
-                    Err(e) => tracing::error!("link: no runtime: {e}"),
-                }
-            })
-            ?;
+        let thread = std::thread::Builder::new().name("pingan-link".into()).spawn(move || {
+            match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+                Ok(rt) => rt.block_on(worker.run()),
+                Err(e) => tracing::error!("link: no runtime: {e}"),
+            }
+        })?;
         Ok((Link { status, updates, outbox: Mutex::new(ui_cache), wake, stop, thread: Some(thread) }, cached))
     }
 

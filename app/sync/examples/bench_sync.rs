@@ -22,11 +22,13 @@ struct Setup {
 
 async fn setup() -> anyhow::Result<Setup> {
     let dir = tempfile::tempdir()?;
-    let mut limits = pingan_sync::http::Limits::default();
-    limits.rate_per_sec = 1e9;
-    limits.burst = 1e9;
-    limits.max_body = 64 << 20;
-    limits.max_commands = 10_000;
+    let limits = pingan_sync::http::Limits {
+        rate_per_sec: 1e9,
+        burst: 1e9,
+        max_body: 64 << 20,
+        max_commands: 10_000,
+        ..Default::default()
+    };
     let config = pingan_sync::ServeConfig {
         db: dir.path().join("bench.db").display().to_string(),
         listen: "127.0.0.1:0".parse()?,
@@ -96,10 +98,8 @@ async fn ingest(s: &Setup, total: usize, clients: usize, per_request: usize) -> 
             reqs.push(b);
         }
         // Serialised up front too: the clients only send bytes.
-        let bodies: Vec<Vec<u8>> = reqs
-            .iter()
-            .map(|r| serde_json::to_vec(&serde_json::json!({ "commands": r })))
-            .collect::<Result<_, _>>()?;
+        let bodies: Vec<Vec<u8>> =
+            reqs.iter().map(|r| serde_json::to_vec(&serde_json::json!({ "commands": r }))).collect::<Result<_, _>>()?;
         plans.push(bodies);
     }
     let started = Instant::now();

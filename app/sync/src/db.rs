@@ -98,12 +98,16 @@ impl Db {
             anyhow::bail!("a user name must be 1 to 64 characters");
         }
         let mut tx = self.pool.begin().await?;
-        let taken: i64 =
-            sqlx::query("SELECT COUNT(*) FROM users WHERE name = $1").bind(name).fetch_one(&mut *tx).await?.try_get(0)?;
+        let taken: i64 = sqlx::query("SELECT COUNT(*) FROM users WHERE name = $1")
+            .bind(name)
+            .fetch_one(&mut *tx)
+            .await?
+            .try_get(0)?;
         if taken > 0 {
             anyhow::bail!("user {name:?} already exists");
         }
-        let id: i64 = sqlx::query("SELECT COALESCE(MAX(id), 0) + 1 FROM users").fetch_one(&mut *tx).await?.try_get(0)?;
+        let id: i64 =
+            sqlx::query("SELECT COALESCE(MAX(id), 0) + 1 FROM users").fetch_one(&mut *tx).await?.try_get(0)?;
         sqlx::query("INSERT INTO users (id, name, role, created_at) VALUES ($1, $2, $3, $4)")
             .bind(id)
             .bind(name)
@@ -117,7 +121,10 @@ impl Db {
 
     /// A user by name.
     pub async fn user(&self, name: &str) -> anyhow::Result<Option<User>> {
-        let row = sqlx::query("SELECT id, name, role FROM users WHERE name = $1").bind(name).fetch_optional(&self.pool).await?;
+        let row = sqlx::query("SELECT id, name, role FROM users WHERE name = $1")
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await?;
         row.map(|r| user_from_row(&r)).transpose()
     }
 
@@ -140,8 +147,11 @@ impl Db {
     /// Register a token chosen by the caller (the demo's well-known token). Idempotent.
     pub async fn add_token(&self, user: &User, token: &str) -> anyhow::Result<()> {
         let hash = token_hash(token);
-        let exists: i64 =
-            sqlx::query("SELECT COUNT(*) FROM tokens WHERE hash = $1").bind(&hash).fetch_one(&self.pool).await?.try_get(0)?;
+        let exists: i64 = sqlx::query("SELECT COUNT(*) FROM tokens WHERE hash = $1")
+            .bind(&hash)
+            .fetch_one(&self.pool)
+            .await?
+            .try_get(0)?;
         if exists == 0 {
             sqlx::query("INSERT INTO tokens (hash, user_id, created_at, revoked) VALUES ($1, $2, $3, 0)")
                 .bind(hash)
@@ -155,7 +165,8 @@ impl Db {
 
     /// Revoke every token of a user.
     pub async fn revoke_tokens(&self, user: &User) -> anyhow::Result<u64> {
-        let r = sqlx::query("UPDATE tokens SET revoked = 1 WHERE user_id = $1").bind(user.id).execute(&self.pool).await?;
+        let r =
+            sqlx::query("UPDATE tokens SET revoked = 1 WHERE user_id = $1").bind(user.id).execute(&self.pool).await?;
         Ok(r.rows_affected())
     }
 
@@ -188,7 +199,8 @@ impl Db {
         if self.backend == Backend::Postgres {
             sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ").execute(&mut *tx).await?;
         }
-        let seq: Seq = sqlx::query("SELECT COALESCE(MAX(seq), 0) FROM changes").fetch_one(&mut *tx).await?.try_get(0)?;
+        let seq: Seq =
+            sqlx::query("SELECT COALESCE(MAX(seq), 0) FROM changes").fetch_one(&mut *tx).await?.try_get(0)?;
         let events = sqlx::query("SELECT body FROM events ORDER BY id").fetch_all(&mut *tx).await?;
         let workers = sqlx::query("SELECT body FROM workers ORDER BY id").fetch_all(&mut *tx).await?;
         tx.commit().await?;
@@ -215,11 +227,13 @@ impl Db {
 
     /// Set a value in the meta table.
     pub async fn set_meta(&self, name: &str, value: &str) -> sqlx::Result<()> {
-        sqlx::query("INSERT INTO meta (name, value) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET value = excluded.value")
-            .bind(name)
-            .bind(value)
-            .execute(&self.pool)
-            .await?;
+        sqlx::query(
+            "INSERT INTO meta (name, value) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+        )
+        .bind(name)
+        .bind(value)
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 }

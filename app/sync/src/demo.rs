@@ -116,7 +116,9 @@ pub async fn run(db: Db, writer: Writer, district: Arc<District>, seed: u64, con
                         (CommandBody::Report { .. }, _) => {
                             r.next();
                         }
-                        (_, Outcome::Rejected { reason }) => tracing::debug!("demo: {} refused: {reason}", cmd.body.name()),
+                        (_, Outcome::Rejected { reason }) => {
+                            tracing::debug!("demo: {} refused: {reason}", cmd.body.name())
+                        }
                         _ => {}
                     }
                 }
@@ -146,7 +148,11 @@ async fn seed_log(
     for chunk in situation.events.chunks(500) {
         let reports: Vec<ClientCommand> = chunk
             .iter()
-            .map(|e| ClientCommand { key: key(), at: e.reported_at, body: CommandBody::Report { event: Box::new(e.clone()) } })
+            .map(|e| ClientCommand {
+                key: key(),
+                at: e.reported_at,
+                body: CommandBody::Report { event: Box::new(e.clone()) },
+            })
             .collect();
         let results = writer.submit(user.clone(), reports).await.map_err(anyhow::Error::msg)?;
         let mut steps = Vec::new();

@@ -67,7 +67,14 @@ pub struct AppState {
 
 impl AppState {
     /// Bundle the parts.
-    pub fn new(db: Db, hub: Arc<Hub>, writer: Writer, limits: Limits, district_seed: u64, district_name: String) -> Self {
+    pub fn new(
+        db: Db,
+        hub: Arc<Hub>,
+        writer: Writer,
+        limits: Limits,
+        district_seed: u64,
+        district_name: String,
+    ) -> Self {
         Self {
             db,
             hub,
@@ -119,8 +126,12 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/stream", get(stream))
         .route("/v1/events/{id}", get(event))
         .route("/v1/commands", post(commands))
-        .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "no such endpoint: see /v1/health, /v1/commands, …") })
-        .method_not_allowed_fallback(|| async { ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method not allowed here") })
+        .fallback(|| async {
+            ApiError::new(StatusCode::NOT_FOUND, "no such endpoint: see /v1/health, /v1/commands, …")
+        })
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method not allowed here")
+        })
         .layer(DefaultBodyLimit::max(max_body))
         .with_state(state)
 }
@@ -161,7 +172,8 @@ async fn authenticate(state: &AppState, headers: &HeaderMap) -> ApiResult<User> 
     if let Ok(mut b) = state.buckets.lock() {
         let (tokens, last) = b.entry(user.id).or_insert((state.limits.burst, Instant::now()));
         let now = Instant::now();
-        *tokens = (*tokens + now.duration_since(*last).as_secs_f64() * state.limits.rate_per_sec).min(state.limits.burst);
+        *tokens =
+            (*tokens + now.duration_since(*last).as_secs_f64() * state.limits.rate_per_sec).min(state.limits.burst);
         *last = now;
         if *tokens < 1.0 {
             return Err(ApiError::new(
@@ -220,8 +232,11 @@ struct PageQuery {
     limit: Option<i64>,
 }
 
-fn parse_query<T: serde::de::DeserializeOwned>(q: Result<Query<T>, axum::extract::rejection::QueryRejection>) -> ApiResult<T> {
-    q.map(|Query(q)| q).map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, format!("bad query string: {}", e.body_text())))
+fn parse_query<T: serde::de::DeserializeOwned>(
+    q: Result<Query<T>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult<T> {
+    q.map(|Query(q)| q)
+        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, format!("bad query string: {}", e.body_text())))
 }
 
 async fn changes(
@@ -258,7 +273,8 @@ async fn changes(
 
 async fn event(State(state): State<Arc<AppState>>, headers: HeaderMap, Path(id): Path<String>) -> ApiResult<Response> {
     reader(&state, &headers).await?;
-    let id: i64 = id.parse().map_err(|_| ApiError::new(StatusCode::BAD_REQUEST, format!("{id:?} is not an event id")))?;
+    let id: i64 =
+        id.parse().map_err(|_| ApiError::new(StatusCode::BAD_REQUEST, format!("{id:?} is not an event id")))?;
     match state.db.event_json(id).await.map_err(storage)? {
         Some(body) => Ok(json_text(body)),
         None => Err(ApiError::new(StatusCode::NOT_FOUND, format!("there is no event {id}"))),
@@ -281,7 +297,10 @@ async fn commands(
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
             ApiError::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
-                format!("request body over the limit of {} bytes: send fewer commands per request", state.limits.max_body),
+                format!(
+                    "request body over the limit of {} bytes: send fewer commands per request",
+                    state.limits.max_body
+                ),
             )
         } else {
             ApiError::new(e.status(), format!("could not read the request body: {}", e.body_text()))
@@ -297,7 +316,8 @@ async fn commands(
             ));
         }
     }
-    let results = state.writer.submit(user, cmds).await.map_err(|e| ApiError::new(StatusCode::SERVICE_UNAVAILABLE, e))?;
+    let results =
+        state.writer.submit(user, cmds).await.map_err(|e| ApiError::new(StatusCode::SERVICE_UNAVAILABLE, e))?;
     #[derive(serde::Serialize)]
     struct Answer {
         results: Vec<pingan_core::sync::CommandResult>,
@@ -317,7 +337,10 @@ fn parse_commands(body: &[u8], max: usize) -> ApiResult<Vec<ClientCommand>> {
         Ok(t) => t.commands,
         Err(first) => {
             let parsed: CommandsBody = serde_json::from_slice(body).map_err(|e| {
-                ApiError::new(StatusCode::BAD_REQUEST, format!("malformed JSON: {e} (expected {{\"commands\": [...]}})"))
+                ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    format!("malformed JSON: {e} (expected {{\"commands\": [...]}})"),
+                )
             })?;
             if parsed.commands.len() > max {
                 return Err(too_many(parsed.commands.len(), max));

@@ -60,7 +60,8 @@ pub struct Running {
 
 /// The district a seed stands for.
 pub fn district(seed: u64, small: bool) -> pingan_core::District {
-    let spec = if small { pingan_demo::DemoSpec::small(seed) } else { pingan_demo::DemoSpec { seed, ..Default::default() } };
+    let spec =
+        if small { pingan_demo::DemoSpec::small(seed) } else { pingan_demo::DemoSpec { seed, ..Default::default() } };
     pingan_demo::generate(&spec)
 }
 
@@ -88,14 +89,8 @@ pub async fn start(config: ServeConfig) -> anyhow::Result<Running> {
             }
         });
     }
-    let state = Arc::new(http::AppState::new(
-        db.clone(),
-        hub,
-        writer,
-        config.limits,
-        config.seed,
-        district.name.clone(),
-    ));
+    let state =
+        Arc::new(http::AppState::new(db.clone(), hub, writer, config.limits, config.seed, district.name.clone()));
     let listener = tokio::net::TcpListener::bind(config.listen).await?;
     let addr = listener.local_addr()?;
     let app = http::router(state);

@@ -220,9 +220,8 @@ async fn write_batch(db: &Db, district: &District, jobs: &[Job]) -> anyhow::Resu
 
     // Write.
     for chunk in new_changes.chunks(ROWS_PER_STATEMENT) {
-        let mut sql = String::from(
-            "INSERT INTO changes (seq, kind, event_id, worker_id, user_id, body, created_at) VALUES ",
-        );
+        let mut sql =
+            String::from("INSERT INTO changes (seq, kind, event_id, worker_id, user_id, body, created_at) VALUES ");
         for i in 0..chunk.len() {
             if i > 0 {
                 sql.push(',');
@@ -385,7 +384,11 @@ fn apply(
             w.position = *position;
             w.status = *status;
             w.seen_at = cmd.at;
-            Ok((ChangeBody::WorkerMoved { worker: *worker, position: *position, status: *status, at: cmd.at }, None, Some(id)))
+            Ok((
+                ChangeBody::WorkerMoved { worker: *worker, position: *position, status: *status, at: cmd.at },
+                None,
+                Some(id),
+            ))
         }
         CommandBody::WorkerJoin { worker } => {
             if worker.grids.iter().any(|g| g.index() >= district.grids.len()) {

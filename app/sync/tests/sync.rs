@@ -68,7 +68,11 @@ async fn client_syncs_a_snapshot_then_live_changes() {
         let r = api
             .send(&[
                 cmd(CommandBody::Act { event: EventId(3), action: EventAction::Accept }),
-                cmd(CommandBody::WorkerPosition { worker: WorkerId(2), position: moved, status: WorkerStatus::Patrolling }),
+                cmd(CommandBody::WorkerPosition {
+                    worker: WorkerId(2),
+                    position: moved,
+                    status: WorkerStatus::Patrolling,
+                }),
             ])
             .await
             .unwrap();
@@ -243,13 +247,18 @@ async fn a_command_refused_on_replay_is_shown_not_dropped() {
         server.kill();
         wait_until(30, "offline", || link.status().state != LinkState::Online);
         // Offline, our operator sends it back for rework …
-        link.submit(CommandBody::Act { event: EventId(1), action: EventAction::Rework { note: "补充照片".into() } }, chrono::Utc::now())
-            .unwrap();
+        link.submit(
+            CommandBody::Act { event: EventId(1), action: EventAction::Rework { note: "补充照片".into() } },
+            chrono::Utc::now(),
+        )
+        .unwrap();
         // … while a supervisor, still connected elsewhere, closes it.
         server.restart();
         let results = server
             .api(&admin)
-            .send(&[cmd(CommandBody::Act { event: EventId(1), action: EventAction::Close { note: "已核实".into() } })])
+            .send(&[cmd(CommandBody::Act {
+                event: EventId(1), action: EventAction::Close { note: "已核实".into() }
+            })])
             .await;
         // The link may have replayed first; then the close is what is refused. Either way one of them is refused.
         let close_applied = matches!(results.as_ref().map(|r| &r[0].outcome), Ok(Outcome::Applied { .. }));
@@ -294,7 +303,9 @@ async fn auth_rules_are_enforced_by_the_server() {
         // A grid worker may start disposal but not close; an operator may not reopen.
         let w = server.api(&worker);
         let close = cmd(CommandBody::Act { event: EventId(1), action: EventAction::Close { note: "x".into() } });
-        assert!(matches!(w.send(&[close]).await, Err(pingan_store::ApiError::Forbidden(m)) if m.contains("grid_worker")));
+        assert!(
+            matches!(w.send(&[close]).await, Err(pingan_store::ApiError::Forbidden(m)) if m.contains("grid_worker"))
+        );
         let reopen = cmd(CommandBody::Act { event: EventId(1), action: EventAction::Reopen { reason: "x".into() } });
         assert!(matches!(server.api(&op).send(&[reopen]).await, Err(pingan_store::ApiError::Forbidden(_))));
         let pos = cmd(CommandBody::WorkerPosition {
@@ -314,7 +325,10 @@ async fn auth_rules_are_enforced_by_the_server() {
         let r = s.send(&[report]).await.unwrap();
         assert!(matches!(r[0].outcome, Outcome::Applied { event: Some(EventId(4)), .. }), "{r:?}");
         // Every role's rules, as the server applies them, match the table in pingan-core.
-        assert!(Role::Supervisor.may(&CommandBody::Act { event: EventId(1), action: EventAction::Reopen { reason: String::new() } }));
+        assert!(
+            Role::Supervisor
+                .may(&CommandBody::Act { event: EventId(1), action: EventAction::Reopen { reason: String::new() } })
+        );
         // Revoked tokens stop working (after the 10 s token cache, or at once on a fresh server).
         let out = std::process::Command::new(env!("CARGO_BIN_EXE_pingan-sync"))
             .args(["--db", &target.db, "token", "revoke", "op"])
@@ -336,9 +350,8 @@ async fn bad_input_gets_a_clear_4xx_and_the_server_keeps_serving() {
         let (admin, demo) = seeded(&server, 3).await;
         let head_before = server.api(&admin).changes(0, 1).await.unwrap().head;
         let http = reqwest::Client::new();
-        let post = |body: String| {
-            http.post(format!("{}/v1/commands", server.url)).bearer_auth(&admin).body(body).send()
-        };
+        let post =
+            |body: String| http.post(format!("{}/v1/commands", server.url)).bearer_auth(&admin).body(body).send();
         let check = |status: u16, want: u16, text: &str, needle: &str| {
             assert_eq!(status, want, "{text}");
             assert!(text.contains(needle), "{needle:?} not in {text}");
@@ -357,7 +370,12 @@ async fn bad_input_gets_a_clear_4xx_and_the_server_keeps_serving() {
         let big = format!("{{\"commands\":[],\"pad\":\"{}\"}}", "x".repeat(30_000));
         let r = post(big).await.unwrap();
         check(r.status().as_u16(), 413, &r.text().await.unwrap(), "over the limit of 20000 bytes");
-        let r = http.get(format!("{}/v1/changes?after=0&limit=100000", server.url)).bearer_auth(&admin).send().await.unwrap();
+        let r = http
+            .get(format!("{}/v1/changes?after=0&limit=100000", server.url))
+            .bearer_auth(&admin)
+            .send()
+            .await
+            .unwrap();
         check(r.status().as_u16(), 400, &r.text().await.unwrap(), "limit must be between 1 and 500");
         let r = http.get(format!("{}/v1/changes?after=banana", server.url)).bearer_auth(&admin).send().await.unwrap();
         check(r.status().as_u16(), 400, &r.text().await.unwrap(), "bad query string");
@@ -365,14 +383,18 @@ async fn bad_input_gets_a_clear_4xx_and_the_server_keeps_serving() {
         check(r.status().as_u16(), 404, &r.text().await.unwrap(), "no such endpoint");
         // A command the state machine refuses: 200 with a per-command rejection, nothing logged.
         let bad = cmd(CommandBody::Act { event: EventId(1), action: EventAction::Close { note: "x".into() } });
-        let r = server.api(&admin).send(&[bad.clone()]).await.unwrap();
+        let r = server.api(&admin).send(std::slice::from_ref(&bad)).await.unwrap();
         assert!(matches!(&r[0].outcome, Outcome::Rejected { reason } if reason.contains("cannot close")), "{r:?}");
         // A retry gets the same answer, marked duplicate.
         let r2 = server.api(&admin).send(&[bad]).await.unwrap();
         assert_eq!(r2[0].outcome, r[0].outcome);
         assert!(r2[0].duplicate);
         // Unknown event, bad coordinates.
-        let r = server.api(&admin).send(&[cmd(CommandBody::Act { event: EventId(999), action: EventAction::Accept })]).await.unwrap();
+        let r = server
+            .api(&admin)
+            .send(&[cmd(CommandBody::Act { event: EventId(999), action: EventAction::Accept })])
+            .await
+            .unwrap();
         assert!(matches!(&r[0].outcome, Outcome::Rejected { reason } if reason.contains("no event 999")));
         let mut e = demo.events[0].clone();
         e.position = LonLat { lon: f64::NAN, lat: 30.0 };
@@ -416,7 +438,10 @@ async fn retried_commands_are_applied_once_and_the_rate_limit_answers_429() {
                 break;
             }
         }
-        assert!(matches!(limited, Some(pingan_store::ApiError::RateLimited(ref m)) if m.contains("per second")), "{limited:?}");
+        assert!(
+            matches!(limited, Some(pingan_store::ApiError::RateLimited(ref m)) if m.contains("per second")),
+            "{limited:?}"
+        );
     }
 }
 
@@ -448,7 +473,10 @@ async fn two_instances_on_one_postgres_share_the_log_and_the_live_stream() {
         assert!(matches!(rb.unwrap()[0].outcome, Outcome::Applied { seq, .. } if seq == start + 3), "one gap-free log");
         wait_until(30, "instance B's changes on instance A's stream", || link.status().seq == start + 3);
         drain(&link, &mut mine, &mut seqs);
-        assert_eq!(seqs.iter().filter(|s| **s > start).copied().collect::<Vec<_>>(), vec![start + 1, start + 2, start + 3]);
+        assert_eq!(
+            seqs.iter().filter(|s| **s > start).copied().collect::<Vec<_>>(),
+            vec![start + 1, start + 2, start + 3]
+        );
         for id in 1..=3 {
             assert_eq!(event(&mine, id).state, EventState::Accepted);
         }

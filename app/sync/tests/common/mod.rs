@@ -76,7 +76,8 @@ impl Server {
         let stdout = child.stdout.take().expect("stdout");
         let mut line = String::new();
         std::io::BufReader::new(stdout).read_line(&mut line).expect("read the listening line");
-        let url = line.trim().strip_prefix("pingan-sync listening on ").unwrap_or_else(|| panic!("odd first line {line:?}"));
+        let url =
+            line.trim().strip_prefix("pingan-sync listening on ").unwrap_or_else(|| panic!("odd first line {line:?}"));
         self.url = url.to_string();
         self.port = url.rsplit(':').next().and_then(|p| p.parse().ok()).expect("port");
         self.child = Some(child);
