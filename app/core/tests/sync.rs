@@ -60,7 +60,7 @@ fn pingan_demo_free_event() -> pingan_core::Event {
     serde_json::from_value(serde_json::json!({
         "id": 1, "number": "YH-1", "category": "Dispute", "severity": "General", "title": "纠纷",
         "position": {"lon": 120.0, "lat": 30.4},
-        "address": "330110001001001",
+        "address": "330110001001001000000000000",
         "place": "x", "town": 0, "community": 0, "grid": 0, "building": null, "source": "Hotline",
         "reported_at": t, "deadline": t + chrono::Duration::hours(48), "state": "Reported", "assignee": null,
         "history": []
