@@ -226,18 +226,27 @@ fn toolbar_ui(ui: &mut egui::Ui, state: &AppState, commands: &mut Vec<Command>) 
 fn status_ui(ui: &mut egui::Ui, state: &AppState) {
     let lang = state.lang;
     ui.horizontal_centered(|ui| {
-        let cfg = state.sim.config();
-        ui.label(
-            RichText::new(format!(
+        let source = match &state.link {
+            Some(link) => {
+                let s = link.status();
+                format!(
+                    "{} · {} {} · {} {}",
+                    lang.tr("同步服务器", "Sync server"),
+                    lang.tr("变更序号", "change"),
+                    s.seq,
+                    lang.tr("被拒操作", "refused actions"),
+                    s.refused
+                )
+            }
+            None => format!(
                 "{} · {} {:.0} {}",
                 lang.tr("离线演示：内置余杭演示区", "Offline demo: built-in Yuhang district"),
                 lang.tr("模拟", "simulating"),
-                cfg.events_per_hour,
+                state.sim.config().events_per_hour,
                 lang.tr("起/小时", "events/h")
-            ))
-            .size(15.0)
-            .color(theme::DIM),
-        );
+            ),
+        };
+        ui.label(RichText::new(source).size(15.0).color(theme::DIM));
         if let Some((at, msg)) = state.messages.back() {
             ui.separator();
             ui.label(

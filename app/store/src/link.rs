@@ -67,6 +67,8 @@ pub struct LinkStatus {
     pub seq: Seq,
     /// Commands waiting to be sent.
     pub outbox: usize,
+    /// Commands the server refused (kept in the cache for the operator).
+    pub refused: usize,
     /// The last problem, for a tooltip.
     pub last_error: Option<String>,
 }
@@ -105,6 +107,7 @@ impl Link {
             last_sync: None,
             seq: cached.seq,
             outbox: cache.outbox_len()?,
+            refused: cache.refused()?.len(),
             last_error: None,
         }));
         let (tx, updates) = mpsc::channel();
@@ -422,7 +425,11 @@ impl Worker {
     async fn settle(&mut self, api: &Api, done: &[String], refused: Vec<Refused>) -> Result<(), End> {
         self.cache.settle(done, &refused)?;
         let n = self.cache.outbox_len()?;
-        self.set(|s| s.outbox = n);
+        let k = refused.len();
+        self.set(|s| {
+            s.outbox = n;
+            s.refused += k;
+        });
         for r in refused {
             // The operator's optimistic copy of the event is now wrong: fetch the server's record.
             if let CommandBody::Act { event, .. } = &r.command.body

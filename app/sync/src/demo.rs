@@ -22,7 +22,7 @@ pub struct DemoConfig {
 
 impl Default for DemoConfig {
     fn default() -> Self {
-        Self { events_per_hour: 120.0, worker_moves_per_sec: 50.0, handling_speedup: 4.0 }
+        Self { events_per_hour: 24.0, worker_moves_per_sec: 50.0, handling_speedup: 4.0 }
     }
 }
 

@@ -24,8 +24,8 @@ struct Cli {
     /// Seed the demo district and stream simulated events and worker movements.
     #[arg(long)]
     demo: bool,
-    /// Demo: new events per hour.
-    #[arg(long, default_value_t = 120.0)]
+    /// Demo: new events per hour (the desktop's built-in history assumes 24; pass the same to both).
+    #[arg(long, default_value_t = 24.0)]
     events_per_hour: f64,
     /// Demo: worker position updates per second.
     #[arg(long, default_value_t = 50.0)]
