@@ -11,6 +11,7 @@ pub mod address;
 pub mod assess;
 pub mod event;
 pub mod geom;
+pub mod import;
 pub mod report;
 pub mod situation;
 pub mod spatial;
