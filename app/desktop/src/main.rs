@@ -41,6 +41,87 @@ struct Cli {
     /// Cache file for --server (default: one per server under the platform data dir).
     #[arg(long)]
     cache: Option<std::path::PathBuf>,
+    #[command(subcommand)]
+    command: Option<Sub>,
+}
+
+#[derive(clap::Subcommand, Debug)]
+enum Sub {
+    /// Render a buildings GeoJSON offscreen (no window), camera fitted to its bounds, pitch 45°, bearing 20°,
+    /// redrawing every frame; print one line of JSON.
+    BenchRender {
+        /// A GeoJSON FeatureCollection of building polygons (height from `height`, or `floors` × 3 m).
+        file: std::path::PathBuf,
+        /// Frame size, WIDTHxHEIGHT.
+        #[arg(long, default_value = "1920x1080")]
+        size: String,
+        /// Seconds of redrawing.
+        #[arg(long, default_value_t = 5.0)]
+        seconds: f64,
+        /// Coordinate system of the file: wgs84 or gcj02.
+        #[arg(long, default_value = "wgs84")]
+        crs: String,
+        /// Camera pitch, degrees.
+        #[arg(long, default_value_t = 45.0)]
+        pitch: f64,
+        /// Camera bearing, degrees.
+        #[arg(long, default_value_t = 20.0)]
+        bearing: f64,
+    },
+}
+
+fn parse_size(s: &str) -> anyhow::Result<(u32, u32)> {
+    let (w, h) = s.split_once('x').with_context(|| format!("size {s:?}: expected WIDTHxHEIGHT"))?;
+    Ok((w.parse().context("width")?, h.parse().context("height")?))
+}
+
+/// `pingan bench-render FILE`.
+fn bench_render(
+    file: &std::path::Path,
+    size: &str,
+    seconds: f64,
+    crs: &str,
+    pitch: f64,
+    bearing: f64,
+) -> anyhow::Result<()> {
+    use pingan_core::import;
+    let t0 = std::time::Instant::now();
+    let crs = import::Crs::parse(crs).with_context(|| format!("--crs {crs:?}: use wgs84 or gcj02"))?;
+    let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let imported = import::parse(&bytes, crs, import::ImportAs::Buildings)
+        .with_context(|| format!("{} is not a usable GeoJSON file", file.display()))?;
+    for p in imported.problems.iter().take(5) {
+        tracing::warn!("{}: {p} (left out)", file.display());
+    }
+    if imported.problems.len() > 5 {
+        tracing::warn!("… and {} more features left out", imported.problems.len() - 5);
+    }
+    let name = file.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let district = import::district_from_buildings(&name, &imported.buildings)
+        .with_context(|| format!("{} has no building polygons", file.display()))?;
+    let scene = pingan_render::Scene::from_district(&district);
+    let (w, h) = parse_size(size)?;
+    let prep_ms = t0.elapsed().as_secs_f64() * 1000.0;
+    let options = pingan_render::bench::BenchOptions {
+        size: [w, h],
+        seconds,
+        pitch_deg: pitch,
+        bearing_deg: bearing,
+        markers: 0,
+    };
+    let r = pingan_render::bench::run(&scene, options)?;
+    let json = serde_json::json!({
+        "buildings": r.buildings,
+        "triangles": r.triangles,
+        "load_ms": (prep_ms + r.upload_ms).round(),
+        "first_frame_ms": (r.first_frame_ms * 10.0).round() / 10.0,
+        "frames": r.frames,
+        "ms_per_frame": (r.ms_per_frame * 100.0).round() / 100.0,
+        "gpu_bytes": r.gpu_bytes,
+        "adapter": r.adapter,
+    });
+    println!("{json}");
+    Ok(())
 }
 
 fn main() -> anyhow::Result<()> {
@@ -50,6 +131,9 @@ fn main() -> anyhow::Result<()> {
         )
         .init();
     let cli = Cli::parse();
+    if let Some(Sub::BenchRender { file, size, seconds, crs, pitch, bearing }) = &cli.command {
+        return bench_render(file, size, *seconds, crs, *pitch, *bearing);
+    }
     let lang = Lang::parse(&cli.lang).with_context(|| format!("unknown language {:?}: use zh or en", cli.lang))?;
     let mut options = AppOptions { lang, online_tiles: cli.online_tiles, ..AppOptions::default() };
     options.spec.seed = cli.seed;

@@ -8,6 +8,7 @@
 //! What it is not for: it knows nothing of egui panels, of the sync server or of files. The desktop composites
 //! [`SceneRenderer::output_view`] into its panel and draws labels with egui on top.
 
+pub mod bench;
 pub mod camera;
 pub mod gpu;
 pub mod scene;

@@ -1,0 +1,109 @@
+//! The headless render benchmark: one scene, offscreen, the camera fitted to the data like a web map's `fitBounds`,
+//! redrawn every frame for a while. Used by `pingan bench-render FILE` and the `bench_render` example.
+
+use crate::{Camera, FillLevel, FrameInput, Headless, Marker, RenderError, Scene, SceneRenderer};
+use std::time::Instant;
+
+/// How to run it.
+#[derive(Clone, Copy, Debug)]
+pub struct BenchOptions {
+    /// Frame size in pixels.
+    pub size: [u32; 2],
+    /// How long to redraw, seconds (at least 3 frames).
+    pub seconds: f64,
+    /// Camera pitch, degrees from straight down.
+    pub pitch_deg: f64,
+    /// Camera bearing, degrees clockwise from north.
+    pub bearing_deg: f64,
+    /// Event and worker markers drawn over the scene (0 for buildings only).
+    pub markers: u32,
+}
+
+impl Default for BenchOptions {
+    fn default() -> Self {
+        Self { size: [1920, 1080], seconds: 5.0, pitch_deg: 45.0, bearing_deg: 20.0, markers: 0 }
+    }
+}
+
+/// What it measured.
+#[derive(Clone, Debug)]
+pub struct BenchReport {
+    /// Buildings in the scene.
+    pub buildings: usize,
+    /// Triangles in the scene.
+    pub triangles: usize,
+    /// Time to build the scene and upload it (the caller adds its own loading time).
+    pub upload_ms: f64,
+    /// The first frame, including pipeline warm-up.
+    pub first_frame_ms: f64,
+    /// Frames drawn after the first.
+    pub frames: u32,
+    /// Average time per frame, submission to completion.
+    pub ms_per_frame: f64,
+    /// GPU memory held by the renderer.
+    pub gpu_bytes: u64,
+    /// The adapter, e.g. "llvmpipe (LLVM 15.0.6, 256 bits) (Vulkan)".
+    pub adapter: String,
+}
+
+/// Render `scene` headlessly as `options` say.
+pub fn run(scene: &Scene, options: BenchOptions) -> Result<BenchReport, RenderError> {
+    let t0 = Instant::now();
+    let gpu = Headless::new()?;
+    let mut renderer = SceneRenderer::new(&gpu.device, &gpu.adapter, scene);
+    let colors: Vec<[f32; 4]> = (0..scene.unit_slots).map(|i| [0.2 + (i % 5) as f32 * 0.15, 0.5, 0.4, 1.0]).collect();
+    renderer.set_unit_colors(&gpu.queue, &colors);
+    let (min, max) = scene.bounds;
+    let markers: Vec<Marker> = (0..options.markers)
+        .map(|i| {
+            let fx = ((i as f64 * 0.618_034) % 1.0, (i as f64 * 0.754_877) % 1.0);
+            let p = [(min[0] + (max[0] - min[0]) * fx.0) as f32, (min[1] + (max[1] - min[1]) * fx.1) as f32, 0.0];
+            if i % 6 == 5 {
+                Marker::worker(p, [0.22, 1.0, 0.53, 1.0], 4.0)
+            } else {
+                Marker::event(p, [1.0, 0.54, 0.17, 1.0], 6.0, 150.0, i % 20 == 0)
+            }
+        })
+        .collect();
+    let [w, h] = options.size;
+    let mut camera = Camera::fit(min, max, [w as f32, h as f32]);
+    camera.pitch_deg = options.pitch_deg;
+    camera.bearing_deg = options.bearing_deg;
+    let upload_ms = t0.elapsed().as_secs_f64() * 1000.0;
+    let mut frame = |t: f32| {
+        let input = FrameInput {
+            camera,
+            size_px: [w, h],
+            fill_level: Some(FillLevel::Community),
+            fill_opacity: 0.35,
+            highlight_building: None,
+            highlight_unit: None,
+            time_s: t,
+            markers: &markers,
+        };
+        let mut encoder = gpu.device.create_command_encoder(&Default::default());
+        renderer.render(&gpu.device, &gpu.queue, &mut encoder, &input);
+        gpu.queue.submit([encoder.finish()]);
+        gpu.device.poll(wgpu::PollType::wait_indefinitely()).ok();
+    };
+    let t1 = Instant::now();
+    frame(0.0);
+    let first_frame_ms = t1.elapsed().as_secs_f64() * 1000.0;
+    let t2 = Instant::now();
+    let mut frames = 0u32;
+    while t2.elapsed().as_secs_f64() < options.seconds || frames < 3 {
+        frame(frames as f32 / 60.0);
+        frames += 1;
+    }
+    let ms_per_frame = t2.elapsed().as_secs_f64() * 1000.0 / frames as f64;
+    Ok(BenchReport {
+        buildings: scene.buildings,
+        triangles: scene.triangles(),
+        upload_ms,
+        first_frame_ms,
+        frames,
+        ms_per_frame,
+        gpu_bytes: renderer.gpu_bytes(),
+        adapter: format!("{} ({:?})", gpu.info.name, gpu.info.backend),
+    })
+}
