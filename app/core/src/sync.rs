@@ -246,6 +246,33 @@ pub fn act(event: &mut Event, action: EventAction, at: Timestamp, by: &str) -> R
 }
 
 impl Situation {
+    /// Apply a change taken in log order by a consumer that never sees a seq twice (the client cache): every step
+    /// is applied as logged, even one identical to an earlier step (the same action at the same time by two
+    /// people), and every worker position replaces the last one.
+    pub fn apply_logged(&mut self, body: &ChangeBody) -> bool {
+        match body {
+            ChangeBody::EventActed { event, change, .. } => {
+                let Some(e) = self.event_mut(*event) else { return false };
+                if let EventAction::Assign { worker } = &change.action {
+                    e.assignee = Some(*worker);
+                }
+                e.history.push(change.clone());
+                e.state = change.to;
+                true
+            }
+            ChangeBody::WorkerMoved { worker, position, status, at } => {
+                let Some(w) = self.workers.get_mut(worker.index()).filter(|w| w.id == *worker) else {
+                    return false;
+                };
+                w.position = *position;
+                w.status = *status;
+                w.seen_at = *at;
+                true
+            }
+            _ => self.apply_change(body),
+        }
+    }
+
     /// Apply a change from the log. Idempotent: applying a change that is already reflected (the same report, a
     /// status step already in the history, an older worker position) changes nothing. Returns whether anything
     /// changed.

@@ -392,6 +392,22 @@ impl AppState {
                         *x = *e;
                     }
                 }
+                pingan_store::Update::Events(events) => {
+                    // The server's record wins; our own steps still in the outbox go back on top.
+                    let pending = link.pending();
+                    for e in events {
+                        let id = e.id;
+                        if let Some(x) = self.situation.event_mut(id) {
+                            *x = e;
+                        }
+                        let mine: Vec<_> = pending
+                            .iter()
+                            .filter(|c| matches!(&c.body, pingan_core::sync::CommandBody::Act { event, .. } if *event == id))
+                            .cloned()
+                            .collect();
+                        apply_pending(&mut self.situation, &mine);
+                    }
+                }
                 pingan_store::Update::Refused(r) => refused.push(r),
             }
         }

@@ -57,7 +57,7 @@ impl Cache {
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
         conn.execute_batch(
             "PRAGMA journal_mode = WAL;
-             PRAGMA synchronous = NORMAL;
+             PRAGMA synchronous = FULL;
              CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
              CREATE TABLE IF NOT EXISTS events (id INTEGER PRIMARY KEY, body TEXT NOT NULL);
              CREATE TABLE IF NOT EXISTS workers (id INTEGER PRIMARY KEY, body TEXT NOT NULL);
@@ -122,7 +122,7 @@ impl Cache {
                 continue;
             }
             seq = c.seq;
-            if situation.apply_change(&c.body) {
+            if situation.apply_logged(&c.body) {
                 use pingan_core::sync::ChangeBody as B;
                 match &c.body {
                     B::EventReported { event } => {
@@ -175,7 +175,7 @@ impl Cache {
         Ok(())
     }
 
-    /// Append a command to the outbox (durable when this returns).
+    /// Append a command to the outbox (durable when this returns: the cache runs with `synchronous = FULL`).
     pub fn push_outbox(&self, cmd: &ClientCommand) -> Result<(), CacheError> {
         self.conn.execute(
             "INSERT OR IGNORE INTO outbox (key, body) VALUES (?1, ?2)",

@@ -84,6 +84,9 @@ pub enum Update {
     Refused(Refused),
     /// An event's authoritative record, fetched after one of our commands on it was refused.
     Event(Box<pingan_core::Event>),
+    /// The authoritative records (as of the cache's seq) of the events the last `Changes` touched: a UI that shows
+    /// optimistic local steps replaces its copies with these and re-applies what is still in the outbox.
+    Events(Vec<pingan_core::Event>),
 }
 
 /// The UI's handle.
@@ -212,6 +215,7 @@ enum End {
     Api(ApiError),
     Cache(CacheError),
     Gap(Seq, Seq),
+    Reset(Seq, Seq),
     Stopped,
 }
 
@@ -232,6 +236,9 @@ impl std::fmt::Display for End {
             Self::Api(e) => write!(f, "{e}"),
             Self::Cache(e) => write!(f, "{e}"),
             Self::Gap(have, got) => write!(f, "stream skipped from {have} to {got}; pulling the gap"),
+            Self::Reset(have, head) => {
+                write!(f, "the server's log ends at {head} but the cache is at {have}: the server was reset; resyncing")
+            }
             Self::Stopped => write!(f, "stopped"),
         }
     }
@@ -273,7 +280,7 @@ impl Worker {
                     s.state = if failures >= 3 { LinkState::Offline } else { LinkState::Reconnecting };
                     s.last_error = Some(msg);
                 });
-                if matches!(e, End::Gap(..)) {
+                if matches!(e, End::Gap(..) | End::Reset(..)) {
                     continue;
                 }
             }
@@ -313,7 +320,9 @@ impl Worker {
                 return Err(End::Stopped);
             }
             tokio::select! {
-                next = stream.next() => {
+                // The server sends a keep-alive every 15 s: 45 s of silence means a dead connection.
+                next = tokio::time::timeout(Duration::from_secs(45), stream.next()) => {
+                    let next = next.map_err(|_| ApiError::Network("no data from the stream for 45 s".into()))?;
                     let Some(first) = next? else { return Err(End::Api(ApiError::Network("the server closed the stream".into()))) };
                     // Take whatever else is already buffered, then apply as one page.
                     let mut batch = vec![first];
@@ -335,7 +344,16 @@ impl Worker {
     /// Pull pages until the cache reaches the head.
     async fn catch_up(&mut self, api: &Api) -> Result<(), End> {
         loop {
+            if self.stopped() {
+                return Err(End::Stopped);
+            }
             let page = api.changes(self.seq, self.config.page).await?;
+            if page.head < self.seq {
+                // A restored or replaced server: our cache is from another history. Start again from a snapshot.
+                let have = self.seq;
+                self.seq = 0;
+                return Err(End::Reset(have, page.head));
+            }
             let n = page.changes.len();
             if n > 0 {
                 self.accept(page.changes)?;
@@ -369,7 +387,21 @@ impl Worker {
                 s.seq = seq;
                 s.last_sync = Some(now);
             });
+            let mut touched: Vec<pingan_core::EventId> = fresh
+                .iter()
+                .filter_map(|c| match &c.body {
+                    pingan_core::sync::ChangeBody::EventActed { event, .. } => Some(*event),
+                    _ => None,
+                })
+                .collect();
+            touched.sort_unstable();
+            touched.dedup();
+            let events: Vec<pingan_core::Event> =
+                touched.iter().filter_map(|id| self.mirror.event(*id).cloned()).collect();
             self.tx.send(Update::Changes(fresh)).ok();
+            if !events.is_empty() {
+                self.tx.send(Update::Events(events)).ok();
+            }
         }
         match gap {
             Some(got) => Err(End::Gap(self.seq, got)),
@@ -390,6 +422,9 @@ impl Worker {
                 Ok(r) => r,
                 // Slow down without dropping the link.
                 Err(ApiError::RateLimited(_)) => {
+                    if self.stopped() {
+                        return Err(End::Stopped);
+                    }
                     tokio::time::sleep(Duration::from_millis(250)).await;
                     continue;
                 }

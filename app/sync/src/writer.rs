@@ -71,6 +71,7 @@ async fn run(db: Db, hub: Arc<Hub>, district: Arc<District>, mut rx: mpsc::Recei
             }
         }
         let mut attempt = 0;
+        let mut retried = false;
         let outcome = loop {
             match write_batch(&db, &district, &jobs).await {
                 Ok(x) => break Ok(x),
@@ -78,6 +79,7 @@ async fn run(db: Db, hub: Arc<Hub>, district: Arc<District>, mut rx: mpsc::Recei
                 Err(e) if attempt < 3 => {
                     tracing::warn!("batch of {n} commands failed, retrying: {e}");
                     attempt += 1;
+                    retried = true;
                     tokio::time::sleep(std::time::Duration::from_millis(50 << attempt)).await;
                 }
                 Err(e) => break Err(e),
@@ -87,6 +89,10 @@ async fn run(db: Db, hub: Arc<Hub>, district: Arc<District>, mut rx: mpsc::Recei
             Ok((results, live)) => {
                 if !live.is_empty() {
                     hub.publish(live);
+                }
+                if retried {
+                    // A failed try may have committed after all (a connection lost at COMMIT): streams re-read the log.
+                    hub.wake(0);
                 }
                 for (job, r) in jobs.into_iter().zip(results) {
                     job.reply.send(Ok(r)).ok();
@@ -169,6 +175,12 @@ async fn write_batch(db: &Db, district: &District, jobs: &[Job]) -> anyhow::Resu
     for (id, body) in fetch_bodies(&mut tx, "workers", &worker_ids).await? {
         workers.insert(id, serde_json::from_str(&body)?);
     }
+    let joins = jobs.iter().flat_map(|j| &j.commands).any(|c| matches!(c.body, CommandBody::WorkerJoin { .. }));
+    let mut next_worker_id: i64 = if joins {
+        sqlx::query("SELECT COALESCE(MAX(id), -1) + 1 FROM workers").fetch_one(&mut *tx).await?.try_get(0)?
+    } else {
+        0
+    };
     let mut next_event_id: i64 = if reports {
         sqlx::query("SELECT COALESCE(MAX(id), 0) + 1 FROM events").fetch_one(&mut *tx).await?.try_get(0)?
     } else {
@@ -189,7 +201,8 @@ async fn write_batch(db: &Db, district: &District, jobs: &[Job]) -> anyhow::Resu
                 out.push(CommandResult { key: cmd.key.clone(), outcome: outcome.clone(), duplicate: true });
                 continue;
             }
-            let applied = apply(cmd, &job.user, district, &mut events, &mut workers, &mut next_event_id);
+            let applied =
+                apply(cmd, &job.user, district, &mut events, &mut workers, &mut next_event_id, &mut next_worker_id);
             let outcome = match applied {
                 Ok((body, event, worker)) => {
                     head += 1;
@@ -347,6 +360,7 @@ fn apply(
     events: &mut HashMap<i64, Event>,
     workers: &mut HashMap<i64, GridWorker>,
     next_event_id: &mut i64,
+    next_worker_id: &mut i64,
 ) -> Result<Applied, String> {
     match &cmd.body {
         CommandBody::Report { event } => {
@@ -381,6 +395,11 @@ fn apply(
             let id = worker.0 as i64;
             let w = workers.get_mut(&id).ok_or_else(|| format!("there is no worker {}", worker.0))?;
             pingan_core::LonLat::try_new(position.lon, position.lat).map_err(|e| format!("worker position: {e}"))?;
+            if cmd.at < w.seen_at {
+                // Every client keeps the newest position; an older one (a late retry, a slow clock) is refused so
+                // that the log and every cache agree.
+                return Err(format!("worker {}: a newer position is already known", worker.0));
+            }
             w.position = *position;
             w.status = *status;
             w.seen_at = cmd.at;
@@ -395,6 +414,11 @@ fn apply(
                 return Err(format!("worker {} serves a grid that does not exist", worker.name));
             }
             let id = worker.id.0 as i64;
+            // Worker ids are dense (clients index workers by id): a new one must be the next id.
+            if id > *next_worker_id {
+                return Err(format!("worker id {id} is not the next free id ({next_worker_id})"));
+            }
+            *next_worker_id = (*next_worker_id).max(id + 1);
             workers.insert(id, worker.clone());
             Ok((ChangeBody::WorkerJoined { worker: worker.clone() }, None, Some(id)))
         }

@@ -401,6 +401,19 @@ async fn bad_input_gets_a_clear_4xx_and_the_server_keeps_serving() {
         // NaN is not JSON: serde_json writes null, which the server refuses as malformed.
         let r = server.api(&admin).send(&[cmd(CommandBody::Report { event: Box::new(e) })]).await;
         assert!(matches!(r, Err(pingan_store::ApiError::Rejected(400, _))), "{r:?}");
+        // A worker id far beyond the others (clients index workers by id) and a position older than the known one.
+        let mut w = demo.workers[0].clone();
+        w.id = WorkerId(4_000_000_000);
+        let r = server.api(&admin).send(&[cmd(CommandBody::WorkerJoin { worker: w })]).await.unwrap();
+        assert!(matches!(&r[0].outcome, Outcome::Rejected { reason } if reason.contains("next free id")), "{r:?}");
+        let mut old = cmd(CommandBody::WorkerPosition {
+            worker: WorkerId(0),
+            position: LonLat { lon: 120.0, lat: 30.4 },
+            status: WorkerStatus::Patrolling,
+        });
+        old.at = demo.workers[0].seen_at - chrono::Duration::hours(1);
+        let r = server.api(&admin).send(&[old]).await.unwrap();
+        assert!(matches!(&r[0].outcome, Outcome::Rejected { reason } if reason.contains("newer position")), "{r:?}");
         // Still serving, nothing lost, nothing added.
         let page = server.api(&admin).changes(0, 500).await.unwrap();
         assert_eq!(page.head, head_before);

@@ -170,6 +170,13 @@ pub fn drain(link: &pingan_store::Link, situation: &mut Situation, seqs: &mut Ve
                     *x = *e;
                 }
             }
+            pingan_store::Update::Events(events) => {
+                for e in events {
+                    if let Some(x) = situation.event_mut(e.id) {
+                        *x = e;
+                    }
+                }
+            }
             pingan_store::Update::Refused(_) => {}
         }
     }
