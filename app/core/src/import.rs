@@ -8,7 +8,7 @@ use crate::geom::LonLat;
 use serde_json::Value;
 
 /// The datum the coordinates are in.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub enum Crs {
     /// WGS84 (GPS, OpenStreetMap, most GIS exports).
     #[default]
@@ -26,10 +26,21 @@ impl Crs {
             _ => None,
         }
     }
+
+    /// Every choice, in menu order.
+    pub const ALL: [Crs; 2] = [Self::Wgs84, Self::Gcj02];
+
+    /// The command-line word.
+    pub fn word(self) -> &'static str {
+        match self {
+            Self::Wgs84 => "wgs84",
+            Self::Gcj02 => "gcj02",
+        }
+    }
 }
 
 /// What the features are.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub enum ImportAs {
     /// From each feature's properties (`level`, `adcode`, `height`/`floors`, geometry type).
     #[default]
@@ -65,6 +76,40 @@ impl ImportAs {
             _ => return None,
         })
     }
+
+    /// Every choice, in menu order.
+    pub const ALL: [ImportAs; 8] = [
+        Self::Auto,
+        Self::Districts,
+        Self::Towns,
+        Self::Communities,
+        Self::Grids,
+        Self::Buildings,
+        Self::Pois,
+        Self::Roads,
+    ];
+
+    /// Chinese and English labels.
+    pub fn labels(self) -> (&'static str, &'static str) {
+        match self {
+            Self::Auto => ("自动识别", "Detect"),
+            Self::Districts => ("区县", "Districts"),
+            Self::Towns => ("镇街", "Towns"),
+            Self::Communities => ("村社", "Communities"),
+            Self::Grids => ("网格", "Grids"),
+            Self::Buildings => ("楼幢", "Buildings"),
+            Self::Pois => ("兴趣点", "Points of interest"),
+            Self::Roads => ("道路", "Roads"),
+        }
+    }
+}
+
+/// Check a file's size before reading it: a file over [`MAX_BYTES`] is refused without being read.
+pub fn check_size(size: u64) -> Result<(), ImportError> {
+    if size > MAX_BYTES as u64 {
+        return Err(ImportError::TooLarge { size: size as usize, limit: MAX_BYTES });
+    }
+    Ok(())
 }
 
 /// A governance level of an imported unit.
@@ -94,6 +139,8 @@ pub struct ImportedUnit {
     pub level: UnitLevel,
     /// Administrative code, when the file has one (`adcode`, `code`, …).
     pub code: Option<String>,
+    /// Resident population, when the file has it (`population`, `人口`, `常住人口`).
+    pub population: Option<f64>,
     /// Its polygons (a MultiPolygon has several).
     pub polygons: Vec<Rings>,
 }
@@ -189,14 +236,25 @@ pub enum ImportError {
 /// The largest file accepted (the whole file is parsed in memory).
 pub const MAX_BYTES: usize = 512 << 20;
 
+/// The county code given to imported units when the file names none (余杭区, the demo's district).
+pub const FALLBACK_COUNTY: u32 = 330110;
+
 /// Default building height when a feature says nothing, metres.
 pub const DEFAULT_HEIGHT: f64 = 12.0;
 
 /// Read a GeoJSON text. `crs` is the datum assumed for the coordinates; `as_` what the features are.
 pub fn parse(bytes: &[u8], crs: Crs, as_: ImportAs) -> Result<Imported, ImportError> {
-    if bytes.len() > MAX_BYTES {
-        return Err(ImportError::TooLarge { size: bytes.len(), limit: MAX_BYTES });
-    }
+    parse_with_progress(bytes, crs, as_, &mut |_, _| {})
+}
+
+/// [`parse`], calling `progress(done, total)` every 1,000 features (after the JSON itself is read).
+pub fn parse_with_progress(
+    bytes: &[u8],
+    crs: Crs,
+    as_: ImportAs,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<Imported, ImportError> {
+    check_size(bytes.len() as u64)?;
     let root: Value = serde_json::from_slice(bytes).map_err(|e| ImportError::NotJson(e.to_string()))?;
     let mut out = Imported::default();
     let features: Vec<&Value> = match root.get("type").and_then(Value::as_str) {
@@ -218,7 +276,11 @@ pub fn parse(bytes: &[u8], crs: Crs, as_: ImportAs) -> Result<Imported, ImportEr
         ));
     }
     out.features = features.len();
+    progress(0, out.features);
     for (i, f) in features.into_iter().enumerate() {
+        if i % 1000 == 999 {
+            progress(i + 1, out.features);
+        }
         if let Err(message) = feature(&mut out, i, f, crs, as_) {
             out.problems.push(Problem { feature: i, message });
         }
@@ -280,7 +342,9 @@ fn feature(out: &mut Imported, i: usize, f: &Value, crs: Crs, as_: ImportAs) -> 
             match polygon_role(&props, as_) {
                 PolygonRole::Unit(level) => {
                     let code = prop_str(&props, &["adcode", "code", "编码", "行政区划代码", "town_code_stats2023"]);
-                    out.units.push(ImportedUnit { feature: i, name, level, code, polygons: polys });
+                    let population = prop_f64(&props, &["population", "人口", "常住人口", "户籍人口", "pop"])
+                        .filter(|p| p.is_finite() && *p >= 0.0);
+                    out.units.push(ImportedUnit { feature: i, name, level, code, population, polygons: polys });
                 }
                 PolygonRole::Building => {
                     let height = prop_f64(&props, &["height", "高度", "HEIGHT", "building:height"])
@@ -574,7 +638,7 @@ pub fn district_from_buildings(name: &str, buildings: &[ImportedBuilding]) -> Op
         holes: Vec::new(),
     };
     let centre = bb.centre();
-    let county = crate::AddressCode::county(330100).ok()?;
+    let county = crate::AddressCode::county(crate::import::FALLBACK_COUNTY).ok()?;
     let town_code = county.child(1).ok()?;
     let comm_code = town_code.child(1).ok()?;
     let mut grids: Vec<Grid> = Vec::new();

@@ -194,3 +194,77 @@ fn bad_files_get_a_clear_message_naming_the_feature() {
         polygon_area_m2(&got.units[0].polygons[0]) < pingan_core::import::ring_area_m2(&got.units[0].polygons[0][0])
     );
 }
+
+#[test]
+fn imported_towns_become_a_district_the_app_can_run_on() {
+    use pingan_core::scenario::district_from_import;
+    let Some(bytes) = geodata("yuhang_linping_towns_rooma1989_wgs84.geojson") else { return };
+    let got = parse(&bytes, Crs::Wgs84, ImportAs::Towns).unwrap();
+    let built = district_from_import("余杭临平", &got).unwrap();
+    let d = &built.district;
+    assert_eq!(d.towns.len(), 20);
+    assert_eq!(d.communities.len(), 20, "one community per town, filled in");
+    assert_eq!(d.grids.len(), 20);
+    assert!(d.towns.iter().any(|t| t.name == "良渚街道"));
+    // Codes nest under the county the towns' codes name (330113 临平区 for 塘栖镇).
+    assert!(d.code.to_string().starts_with("3301"), "{}", d.code);
+    for g in &d.grids {
+        assert!(g.code.to_string().starts_with(&d.town(g.town).code.to_string()[..9]));
+        assert!(g.outline.contains(g.label_at) || g.outline.exterior.len() > 3);
+    }
+    // The outline (the towns' hull) holds every town's label point.
+    assert!(d.towns.iter().all(|t| d.outline.contains(t.label_at)), "hull holds the towns");
+    // The outline is the towns' union, not a hull: its area is the towns' total.
+    let frame = pingan_core::geom::LocalFrame::new(d.outline.centroid());
+    let towns_km2: f64 = d.towns.iter().map(|t| t.outline.area_m2(&frame)).sum::<f64>() / 1e6;
+    let outline_km2 = d.outline.area_m2(&frame) / 1e6;
+    assert!(
+        (outline_km2 - towns_km2).abs() < 0.02 * towns_km2,
+        "outline {outline_km2:.0} km², towns {towns_km2:.0} km²"
+    );
+    // No population in the file: estimated from area, and said so.
+    assert_eq!(built.left_out.len(), 1, "{:?}", built.left_out);
+    assert!(built.left_out[0].contains("estimated from area"));
+    let people = d.stats.population as f64;
+    assert!((people - towns_km2 * 1674.0).abs() < 0.01 * people, "{people} people");
+    assert!(d.grids.iter().all(|g| g.stats.population > 0));
+}
+
+#[test]
+fn an_imported_community_outline_takes_the_compound_buildings() {
+    use pingan_core::scenario::district_from_import;
+    let (Some(o), Some(b)) = (
+        geodata("hangzhou_binjiang_huoju_community_outline.geojson"),
+        geodata("hangzhou_binjiang_huoju_buildings.geojson"),
+    ) else {
+        return;
+    };
+    let mut got = parse(&o, Crs::Wgs84, ImportAs::Communities).unwrap();
+    assert_eq!(got.units.len(), 1, "{:?}", got.problems);
+    let buildings = parse(&b, Crs::Wgs84, ImportAs::Buildings).unwrap();
+    got.buildings = buildings.buildings;
+    let built = district_from_import("火炬", &got).unwrap();
+    let d = &built.district;
+    assert_eq!((d.towns.len(), d.communities.len(), d.grids.len()), (1, 1, 1));
+    assert_eq!(d.towns[0].name, "火炬小区轮廓");
+    assert_eq!(d.buildings.len(), 34, "every building lies in the compound: {:?}", built.left_out);
+    assert!(d.buildings.iter().all(|b| b.grid == d.grids[0].id && d.grids[0].outline.contains(b.footprint.centroid())));
+    assert!(d.buildings.iter().any(|b| b.name == "86幢" && (b.height_m - 38.5).abs() < 1e-3));
+
+    // Buildings alone: a district around them.
+    let only = parse(&b, Crs::Wgs84, ImportAs::Auto).unwrap();
+    let d = district_from_import("火炬", &only).unwrap().district;
+    assert_eq!(d.buildings.len(), 34);
+    // Nothing usable: no district.
+    let pts = parse(br#"{"type":"FeatureCollection","features":[]}"#, Crs::Wgs84, ImportAs::Auto).unwrap();
+    assert!(district_from_import("x", &pts).is_none());
+}
+
+#[test]
+fn a_file_too_large_is_refused_before_reading() {
+    use pingan_core::import::{MAX_BYTES, check_size};
+    assert!(check_size(MAX_BYTES as u64).is_ok());
+    let e = check_size(1 << 30).unwrap_err();
+    assert!(matches!(e, ImportError::TooLarge { size, .. } if size == 1 << 30));
+    assert!(e.to_string().contains("1073741824"), "{e}");
+}

@@ -27,7 +27,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         write!(f, "{{\"type\":\"Feature\",\"properties\":{{\"name\":\"{}\",\"height\":{:.1}}},", b.name, b.height_m)?;
         write!(f, "\"geometry\":{{\"type\":\"Polygon\",\"coordinates\":[[")?;
-        for (k, p) in b.footprint.exterior.iter().enumerate() {
+        // GeoJSON rings are closed: the first position again at the end (the generator keeps them open).
+        let mut ring = b.footprint.exterior.clone();
+        if ring.first() != ring.last() {
+            ring.push(ring[0]);
+        }
+        for (k, p) in ring.iter().enumerate() {
             if k > 0 {
                 write!(f, ",")?;
             }

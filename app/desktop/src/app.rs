@@ -21,6 +21,7 @@ pub struct PinganApp {
     /// Where export asks for a folder (replaced in tests).
     pub dialog: Box<dyn FolderDialog>,
     tiles: Option<walkers::HttpTiles>,
+    render_state: Option<eframe::egui_wgpu::RenderState>,
 }
 
 impl PinganApp {
@@ -52,7 +53,55 @@ impl PinganApp {
         });
         let mut view3d = View3d::new(&state, cc.wgpu_render_state.as_ref());
         view3d.pending_sync = options.initial_view;
-        Self { state, view3d, league_sort: LeagueSort::default(), dialog: Box::new(RfdDialog), tiles }
+        Self {
+            state,
+            view3d,
+            league_sort: LeagueSort::default(),
+            dialog: Box::new(RfdDialog),
+            tiles,
+            render_state: cc.wgpu_render_state.clone(),
+        }
+    }
+
+    /// After an import replaced the district (or the demo came back): tessellate and upload the new one.
+    fn follow_district(&mut self) {
+        if self.view3d.district_ptr != std::sync::Arc::as_ptr(&self.state.district) as usize {
+            let size = self.view3d.last_size;
+            self.view3d = View3d::new(&self.state, self.render_state.as_ref());
+            self.view3d.last_size = size;
+            let (min, max) = self.view3d.scene.bounds;
+            self.view3d.camera = pingan_render::Camera {
+                pitch_deg: 35.0,
+                bearing_deg: 10.0,
+                ..pingan_render::Camera::fit(min, max, [size.x, size.y])
+            };
+        }
+    }
+
+    /// Ask for a file, then show the import dialog with a guess of its datum.
+    fn open_import(&mut self) {
+        let lang = self.state.lang;
+        let Some(path) = self.dialog.pick_file(lang.tr("选择要导入的 GeoJSON 文件", "Choose a GeoJSON file to import"))
+        else {
+            return;
+        };
+        let name = path.file_name().map(|n| n.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
+        let crs = if name.contains("gcj") || name.contains("datav") || name.contains("amap") {
+            pingan_core::import::Crs::Gcj02
+        } else {
+            pingan_core::import::Crs::Wgs84
+        };
+        let mode = if self.state.link.is_some() {
+            crate::scenario::ImportMode::Overlay
+        } else {
+            crate::scenario::ImportMode::Replace
+        };
+        self.state.apply(Command::ImportDialog(crate::scenario::ImportRequest {
+            path,
+            crs,
+            as_: pingan_core::import::ImportAs::Auto,
+            mode,
+        }));
     }
 
     /// Apply a command (also used by tests).
@@ -83,6 +132,7 @@ impl PinganApp {
                 self.view3d.flight = Some(pingan_render::Flight::new(self.view3d.camera, to, 0.8));
             }
             Command::ExportReport => self.export(),
+            Command::OpenImport => self.open_import(),
             _ => {}
         }
         self.state.apply(cmd);
@@ -159,9 +209,11 @@ impl eframe::App for PinganApp {
             }
             let _ = rect;
         });
+        crate::import_ui::import_windows(ui.ctx(), &self.state, &mut commands);
         for c in commands {
             self.apply(c);
         }
+        self.follow_district();
         if self.state.clock == Clock::Live {
             ui.ctx().request_repaint_after(std::time::Duration::from_millis(250));
         }
@@ -173,6 +225,8 @@ fn toolbar_ui(ui: &mut egui::Ui, state: &AppState, commands: &mut Vec<Command>) 
     let lang = state.lang;
     let mut v = state.risk_view;
     ui.horizontal_centered(|ui| {
+        crate::import_ui::file_menu_ui(ui, state, commands);
+        ui.separator();
         ui.label(RichText::new(lang.tr("五色研判", "Five-colour map")).font(theme::bold(20.0)).color(theme::ACCENT));
         egui::ComboBox::new("risk-period", lang.tr("周期", "Period"))
             .selected_text(RiskView::period_label(v.period, lang))
@@ -216,6 +270,7 @@ fn toolbar_ui(ui: &mut egui::Ui, state: &AppState, commands: &mut Vec<Command>) 
                     commands.push(Command::SetMapMode(mode));
                 }
             }
+            crate::import_ui::scenario_chip_ui(ui, state, commands);
         });
     });
     if v != state.risk_view {
@@ -240,7 +295,16 @@ fn status_ui(ui: &mut egui::Ui, state: &AppState) {
             }
             None => format!(
                 "{} · {} {:.0} {}",
-                lang.tr("离线演示：内置余杭演示区", "Offline demo: built-in Yuhang district"),
+                match &state.scenario {
+                    Some(s) if s.meta.mode == crate::scenario::ImportMode::Replace => {
+                        format!(
+                            "{}: {}",
+                            lang.tr("离线演示：导入的辖区", "Offline demo: imported district"),
+                            s.meta.name
+                        )
+                    }
+                    _ => lang.tr("离线演示：内置余杭演示区", "Offline demo: built-in Yuhang district").to_string(),
+                },
                 lang.tr("模拟", "simulating"),
                 state.sim.config().events_per_hour,
                 lang.tr("起/小时", "events/h")

@@ -10,6 +10,11 @@ use std::path::{Path, PathBuf};
 pub trait FolderDialog {
     /// The folder chosen, or `None` if cancelled.
     fn pick_folder(&self, title: &str) -> Option<PathBuf>;
+
+    /// A GeoJSON file chosen for import, or `None` if cancelled (the default: no file dialog).
+    fn pick_file(&self, _title: &str) -> Option<PathBuf> {
+        None
+    }
 }
 
 /// The desktop's native folder dialog (xdg portal or zenity on Linux).
@@ -18,6 +23,14 @@ pub struct RfdDialog;
 impl FolderDialog for RfdDialog {
     fn pick_folder(&self, title: &str) -> Option<PathBuf> {
         rfd::FileDialog::new().set_title(title).pick_folder()
+    }
+
+    fn pick_file(&self, title: &str) -> Option<PathBuf> {
+        rfd::FileDialog::new()
+            .set_title(title)
+            .add_filter("GeoJSON", &["geojson", "json"])
+            .add_filter("*", &["*"])
+            .pick_file()
     }
 }
 

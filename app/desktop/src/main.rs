@@ -41,6 +41,22 @@ struct Cli {
     /// Cache file for --server (default: one per server under the platform data dir).
     #[arg(long)]
     cache: Option<std::path::PathBuf>,
+    /// Import a GeoJSON file at start (checked off the UI thread; features with problems are listed for you to
+    /// accept or reject). It is kept in the data dir and shown again at the next start until removed.
+    #[arg(long)]
+    import: Option<std::path::PathBuf>,
+    /// The datum of --import: wgs84, or gcj02 (Amap / DataV exports), converted to WGS84.
+    #[arg(long, default_value = "wgs84")]
+    crs: String,
+    /// What --import's features are: auto, districts, towns, communities, grids, buildings, pois, roads.
+    #[arg(long = "as", default_value = "auto")]
+    as_: String,
+    /// Draw --import over the demo district instead of replacing it.
+    #[arg(long)]
+    overlay: bool,
+    /// Where the imported scenario is kept (default: the platform data dir, e.g. ~/.local/share/pingan/scenario).
+    #[arg(long)]
+    scenario_dir: Option<std::path::PathBuf>,
     #[command(subcommand)]
     command: Option<Sub>,
 }
@@ -110,16 +126,18 @@ fn bench_render(
         markers: 0,
     };
     let r = pingan_render::bench::run(&scene, options)?;
-    let json = serde_json::json!({
-        "buildings": r.buildings,
-        "triangles": r.triangles,
-        "load_ms": (prep_ms + r.upload_ms).round(),
-        "first_frame_ms": (r.first_frame_ms * 10.0).round() / 10.0,
-        "frames": r.frames,
-        "ms_per_frame": (r.ms_per_frame * 100.0).round() / 100.0,
-        "gpu_bytes": r.gpu_bytes,
-        "adapter": r.adapter,
-    });
+    // Keys in the documented order (serde_json's map would sort them).
+    let json = format!(
+        "{{\"buildings\":{},\"triangles\":{},\"load_ms\":{:.0},\"first_frame_ms\":{:.1},\"frames\":{},\"ms_per_frame\":{:.2},\"gpu_bytes\":{},\"adapter\":{}}}",
+        r.buildings,
+        r.triangles,
+        prep_ms + r.upload_ms,
+        r.first_frame_ms,
+        r.frames,
+        r.ms_per_frame,
+        r.gpu_bytes,
+        serde_json::Value::String(r.adapter.clone()),
+    );
     println!("{json}");
     Ok(())
 }
@@ -138,6 +156,20 @@ fn main() -> anyhow::Result<()> {
     let mut options = AppOptions { lang, online_tiles: cli.online_tiles, ..AppOptions::default() };
     options.spec.seed = cli.seed;
     options.sim.events_per_hour = cli.events_per_hour;
+    options.scenario_dir = cli.scenario_dir.clone().or_else(pingan_desktop::scenario::default_dir);
+    if let Some(path) = cli.import.clone() {
+        use pingan_core::import::{Crs, ImportAs};
+        let crs = Crs::parse(&cli.crs).with_context(|| format!("--crs {:?}: use wgs84 or gcj02", cli.crs))?;
+        let as_ = ImportAs::parse(&cli.as_).with_context(|| {
+            format!("--as {:?}: use auto, districts, towns, communities, grids, buildings, pois or roads", cli.as_)
+        })?;
+        let mode = if cli.overlay {
+            pingan_desktop::scenario::ImportMode::Overlay
+        } else {
+            pingan_desktop::scenario::ImportMode::Replace
+        };
+        options.import = Some(pingan_desktop::scenario::ImportRequest { path, crs, as_, mode });
+    }
     if let Some(url) = cli.server {
         let token = cli.token.context("--server needs a token: --token or PINGAN_TOKEN")?;
         options.server = Some(pingan_desktop::ServerOptions { url, token, cache: cli.cache });

@@ -25,8 +25,84 @@ pub const COMMUNITIES_ZOOM: f64 = 11.8;
 /// Seconds a fly-to takes.
 const FLIGHT_S: f32 = 0.6;
 
+/// Triangulations of the district's outline and every unit, made once per district: real boundaries are concave,
+/// and egui fills only convex polygons by itself.
+#[derive(Default)]
+pub struct Fills {
+    key: usize,
+    outline: Tri,
+    towns: Vec<Tri>,
+    communities: Vec<Tri>,
+    grids: Vec<Tri>,
+}
+
+/// A polygon's points (exterior, then holes; lonlat) and triangles.
+#[derive(Default)]
+struct Tri {
+    points: Vec<LonLat>,
+    indices: Vec<u32>,
+}
+
+impl Tri {
+    fn of(poly: &Polygon) -> Self {
+        let open = |r: &[LonLat]| -> Vec<LonLat> {
+            let mut r = r.to_vec();
+            if r.len() > 1 && r.first() == r.last() {
+                r.pop();
+            }
+            r
+        };
+        let mut points = open(&poly.exterior);
+        let mut holes = Vec::new();
+        for h in &poly.holes {
+            holes.push(points.len());
+            points.extend(open(h));
+        }
+        let o = points.first().copied().unwrap_or_default();
+        let flat: Vec<f64> = points.iter().flat_map(|p| [p.lon - o.lon, p.lat - o.lat]).collect();
+        let indices = earcutr::earcut(&flat, &holes, 2).unwrap_or_default().into_iter().map(|i| i as u32).collect();
+        Self { points, indices }
+    }
+}
+
+impl Fills {
+    /// Make sure the triangulations are of `district`.
+    pub fn update(&mut self, district: &std::sync::Arc<District>) {
+        let key = std::sync::Arc::as_ptr(district) as usize;
+        if self.key == key {
+            return;
+        }
+        let started = std::time::Instant::now();
+        *self = Self {
+            key,
+            outline: Tri::of(&district.outline),
+            towns: district.towns.iter().map(|t| Tri::of(&t.outline)).collect(),
+            communities: district.communities.iter().map(|c| Tri::of(&c.outline)).collect(),
+            grids: district.grids.iter().map(|g| Tri::of(&g.outline)).collect(),
+        };
+        tracing::debug!("unit fills triangulated in {} ms", started.elapsed().as_millis());
+    }
+}
+
+/// Fill triangulated polygons, one colour each, as one mesh.
+fn fill_all<'t>(painter: &Painter, projector: &Projector, tris: impl Iterator<Item = (&'t Tri, Color32)>) {
+    let mut mesh = egui::Mesh::default();
+    for (t, color) in tris {
+        let base = mesh.vertices.len() as u32;
+        for p in &t.points {
+            mesh.colored_vertex(to_ui(projector, *p), color);
+        }
+        mesh.indices.extend(t.indices.iter().map(|i| base + i));
+    }
+    if !mesh.indices.is_empty() {
+        painter.add(Shape::mesh(mesh));
+    }
+}
+
 /// What the overlay reads: the parts of [`AppState`] that are not the map memory.
 struct View<'a> {
+    fills: &'a Fills,
+    scenario: Option<&'a crate::scenario::Scenario>,
     district: &'a District,
     index: &'a SpatialIndex,
     situation: &'a Situation,
@@ -63,8 +139,13 @@ pub fn map_ui(
     let attribution = tiles.as_ref().map(|t| walkers::Tiles::attribution(&**t));
     let online = tiles.is_some();
     let latest = state.assessment.latest.clone();
-    let AppState { map_memory, district, index, situation, selected, now, lang, risk_view, .. } = state;
+    state.map_fills.update(&state.district);
+    let AppState {
+        map_memory, district, index, situation, selected, now, lang, risk_view, map_fills, scenario, ..
+    } = state;
     let view = View {
+        fills: map_fills,
+        scenario: scenario.as_ref(),
         district,
         index,
         situation,
@@ -85,6 +166,7 @@ pub fn map_ui(
             if zoom >= BUILDINGS_ZOOM {
                 draw_buildings(&painter, &view, projector, response.rect, zoom);
             }
+            let poi_spots = draw_scenario(&painter, &view, projector, response.rect, zoom);
             let pulse = (ui.input(|i| i.time) * 3.0).sin() as f32 * 0.5 + 0.5;
             let hits = draw_live(&painter, &view, projector, response.rect, zoom, pulse);
             // Labels last, on top of markers; town names first so they always win a place.
@@ -97,6 +179,11 @@ pub fn map_ui(
                 ],
             };
             draw_unit_names(&painter, &view, projector, response.rect, zoom, &mut labels);
+            if zoom >= 12.0 || poi_spots.len() <= 60 {
+                for (p, name) in &poi_spots {
+                    labels.place(&painter, *p + vec2(0.0, -15.0), name, FontId::proportional(15.0), SCENARIO, true);
+                }
+            }
             if zoom >= 14.0 {
                 for (p, i) in &hits.workers {
                     let name = &view.situation.workers[*i].name;
@@ -191,6 +278,34 @@ fn ring_ui(projector: &Projector, ring: &[LonLat]) -> Vec<Pos2> {
     ring.iter().map(|p| to_ui(projector, *p)).collect()
 }
 
+/// A ring on screen for stroking: points closer than half a pixel to the last kept one are dropped, and so are
+/// vertices where the outline turns back on itself. Real boundaries have both (digitising noise), and egui's miter
+/// joins would draw such a turn as a spike across the screen.
+fn outline_ui(projector: &Projector, ring: &[LonLat]) -> Vec<Pos2> {
+    let mut out: Vec<Pos2> = Vec::with_capacity(ring.len());
+    for p in ring {
+        let q = to_ui(projector, *p);
+        if out.last().is_some_and(|l| l.distance_sq(q) < 0.25) {
+            continue;
+        }
+        // Drop the previous point when the path doubles back through it.
+        while out.len() >= 2 {
+            let (a, b) = (out[out.len() - 2], out[out.len() - 1]);
+            let (u, v) = ((b - a).normalized(), (q - b).normalized());
+            if u.dot(v) < -0.95 {
+                out.pop();
+            } else {
+                break;
+            }
+        }
+        out.push(q);
+    }
+    if out.len() > 1 && out.first().zip(out.last()).is_some_and(|(f, l)| f.distance_sq(*l) < 0.25) {
+        out.pop();
+    }
+    out
+}
+
 /// The lonlat box the screen shows.
 fn view_bbox(projector: &Projector, rect: Rect) -> BBox {
     let a = projector.unproject(rect.left_top().to_vec2());
@@ -212,7 +327,7 @@ fn draw_base(painter: &Painter, view: &View<'_>, projector: &Projector, rect: Re
     } else {
         painter.rect_filled(rect, 0.0, theme::BG);
     }
-    painter.add(Shape::convex_polygon(ring_ui(projector, &d.outline.exterior), theme::LAND, Stroke::NONE));
+    fill_all(painter, projector, std::iter::once((&view.fills.outline, theme::LAND)));
     let ppm = projector.scale_pixel_per_meter(lon_lat(d.bbox().centre().lon, d.bbox().centre().lat));
     for w in &d.water {
         if w.centreline.is_empty() {
@@ -240,7 +355,7 @@ fn draw_base(painter: &Painter, view: &View<'_>, projector: &Projector, rect: Re
         let width = (r.class.width_m() * ppm).max(min_px);
         painter.add(Shape::line(ring_ui(projector, &r.line), Stroke::new(width, color)));
     }
-    painter.add(Shape::closed_line(ring_ui(projector, &d.outline.exterior), Stroke::new(3.0, theme::ACCENT)));
+    painter.add(Shape::closed_line(outline_ui(projector, &d.outline.exterior), Stroke::new(3.0, theme::ACCENT)));
 }
 
 fn draw_units(painter: &Painter, view: &View<'_>, projector: &Projector, rect: Rect, zoom: f64) {
@@ -253,30 +368,33 @@ fn draw_units(painter: &Painter, view: &View<'_>, projector: &Projector, rect: R
     };
     if let Some(a) = view.assessment {
         match fill_level(view.risk_view.level, zoom) {
-            LevelChoice::Town | LevelChoice::Auto => {
-                for t in &d.towns {
-                    let c = fill(a.towns[t.id.index()].grade);
-                    painter.add(Shape::convex_polygon(ring_ui(projector, &t.outline.exterior), c, Stroke::NONE));
-                }
-            }
-            LevelChoice::Community => {
-                for c in d.communities.iter().filter(|c| visible(&c.outline, &bbox)) {
-                    let col = fill(a.communities[c.id.index()].grade);
-                    painter.add(Shape::convex_polygon(ring_ui(projector, &c.outline.exterior), col, Stroke::NONE));
-                }
-            }
-            LevelChoice::Grid => {
-                for g in d.grids.iter().filter(|g| visible(&g.outline, &bbox)) {
-                    let col = fill(a.grids[g.id.index()].grade);
-                    painter.add(Shape::convex_polygon(ring_ui(projector, &g.outline.exterior), col, Stroke::NONE));
-                }
-            }
+            LevelChoice::Town | LevelChoice::Auto => fill_all(
+                painter,
+                projector,
+                d.towns.iter().map(|t| (&view.fills.towns[t.id.index()], fill(a.towns[t.id.index()].grade))),
+            ),
+            LevelChoice::Community => fill_all(
+                painter,
+                projector,
+                d.communities
+                    .iter()
+                    .filter(|c| visible(&c.outline, &bbox))
+                    .map(|c| (&view.fills.communities[c.id.index()], fill(a.communities[c.id.index()].grade))),
+            ),
+            LevelChoice::Grid => fill_all(
+                painter,
+                projector,
+                d.grids
+                    .iter()
+                    .filter(|g| visible(&g.outline, &bbox))
+                    .map(|g| (&view.fills.grids[g.id.index()], fill(a.grids[g.id.index()].grade))),
+            ),
         }
     }
     if zoom >= GRIDS_ZOOM {
         for g in d.grids.iter().filter(|g| visible(&g.outline, &bbox)) {
             painter.add(Shape::closed_line(
-                ring_ui(projector, &g.outline.exterior),
+                outline_ui(projector, &g.outline.exterior),
                 Stroke::new(0.8, Color32::from_rgb(70, 96, 130)),
             ));
         }
@@ -284,17 +402,87 @@ fn draw_units(painter: &Painter, view: &View<'_>, projector: &Projector, rect: R
     if zoom >= COMMUNITIES_ZOOM {
         for c in d.communities.iter().filter(|c| visible(&c.outline, &bbox)) {
             painter.add(Shape::closed_line(
-                ring_ui(projector, &c.outline.exterior),
+                outline_ui(projector, &c.outline.exterior),
                 Stroke::new(1.4, Color32::from_rgb(120, 150, 190)),
             ));
         }
     }
     for t in &d.towns {
         painter.add(Shape::closed_line(
-            ring_ui(projector, &t.outline.exterior),
+            outline_ui(projector, &t.outline.exterior),
             Stroke::new(2.5, theme::ACCENT.gamma_multiply(0.85)),
         ));
     }
+}
+
+/// The colour of imported features drawn over the map.
+const SCENARIO: Color32 = Color32::from_rgb(236, 110, 255);
+
+/// Draw the imported scenario: in overlay mode its units, buildings and roads over the district; in either mode its
+/// points of interest. Returns where the visible POIs are, for their labels.
+fn draw_scenario<'v>(
+    painter: &Painter,
+    view: &View<'v>,
+    projector: &Projector,
+    rect: Rect,
+    zoom: f64,
+) -> Vec<(Pos2, &'v str)> {
+    let Some(s) = view.scenario else { return Vec::new() };
+    let i = &s.imported;
+    let bbox = view_bbox(projector, rect);
+    let inside = |ring: &[LonLat]| ring.iter().any(|p| bbox.contains(*p));
+    if s.meta.mode == crate::scenario::ImportMode::Overlay {
+        for r in &i.roads {
+            for l in r.lines.iter().filter(|l| inside(l)) {
+                painter.add(Shape::line(ring_ui(projector, l), Stroke::new(2.0, SCENARIO.gamma_multiply(0.8))));
+            }
+        }
+        if zoom >= 13.0 || i.buildings.len() < 5_000 {
+            let mut drawn = 0;
+            for b in &i.buildings {
+                for p in b.polygons.iter().filter(|p| inside(&p[0])) {
+                    let t = Tri::of(&Polygon { exterior: p[0].clone(), holes: p[1..].to_vec() });
+                    fill_all(
+                        painter,
+                        projector,
+                        std::iter::once((
+                            &t,
+                            theme::building_color(pingan_core::BuildingKind::MidRise, b.height as f32),
+                        )),
+                    );
+                    painter.add(Shape::closed_line(outline_ui(projector, &p[0]), Stroke::new(1.0, SCENARIO)));
+                    drawn += 1;
+                }
+                if drawn > 20_000 {
+                    break;
+                }
+            }
+        }
+        for u in &i.units {
+            for p in &u.polygons {
+                painter.add(Shape::closed_line(outline_ui(projector, &p[0]), Stroke::new(2.5, SCENARIO)));
+            }
+        }
+    }
+    let mut spots = Vec::new();
+    for p in i.pois.iter().filter(|p| bbox.contains(p.position)) {
+        let at = to_ui(projector, p.position);
+        painter.circle(at, 5.5, SCENARIO, Stroke::new(1.5, Color32::WHITE));
+        if !p.name.is_empty() {
+            spots.push((at, p.name.as_str()));
+        }
+    }
+    if s.meta.mode == crate::scenario::ImportMode::Overlay && zoom < 15.0 {
+        for u in i.units.iter().filter(|u| !u.name.is_empty()) {
+            if let Some(p) = u.polygons.first() {
+                let c = Polygon { exterior: p[0].clone(), holes: Vec::new() }.centroid();
+                if bbox.contains(c) {
+                    spots.push((to_ui(projector, c), u.name.as_str()));
+                }
+            }
+        }
+    }
+    spots
 }
 
 fn draw_buildings(painter: &Painter, view: &View<'_>, projector: &Projector, rect: Rect, zoom: f64) {

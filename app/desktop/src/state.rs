@@ -5,6 +5,7 @@
 
 use crate::assessment::{AssessmentService, RiskView};
 use crate::i18n::Lang;
+use crate::scenario::{Finished, ImportJob, ImportMode, ImportRequest, PrepareSpec, Scenario};
 use pingan_core::assess::{EventRecord, Explanation, Period, RiskConfig};
 use pingan_core::{
     District, Event, EventAction, EventCategory, EventId, LonLat, Situation, SpatialIndex, Timestamp, TownId, UnitRef,
@@ -53,6 +54,11 @@ pub struct AppOptions {
     pub map_mode: MapMode,
     /// Sync with a `pingan-sync` server instead of simulating locally (`None`: the built-in demo, as always).
     pub server: Option<ServerOptions>,
+    /// Where an imported scenario is kept between runs (`None`: nothing is kept; the binary passes the platform's
+    /// data dir, tests a temporary one).
+    pub scenario_dir: Option<std::path::PathBuf>,
+    /// A file to import at start (`pingan --import FILE`).
+    pub import: Option<ImportRequest>,
 }
 
 /// Where to sync from.
@@ -78,6 +84,8 @@ impl Default for AppOptions {
             initial_view: None,
             map_mode: MapMode::Map2d,
             server: None,
+            scenario_dir: None,
+            import: None,
         }
     }
 }
@@ -173,6 +181,20 @@ pub enum Command {
     SelectUnit(UnitRef),
     /// Export the current report (asks for a folder).
     ExportReport,
+    /// Open the import dialog (asks for a file first: handled by the app).
+    OpenImport,
+    /// Open the import dialog on this file.
+    ImportDialog(ImportRequest),
+    /// Close the import dialog.
+    CloseImportDialog,
+    /// Read and check a file off the UI thread; apply it when it is fine (or when the user agrees).
+    Import(ImportRequest),
+    /// Apply the import waiting for agreement, leaving out the features with problems.
+    AcceptImport,
+    /// Drop the import waiting for agreement (nothing changes).
+    RejectImport,
+    /// Forget the imported scenario and go back to the built-in demo district.
+    RemoveScenario,
 }
 
 /// A unit's score breakdown, computed when it is selected.
@@ -240,6 +262,20 @@ pub struct AppState {
     /// The link to the sync server, when one is configured (then the server, not the simulator, drives the
     /// situation, and the operator's actions go through the outbox).
     pub link: Option<pingan_store::Link>,
+    /// The imported scenario in use, if any.
+    pub scenario: Option<Scenario>,
+    /// An import (or a demo rebuild) running off the UI thread.
+    pub import_job: Option<ImportJob>,
+    /// A finished import with problems, waiting for the user to accept the features that are fine.
+    pub pending_import: Option<Finished>,
+    /// The import dialog's choices, while it is open.
+    pub import_dialog: Option<ImportRequest>,
+    /// Where the scenario is kept (`None`: not kept).
+    pub scenario_dir: Option<std::path::PathBuf>,
+    /// The demo district's recipe (to rebuild it when a scenario is removed).
+    pub demo_spec: DemoSpec,
+    /// The 2D map's triangulated unit fills (rebuilt when the district changes).
+    pub map_fills: crate::map_view::Fills,
 }
 
 impl AppState {
@@ -315,6 +351,116 @@ impl AppState {
             unit_detail: None,
             messages,
             link,
+            scenario: None,
+            import_job: None,
+            pending_import: None,
+            import_dialog: None,
+            scenario_dir: options.scenario_dir.clone(),
+            demo_spec: options.spec.clone(),
+            map_fills: Default::default(),
+        }
+        .with_start_import(options.import.clone())
+    }
+
+    /// Start the import asked for on the command line, or reload the kept scenario.
+    fn with_start_import(mut self, import: Option<ImportRequest>) -> Self {
+        if let Some(r) = import {
+            self.apply(Command::Import(r));
+        } else if let Some(mut r) = self.scenario_dir.as_deref().and_then(crate::scenario::saved_request) {
+            if self.link.is_some() {
+                r.mode = ImportMode::Overlay;
+            }
+            tracing::info!("reloading the kept scenario {} ({:?})", r.path.display(), r.mode);
+            self.import_job = Some(ImportJob::start(r, self.scenario_dir.clone(), self.prepare_spec(), true));
+        }
+        self
+    }
+
+    fn prepare_spec(&self) -> PrepareSpec {
+        PrepareSpec { seed: self.demo_spec.seed, sim: self.sim.config(), now: self.now }
+    }
+
+    /// Take a finished import: ask about problems, or apply it.
+    fn poll_import(&mut self) {
+        let Some(job) = &self.import_job else { return };
+        let Some(result) = job.poll() else { return };
+        self.import_job = None;
+        match result {
+            Ok(f) if !f.problems.is_empty() && !f.from_saved => self.pending_import = Some(f),
+            Ok(f) => self.apply_import(f),
+            Err(e) => {
+                if let Some(dir) = &self.scenario_dir {
+                    crate::scenario::discard(dir);
+                }
+                let msg =
+                    format!("{}: {e}", self.lang.tr("导入失败，现有数据未改动", "Import failed, nothing changed"));
+                self.tell(msg);
+            }
+        }
+    }
+
+    /// Put a finished import (or demo rebuild) in place.
+    fn apply_import(&mut self, f: Finished) {
+        let lang = self.lang;
+        let was_replacing = self.scenario.as_ref().is_some_and(|s| s.meta.mode == ImportMode::Replace);
+        if let Some(p) = f.prepared {
+            self.district = p.district;
+            self.index = p.index;
+            self.history = p.history;
+            if self.link.is_none() {
+                (self.situation, self.sim) = p.live;
+            }
+            self.assessment = AssessmentService::new(self.assessment.config().clone());
+            self.selected = None;
+            self.unit_detail = None;
+            self.filter = FeedFilter::default();
+            self.fly_to = None;
+            self.fit_pending = true;
+            for n in p.notes {
+                self.tell(n);
+            }
+        }
+        let Some(scenario) = f.scenario else {
+            tracing::info!("back on the built-in demo district {}", self.district.name);
+            return;
+        };
+        if !f.from_saved
+            && let Some(dir) = &self.scenario_dir
+            && let Err(e) = crate::scenario::commit(dir)
+        {
+            self.tell(format!("{}: {e}", lang.tr("导入的场景未能保存", "The import could not be kept")));
+        }
+        let i = &scenario.imported;
+        let m = &scenario.meta;
+        let crs = match m.crs {
+            pingan_core::import::Crs::Wgs84 => "WGS84",
+            pingan_core::import::Crs::Gcj02 => lang.tr("GCJ-02 已转 WGS84", "GCJ-02 converted to WGS84"),
+        };
+        let msg = format!(
+            "{} {}: {} {} · {} {} · {} {} · {} {} · {crs}{}",
+            lang.tr("已导入", "Imported"),
+            m.name,
+            i.units.len(),
+            lang.tr("区划", "units"),
+            i.buildings.len(),
+            lang.tr("楼幢", "buildings"),
+            i.pois.len(),
+            lang.tr("兴趣点", "POIs"),
+            i.roads.len(),
+            lang.tr("道路", "roads"),
+            if m.problems > 0 {
+                format!(" · {} {}", m.problems, lang.tr("个要素有问题未导入", "features left out"))
+            } else {
+                String::new()
+            }
+        );
+        tracing::info!("{msg}");
+        self.messages.push_back((self.now, msg));
+        let overlay_now = m.mode == ImportMode::Overlay;
+        self.scenario = Some(scenario);
+        if overlay_now && was_replacing {
+            // One scenario at a time: an overlay goes over the built-in demo, which comes back.
+            self.import_job = Some(ImportJob::demo(self.demo_spec.clone(), self.prepare_spec()));
         }
     }
 
@@ -328,6 +474,7 @@ impl AppState {
             self.now = now;
         }
         self.poll_link();
+        self.poll_import();
         self.assessment.poll(&self.district, &self.history, &self.situation.events, self.risk_view, self.now);
     }
 
@@ -469,8 +616,60 @@ impl AppState {
                 self.selected = None;
                 self.unit_detail = Some(self.explain_unit(u));
             }
-            // Needs a dialog: handled by the app.
-            Command::ExportReport => {}
+            // Need a dialog: handled by the app.
+            Command::ExportReport | Command::OpenImport => {}
+            Command::ImportDialog(r) => self.import_dialog = Some(r),
+            Command::CloseImportDialog => self.import_dialog = None,
+            Command::Import(r) => {
+                if self.import_job.as_ref().is_some_and(|j| j.request.is_some()) || self.pending_import.is_some() {
+                    self.tell(self.lang.tr("另一个导入尚未完成", "Another import is still in progress").into());
+                    return;
+                }
+                if r.mode == ImportMode::Replace && self.link.is_some() {
+                    self.tell(
+                        self.lang
+                            .tr(
+                                "连接同步服务器时，导入只能叠加显示（服务器的事件属于它的辖区）",
+                                "With a sync server an import can only be overlaid (the server's events belong to its district)",
+                            )
+                            .into(),
+                    );
+                    return;
+                }
+                self.import_dialog = None;
+                tracing::info!("importing {} as {:?}, {:?}, {:?}", r.path.display(), r.as_, r.crs, r.mode);
+                self.import_job = Some(ImportJob::start(r, self.scenario_dir.clone(), self.prepare_spec(), false));
+            }
+            Command::AcceptImport => {
+                if let Some(f) = self.pending_import.take() {
+                    self.apply_import(f);
+                }
+            }
+            Command::RejectImport => {
+                if self.pending_import.take().is_some() {
+                    if let Some(dir) = &self.scenario_dir {
+                        crate::scenario::discard(dir);
+                    }
+                    self.tell(self.lang.tr("已放弃导入，现有数据未改动", "Import abandoned, nothing changed").into());
+                }
+            }
+            Command::RemoveScenario => {
+                let Some(s) = self.scenario.take() else { return };
+                if let Some(dir) = &self.scenario_dir
+                    && let Err(e) = crate::scenario::remove(dir)
+                {
+                    self.tell(format!(
+                        "{}: {e}",
+                        self.lang.tr("无法删除保存的场景", "Could not delete the kept scenario")
+                    ));
+                }
+                if s.meta.mode == ImportMode::Replace {
+                    self.import_job = Some(ImportJob::demo(self.demo_spec.clone(), self.prepare_spec()));
+                }
+                let msg =
+                    format!("{} {}", self.lang.tr("已移除导入的场景", "Removed the imported scenario"), s.meta.name);
+                self.messages.push_back((self.now, msg));
+            }
             Command::FlyTo(target, zoom) => self.fly_to = Some(FlyTo { target, zoom }),
             Command::ShowWholeDistrict => {
                 self.fly_to = None;

@@ -32,6 +32,8 @@ pub struct View3d {
     pub last_rect: Rect,
     /// A 2D place (centre, zoom) to adopt once the panel's size is known.
     pub pending_sync: Option<(LonLat, f64)>,
+    /// The district the scene was built from (compared by address to notice a replaced district).
+    pub district_ptr: usize,
 }
 
 /// Something picked in the 3D view.
@@ -96,6 +98,7 @@ impl View3d {
             last_size: vec2(1600.0, 900.0),
             last_rect: Rect::NOTHING,
             pending_sync: None,
+            district_ptr: Arc::as_ptr(&state.district) as usize,
         }
     }
 

@@ -327,8 +327,14 @@ impl SceneRenderer {
             usage: wgpu::BufferUsages::VERTEX | wgpu::BufferUsages::COPY_DST,
             mapped_at_creation: false,
         });
-        let static_bytes =
-            opaque_vb.size() + opaque_ib.size() + fill_vb.size() + fill_ib.size() + unit_colors.size() + globals.size();
+        let static_bytes = opaque_vb.size()
+            + opaque_ib.size()
+            + buildings_vb.size()
+            + buildings_ib.size()
+            + fill_vb.size()
+            + fill_ib.size()
+            + unit_colors.size()
+            + globals.size();
         Self {
             opaque_pipeline,
             fill_pipeline,

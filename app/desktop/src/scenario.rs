@@ -1,0 +1,335 @@
+//! Imported scenarios: a GeoJSON file read and checked off the UI thread, then either run as the district
+//! (replacing the demo) or drawn over the current map (an overlay). The accepted file is kept, with how it was read,
+//! in the scenario folder of the local data dir, so the next start shows it again until the user removes it.
+//!
+//! Files in the scenario folder: `scenario.geojson` (a copy of the source) and `scenario.json` ([`ScenarioMeta`]).
+//! A new import is staged as `pending.*` and only renamed over them when the user accepts it, so a failed or
+//! abandoned import never touches what is already loaded or saved.
+
+use pingan_core::assess::EventRecord;
+use pingan_core::import::{self, Crs, ImportAs, Imported};
+use pingan_core::{District, Situation, SpatialIndex, Timestamp};
+use pingan_demo::{HistorySpec, SimConfig, Simulator};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::mpsc;
+
+/// Replace the demo district, or draw over it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum ImportMode {
+    /// The imported units and buildings become the district: the map, the five-colour view, the simulated feed.
+    #[default]
+    Replace,
+    /// The imported features are drawn over the current district, which stays as it is.
+    Overlay,
+}
+
+/// What the user asked to import.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ImportRequest {
+    /// The file.
+    pub path: PathBuf,
+    /// The datum assumed for its coordinates.
+    pub crs: Crs,
+    /// What its features are.
+    pub as_: ImportAs,
+    /// Replace or overlay.
+    pub mode: ImportMode,
+}
+
+/// How a kept scenario was read (saved as `scenario.json`).
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ScenarioMeta {
+    /// Shown name (the source file's stem).
+    pub name: String,
+    /// Where the file came from.
+    pub source: PathBuf,
+    /// Its datum.
+    pub crs: Crs,
+    /// What its features were taken as.
+    pub as_: ImportAs,
+    /// Replace or overlay.
+    pub mode: ImportMode,
+    /// Features left out when the user accepted it.
+    pub problems: usize,
+}
+
+/// A loaded scenario, as the app holds it.
+#[derive(Clone, Debug)]
+pub struct Scenario {
+    /// How it was read.
+    pub meta: ScenarioMeta,
+    /// What was read (drawn as the overlay, and POIs in either mode).
+    pub imported: Arc<Imported>,
+}
+
+/// The district and everything derived from it, prepared off the UI thread.
+pub struct Prepared {
+    /// The district.
+    pub district: Arc<District>,
+    /// Its spatial index.
+    pub index: SpatialIndex,
+    /// Event history for the five-colour view and reports.
+    pub history: Arc<Vec<EventRecord>>,
+    /// Workers and recent events, and the simulator that carries them on (not used with a sync server).
+    pub live: (Situation, Simulator),
+    /// Notes on what did not fit (units or buildings outside every parent).
+    pub notes: Vec<String>,
+}
+
+/// What a finished job hands back.
+pub struct Finished {
+    /// The scenario read (`None`: the built-in demo district was rebuilt).
+    pub scenario: Option<Scenario>,
+    /// Features with problems (left out); the user must agree before a new import with problems is applied.
+    pub problems: Vec<import::Problem>,
+    /// Warnings about the whole file (e.g. a declared CRS that differs from the assumed one).
+    pub warnings: Vec<String>,
+    /// For replace (and for the demo): the new district.
+    pub prepared: Option<Prepared>,
+    /// Whether this reloads the kept scenario at start (already accepted: applied without asking).
+    pub from_saved: bool,
+}
+
+/// Which phase a job is in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Phase {
+    /// Reading the file.
+    Reading,
+    /// Parsing and checking features.
+    Checking,
+    /// Building the district, its history and simulation.
+    Building,
+}
+
+/// Inputs the district preparation needs.
+#[derive(Clone, Copy, Debug)]
+pub struct PrepareSpec {
+    /// Seed for the simulated workers and events.
+    pub seed: u64,
+    /// Simulator settings.
+    pub sim: SimConfig,
+    /// Now.
+    pub now: Timestamp,
+}
+
+/// A background import (or demo rebuild). Poll it each frame; it never blocks the UI.
+pub struct ImportJob {
+    /// What is being imported (`None`: rebuilding the demo district).
+    pub request: Option<ImportRequest>,
+    progress: Arc<AtomicU32>,
+    rx: mpsc::Receiver<Result<Finished, String>>,
+}
+
+const READ_CHUNK: usize = 4 << 20;
+
+impl ImportJob {
+    /// Start reading `request.path` on a worker thread. A copy of the file is staged in `dir` (when given) for keeping.
+    pub fn start(request: ImportRequest, dir: Option<PathBuf>, spec: PrepareSpec, from_saved: bool) -> Self {
+        let progress = Arc::new(AtomicU32::new(0));
+        let (tx, rx) = mpsc::channel();
+        let (p, r) = (progress.clone(), request.clone());
+        std::thread::Builder::new()
+            .name("import".into())
+            .spawn(move || {
+                let out = run(&r, dir.as_deref(), spec, &p, from_saved);
+                if let Err(e) = &out {
+                    tracing::warn!("import of {} failed: {e}", r.path.display());
+                }
+                tx.send(out).ok();
+            })
+            .expect("spawn the import thread");
+        Self { request: Some(request), progress, rx }
+    }
+
+    /// Rebuild the built-in demo district on a worker thread (after a replacing scenario is removed).
+    pub fn demo(demo: pingan_demo::DemoSpec, spec: PrepareSpec) -> Self {
+        let progress = Arc::new(AtomicU32::new(encode(Phase::Building, 0.0)));
+        let (tx, rx) = mpsc::channel();
+        std::thread::Builder::new()
+            .name("demo".into())
+            .spawn(move || {
+                let district = pingan_demo::generate(&demo);
+                let prepared = prepare(district, Vec::new(), spec);
+                tx.send(Ok(Finished {
+                    scenario: None,
+                    problems: Vec::new(),
+                    warnings: Vec::new(),
+                    prepared: Some(prepared),
+                    from_saved: false,
+                }))
+                .ok();
+            })
+            .expect("spawn the demo thread");
+        Self { request: None, progress, rx }
+    }
+
+    /// The phase and its fraction done (0..1).
+    pub fn progress(&self) -> (Phase, f32) {
+        decode(self.progress.load(Ordering::Relaxed))
+    }
+
+    /// The result, once there is one.
+    pub fn poll(&self) -> Option<Result<Finished, String>> {
+        match self.rx.try_recv() {
+            Ok(r) => Some(r),
+            Err(mpsc::TryRecvError::Empty) => None,
+            Err(mpsc::TryRecvError::Disconnected) => Some(Err("the import thread stopped unexpectedly".into())),
+        }
+    }
+}
+
+fn encode(phase: Phase, f: f32) -> u32 {
+    (phase as u32) << 16 | (f.clamp(0.0, 1.0) * 1000.0) as u32
+}
+
+fn decode(v: u32) -> (Phase, f32) {
+    let phase = match v >> 16 {
+        0 => Phase::Reading,
+        1 => Phase::Checking,
+        _ => Phase::Building,
+    };
+    (phase, (v & 0xffff) as f32 / 1000.0)
+}
+
+fn run(
+    r: &ImportRequest,
+    dir: Option<&Path>,
+    spec: PrepareSpec,
+    progress: &AtomicU32,
+    from_saved: bool,
+) -> Result<Finished, String> {
+    use std::io::Read as _;
+    let path = &r.path;
+    let mut file = std::fs::File::open(path).map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+    let size = file.metadata().map_err(|e| format!("cannot read {}: {e}", path.display()))?.len();
+    import::check_size(size).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut bytes = Vec::with_capacity(size as usize);
+    let mut chunk = vec![0u8; READ_CHUNK];
+    loop {
+        let n = file.read(&mut chunk).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        if n == 0 {
+            break;
+        }
+        bytes.extend_from_slice(&chunk[..n]);
+        import::check_size(bytes.len() as u64).map_err(|e| format!("{}: {e}", path.display()))?;
+        progress.store(encode(Phase::Reading, bytes.len() as f32 / size.max(1) as f32), Ordering::Relaxed);
+    }
+    progress.store(encode(Phase::Checking, 0.0), Ordering::Relaxed);
+    let imported = import::parse_with_progress(&bytes, r.crs, r.as_, &mut |done, total| {
+        progress.store(encode(Phase::Checking, done as f32 / total.max(1) as f32), Ordering::Relaxed);
+    })
+    .map_err(|e| format!("{}: {e}", path.display()))?;
+    let usable = imported.units.len() + imported.buildings.len() + imported.pois.len() + imported.roads.len();
+    if usable == 0 {
+        let first = imported.problems.first().map(|p| format!(": {p}")).unwrap_or_default();
+        return Err(format!("{}: none of its {} features can be imported{first}", path.display(), imported.features));
+    }
+    progress.store(encode(Phase::Building, 0.0), Ordering::Relaxed);
+    let name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "导入".into());
+    let name = if from_saved { saved_name(dir).unwrap_or(name) } else { name };
+    let prepared = match r.mode {
+        ImportMode::Replace => {
+            let built = pingan_core::scenario::district_from_import(&name, &imported).ok_or_else(|| {
+                format!(
+                    "{}: it has no unit or building polygons, so it cannot replace the district (overlay it instead)",
+                    path.display()
+                )
+            })?;
+            Some(prepare(built.district, built.left_out, spec))
+        }
+        ImportMode::Overlay => None,
+    };
+    let meta = ScenarioMeta {
+        name,
+        source: path.clone(),
+        crs: r.crs,
+        as_: r.as_,
+        mode: r.mode,
+        problems: imported.problems.len(),
+    };
+    if let (Some(dir), false) = (dir, from_saved) {
+        stage(dir, &bytes, &meta).map_err(|e| format!("cannot keep a copy in {}: {e}", dir.display()))?;
+    }
+    let (problems, warnings) = (imported.problems.clone(), imported.warnings.clone());
+    Ok(Finished {
+        scenario: Some(Scenario { meta, imported: Arc::new(imported) }),
+        problems,
+        warnings,
+        prepared,
+        from_saved,
+    })
+}
+
+/// Build what the app needs to run on `district`: index, history, workers and simulator.
+pub fn prepare(district: District, notes: Vec<String>, spec: PrepareSpec) -> Prepared {
+    let index = SpatialIndex::new(&district);
+    let history_end = spec.now - chrono::Duration::seconds((spec.sim.history_hours * 3600.0) as i64);
+    let history = Arc::new(pingan_demo::generate_history(
+        &district,
+        &HistorySpec { seed: spec.seed, per_day: spec.sim.events_per_hour * 24.0, ..HistorySpec::default() },
+        history_end,
+    ));
+    let live = Simulator::start(&district, spec.seed, spec.sim, spec.now);
+    Prepared { district: Arc::new(district), index, history, live, notes }
+}
+
+fn saved_name(dir: Option<&Path>) -> Option<String> {
+    load_meta(dir?).map(|m| m.name)
+}
+
+fn stage(dir: &Path, bytes: &[u8], meta: &ScenarioMeta) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    std::fs::write(dir.join("pending.geojson"), bytes)?;
+    std::fs::write(dir.join("pending.json"), serde_json::to_vec_pretty(meta)?)?;
+    Ok(())
+}
+
+/// Keep the staged import: rename `pending.*` over `scenario.*` (the data file first, then the description).
+pub fn commit(dir: &Path) -> std::io::Result<()> {
+    std::fs::rename(dir.join("pending.geojson"), dir.join("scenario.geojson"))?;
+    std::fs::rename(dir.join("pending.json"), dir.join("scenario.json"))
+}
+
+/// Drop a staged import the user did not accept.
+pub fn discard(dir: &Path) {
+    std::fs::remove_file(dir.join("pending.geojson")).ok();
+    std::fs::remove_file(dir.join("pending.json")).ok();
+}
+
+/// Forget the kept scenario.
+pub fn remove(dir: &Path) -> std::io::Result<()> {
+    for f in ["scenario.json", "scenario.geojson"] {
+        match std::fs::remove_file(dir.join(f)) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// How the kept scenario was read, if there is one (a missing or unreadable description: none, logged).
+pub fn load_meta(dir: &Path) -> Option<ScenarioMeta> {
+    let path = dir.join("scenario.json");
+    let bytes = std::fs::read(&path).ok()?;
+    match serde_json::from_slice(&bytes) {
+        Ok(m) => Some(m),
+        Err(e) => {
+            tracing::error!("{}: {e}; the kept scenario is ignored", path.display());
+            None
+        }
+    }
+}
+
+/// The request that reloads the kept scenario.
+pub fn saved_request(dir: &Path) -> Option<ImportRequest> {
+    let meta = load_meta(dir)?;
+    let path = dir.join("scenario.geojson");
+    path.exists().then_some(ImportRequest { path, crs: meta.crs, as_: meta.as_, mode: meta.mode })
+}
+
+/// The platform's folder for the kept scenario (`~/.local/share/pingan/scenario` on Linux).
+pub fn default_dir() -> Option<PathBuf> {
+    directories::ProjectDirs::from("org", "pingan", "Pingan").map(|d| d.data_dir().join("scenario"))
+}
