@@ -45,6 +45,7 @@ pub fn district_from_import(name: &str, imported: &Imported) -> Option<Built> {
         } else {
             let mut b = district_from_buildings(name, &imported.buildings)?;
             b.roads = roads(imported);
+            estimate_stats(&mut b, &[], &mut left_out);
             return Some(Built { district: b, left_out });
         }
     }
@@ -176,14 +177,20 @@ pub fn district_from_import(name: &str, imported: &Imported) -> Option<Built> {
         None => union_outline(&d.towns)
             .unwrap_or_else(|| hull(d.towns.iter().flat_map(|t| t.outline.exterior.iter().copied()))),
     };
-    // Statistics: the five-colour score divides by a unit's complexity (people, enterprises, dwellings). A file
-    // rarely has them; where a town gives its population it is spread over its grids by area, otherwise it is
-    // estimated from area at the demo district's density, and the user is told.
+    let populations: Vec<Option<f64>> = top.iter().map(|u| u.population).collect();
+    estimate_stats(&mut d, &populations, &mut left_out);
+    Some(Built { district: d, left_out })
+}
+
+/// Statistics: the five-colour score divides by a unit's complexity (people, enterprises, dwellings). A file rarely
+/// has them; where a town gives its population (`populations`, by town) it is spread over its grids by area,
+/// otherwise it is estimated from area at the demo district's density, and the user is told.
+fn estimate_stats(d: &mut District, populations: &[Option<f64>], notes: &mut Vec<String>) {
     let frame = crate::geom::LocalFrame::new(d.outline.centroid());
     let mut estimated = 0;
-    for (ti, u) in top.iter().take(d.towns.len()).enumerate() {
+    for ti in 0..d.towns.len() {
         let town_area = d.towns[ti].outline.area_m2(&frame).max(1.0);
-        let density = match u.population {
+        let density = match populations.get(ti).copied().flatten() {
             Some(p) => p / town_area,
             None => {
                 estimated += 1;
@@ -211,6 +218,7 @@ pub fn district_from_import(name: &str, imported: &Imported) -> Option<Built> {
         }
         d.communities[c].stats = s;
     }
+    d.stats = UnitStats::default();
     for t in 0..d.towns.len() {
         let mut s = UnitStats::default();
         for c in &d.towns[t].communities {
@@ -220,12 +228,11 @@ pub fn district_from_import(name: &str, imported: &Imported) -> Option<Built> {
         d.stats += s;
     }
     if estimated > 0 {
-        left_out.push(format!(
+        notes.push(format!(
             "{estimated} of {} towns give no population: estimated from area at {DEFAULT_DENSITY_PER_KM2} residents/km² (and the demo district's ratios of floating residents, enterprises and dwellings) for the five-colour scores",
             d.towns.len()
         ));
     }
-    Some(Built { district: d, left_out })
 }
 
 /// Whether `units` is the same list as `top` (the level that already became towns).

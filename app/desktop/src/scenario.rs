@@ -124,6 +124,9 @@ pub struct ImportJob {
 
 const READ_CHUNK: usize = 4 << 20;
 
+/// Residents of the built-in demo district, for which the configured event rate is meant.
+const DEMO_POPULATION: f64 = 1_991_251.0;
+
 impl ImportJob {
     /// Start reading `request.path` on a worker thread. A copy of the file is staged in `dir` (when given) for keeping.
     pub fn start(request: ImportRequest, dir: Option<PathBuf>, spec: PrepareSpec, from_saved: bool) -> Self {
@@ -237,7 +240,7 @@ fn run(
                     path.display()
                 )
             })?;
-            Some(prepare(built.district, built.left_out, spec))
+            Some(prepare_scaled(built.district, built.left_out, spec, true))
         }
         ImportMode::Overlay => None,
     };
@@ -264,6 +267,20 @@ fn run(
 
 /// Build what the app needs to run on `district`: index, history, workers and simulator.
 pub fn prepare(district: District, notes: Vec<String>, spec: PrepareSpec) -> Prepared {
+    prepare_scaled(district, notes, spec, false)
+}
+
+/// The demo's event rate is for its ~2 million people: an imported district gets a rate in proportion to its
+/// (given or estimated) population, so a compound of 34 buildings does not report a district's worth of incidents.
+fn prepare_scaled(district: District, mut notes: Vec<String>, mut spec: PrepareSpec, scale: bool) -> Prepared {
+    if scale {
+        let f = (district.stats.population as f64 / DEMO_POPULATION).clamp(0.01, 10.0);
+        spec.sim.events_per_hour *= f;
+        notes.push(format!(
+            "simulated events: {:.1} per hour for {} residents (the demo's rate scaled by population)",
+            spec.sim.events_per_hour, district.stats.population
+        ));
+    }
     let index = SpatialIndex::new(&district);
     let history_end = spec.now - chrono::Duration::seconds((spec.sim.history_hours * 3600.0) as i64);
     let history = Arc::new(pingan_demo::generate_history(

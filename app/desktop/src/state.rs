@@ -274,6 +274,8 @@ pub struct AppState {
     pub scenario_dir: Option<std::path::PathBuf>,
     /// The demo district's recipe (to rebuild it when a scenario is removed).
     pub demo_spec: DemoSpec,
+    /// The simulator settings as configured (an imported district scales the event rate from these).
+    pub sim_config: SimConfig,
     /// The 2D map's triangulated unit fills (rebuilt when the district changes).
     pub map_fills: crate::map_view::Fills,
 }
@@ -357,6 +359,7 @@ impl AppState {
             import_dialog: None,
             scenario_dir: options.scenario_dir.clone(),
             demo_spec: options.spec.clone(),
+            sim_config: options.sim,
             map_fills: Default::default(),
         }
         .with_start_import(options.import.clone())
@@ -377,7 +380,7 @@ impl AppState {
     }
 
     fn prepare_spec(&self) -> PrepareSpec {
-        PrepareSpec { seed: self.demo_spec.seed, sim: self.sim.config(), now: self.now }
+        PrepareSpec { seed: self.demo_spec.seed, sim: self.sim_config, now: self.now }
     }
 
     /// Take a finished import: ask about problems, or apply it.
