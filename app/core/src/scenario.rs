@@ -45,7 +45,7 @@ pub fn district_from_import(name: &str, imported: &Imported) -> Option<Built> {
         } else {
             let mut b = district_from_buildings(name, &imported.buildings)?;
             b.roads = roads(imported);
-            estimate_stats(&mut b, &[], &mut left_out);
+            estimate_from_buildings(&mut b, &mut left_out);
             return Some(Built { district: b, left_out });
         }
     }
@@ -211,6 +211,43 @@ fn estimate_stats(d: &mut District, populations: &[Option<f64>], notes: &mut Vec
             }
         }
     }
+    roll_up(d);
+    if estimated > 0 {
+        notes.push(format!(
+            "{estimated} of {} towns give no population: estimated from area at {DEFAULT_DENSITY_PER_KM2} residents/km² (and the demo district's ratios of floating residents, enterprises and dwellings) for the five-colour scores",
+            d.towns.len()
+        ));
+    }
+}
+
+/// Statistics of a buildings-only district (whose outline is just their bounding box): dwellings from floor area
+/// (footprint × floors, 75 % of it homes of 90 m²), 2.6 residents each, and the demo's ratios for the rest.
+fn estimate_from_buildings(d: &mut District, notes: &mut Vec<String>) {
+    let frame = crate::geom::LocalFrame::new(d.outline.centroid());
+    for gi in 0..d.grids.len() {
+        let mut homes = 0.0;
+        for b in &d.grids[gi].buildings {
+            let b = &d.buildings[b.index()];
+            homes += b.footprint.area_m2(&frame) * b.floors as f64 * 0.75 / 90.0;
+        }
+        let people = homes * 2.6;
+        let (fl, en, _) = PER_RESIDENT;
+        d.grids[gi].stats = UnitStats {
+            population: people.round() as u32,
+            floating_population: (people * fl).round() as u32,
+            enterprises: (people * en).round() as u32,
+            houses: homes.round() as u32,
+        };
+    }
+    roll_up(d);
+    notes.push(format!(
+        "no population in the file: {} residents estimated from the buildings' floor area (90 m² homes, 2.6 people each)",
+        d.stats.population
+    ));
+}
+
+/// Communities, towns and the district as the sums of their grids.
+fn roll_up(d: &mut District) {
     for c in 0..d.communities.len() {
         let mut s = UnitStats::default();
         for g in &d.communities[c].grids {
@@ -226,12 +263,6 @@ fn estimate_stats(d: &mut District, populations: &[Option<f64>], notes: &mut Vec
         }
         d.towns[t].stats = s;
         d.stats += s;
-    }
-    if estimated > 0 {
-        notes.push(format!(
-            "{estimated} of {} towns give no population: estimated from area at {DEFAULT_DENSITY_PER_KM2} residents/km² (and the demo district's ratios of floating residents, enterprises and dwellings) for the five-colour scores",
-            d.towns.len()
-        ));
     }
 }
 

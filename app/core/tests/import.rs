@@ -253,8 +253,12 @@ fn an_imported_community_outline_takes_the_compound_buildings() {
 
     // Buildings alone: a district around them.
     let only = parse(&b, Crs::Wgs84, ImportAs::Auto).unwrap();
-    let d = district_from_import("火炬", &only).unwrap().district;
+    let built = district_from_import("火炬", &only).unwrap();
+    let d = built.district;
     assert_eq!(d.buildings.len(), 34);
+    // Residents estimated from floor area (a compound of 34 mostly high-rise blocks: thousands, not millions).
+    assert!((2_000..60_000).contains(&d.stats.population), "{} residents", d.stats.population);
+    assert!(built.left_out.iter().any(|n| n.contains("floor area")), "{:?}", built.left_out);
     // Nothing usable: no district.
     let pts = parse(br#"{"type":"FeatureCollection","features":[]}"#, Crs::Wgs84, ImportAs::Auto).unwrap();
     assert!(district_from_import("x", &pts).is_none());

@@ -68,6 +68,7 @@ impl PinganApp {
         if self.view3d.district_ptr != std::sync::Arc::as_ptr(&self.state.district) as usize {
             let size = self.view3d.last_size;
             self.view3d = View3d::new(&self.state, self.render_state.as_ref());
+            self.state.scene = None;
             self.view3d.last_size = size;
             let (min, max) = self.view3d.scene.bounds;
             self.view3d.camera = pingan_render::Camera {

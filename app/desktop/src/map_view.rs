@@ -41,6 +41,8 @@ pub struct Fills {
 struct Tri {
     points: Vec<LonLat>,
     indices: Vec<u32>,
+    /// How many of `points` are the exterior (the rest are holes).
+    outer: usize,
 }
 
 impl Tri {
@@ -53,6 +55,7 @@ impl Tri {
             r
         };
         let mut points = open(&poly.exterior);
+        let outer = points.len();
         let mut holes = Vec::new();
         for h in &poly.holes {
             holes.push(points.len());
@@ -61,7 +64,7 @@ impl Tri {
         let o = points.first().copied().unwrap_or_default();
         let flat: Vec<f64> = points.iter().flat_map(|p| [p.lon - o.lon, p.lat - o.lat]).collect();
         let indices = earcutr::earcut(&flat, &holes, 2).unwrap_or_default().into_iter().map(|i| i as u32).collect();
-        Self { points, indices }
+        Self { points, indices, outer }
     }
 }
 
@@ -96,6 +99,35 @@ fn fill_all<'t>(painter: &Painter, projector: &Projector, tris: impl Iterator<It
     }
     if !mesh.indices.is_empty() {
         painter.add(Shape::mesh(mesh));
+    }
+}
+
+/// An overlaid scenario's building footprints, triangulated once (on the import thread) with their boxes.
+#[derive(Default)]
+pub struct OverlayFills {
+    buildings: Vec<(BBox, Tri, f32)>,
+}
+
+impl std::fmt::Debug for OverlayFills {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "OverlayFills({} footprints)", self.buildings.len())
+    }
+}
+
+impl OverlayFills {
+    /// Triangulate every building polygon of `imported`.
+    pub fn of(imported: &pingan_core::import::Imported) -> Self {
+        let buildings = imported
+            .buildings
+            .iter()
+            .flat_map(|b| {
+                b.polygons.iter().filter_map(move |p| {
+                    let poly = Polygon { exterior: p[0].clone(), holes: p[1..].to_vec() };
+                    Some((poly.bbox()?, Tri::of(&poly), b.height as f32))
+                })
+            })
+            .collect();
+        Self { buildings }
     }
 }
 
@@ -437,24 +469,24 @@ fn draw_scenario<'v>(
                 painter.add(Shape::line(ring_ui(projector, l), Stroke::new(2.0, SCENARIO.gamma_multiply(0.8))));
             }
         }
-        if zoom >= 13.0 || i.buildings.len() < 5_000 {
-            let mut drawn = 0;
-            for b in &i.buildings {
-                for p in b.polygons.iter().filter(|p| inside(&p[0])) {
-                    let t = Tri::of(&Polygon { exterior: p[0].clone(), holes: p[1..].to_vec() });
-                    fill_all(
-                        painter,
-                        projector,
-                        std::iter::once((
-                            &t,
-                            theme::building_color(pingan_core::BuildingKind::MidRise, b.height as f32),
-                        )),
-                    );
-                    painter.add(Shape::closed_line(outline_ui(projector, &p[0]), Stroke::new(1.0, SCENARIO)));
-                    drawn += 1;
-                }
-                if drawn > 20_000 {
-                    break;
+        if zoom >= 13.0 || s.overlay_fills.buildings.len() < 5_000 {
+            let overlaps = |b: &BBox| {
+                b.max.lon >= bbox.min.lon
+                    && b.min.lon <= bbox.max.lon
+                    && b.max.lat >= bbox.min.lat
+                    && b.min.lat <= bbox.max.lat
+            };
+            let shown: Vec<&(BBox, Tri, f32)> =
+                s.overlay_fills.buildings.iter().filter(|(b, ..)| overlaps(b)).take(20_000).collect();
+            fill_all(
+                painter,
+                projector,
+                shown.iter().map(|(_, t, h)| (t, theme::building_color(pingan_core::BuildingKind::MidRise, *h))),
+            );
+            if zoom >= 15.0 {
+                for (_, t, _) in &shown {
+                    let n = t.outer;
+                    painter.add(Shape::closed_line(outline_ui(projector, &t.points[..n]), Stroke::new(1.0, SCENARIO)));
                 }
             }
         }

@@ -62,6 +62,8 @@ pub struct Scenario {
     pub meta: ScenarioMeta,
     /// What was read (drawn as the overlay, and POIs in either mode).
     pub imported: Arc<Imported>,
+    /// Overlay mode: its building footprints triangulated for the 2D map (empty when replacing).
+    pub overlay_fills: Arc<crate::map_view::OverlayFills>,
 }
 
 /// The district and everything derived from it, prepared off the UI thread.
@@ -74,6 +76,8 @@ pub struct Prepared {
     pub history: Arc<Vec<EventRecord>>,
     /// Workers and recent events, and the simulator that carries them on (not used with a sync server).
     pub live: (Situation, Simulator),
+    /// The district tessellated for the 3D view (the slow part of showing 200,000 buildings, done here).
+    pub scene: Arc<pingan_render::Scene>,
     /// Notes on what did not fit (units or buildings outside every parent).
     pub notes: Vec<String>,
 }
@@ -240,7 +244,7 @@ fn run(
                     path.display()
                 )
             })?;
-            Some(prepare_scaled(built.district, built.left_out, spec, true))
+            Some(prepare_scaled(built.district, built.left_out, spec, true, Some(progress)))
         }
         ImportMode::Overlay => None,
     };
@@ -256,8 +260,12 @@ fn run(
         stage(dir, &bytes, &meta).map_err(|e| format!("cannot keep a copy in {}: {e}", dir.display()))?;
     }
     let (problems, warnings) = (imported.problems.clone(), imported.warnings.clone());
+    let overlay_fills = Arc::new(match r.mode {
+        ImportMode::Overlay => crate::map_view::OverlayFills::of(&imported),
+        ImportMode::Replace => Default::default(),
+    });
     Ok(Finished {
-        scenario: Some(Scenario { meta, imported: Arc::new(imported) }),
+        scenario: Some(Scenario { meta, imported: Arc::new(imported), overlay_fills }),
         problems,
         warnings,
         prepared,
@@ -267,12 +275,23 @@ fn run(
 
 /// Build what the app needs to run on `district`: index, history, workers and simulator.
 pub fn prepare(district: District, notes: Vec<String>, spec: PrepareSpec) -> Prepared {
-    prepare_scaled(district, notes, spec, false)
+    prepare_scaled(district, notes, spec, false, None)
 }
 
 /// The demo's event rate is for its ~2 million people: an imported district gets a rate in proportion to its
 /// (given or estimated) population, so a compound of 34 buildings does not report a district's worth of incidents.
-fn prepare_scaled(district: District, mut notes: Vec<String>, mut spec: PrepareSpec, scale: bool) -> Prepared {
+fn prepare_scaled(
+    district: District,
+    mut notes: Vec<String>,
+    mut spec: PrepareSpec,
+    scale: bool,
+    progress: Option<&AtomicU32>,
+) -> Prepared {
+    let step = |f: f32| {
+        if let Some(p) = progress {
+            p.store(encode(Phase::Building, f), Ordering::Relaxed);
+        }
+    };
     if scale {
         let f = (district.stats.population as f64 / DEMO_POPULATION).clamp(0.01, 10.0);
         spec.sim.events_per_hour *= f;
@@ -282,14 +301,18 @@ fn prepare_scaled(district: District, mut notes: Vec<String>, mut spec: PrepareS
         ));
     }
     let index = SpatialIndex::new(&district);
+    step(0.1);
     let history_end = spec.now - chrono::Duration::seconds((spec.sim.history_hours * 3600.0) as i64);
     let history = Arc::new(pingan_demo::generate_history(
         &district,
         &HistorySpec { seed: spec.seed, per_day: spec.sim.events_per_hour * 24.0, ..HistorySpec::default() },
         history_end,
     ));
+    step(0.4);
     let live = Simulator::start(&district, spec.seed, spec.sim, spec.now);
-    Prepared { district: Arc::new(district), index, history, live, notes }
+    step(0.6);
+    let scene = Arc::new(pingan_render::Scene::from_district(&district));
+    Prepared { district: Arc::new(district), index, history, live, scene, notes }
 }
 
 fn saved_name(dir: Option<&Path>) -> Option<String> {

@@ -276,6 +276,8 @@ pub struct AppState {
     pub demo_spec: DemoSpec,
     /// The simulator settings as configured (an imported district scales the event rate from these).
     pub sim_config: SimConfig,
+    /// The 3D scene an import job tessellated, with the address of the district it is of (taken by the 3D view).
+    pub scene: Option<(usize, Arc<pingan_render::Scene>)>,
     /// The 2D map's triangulated unit fills (rebuilt when the district changes).
     pub map_fills: crate::map_view::Fills,
 }
@@ -361,6 +363,7 @@ impl AppState {
             demo_spec: options.spec.clone(),
             sim_config: options.sim,
             map_fills: Default::default(),
+            scene: None,
         }
         .with_start_import(options.import.clone())
     }
@@ -407,6 +410,7 @@ impl AppState {
         let lang = self.lang;
         let was_replacing = self.scenario.as_ref().is_some_and(|s| s.meta.mode == ImportMode::Replace);
         if let Some(p) = f.prepared {
+            self.scene = Some((Arc::as_ptr(&p.district) as usize, p.scene));
             self.district = p.district;
             self.index = p.index;
             self.history = p.history;

@@ -59,8 +59,17 @@ struct Gpu3d {
 impl View3d {
     /// Tessellate the district and, when a wgpu render state exists, upload it and build the composite pipeline.
     pub fn new(state: &AppState, render_state: Option<&egui_wgpu::RenderState>) -> Self {
+        let scene = match &state.scene {
+            // Tessellated off the UI thread by an import job, for exactly this district.
+            Some((ptr, scene)) if *ptr == Arc::as_ptr(&state.district) as usize => scene.clone(),
+            _ => Arc::new(Scene::from_district(&state.district)),
+        };
+        Self::with_scene(state, scene, render_state)
+    }
+
+    /// Upload an already tessellated scene of `state.district`.
+    pub fn with_scene(state: &AppState, scene: Arc<Scene>, render_state: Option<&egui_wgpu::RenderState>) -> Self {
         let started = std::time::Instant::now();
-        let scene = Arc::new(Scene::from_district(&state.district));
         let gpu = if let Some(rs) = render_state {
             let renderer = SceneRenderer::new(&rs.device, &rs.adapter, &scene);
             let (composite, composite_layout, sampler) = composite_pipeline(&rs.device, rs.target_format);
