@@ -365,6 +365,17 @@ pub fn view3d_ui(ui: &mut egui::Ui, state: &AppState, view: &mut View3d, command
             worker_px.push((rect.min + vec2(s[0], s[1]), i));
         }
     }
+    // The imported scenario's points of interest, in the overlay colour of the 2D map.
+    if let Some(sc) = &state.scenario {
+        for poi in &sc.imported.pois {
+            let p = view.local(poi.position);
+            markers.push(Marker::worker(
+                [p[0] as f32, p[1] as f32, 0.0],
+                [0.93, 0.43, 1.0, 1.0],
+                if close { 8.0 } else { 5.0 },
+            ));
+        }
+    }
     let hovered_building = response.hover_pos().and_then(|p| {
         let local = [p.x - rect.min.x, p.y - rect.min.y];
         let (o, dir) = camera.ray(local, size);
