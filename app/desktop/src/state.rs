@@ -628,7 +628,7 @@ impl AppState {
             Command::ImportDialog(r) => self.import_dialog = Some(r),
             Command::CloseImportDialog => self.import_dialog = None,
             Command::Import(r) => {
-                if self.import_job.as_ref().is_some_and(|j| j.request.is_some()) || self.pending_import.is_some() {
+                if self.import_job.is_some() || self.pending_import.is_some() {
                     self.tell(self.lang.tr("另一个导入尚未完成", "Another import is still in progress").into());
                     return;
                 }
@@ -661,6 +661,12 @@ impl AppState {
                 }
             }
             Command::RemoveScenario => {
+                if self.import_job.is_some() {
+                    self.tell(
+                        self.lang.tr("导入尚未完成，请稍后再移除", "An import is running; remove it afterwards").into(),
+                    );
+                    return;
+                }
                 let Some(s) = self.scenario.take() else { return };
                 if let Some(dir) = &self.scenario_dir
                     && let Err(e) = crate::scenario::remove(dir)
