@@ -104,7 +104,7 @@ fn the_feed_follows_a_real_server_and_an_operator_action_reaches_it() {
         cmds.push(ClientCommand {
             key: key(cmds.len()),
             at: test_now(),
-            body: CommandBody::WorkerJoin { worker: w.clone() },
+            body: CommandBody::WorkerJoin { worker: pingan_sync::demo::joining(w) },
         });
     }
     for e in &snap.situation.events {

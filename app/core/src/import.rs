@@ -152,7 +152,7 @@ pub struct ImportedBuilding {
     pub feature: usize,
     /// Label (may be empty).
     pub name: String,
-    /// Height in metres: `height`, or floors × 3 m, or the default.
+    /// Height in metres: `height`, or floors × 3 m, or the default; never more than [`MAX_HEIGHT_M`].
     pub height: f64,
     /// Footprint polygons.
     pub polygons: Vec<Rings>,
@@ -255,6 +255,8 @@ pub fn parse_with_progress(
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<Imported, ImportError> {
     check_size(bytes.len() as u64)?;
+    // Some Windows tools (Notepad, Excel, ArcGIS exports) start UTF-8 text with a byte-order mark, which JSON forbids.
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let root: Value = serde_json::from_slice(bytes).map_err(|e| ImportError::NotJson(e.to_string()))?;
     let mut out = Imported::default();
     let features: Vec<&Value> = match root.get("type").and_then(Value::as_str) {
@@ -315,6 +317,60 @@ fn prop_f64(props: &Value, keys: &[&str]) -> Option<f64> {
     })
 }
 
+/// The largest building height believed, metres: a taller value is a problem, not a building.
+pub const MAX_HEIGHT_M: f64 = 1000.0;
+
+/// The largest floor count believed: a larger value is a problem, not a building.
+pub const MAX_FLOORS: f64 = 300.0;
+
+const HEIGHT_KEYS: &[&str] = &["height", "高度", "HEIGHT", "building:height"];
+const FLOOR_KEYS: &[&str] = &["floors", "levels", "building:levels", "层数", "楼层"];
+
+/// Whether `props` has a value (not null, not blank) under one of `keys`.
+fn has_prop(props: &Value, keys: &[&str]) -> bool {
+    keys.iter().any(|k| match props.get(*k) {
+        None | Some(Value::Null) => false,
+        Some(Value::String(s)) => !s.trim().is_empty(),
+        Some(_) => true,
+    })
+}
+
+/// A positive measure under the first of `keys` that has a value (null and blank count as absent): `Ok(None)` when
+/// none has one; an error naming the key when the value is not a number, not positive, or over `max`. A number may
+/// come as text with `suffix` (`"38.5m"`, `"12层"`).
+fn prop_measure(props: &Value, keys: &[&str], what: &str, suffix: &[char], max: f64) -> Result<Option<f64>, String> {
+    for k in keys {
+        let v = match props.get(*k) {
+            None | Some(Value::Null) => continue,
+            Some(Value::String(s)) if s.trim().is_empty() => continue,
+            Some(v) => v,
+        };
+        let n = match v {
+            Value::Number(n) => n.as_f64(),
+            Value::String(s) => s.trim().trim_end_matches(suffix).trim().parse::<f64>().ok(),
+            _ => None,
+        };
+        let shown = || {
+            let label = if *k == what { what.to_string() } else { format!("{what} ({k})") };
+            let text = v.to_string();
+            let text = if text.chars().count() > 40 {
+                format!("{}…", text.chars().take(40).collect::<String>())
+            } else {
+                text
+            };
+            format!("{label} {text}")
+        };
+        return match n {
+            None => Err(format!("{} is not a number", shown())),
+            Some(n) if n.is_nan() => Err(format!("{} is not a number", shown())),
+            Some(n) if n <= 0.0 => Err(format!("{} is not positive", shown())),
+            Some(n) if n > max => Err(format!("{} is absurd: at most {max} is believed", shown())),
+            Some(n) => Ok(Some(n)),
+        };
+    }
+    Ok(None)
+}
+
 const NAME_KEYS: &[&str] = &["name", "名称", "NAME", "Name", "nameZh", "name_zh", "label", "标注"];
 
 fn feature(out: &mut Imported, i: usize, f: &Value, crs: Crs, as_: ImportAs) -> Result<(), String> {
@@ -339,6 +395,9 @@ fn feature(out: &mut Imported, i: usize, f: &Value, crs: Crs, as_: ImportAs) -> 
                     .map(|(k, p)| rings(p, crs).map_err(|e| format!("polygon {k}: {e}")))
                     .collect::<Result<_, _>>()?
             };
+            if polys.is_empty() {
+                return Err("a MultiPolygon without polygons".into());
+            }
             match polygon_role(&props, as_) {
                 PolygonRole::Unit(level) => {
                     let code = prop_str(&props, &["adcode", "code", "编码", "行政区划代码", "town_code_stats2023"]);
@@ -347,12 +406,9 @@ fn feature(out: &mut Imported, i: usize, f: &Value, crs: Crs, as_: ImportAs) -> 
                     out.units.push(ImportedUnit { feature: i, name, level, code, population, polygons: polys });
                 }
                 PolygonRole::Building => {
-                    let height = prop_f64(&props, &["height", "高度", "HEIGHT", "building:height"])
-                        .or_else(|| {
-                            prop_f64(&props, &["floors", "levels", "building:levels", "层数", "楼层"]).map(|n| n * 3.0)
-                        })
-                        .filter(|h| h.is_finite() && *h > 0.0 && *h < 1000.0)
-                        .unwrap_or(DEFAULT_HEIGHT);
+                    let height = prop_measure(&props, HEIGHT_KEYS, "height", &['m', '米'], MAX_HEIGHT_M)?;
+                    let floors = prop_measure(&props, FLOOR_KEYS, "floor count", &['层', 'F'], MAX_FLOORS)?;
+                    let height = height.or(floors.map(|n| n * 3.0)).unwrap_or(DEFAULT_HEIGHT);
                     out.buildings.push(ImportedBuilding { feature: i, name, height, polygons: polys });
                 }
                 PolygonRole::Refused(why) => return Err(why),
@@ -365,9 +421,24 @@ fn feature(out: &mut Imported, i: usize, f: &Value, crs: Crs, as_: ImportAs) -> 
             out.pois.push(ImportedPoi { feature: i, name, position: point(coords, crs)? });
         }
         "MultiPoint" => {
-            for p in coords.as_array().ok_or("MultiPoint coordinates are not an array")? {
-                out.pois.push(ImportedPoi { feature: i, name: name.clone(), position: point(p, crs)? });
+            if !matches!(as_, ImportAs::Auto | ImportAs::Pois) {
+                return Err(format!("a MultiPoint cannot be imported as {as_:?}"));
             }
+            // Every point checked before any is kept: a feature with a problem is left out whole.
+            let points: Vec<LonLat> = coords
+                .as_array()
+                .ok_or("MultiPoint coordinates are not an array")?
+                .iter()
+                .map(|p| point(p, crs))
+                .collect::<Result<_, _>>()?;
+            if points.is_empty() {
+                return Err("a MultiPoint without points".into());
+            }
+            out.pois.extend(points.into_iter().map(|position| ImportedPoi {
+                feature: i,
+                name: name.clone(),
+                position,
+            }));
         }
         "LineString" | "MultiLineString" => {
             if !matches!(as_, ImportAs::Auto | ImportAs::Roads) {
@@ -383,6 +454,9 @@ fn feature(out: &mut Imported, i: usize, f: &Value, crs: Crs, as_: ImportAs) -> 
                     .map(|l| line(l, crs))
                     .collect::<Result<_, _>>()?
             };
+            if lines.is_empty() {
+                return Err("a MultiLineString without lines".into());
+            }
             out.roads.push(ImportedRoad { feature: i, name, lines });
         }
         other => return Err(format!("geometry type {other:?} is not supported")),
@@ -417,7 +491,7 @@ fn polygon_role(props: &Value, as_: ImportAs) -> PolygonRole {
                     other => PolygonRole::Refused(format!("unknown level {other:?}")),
                 };
             }
-            if prop_f64(props, &["height", "高度", "floors", "levels", "building:levels", "层数"]).is_some() {
+            if has_prop(props, HEIGHT_KEYS) || has_prop(props, FLOOR_KEYS) {
                 return PolygonRole::Building;
             }
             // A 6-digit adcode is a county/district, 9 or 12 digits a town or below.

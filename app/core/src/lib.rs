@@ -18,6 +18,7 @@ pub mod situation;
 pub mod spatial;
 pub mod sync;
 pub mod units;
+pub mod validate;
 pub mod worker;
 
 pub use address::{AddressCode, AddressCodeError, AddressLevel};
@@ -32,7 +33,7 @@ pub use units::{
     Building, BuildingId, BuildingKind, Community, CommunityId, CommunityKind, District, Grid, GridId, Road, RoadClass,
     Town, TownId, UnitRef, UnitStats, WaterBody,
 };
-pub use worker::{GridWorker, WorkerId, WorkerKind, WorkerStatus};
+pub use worker::{GridWorker, StepError, WorkerId, WorkerKind, WorkerStatus};
 
 /// Time as the domain sees it: an instant in UTC. Shown to users in China Standard Time (UTC+8).
 pub type Timestamp = chrono::DateTime<chrono::Utc>;

@@ -13,6 +13,9 @@ use serde::{Deserialize, Serialize};
 /// Position in the server's change log: 1, 2, 3, … without gaps. 0 means "nothing seen yet".
 pub type Seq = i64;
 
+/// The largest gap of worker ids [`Situation::apply_change`] fills with placeholders; a join further out is ignored.
+pub const MAX_WORKER_HOLE: usize = 10_000;
+
 /// The longest idempotency key accepted.
 pub const MAX_KEY_LEN: usize = 100;
 
@@ -253,11 +256,13 @@ impl Situation {
         match body {
             ChangeBody::EventActed { event, change, .. } => {
                 let Some(e) = self.event_mut(*event) else { return false };
+                let before = e.assignee;
                 if let EventAction::Assign { worker } = &change.action {
                     e.assignee = Some(*worker);
                 }
                 e.history.push(change.clone());
                 e.state = change.to;
+                self.apply_worker_rule(*event, before);
                 true
             }
             ChangeBody::WorkerMoved { worker, position, status, at } => {
@@ -297,11 +302,13 @@ impl Situation {
                 if e.history.iter().rev().any(|h| h == change) {
                     return false;
                 }
+                let before = e.assignee;
                 if let EventAction::Assign { worker } = &change.action {
                     e.assignee = Some(*worker);
                 }
                 e.history.push(change.clone());
                 e.state = change.to;
+                self.apply_worker_rule(*event, before);
                 true
             }
             ChangeBody::WorkerMoved { worker, position, status, at } => {
@@ -318,6 +325,10 @@ impl Situation {
             }
             ChangeBody::WorkerJoined { worker } => {
                 let i = worker.id.index();
+                if i > self.workers.len() + MAX_WORKER_HOLE {
+                    // Not a gap a real log leaves: refuse rather than fill millions of placeholders.
+                    return false;
+                }
                 if i >= self.workers.len() {
                     // Ids are dense; fill any hole with a placeholder that the log will replace.
                     while self.workers.len() < i {

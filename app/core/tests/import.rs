@@ -1,17 +1,30 @@
-//! GeoJSON import on real Hangzhou data (`../shared/geodata/`, read in place; skipped with a message when absent)
-//! and on hand-made bad files.
+//! GeoJSON import on real Hangzhou data (`../shared/geodata/`, read in place; when absent the real-data tests fail
+//! under `CI=true` and are skipped with a message otherwise) and on hand-made bad files.
 
 use pingan_core::LonLat;
 use pingan_core::import::{
     Crs, ImportAs, ImportError, UnitLevel, gcj02_to_wgs84, parse, polygon_area_m2, wgs84_to_gcj02,
 };
 
+/// A test that cannot run for want of `what`: under CI (`CI=true` or `CI=1`) that fails the run; elsewhere it is
+/// skipped with `SKIPPED: …` on stderr, where the person running the tests sees it.
+fn skip_or_fail(what: &str) {
+    if std::env::var("CI").is_ok_and(|v| v == "true" || v == "1") {
+        panic!("cannot run under CI: {what}");
+    }
+    // Straight to stderr, past the test harness's capture, so that it shows although the test passes.
+    let _ = std::io::Write::write_all(&mut std::io::stderr(), format!("SKIPPED: {what}\n").as_bytes());
+}
+
 fn geodata(name: &str) -> Option<Vec<u8>> {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/geodata").join(name);
     match std::fs::read(&path) {
         Ok(b) => Some(b),
         Err(e) => {
-            eprintln!("SKIPPED: {} not readable ({e}); the real-data checks need ../shared/geodata", path.display());
+            skip_or_fail(&format!(
+                "{} not readable ({e}); the real-data checks need ../shared/geodata",
+                path.display()
+            ));
             None
         }
     }
@@ -271,4 +284,92 @@ fn a_file_too_large_is_refused_before_reading() {
     let e = check_size(1 << 30).unwrap_err();
     assert!(matches!(e, ImportError::TooLarge { size, .. } if size == 1 << 30));
     assert!(e.to_string().contains("1073741824"), "{e}");
+}
+
+#[test]
+fn a_byte_order_mark_is_read_like_any_other_file() {
+    let text = r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"name":"站"},"geometry":{"type":"Point","coordinates":[120.1,30.3]}}]}"#;
+    let plain = parse(text.as_bytes(), Crs::Wgs84, ImportAs::Auto).unwrap();
+    let mut bom = vec![0xEF, 0xBB, 0xBF];
+    bom.extend_from_slice(text.as_bytes());
+    let got = parse(&bom, Crs::Wgs84, ImportAs::Auto).unwrap();
+    assert_eq!(got, plain);
+    assert_eq!(got.pois.len(), 1);
+    assert_eq!(got.pois[0].name, "站");
+    // Only one mark, and only at the start: anything else is still not JSON.
+    let mut twice = vec![0xEF, 0xBB, 0xBF];
+    twice.extend_from_slice(&bom);
+    assert!(matches!(parse(&twice, Crs::Wgs84, ImportAs::Auto), Err(ImportError::NotJson(_))));
+    assert!(matches!(parse(&[0xEF, 0xBB, 0xBF], Crs::Wgs84, ImportAs::Auto), Err(ImportError::NotJson(_))));
+    assert!(matches!(parse(&[0xEF, 0xBB], Crs::Wgs84, ImportAs::Auto), Err(ImportError::NotJson(_))));
+}
+
+#[test]
+fn impossible_heights_and_floor_counts_are_problems_naming_the_feature() {
+    let building = |props: &str| {
+        format!(
+            r#"{{"type":"Feature","properties":{{"name":"楼",{props}}},"geometry":{{"type":"Polygon","coordinates":[[[120,30],[120.001,30],[120.001,30.001],[120,30.001],[120,30]]]}}}}"#
+        )
+    };
+    // (properties, how the problem reads, or the height imported when fine)
+    let cases: [(&str, Result<f64, &str>); 22] = [
+        (r#""height":38.5"#, Ok(38.5)),
+        (r#""height":"38.5m""#, Ok(38.5)),
+        (r#""height":" 12 米 ""#, Ok(12.0)),
+        (r#""floors":12"#, Ok(36.0)),
+        (r#""层数":"12层""#, Ok(36.0)),
+        (r#""height":999.5,"floors":300"#, Ok(999.5)),
+        (r#""height":null,"floors":2"#, Ok(6.0)),
+        (r#""height":"","levels":"3""#, Ok(9.0)),
+        (r#""height":-3"#, Err("not positive")),
+        (r#""height":0"#, Err("not positive")),
+        (r#""height":"-0""#, Err("not positive")),
+        (r#""height":"NaN""#, Err("not a number")),
+        (r#""height":"tall""#, Err("not a number")),
+        (r#""height":[12]"#, Err("not a number")),
+        (r#""height":true"#, Err("not a number")),
+        (r#""height":1000.5"#, Err("absurd")),
+        (r#""height":"inf""#, Err("absurd")),
+        (r#""height":"1e400""#, Err("absurd")),
+        (r#""floors":0"#, Err("not positive")),
+        (r#""floors":-2"#, Err("not positive")),
+        (r#""floors":"two""#, Err("not a number")),
+        (r#""height":30,"floors":301"#, Err("absurd")),
+    ];
+    let features: Vec<String> = cases.iter().map(|(p, _)| building(p)).collect();
+    let file = format!(r#"{{"type":"FeatureCollection","features":[{}]}}"#, features.join(","));
+    for as_ in [ImportAs::Auto, ImportAs::Buildings] {
+        let got = parse(file.as_bytes(), Crs::Wgs84, as_).unwrap();
+        assert_eq!(got.features, cases.len());
+        for (i, (props, want)) in cases.iter().enumerate() {
+            let problem = got.problems.iter().find(|p| p.feature == i);
+            let built = got.buildings.iter().find(|b| b.feature == i);
+            match want {
+                Ok(h) => {
+                    assert!(problem.is_none(), "{props}: {problem:?}");
+                    assert_eq!(built.map(|b| b.height), Some(*h), "{props}");
+                }
+                Err(why) => {
+                    assert!(built.is_none(), "{props} imported as {built:?}");
+                    let text = problem.map(|p| p.to_string()).unwrap_or_default();
+                    assert!(text.starts_with(&format!("feature {i}: ")), "{props}: {text:?}");
+                    assert!(
+                        text.contains(why) && (text.contains("height") || text.contains("floor")),
+                        "{props}: {text}"
+                    );
+                }
+            }
+        }
+        assert_eq!(got.buildings.len() + got.problems.len(), cases.len());
+    }
+    // A building without any height still gets the default, and a long bad value is cut short in the message.
+    let long = format!(r#""height":"{}""#, "x".repeat(10_000));
+    let file = format!(
+        r#"{{"type":"FeatureCollection","features":[{},{}]}}"#,
+        building(r#""level":"building""#),
+        building(&long)
+    );
+    let got = parse(file.as_bytes(), Crs::Wgs84, ImportAs::Auto).unwrap();
+    assert_eq!(got.buildings[0].height, pingan_core::import::DEFAULT_HEIGHT);
+    assert!(got.problems[0].message.chars().count() < 120, "{}", got.problems[0].message);
 }

@@ -238,26 +238,8 @@ impl Simulator {
             EventState::Feedback => EventAction::Close { note: "核查属实，予以办结".into() },
             EventState::Closed => EventAction::Reopen { reason: "群众回访不满意".into() },
         };
-        let event = situation.event_mut(id)?;
-        let assignee_before = event.assignee;
-        let new_state = event.apply(action, at).ok()?;
-        let assignee = event.assignee;
-        // Keep worker status in step with the event.
-        match new_state {
-            EventState::Assigned | EventState::InDisposal => {
-                if let Some(w) = assignee.and_then(|w| situation.workers.get_mut(w.index())) {
-                    w.status = WorkerStatus::Handling(id);
-                }
-            }
-            EventState::Closed | EventState::Escalated => {
-                if let Some(w) = assignee_before.and_then(|w| situation.workers.get_mut(w.index()))
-                    && w.status == WorkerStatus::Handling(id)
-                {
-                    w.status = WorkerStatus::Patrolling;
-                }
-            }
-            _ => {}
-        }
+        // The step and the workers' statuses, by the one rule in pingan-core.
+        let new_state = situation.act(id, action, at).ok()?;
         Some(new_state)
     }
 

@@ -85,3 +85,24 @@ fn stepping_reports_events_and_moves_workers() {
     // Time never runs backwards.
     assert!(sim.step(&d, &mut s, t0()).is_empty());
 }
+
+#[test]
+fn every_simulated_event_and_worker_fits_the_district_by_the_servers_rules() {
+    // The server refuses what does not fit (pingan_core::validate); the simulator feeds the server's demo, so
+    // everything it makes must pass, on the small and on the full district.
+    for d in [generate(&DemoSpec::small(3)), generate(&DemoSpec::default())] {
+        let (mut s, mut sim) = Simulator::start(&d, 7, SimConfig::default(), t0());
+        for i in 1..=60 {
+            sim.step(&d, &mut s, t0() + Duration::minutes(i));
+        }
+        for e in &s.events {
+            pingan_core::validate::check_event(e, &d).unwrap_or_else(|err| panic!("{err}"));
+        }
+        for w in &s.workers {
+            pingan_core::validate::check_worker(w, &d).unwrap_or_else(|err| panic!("{err}"));
+        }
+        let before = (s.events.len(), s.workers.len());
+        assert!(pingan_core::validate::retain_fitting(&mut s, &d).is_empty());
+        assert_eq!((s.events.len(), s.workers.len()), before);
+    }
+}

@@ -156,7 +156,7 @@ impl Api {
             .send()
             .await?;
         let resp = Self::check(resp).await?;
-        Ok(ChangeStream { body: Box::pin(resp.bytes_stream()), buf: Vec::new(), data: String::new() })
+        Ok(ChangeStream { body: Box::pin(resp.bytes_stream()), parser: SseParser::new() })
     }
 }
 
@@ -165,38 +165,109 @@ type ByteStream = std::pin::Pin<Box<dyn futures_util::Stream<Item = reqwest::Res
 /// Changes as the server streams them (Server-Sent Events).
 pub struct ChangeStream {
     body: ByteStream,
-    buf: Vec<u8>,
-    data: String,
+    parser: SseParser,
 }
 
 impl ChangeStream {
     /// The next change; `Ok(None)` when the server closed the stream.
     pub async fn next(&mut self) -> Result<Option<Change>, ApiError> {
         loop {
-            // Whole lines in the buffer first.
-            while let Some(nl) = self.buf.iter().position(|b| *b == b'\n') {
-                let line: Vec<u8> = self.buf.drain(..=nl).collect();
-                let line = String::from_utf8_lossy(&line);
-                let line = line.trim_end_matches(['\n', '\r']);
-                if line.is_empty() {
-                    if !self.data.is_empty() {
-                        let data = std::mem::take(&mut self.data);
-                        let change: Change =
-                            serde_json::from_str(&data).map_err(|e| ApiError::Protocol(format!("stream: {e}")))?;
-                        return Ok(Some(change));
-                    }
-                } else if let Some(d) = line.strip_prefix("data:") {
-                    if !self.data.is_empty() {
-                        self.data.push('\n');
-                    }
-                    self.data.push_str(d.strip_prefix(' ').unwrap_or(d));
-                }
-                // `id:`, `event:` and `:` keep-alive comments carry nothing we need (the seq is in the data).
+            // Whole events in the buffer first.
+            if let Some(change) = self.parser.next_change()? {
+                return Ok(Some(change));
             }
             match self.body.next().await {
-                Some(Ok(chunk)) => self.buf.extend_from_slice(&chunk),
+                Some(Ok(chunk)) => self.parser.push(&chunk),
                 Some(Err(e)) => return Err(ApiError::Network(format!("stream: {e}"))),
                 None => return Ok(None),
+            }
+        }
+    }
+}
+
+/// The largest event (or line) the stream reader holds; a server that sends more gets a protocol error.
+pub const MAX_SSE_EVENT: usize = 16 << 20;
+
+/// The pure part of the live-stream reader: splits a Server-Sent Events byte stream into [`Change`]s, however the
+/// bytes are cut into chunks. Lines end in `\n` (a `\r` before it is dropped); `data:` lines are joined with `\n`
+/// and a blank line ends the event, whose data must be one JSON [`Change`]; `id:`, `event:` and `:` comment lines
+/// (keep-alives) carry nothing needed (the seq is in the data) and are ignored. Text that is not UTF-8 is read lossily.
+#[derive(Clone, Debug, Default)]
+pub struct SseParser {
+    /// Bytes received and not yet consumed start at `start`.
+    buf: Vec<u8>,
+    start: usize,
+    /// Bytes from `start` to here are known to hold no newline.
+    scanned: usize,
+    /// The `data:` lines of the event being read.
+    data: String,
+}
+
+impl SseParser {
+    /// A parser at the start of a stream.
+    pub fn new() -> SseParser {
+        SseParser::default()
+    }
+
+    /// Append bytes as they came from the network.
+    pub fn push(&mut self, chunk: &[u8]) {
+        if self.start > 0 {
+            self.buf.drain(..self.start);
+            self.scanned -= self.start;
+            self.start = 0;
+        }
+        self.buf.extend_from_slice(chunk);
+    }
+
+    /// The next whole event's change: `Ok(None)` when more bytes are needed, an error when an event's data is not a
+    /// change (that event is consumed; the next call goes on after it).
+    pub fn next_change(&mut self) -> Result<Option<Change>, ApiError> {
+        while let Some(at) = self.buf[self.scanned..].iter().position(|b| *b == b'\n') {
+            let line = self.start..self.scanned + at;
+            self.start = self.scanned + at + 1;
+            self.scanned = self.start;
+            let line = String::from_utf8_lossy(&self.buf[line]);
+            let line = line.trim_end_matches(['\n', '\r']);
+            if line.is_empty() {
+                if !self.data.is_empty() {
+                    let data = std::mem::take(&mut self.data);
+                    let change: Change =
+                        serde_json::from_str(&data).map_err(|e| ApiError::Protocol(format!("stream: {e}")))?;
+                    return Ok(Some(change));
+                }
+            } else if let Some(d) = line.strip_prefix("data:") {
+                if self.data.len() + d.len() > MAX_SSE_EVENT {
+                    self.data.clear();
+                    return Err(ApiError::Protocol(format!("stream: an event over {MAX_SSE_EVENT} bytes")));
+                }
+                if !self.data.is_empty() {
+                    self.data.push('\n');
+                }
+                self.data.push_str(d.strip_prefix(' ').unwrap_or(d));
+            }
+            // `id:`, `event:` and `:` keep-alive comments carry nothing we need (the seq is in the data).
+        }
+        self.scanned = self.buf.len();
+        if self.buf.len() - self.start > MAX_SSE_EVENT {
+            // A line that never ends: drop it rather than grow without bound.
+            self.start = self.buf.len();
+            self.scanned = self.start;
+            return Err(ApiError::Protocol(format!("stream: a line over {MAX_SSE_EVENT} bytes")));
+        }
+        Ok(None)
+    }
+
+    /// Every change in `bytes`, read as one whole stream (an unfinished last event is left out), each a change or
+    /// the error its event gave.
+    pub fn parse_all(bytes: &[u8]) -> Vec<Result<Change, ApiError>> {
+        let mut parser = SseParser::new();
+        parser.push(bytes);
+        let mut out = Vec::new();
+        loop {
+            match parser.next_change() {
+                Ok(Some(c)) => out.push(Ok(c)),
+                Ok(None) => return out,
+                Err(e) => out.push(Err(e)),
             }
         }
     }

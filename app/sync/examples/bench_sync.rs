@@ -44,8 +44,11 @@ async fn setup() -> anyhow::Result<Setup> {
     let config = pingan_demo::SimConfig { history_hours: 2.0, ..Default::default() };
     let (situation, _) = pingan_demo::Simulator::start(&district, 2026, config, now);
     let api = Api::new(&url, &token)?;
-    let joins: Vec<ClientCommand> =
-        situation.workers.iter().map(|w| command(CommandBody::WorkerJoin { worker: w.clone() })).collect();
+    let joins: Vec<ClientCommand> = situation
+        .workers
+        .iter()
+        .map(|w| command(CommandBody::WorkerJoin { worker: pingan_sync::demo::joining(w) }))
+        .collect();
     for chunk in joins.chunks(2000) {
         api.send(chunk).await?;
     }

@@ -3,6 +3,7 @@
 //! Queries use `$1`-style placeholders, which both SQLite and PostgreSQL understand. Everything that writes the change
 //! log goes through [`crate::writer`]; this module holds connecting, migrating, users and tokens, and the reads.
 
+use pingan_core::WorkerId;
 use pingan_core::sync::{Role, Seq};
 use sha2::Digest as _;
 use sqlx::any::{AnyPoolOptions, AnyRow};
@@ -38,6 +39,9 @@ pub struct User {
     pub name: String,
     /// What they may do.
     pub role: Role,
+    /// For a grid worker: the one worker this user is (positions only for them, events of their grids or assigned
+    /// to them). A grid worker without one may not send commands.
+    pub worker: Option<WorkerId>,
 }
 
 /// Turn a path or URL into a database URL: `postgres://…` stays, `sqlite:…` stays, anything else is a SQLite file.
@@ -94,8 +98,31 @@ impl Db {
 
     /// Create a user. Fails if the name is taken.
     pub async fn add_user(&self, name: &str, role: Role) -> anyhow::Result<User> {
-        if name.trim().is_empty() || name.len() > 64 {
-            anyhow::bail!("a user name must be 1 to 64 characters");
+        self.add_user_bound(name, role, None).await
+    }
+
+    /// Create a user, a grid worker bound to `worker` (which must be registered). Fails if the name is taken, if a
+    /// grid worker has no worker or another role has one, or if the worker is not known.
+    pub async fn add_user_bound(&self, name: &str, role: Role, worker: Option<WorkerId>) -> anyhow::Result<User> {
+        if name.trim().is_empty() || name.chars().count() > pingan_core::validate::MAX_NAME {
+            anyhow::bail!("a user name must be 1 to {} characters", pingan_core::validate::MAX_NAME);
+        }
+        if name.chars().any(char::is_control) {
+            anyhow::bail!("a user name may not contain control characters");
+        }
+        match (role, worker) {
+            (Role::GridWorker, None) => {
+                anyhow::bail!(
+                    "a grid_worker user must be bound to a worker: add --worker ID (see /v1/snapshot's workers)"
+                )
+            }
+            (Role::GridWorker, Some(w)) => {
+                if !self.worker_exists(w).await? {
+                    anyhow::bail!("there is no worker {} in this database: register the roster first", w.0);
+                }
+            }
+            (_, Some(_)) => anyhow::bail!("only a grid_worker user is bound to a worker"),
+            (_, None) => {}
         }
         let mut tx = self.pool.begin().await?;
         let taken: i64 = sqlx::query("SELECT COUNT(*) FROM users WHERE name = $1")
@@ -108,20 +135,47 @@ impl Db {
         }
         let id: i64 =
             sqlx::query("SELECT COALESCE(MAX(id), 0) + 1 FROM users").fetch_one(&mut *tx).await?.try_get(0)?;
-        sqlx::query("INSERT INTO users (id, name, role, created_at) VALUES ($1, $2, $3, $4)")
+        sqlx::query("INSERT INTO users (id, name, role, created_at, worker_id) VALUES ($1, $2, $3, $4, $5)")
             .bind(id)
             .bind(name)
             .bind(role.name())
             .bind(chrono::Utc::now().to_rfc3339())
+            .bind(worker.map(|w| w.0 as i64))
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
-        Ok(User { id, name: name.to_string(), role })
+        Ok(User { id, name: name.to_string(), role, worker })
+    }
+
+    /// Bind an existing grid worker user to `worker` (which must be registered).
+    pub async fn bind_worker(&self, user: &User, worker: WorkerId) -> anyhow::Result<()> {
+        if user.role != Role::GridWorker {
+            anyhow::bail!("{} is a {}: only a grid_worker user is bound to a worker", user.name, user.role.name());
+        }
+        if !self.worker_exists(worker).await? {
+            anyhow::bail!("there is no worker {} in this database: register the roster first", worker.0);
+        }
+        sqlx::query("UPDATE users SET worker_id = $1 WHERE id = $2")
+            .bind(worker.0 as i64)
+            .bind(user.id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Whether a worker with this id is registered.
+    pub async fn worker_exists(&self, worker: WorkerId) -> anyhow::Result<bool> {
+        let n: i64 = sqlx::query("SELECT COUNT(*) FROM workers WHERE id = $1")
+            .bind(worker.0 as i64)
+            .fetch_one(&self.pool)
+            .await?
+            .try_get(0)?;
+        Ok(n > 0)
     }
 
     /// A user by name.
     pub async fn user(&self, name: &str) -> anyhow::Result<Option<User>> {
-        let row = sqlx::query("SELECT id, name, role FROM users WHERE name = $1")
+        let row = sqlx::query("SELECT id, name, role, worker_id FROM users WHERE name = $1")
             .bind(name)
             .fetch_optional(&self.pool)
             .await?;
@@ -130,7 +184,7 @@ impl Db {
 
     /// Every user, by id.
     pub async fn users(&self) -> anyhow::Result<Vec<User>> {
-        let rows = sqlx::query("SELECT id, name, role FROM users ORDER BY id").fetch_all(&self.pool).await?;
+        let rows = sqlx::query("SELECT id, name, role, worker_id FROM users ORDER BY id").fetch_all(&self.pool).await?;
         rows.iter().map(user_from_row).collect()
     }
 
@@ -173,7 +227,7 @@ impl Db {
     /// The user a token belongs to, if it is known and not revoked.
     pub async fn user_for_token(&self, token: &str) -> anyhow::Result<Option<User>> {
         let row = sqlx::query(
-            "SELECT u.id, u.name, u.role FROM tokens t JOIN users u ON u.id = t.user_id \
+            "SELECT u.id, u.name, u.role, u.worker_id FROM tokens t JOIN users u ON u.id = t.user_id \
              WHERE t.hash = $1 AND t.revoked = 0",
         )
         .bind(token_hash(token))
@@ -254,6 +308,7 @@ fn user_from_row(r: &AnyRow) -> anyhow::Result<User> {
         id: r.try_get(0)?,
         name: r.try_get(1)?,
         role: Role::parse(&role).ok_or_else(|| anyhow::anyhow!("unknown role {role:?} in the database"))?,
+        worker: r.try_get::<Option<i64>, _>(3)?.and_then(|w| u32::try_from(w).ok()).map(WorkerId),
     })
 }
 

@@ -4,7 +4,7 @@
 use crate::db::Db;
 use crate::writer::Writer;
 use pingan_core::sync::{ClientCommand, CommandBody, Outcome, Role};
-use pingan_core::{District, EventId, Situation, Timestamp};
+use pingan_core::{District, EventId, GridWorker, Situation, Timestamp, WorkerStatus};
 use pingan_demo::{SimChange, SimConfig, Simulator};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -94,10 +94,17 @@ pub async fn run(db: Db, writer: Writer, district: Arc<District>, seed: u64, con
             budget -= 1.0;
             let w = &situation.workers[next_worker % n];
             next_worker += 1;
+            // The simulator's event ids are its own: name the server's.
+            let status = match w.status {
+                WorkerStatus::Handling(e) => {
+                    ids.get(&e).map_or(WorkerStatus::Patrolling, |s| WorkerStatus::Handling(*s))
+                }
+                s => s,
+            };
             cmds.push(ClientCommand {
                 key: key(),
                 at: w.seen_at,
-                body: CommandBody::WorkerPosition { worker: w.id, position: w.position, status: w.status },
+                body: CommandBody::WorkerPosition { worker: w.id, position: w.position, status },
             });
         }
         if cmds.is_empty() {
@@ -140,7 +147,7 @@ async fn seed_log(
     let joins: Vec<ClientCommand> = situation
         .workers
         .iter()
-        .map(|w| ClientCommand { key: key(), at: now, body: CommandBody::WorkerJoin { worker: w.clone() } })
+        .map(|w| ClientCommand { key: key(), at: now, body: CommandBody::WorkerJoin { worker: joining(w) } })
         .collect();
     for chunk in joins.chunks(1000) {
         writer.submit(user.clone(), chunk.to_vec()).await.map_err(anyhow::Error::msg)?;
@@ -171,4 +178,14 @@ async fn seed_log(
         writer.submit(user.clone(), steps).await.map_err(anyhow::Error::msg)?;
     }
     Ok(())
+}
+
+/// A worker as they join: the events they handle in the simulator are not on the server yet, so they join
+/// patrolling (their next position names the event by its server id).
+pub fn joining(w: &GridWorker) -> GridWorker {
+    let mut w = w.clone();
+    if matches!(w.status, WorkerStatus::Handling(_)) {
+        w.status = WorkerStatus::Patrolling;
+    }
+    w
 }

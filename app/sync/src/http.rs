@@ -12,7 +12,7 @@
 
 use crate::db::{Db, User};
 use crate::hub::{Hub, Live};
-use crate::writer::Writer;
+use crate::writer::{SubmitError, Writer};
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
@@ -27,7 +27,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// Limits the server enforces.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Limits {
     /// Largest request body, bytes.
     pub max_body: usize,
@@ -39,11 +39,23 @@ pub struct Limits {
     pub rate_per_sec: f64,
     /// Burst of requests per token.
     pub burst: f64,
+    /// Connections: cap and timeouts.
+    pub conn: crate::conn::ConnLimits,
+    /// Most changes a live stream reads from the log at a time while it catches up (bounds its memory).
+    pub stream_page: i64,
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        Self { max_body: 4 << 20, max_page: 10_000, max_commands: 2_000, rate_per_sec: 200.0, burst: 400.0 }
+        Self {
+            max_body: 4 << 20,
+            max_page: 10_000,
+            max_commands: 2_000,
+            rate_per_sec: 200.0,
+            burst: 400.0,
+            conn: crate::conn::ConnLimits::default(),
+            stream_page: 256,
+        }
     }
 }
 
@@ -204,7 +216,14 @@ fn json_text(body: String) -> Response {
 
 async fn health(State(state): State<Arc<AppState>>) -> ApiResult<Response> {
     let head = state.db.head().await.map_err(storage)?;
-    Ok(Json(serde_json::json!({ "ok": true, "head": head, "instance": crate::hub::instance_id() })).into_response())
+    let c = crate::conn::stats();
+    let load = |a: &std::sync::atomic::AtomicU64| a.load(std::sync::atomic::Ordering::Relaxed);
+    Ok(Json(serde_json::json!({
+        "ok": true, "head": head, "instance": crate::hub::instance_id(),
+        "connections": { "open": load(&c.open), "timed_out": load(&c.timed_out), "evicted": load(&c.evicted),
+                         "refused": load(&c.refused) },
+    }))
+    .into_response())
 }
 
 async fn info(State(state): State<Arc<AppState>>, headers: HeaderMap) -> ApiResult<Response> {
@@ -290,22 +309,40 @@ struct CommandsBody {
 async fn commands(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
-    body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
+    body: axum::body::Body,
 ) -> ApiResult<Response> {
     let user = authenticate(&state, &headers).await?;
-    let body = body.map_err(|e| {
-        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                format!(
-                    "request body over the limit of {} bytes: send fewer commands per request",
-                    state.limits.max_body
-                ),
-            )
-        } else {
-            ApiError::new(e.status(), format!("could not read the request body: {}", e.body_text()))
+    // The whole body within the body timeout and the size limit: a client that trickles it in is cut off.
+    let max = state.limits.max_body;
+    let timeout = state.limits.conn.body_timeout;
+    let declared = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > max as u64) {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("request body over the limit of {max} bytes: send fewer commands per request"),
+        ));
+    }
+    let body = match tokio::time::timeout(timeout, axum::body::to_bytes(body, max)).await {
+        Err(_) => {
+            return Err(ApiError::new(
+                StatusCode::REQUEST_TIMEOUT,
+                format!("the request body did not arrive within {} s", timeout.as_secs_f64()),
+            ));
         }
-    })?;
+        Ok(Err(e)) => {
+            let e = e.into_inner();
+            let too_large = e.downcast_ref::<http_body_util::LengthLimitError>().is_some();
+            return Err(if too_large {
+                ApiError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    format!("request body over the limit of {max} bytes: send fewer commands per request"),
+                )
+            } else {
+                ApiError::new(StatusCode::BAD_REQUEST, format!("could not read the request body: {e}"))
+            });
+        }
+        Ok(Ok(b)) => b,
+    };
     let cmds = parse_commands(&body, state.limits.max_commands)?;
     for (i, cmd) in cmds.iter().enumerate() {
         check_key(&cmd.key).map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, format!("command {i}: {e}")))?;
@@ -316,8 +353,19 @@ async fn commands(
             ));
         }
     }
-    let results =
-        state.writer.submit(user, cmds).await.map_err(|e| ApiError::new(StatusCode::SERVICE_UNAVAILABLE, e))?;
+    if user.role == pingan_core::sync::Role::GridWorker && user.worker.is_none() {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            format!(
+                "{} is a grid worker whose token is not bound to a worker: `pingan-sync user bind {} --worker ID`",
+                user.name, user.name
+            ),
+        ));
+    }
+    let results = state.writer.submit(user, cmds).await.map_err(|e| match e {
+        SubmitError::KeyReused { .. } => ApiError::new(StatusCode::CONFLICT, e.to_string()),
+        SubmitError::Storage(msg) => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, msg),
+    })?;
     #[derive(serde::Serialize)]
     struct Answer {
         results: Vec<pingan_core::sync::CommandResult>,
@@ -387,6 +435,7 @@ async fn stream(
     let after = q.after.or(last_event_id).unwrap_or(0).max(0);
     let rx = state.hub.subscribe();
     let s = live_stream(state.clone(), after, rx);
+    tracing::debug!("live stream opened after seq {after}");
     Ok(Sse::new(s).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))).into_response())
 }
 
@@ -415,7 +464,7 @@ fn live_stream(
                 return Some((Ok(ev), s));
             }
             if s.behind {
-                match s.state.db.changes_after(s.cursor, 1000).await {
+                match s.state.db.changes_after(s.cursor, s.state.limits.stream_page).await {
                     Ok(rows) if rows.is_empty() => s.behind = false,
                     Ok(rows) => {
                         for (seq, body) in rows {
@@ -449,7 +498,13 @@ fn live_stream(
                         s.behind = true;
                     }
                 }
-                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => s.behind = true,
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
+                    // Too far behind the live broadcast (a reader that does not read): cut it off. The client
+                    // reconnects and resumes from its last id like after any dropped connection, while the server
+                    // holds nothing for it meanwhile.
+                    tracing::debug!("live stream {n} messages behind at seq {}: closing it", s.cursor);
+                    return None;
+                }
                 Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
             }
         }

@@ -10,6 +10,12 @@ use pingan_core::sync::Seq;
 use std::sync::{Arc, OnceLock};
 use tokio::sync::broadcast;
 
+/// Messages the broadcast holds; a live stream that falls further behind is closed (it resumes from its last seq).
+pub const HUB_CAPACITY: usize = 128;
+
+/// Largest batch sent through the broadcast as data (bytes of JSON); a larger one is announced as a wake-up.
+pub const MAX_LIVE_BYTES: usize = 256 * 1024;
+
 /// A committed change, serialised once for every stream.
 #[derive(Clone, Debug)]
 pub struct LiveChange {
@@ -40,9 +46,9 @@ impl Default for Hub {
 }
 
 impl Hub {
-    /// A hub with room for 1,024 pending messages per stream before that stream lags (and catches up from the log).
+    /// A hub with room for [`HUB_CAPACITY`] messages; a stream further behind is cut off and resumes from the log.
     pub fn new() -> Hub {
-        Hub { tx: broadcast::channel(1024).0 }
+        Hub { tx: broadcast::channel(HUB_CAPACITY).0 }
     }
 
     /// Listen.
@@ -50,9 +56,17 @@ impl Hub {
         self.tx.subscribe()
     }
 
-    /// Publish changes committed here.
+    /// Publish changes committed here. A batch larger than [`MAX_LIVE_BYTES`] goes out as a wake-up instead (streams
+    /// read it from the log), so the broadcast ring never holds more than capacity × that many bytes, however slow a
+    /// reader is.
     pub fn publish(&self, changes: Vec<LiveChange>) {
-        self.tx.send(Live::Changes(Arc::new(changes))).ok();
+        let bytes: usize = changes.iter().map(|c| c.body.len() + 16).sum();
+        if bytes > MAX_LIVE_BYTES {
+            let head = changes.last().map_or(0, |c| c.seq);
+            self.tx.send(Live::Wake(head)).ok();
+        } else {
+            self.tx.send(Live::Changes(Arc::new(changes))).ok();
+        }
     }
 
     /// Publish a wake-up (changes committed elsewhere).

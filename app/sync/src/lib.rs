@@ -3,9 +3,11 @@
 //! - [`db`]: SQLite or PostgreSQL through one SQL layer (sqlx `Any`), same migrations.
 //! - [`writer`]: the single writer — batches commands, checks each with `pingan-core`, appends the change log.
 //! - [`hub`]: live fan-out of committed changes (and LISTEN/NOTIFY between instances on PostgreSQL).
+//! - [`conn`]: the accept loop: connection cap, header/body/keep-alive/write timeouts.
 //! - [`http`]: the API (axum): auth, roles, limits, snapshot, paged changes, Server-Sent Events, commands.
 //! - [`demo`]: `--demo`, a live simulated district streamed through the same path as real clients.
 
+pub mod conn;
 pub mod db;
 pub mod demo;
 pub mod http;
@@ -94,6 +96,6 @@ pub async fn start(config: ServeConfig) -> anyhow::Result<Running> {
     let listener = tokio::net::TcpListener::bind(config.listen).await?;
     let addr = listener.local_addr()?;
     let app = http::router(state);
-    let task = tokio::spawn(async move { axum::serve(listener, app).await });
+    let task = tokio::spawn(conn::serve(listener, app, config.limits.conn));
     Ok(Running { addr, db, task })
 }

@@ -1,8 +1,9 @@
 //! `pingan-sync`: serve (optionally with the live demo), and manage users and tokens.
 
 use clap::{Parser, Subcommand};
+use pingan_core::WorkerId;
 use pingan_core::sync::Role;
-use pingan_sync::{ServeConfig, db::Db, demo::DemoConfig, http::Limits};
+use pingan_sync::{ServeConfig, conn::ConnLimits, db::Db, demo::DemoConfig, http::Limits};
 use std::io::Write as _;
 
 /// Pingan sync server: change log, live stream, idempotent commands, auth.
@@ -45,6 +46,21 @@ struct Cli {
     /// Burst of requests per token.
     #[arg(long, default_value_t = Limits::default().burst)]
     burst: f64,
+    /// Most open connections; at the cap the longest-idle one is closed to make room.
+    #[arg(long, default_value_t = ConnLimits::default().max_connections)]
+    max_connections: usize,
+    /// Seconds allowed for a request head (from its first byte, or from connecting).
+    #[arg(long, default_value_t = ConnLimits::default().header_timeout.as_secs_f64())]
+    header_timeout: f64,
+    /// Seconds allowed for a whole request body.
+    #[arg(long, default_value_t = ConnLimits::default().body_timeout.as_secs_f64())]
+    body_timeout: f64,
+    /// Seconds a keep-alive connection may sit idle between requests.
+    #[arg(long, default_value_t = ConnLimits::default().keep_alive_timeout.as_secs_f64())]
+    keep_alive_timeout: f64,
+    /// Seconds a response or live stream may wait for a client that reads nothing, before the connection is closed.
+    #[arg(long, default_value_t = ConnLimits::default().write_timeout.as_secs_f64())]
+    write_timeout: f64,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -68,6 +84,17 @@ enum UserCommand {
         /// operator, supervisor, grid_worker, sensor_gateway or admin.
         #[arg(long)]
         role: String,
+        /// For a grid_worker (required): the worker id their token acts as.
+        #[arg(long)]
+        worker: Option<u32>,
+    },
+    /// Bind a grid_worker user to a worker.
+    Bind {
+        /// Login name.
+        name: String,
+        /// The worker id.
+        #[arg(long)]
+        worker: u32,
     },
     /// List users.
     List,
@@ -97,18 +124,25 @@ async fn main() -> anyhow::Result<()> {
         .init();
     let cli = Cli::parse();
     match cli.command {
-        Some(Command::User(UserCommand::Add { name, role })) => {
+        Some(Command::User(UserCommand::Add { name, role, worker })) => {
             let role = Role::parse(&role).ok_or_else(|| {
                 anyhow::anyhow!("unknown role {role:?}: use operator, supervisor, grid_worker, sensor_gateway or admin")
             })?;
             let db = Db::open(&cli.db).await?;
-            let user = db.add_user(&name, role).await?;
+            let user = db.add_user_bound(&name, role, worker.map(WorkerId)).await?;
             println!("{}", db.new_token(&user).await?);
             eprintln!("created {} ({}); the line above is their token: it is shown only once", user.name, role.name());
         }
+        Some(Command::User(UserCommand::Bind { name, worker })) => {
+            let db = Db::open(&cli.db).await?;
+            let user = db.user(&name).await?.ok_or_else(|| anyhow::anyhow!("no user {name:?}"))?;
+            db.bind_worker(&user, WorkerId(worker)).await?;
+            eprintln!("{name} now acts as worker {worker}");
+        }
         Some(Command::User(UserCommand::List)) => {
             for u in Db::open(&cli.db).await?.users().await? {
-                println!("{}\t{}\t{}", u.id, u.name, u.role.name());
+                let worker = u.worker.map_or(String::new(), |w| format!("\tworker {}", w.0));
+                println!("{}\t{}\t{}{worker}", u.id, u.name, u.role.name());
             }
         }
         Some(Command::Token(TokenCommand::New { name })) => {
@@ -130,6 +164,13 @@ async fn main() -> anyhow::Result<()> {
                     max_page: cli.max_page,
                     rate_per_sec: cli.rate,
                     burst: cli.burst,
+                    conn: ConnLimits {
+                        max_connections: cli.max_connections.max(1),
+                        header_timeout: secs(cli.header_timeout)?,
+                        body_timeout: secs(cli.body_timeout)?,
+                        keep_alive_timeout: secs(cli.keep_alive_timeout)?,
+                        write_timeout: secs(cli.write_timeout)?,
+                    },
                     ..Limits::default()
                 },
                 seed: cli.seed,
@@ -152,4 +193,12 @@ async fn main() -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// A timeout given in seconds on the command line.
+fn secs(s: f64) -> anyhow::Result<std::time::Duration> {
+    if !(0.1..=86_400.0).contains(&s) {
+        anyhow::bail!("timeouts are between 0.1 s and one day, got {s}");
+    }
+    Ok(std::time::Duration::from_secs_f64(s))
 }

@@ -8,8 +8,11 @@
 
 use crate::db::{Backend, Db, User, placeholders};
 use crate::hub::{Hub, LiveChange};
-use pingan_core::sync::{self, ChangeBody, ClientCommand, CommandBody, CommandResult, Outcome, Seq};
-use pingan_core::{District, Event, EventId, EventState, GridWorker};
+use pingan_core::sync::{self, ChangeBody, ClientCommand, CommandBody, CommandResult, Outcome, Role, Seq};
+use pingan_core::worker::status_after_step;
+use pingan_core::{
+    District, Event, EventAction, EventId, EventSource, EventState, GridWorker, Timestamp, WorkerStatus, validate,
+};
 use sqlx::Row as _;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -31,8 +34,26 @@ pub struct Job {
     pub user: User,
     /// The commands, in order.
     pub commands: Vec<ClientCommand>,
-    /// Where the answers go (one per command, same order), or a storage error.
-    pub reply: oneshot::Sender<Result<Vec<CommandResult>, String>>,
+    /// Where the answers go (one per command, same order), or why none of them was applied.
+    pub reply: oneshot::Sender<Result<Vec<CommandResult>, SubmitError>>,
+}
+
+/// Why a whole request was refused or failed (nothing of it applied).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum SubmitError {
+    /// A command reuses a key this user already sent, with a different time or body.
+    #[error(
+        "command {index}: the key {key:?} was already used for a different command; a retry must resend the same          command, a new command needs a new key"
+    )]
+    KeyReused {
+        /// Position of the command in the request.
+        index: usize,
+        /// The key.
+        key: String,
+    },
+    /// The database failed, or the writer stopped.
+    #[error("{0}")]
+    Storage(String),
 }
 
 /// Handle for sending jobs to the writer.
@@ -50,10 +71,11 @@ impl Writer {
     }
 
     /// Apply `commands` for `user`; waits for the commit.
-    pub async fn submit(&self, user: User, commands: Vec<ClientCommand>) -> Result<Vec<CommandResult>, String> {
+    pub async fn submit(&self, user: User, commands: Vec<ClientCommand>) -> Result<Vec<CommandResult>, SubmitError> {
         let (reply, rx) = oneshot::channel();
-        self.tx.send(Job { user, commands, reply }).await.map_err(|_| "the writer has stopped".to_string())?;
-        rx.await.map_err(|_| "the writer has stopped".to_string())?
+        let stopped = || SubmitError::Storage("the writer has stopped".to_string());
+        self.tx.send(Job { user, commands, reply }).await.map_err(|_| stopped())?;
+        rx.await.map_err(|_| stopped())?
     }
 }
 
@@ -95,20 +117,20 @@ async fn run(db: Db, hub: Arc<Hub>, district: Arc<District>, mut rx: mpsc::Recei
                     hub.wake(0);
                 }
                 for (job, r) in jobs.into_iter().zip(results) {
-                    job.reply.send(Ok(r)).ok();
+                    job.reply.send(r).ok();
                 }
             }
             Err(e) => {
                 tracing::error!("could not store a batch of {n} commands: {e}");
                 for job in jobs {
-                    job.reply.send(Err(format!("storage error: {e}"))).ok();
+                    job.reply.send(Err(SubmitError::Storage(format!("storage error: {e}")))).ok();
                 }
             }
         }
     }
 }
 
-type BatchOutput = (Vec<Vec<CommandResult>>, Vec<LiveChange>);
+type BatchOutput = (Vec<Result<Vec<CommandResult>, SubmitError>>, Vec<LiveChange>);
 
 /// A row of the change log, ready to insert.
 struct NewChange {
@@ -128,8 +150,8 @@ async fn write_batch(db: &Db, district: &District, jobs: &[Job]) -> anyhow::Resu
     let mut head: Seq =
         sqlx::query("SELECT COALESCE(MAX(seq), 0) FROM changes").fetch_one(&mut *tx).await?.try_get(0)?;
 
-    // Earlier answers for these keys (by the primary key: user, then key).
-    let mut answered: HashMap<(i64, String), Outcome> = HashMap::new();
+    // Earlier answers for these keys (by the primary key: user, then key), with what the key was sent with.
+    let mut answered: HashMap<(i64, String), (Outcome, Option<String>)> = HashMap::new();
     let mut keys_by_user: HashMap<i64, Vec<&str>> = HashMap::new();
     for j in jobs {
         keys_by_user.entry(j.user.id).or_default().extend(j.commands.iter().map(|c| c.key.as_str()));
@@ -137,7 +159,7 @@ async fn write_batch(db: &Db, district: &District, jobs: &[Job]) -> anyhow::Resu
     for (user, keys) in &keys_by_user {
         for chunk in keys.chunks(ROWS_PER_STATEMENT) {
             let sql = format!(
-                "SELECT key, result FROM applied WHERE user_id = $1 AND key IN ({})",
+                "SELECT key, result, body_hash FROM applied WHERE user_id = $1 AND key IN ({})",
                 placeholders(2, chunk.len())
             );
             let mut q = sqlx::query(&sql).bind(*user);
@@ -145,72 +167,116 @@ async fn write_batch(db: &Db, district: &District, jobs: &[Job]) -> anyhow::Resu
                 q = q.bind(*k);
             }
             for row in q.fetch_all(&mut *tx).await? {
-                let (key, result): (String, String) = (row.try_get(0)?, row.try_get(1)?);
-                answered.insert((*user, key), serde_json::from_str(&result)?);
+                let (key, result, hash): (String, String, Option<String>) =
+                    (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
+                answered.insert((*user, key), (serde_json::from_str(&result)?, hash));
             }
         }
     }
 
-    // The events and workers the commands touch.
+    // The events the commands name (acted on, or handled according to a worker's status).
     let mut event_ids: HashSet<i64> = HashSet::new();
-    let mut worker_ids: HashSet<i64> = HashSet::new();
     let mut reports = false;
     for c in jobs.iter().flat_map(|j| &j.commands) {
         match &c.body {
             CommandBody::Act { event, .. } => {
                 event_ids.insert(event.0 as i64);
             }
-            CommandBody::WorkerPosition { worker, .. } => {
-                worker_ids.insert(worker.0 as i64);
+            CommandBody::WorkerPosition { status: WorkerStatus::Handling(e), .. } => {
+                event_ids.insert(e.0 as i64);
+            }
+            CommandBody::WorkerJoin { worker } => {
+                if let WorkerStatus::Handling(e) = worker.status {
+                    event_ids.insert(e.0 as i64);
+                }
             }
             CommandBody::Report { .. } => reports = true,
-            CommandBody::WorkerJoin { .. } => {}
+            CommandBody::WorkerPosition { .. } => {}
         }
     }
     let mut events: HashMap<i64, Event> = HashMap::new();
     for (id, body) in fetch_bodies(&mut tx, "events", &event_ids).await? {
         events.insert(id, serde_json::from_str(&body)?);
     }
+    // The workers they name: moved, assigned, bound to the sender, or handling a touched event.
+    let mut worker_ids: HashSet<i64> = HashSet::new();
+    for j in jobs {
+        if let Some(w) = j.user.worker {
+            worker_ids.insert(w.0 as i64);
+        }
+        for c in &j.commands {
+            match &c.body {
+                CommandBody::WorkerPosition { worker, .. } => {
+                    worker_ids.insert(worker.0 as i64);
+                }
+                CommandBody::Act { action: EventAction::Assign { worker }, .. } => {
+                    worker_ids.insert(worker.0 as i64);
+                }
+                _ => {}
+            }
+        }
+    }
+    worker_ids.extend(events.values().filter_map(|e| e.assignee).map(|w| w.0 as i64));
     let mut workers: HashMap<i64, GridWorker> = HashMap::new();
     for (id, body) in fetch_bodies(&mut tx, "workers", &worker_ids).await? {
         workers.insert(id, serde_json::from_str(&body)?);
     }
     let joins = jobs.iter().flat_map(|j| &j.commands).any(|c| matches!(c.body, CommandBody::WorkerJoin { .. }));
-    let mut next_worker_id: i64 = if joins {
+    let next_worker_id: i64 = if joins {
         sqlx::query("SELECT COALESCE(MAX(id), -1) + 1 FROM workers").fetch_one(&mut *tx).await?.try_get(0)?
     } else {
         0
     };
-    let mut next_event_id: i64 = if reports {
+    let next_event_id: i64 = if reports {
         sqlx::query("SELECT COALESCE(MAX(id), 0) + 1 FROM events").fetch_one(&mut *tx).await?.try_get(0)?
     } else {
         0
+    };
+    let mut ctx = Ctx {
+        district,
+        now: chrono::Utc::now(),
+        events,
+        workers,
+        next_event_id,
+        next_worker_id,
+        dirty_workers: HashSet::new(),
     };
 
     // Apply in order.
     let mut results = Vec::with_capacity(jobs.len());
     let mut new_changes: Vec<NewChange> = Vec::new();
-    let mut new_answers: Vec<(i64, String, String)> = Vec::new();
+    let mut new_answers: Vec<(i64, String, String, String)> = Vec::new();
     let mut dirty_events: HashSet<i64> = HashSet::new();
-    let mut dirty_workers: HashSet<i64> = HashSet::new();
-    for job in jobs {
+    'jobs: for job in jobs {
+        // A key reused for another command refuses the whole request before any of it applies.
+        let hashes: Vec<String> = job.commands.iter().map(command_hash).collect();
+        for (index, (cmd, hash)) in job.commands.iter().zip(&hashes).enumerate() {
+            if let Some((_, Some(stored))) = answered.get(&(job.user.id, cmd.key.clone()))
+                && stored != hash
+            {
+                results.push(Err(SubmitError::KeyReused { index, key: cmd.key.clone() }));
+                continue 'jobs;
+            }
+            if job.commands[..index].iter().zip(&hashes).any(|(c, h)| c.key == cmd.key && h != hash) {
+                results.push(Err(SubmitError::KeyReused { index, key: cmd.key.clone() }));
+                continue 'jobs;
+            }
+        }
         let mut out = Vec::with_capacity(job.commands.len());
-        for cmd in &job.commands {
+        for (cmd, hash) in job.commands.iter().zip(hashes) {
             let k = (job.user.id, cmd.key.clone());
-            if let Some(outcome) = answered.get(&k) {
+            if let Some((outcome, _)) = answered.get(&k) {
                 out.push(CommandResult { key: cmd.key.clone(), outcome: outcome.clone(), duplicate: true });
                 continue;
             }
-            let applied =
-                apply(cmd, &job.user, district, &mut events, &mut workers, &mut next_event_id, &mut next_worker_id);
-            let outcome = match applied {
+            let outcome = match apply(cmd, &job.user, &mut ctx) {
                 Ok((body, event, worker)) => {
                     head += 1;
                     if let Some(e) = event {
                         dirty_events.insert(e);
                     }
                     if let Some(w) = worker {
-                        dirty_workers.insert(w);
+                        ctx.dirty_workers.insert(w);
                     }
                     new_changes.push(NewChange {
                         seq: head,
@@ -224,12 +290,13 @@ async fn write_batch(db: &Db, district: &District, jobs: &[Job]) -> anyhow::Resu
                 }
                 Err(reason) => Outcome::Rejected { reason },
             };
-            new_answers.push((job.user.id, cmd.key.clone(), serde_json::to_string(&outcome)?));
-            answered.insert(k, outcome.clone());
+            new_answers.push((job.user.id, cmd.key.clone(), serde_json::to_string(&outcome)?, hash.clone()));
+            answered.insert(k, (outcome.clone(), Some(hash)));
             out.push(CommandResult { key: cmd.key.clone(), outcome, duplicate: false });
         }
-        results.push(out);
+        results.push(Ok(out));
     }
+    let Ctx { events, workers, dirty_workers, .. } = ctx;
 
     // Write.
     for chunk in new_changes.chunks(ROWS_PER_STATEMENT) {
@@ -251,10 +318,10 @@ async fn write_batch(db: &Db, district: &District, jobs: &[Job]) -> anyhow::Resu
         q.execute(&mut *tx).await?;
     }
     for chunk in new_answers.chunks(ROWS_PER_STATEMENT) {
-        let sql = format!("INSERT INTO applied (user_id, key, result) VALUES {}", tuples(chunk.len(), 3));
+        let sql = format!("INSERT INTO applied (user_id, key, result, body_hash) VALUES {}", tuples(chunk.len(), 4));
         let mut q = sqlx::query(&sql);
-        for (user, key, result) in chunk {
-            q = q.bind(*user).bind(key.as_str()).bind(result.as_str());
+        for (user, key, result, hash) in chunk {
+            q = q.bind(*user).bind(key.as_str()).bind(result.as_str()).bind(hash.as_str());
         }
         q.execute(&mut *tx).await?;
     }
@@ -350,24 +417,51 @@ fn state_name(s: EventState) -> &'static str {
     }
 }
 
+/// What a key stands for: the hex SHA-256 of the command's time and body as JSON.
+fn command_hash(cmd: &ClientCommand) -> String {
+    use sha2::Digest as _;
+    let text = serde_json::to_string(&(&cmd.at, &cmd.body)).unwrap_or_default();
+    hex::encode(sha2::Sha256::digest(text.as_bytes()))
+}
+
+/// The working set of one batch: what the commands read and change.
+struct Ctx<'a> {
+    district: &'a District,
+    /// The server's clock when the batch began.
+    now: Timestamp,
+    events: HashMap<i64, Event>,
+    workers: HashMap<i64, GridWorker>,
+    next_event_id: i64,
+    next_worker_id: i64,
+    /// Workers whose record changed (moved, joined, or status changed by an event's step).
+    dirty_workers: HashSet<i64>,
+}
+
 type Applied = (ChangeBody, Option<i64>, Option<i64>);
 
-/// One command against the in-memory working set: the change it makes, and the event/worker it touched.
-fn apply(
-    cmd: &ClientCommand,
-    user: &User,
-    district: &District,
-    events: &mut HashMap<i64, Event>,
-    workers: &mut HashMap<i64, GridWorker>,
-    next_event_id: &mut i64,
-    next_worker_id: &mut i64,
-) -> Result<Applied, String> {
+/// One command against the in-memory working set: the change it makes, and the event/worker it is about. Every
+/// refusal is a reason the sender can act on.
+fn apply(cmd: &ClientCommand, user: &User, ctx: &mut Ctx<'_>) -> Result<Applied, String> {
+    validate::check_command(cmd, ctx.district, ctx.now)?;
+    // A grid worker acts as the one worker their token is bound to.
+    let me = if user.role == Role::GridWorker {
+        let id = user.worker.ok_or_else(|| {
+            format!("{} is a grid worker not bound to a worker: an administrator binds them with --worker", user.name)
+        })?;
+        Some(ctx.workers.get(&(id.0 as i64)).cloned().ok_or_else(|| format!("worker {} is not registered", id.0))?)
+    } else {
+        None
+    };
     match &cmd.body {
         CommandBody::Report { event } => {
             let mut e = (**event).clone();
-            validate_report(&e, district)?;
-            e.id = EventId(*next_event_id as u64);
-            *next_event_id += 1;
+            if let Some(me) = &me
+                && e.source != EventSource::GridWorker(me.id)
+            {
+                return Err(format!("a grid worker reports as themself: the source must be worker {}", me.id.0));
+            }
+            e.id = EventId(ctx.next_event_id as u64);
+            ctx.next_event_id += 1;
             e.state = EventState::Reported;
             e.assignee = None;
             e.history.clear();
@@ -376,25 +470,62 @@ fn apply(
             }
             let id = e.id.0 as i64;
             let body = ChangeBody::EventReported { event: Box::new(e.clone()) };
-            events.insert(id, e);
+            ctx.events.insert(id, e);
             Ok((body, Some(id), None))
         }
         CommandBody::Act { event, action } => {
             let id = event.0 as i64;
-            let e = events.get_mut(&id).ok_or_else(|| format!("there is no event {}", event.0))?;
-            if let pingan_core::EventAction::Assign { worker } = action
-                && !workers_known(workers, *worker, district)
+            let e = ctx.events.get_mut(&id).ok_or_else(|| format!("there is no event {}", event.0))?;
+            if cmd.at < e.reported_at {
+                return Err(format!(
+                    "event {}: the step's time {} is before the event was reported ({})",
+                    e.number,
+                    cmd.at.to_rfc3339(),
+                    e.reported_at.to_rfc3339()
+                ));
+            }
+            if let Some(me) = &me
+                && !me.grids.contains(&e.grid)
+                && e.assignee != Some(me.id)
             {
-                // Workers are checked loosely: an unknown id is refused only when it is far out of range.
+                return Err(format!(
+                    "event {} is neither in a grid of worker {} nor assigned to them",
+                    e.number, me.id.0
+                ));
+            }
+            if let EventAction::Assign { worker } = action
+                && !ctx.workers.contains_key(&(worker.0 as i64))
+            {
                 return Err(format!("there is no worker {}", worker.0));
             }
+            let before = e.assignee;
             let body = sync::act(e, action.clone(), cmd.at, &user.name)?;
+            let (after, state) = (e.assignee, e.state);
+            // Keep the projection's worker statuses as every client derives them from the log.
+            for w in [before, after].into_iter().flatten() {
+                if let Some(rec) = ctx.workers.get_mut(&(w.0 as i64)) {
+                    let status = status_after_step(w, rec.status, *event, after, state);
+                    if status != rec.status {
+                        rec.status = status;
+                        ctx.dirty_workers.insert(w.0 as i64);
+                    }
+                }
+            }
             Ok((body, Some(id), None))
         }
         CommandBody::WorkerPosition { worker, position, status } => {
+            if let Some(me) = &me
+                && me.id != *worker
+            {
+                return Err(format!("a grid worker reports only their own position (worker {})", me.id.0));
+            }
+            if let WorkerStatus::Handling(e) = status
+                && !ctx.events.contains_key(&(e.0 as i64))
+            {
+                return Err(format!("worker {}: handling event {}, which does not exist", worker.0, e.0));
+            }
             let id = worker.0 as i64;
-            let w = workers.get_mut(&id).ok_or_else(|| format!("there is no worker {}", worker.0))?;
-            pingan_core::LonLat::try_new(position.lon, position.lat).map_err(|e| format!("worker position: {e}"))?;
+            let w = ctx.workers.get_mut(&id).ok_or_else(|| format!("there is no worker {}", worker.0))?;
             if cmd.at < w.seen_at {
                 // Every client keeps the newest position; an older one (a late retry, a slow clock) is refused so
                 // that the log and every cache agree.
@@ -410,39 +541,22 @@ fn apply(
             ))
         }
         CommandBody::WorkerJoin { worker } => {
-            if worker.grids.iter().any(|g| g.index() >= district.grids.len()) {
-                return Err(format!("worker {} serves a grid that does not exist", worker.name));
+            if let WorkerStatus::Handling(e) = worker.status
+                && !ctx.events.contains_key(&(e.0 as i64))
+            {
+                return Err(format!("worker {}: handling event {}, which does not exist", worker.name, e.0));
+            }
+            if worker.seen_at > ctx.now + validate::max_future() {
+                return Err(format!("worker {}: last seen in the future", worker.name));
             }
             let id = worker.id.0 as i64;
             // Worker ids are dense (clients index workers by id): a new one must be the next id.
-            if id > *next_worker_id {
-                return Err(format!("worker id {id} is not the next free id ({next_worker_id})"));
+            if id > ctx.next_worker_id {
+                return Err(format!("worker id {id} is not the next free id ({})", ctx.next_worker_id));
             }
-            *next_worker_id = (*next_worker_id).max(id + 1);
-            workers.insert(id, worker.clone());
+            ctx.next_worker_id = ctx.next_worker_id.max(id + 1);
+            ctx.workers.insert(id, worker.clone());
             Ok((ChangeBody::WorkerJoined { worker: worker.clone() }, None, Some(id)))
         }
     }
-}
-
-fn workers_known(_workers: &HashMap<i64, GridWorker>, worker: pingan_core::WorkerId, district: &District) -> bool {
-    // At most a few workers per grid: anything beyond that is a made-up id.
-    (worker.0 as usize) < district.grids.len() * 4
-}
-
-fn validate_report(e: &Event, district: &District) -> Result<(), String> {
-    pingan_core::LonLat::try_new(e.position.lon, e.position.lat).map_err(|err| format!("report position: {err}"))?;
-    if e.town.index() >= district.towns.len()
-        || e.community.index() >= district.communities.len()
-        || e.grid.index() >= district.grids.len()
-    {
-        return Err(format!("report {:?}: its town, community or grid is not in {}", e.title, district.name));
-    }
-    if e.title.chars().count() > 500 || e.place.chars().count() > 500 {
-        return Err("report: title and place must be at most 500 characters".into());
-    }
-    if e.deadline < e.reported_at {
-        return Err("report: the deadline is before the report time".into());
-    }
-    Ok(())
 }

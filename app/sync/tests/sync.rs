@@ -23,27 +23,6 @@ async fn snapshot(server: &Server, token: &str) -> pingan_core::sync::Snapshot {
     }
 }
 
-/// Seed a server with the demo's workers and `n` events; returns the admin token.
-async fn seeded(server: &Server, n: usize) -> (String, Situation) {
-    let admin = server.user("admin", "admin");
-    let demo = demo_situation();
-    let cmds = seed_commands(&demo.workers, &demo.events[..n]);
-    let mut results = Vec::new();
-    for chunk in cmds.chunks(10) {
-        loop {
-            match server.api(&admin).send(chunk).await {
-                Err(pingan_store::ApiError::RateLimited(_)) => tokio::time::sleep(Duration::from_millis(200)).await,
-                r => {
-                    results.extend(r.expect("seed"));
-                    break;
-                }
-            }
-        }
-    }
-    assert!(results.iter().all(|r| matches!(r.outcome, Outcome::Applied { .. })), "seed refused: {results:?}");
-    (admin, demo)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn client_syncs_a_snapshot_then_live_changes() {
     for target in targets().await {
@@ -290,7 +269,7 @@ async fn auth_rules_are_enforced_by_the_server() {
         eprintln!("-- {}", target.name);
         let server = Server::start(&target.db, &[]);
         let (admin, demo) = seeded(&server, 3).await;
-        let worker = server.user("w", "grid_worker");
+        let worker = server.user_bound("w", 1);
         let sensor = server.user("s", "sensor_gateway");
         let op = server.user("op", "operator");
         let http = reqwest::Client::new();
@@ -310,7 +289,7 @@ async fn auth_rules_are_enforced_by_the_server() {
         assert!(matches!(server.api(&op).send(&[reopen]).await, Err(pingan_store::ApiError::Forbidden(_))));
         let pos = cmd(CommandBody::WorkerPosition {
             worker: WorkerId(1),
-            position: LonLat { lon: 120.0, lat: 30.4 },
+            position: demo.workers[1].position,
             status: WorkerStatus::Patrolling,
         });
         assert!(w.send(&[pos]).await.is_ok());
@@ -408,7 +387,7 @@ async fn bad_input_gets_a_clear_4xx_and_the_server_keeps_serving() {
         assert!(matches!(&r[0].outcome, Outcome::Rejected { reason } if reason.contains("next free id")), "{r:?}");
         let mut old = cmd(CommandBody::WorkerPosition {
             worker: WorkerId(0),
-            position: LonLat { lon: 120.0, lat: 30.4 },
+            position: demo.workers[0].position,
             status: WorkerStatus::Patrolling,
         });
         old.at = demo.workers[0].seen_at - chrono::Duration::hours(1);

@@ -1,0 +1,249 @@
+//! What data from outside must satisfy before anyone stores or shows it: the maximum length of every free-text
+//! field, and the references an event or a worker makes into the [`District`] (a grid that exists, a building that
+//! lies in that grid, an address code inside the district, a position on the map).
+//!
+//! One set of rules for everyone: the server refuses a command that breaks them (`pingan-sync`), and the desktop
+//! skips a snapshot record or a change that breaks them instead of indexing out of range. Pure functions; the caller
+//! passes the time.
+
+use crate::sync::{ChangeBody, ClientCommand, CommandBody};
+use crate::{District, Event, EventAction, GridWorker, LonLat, Situation, Timestamp};
+
+/// Longest event title (characters).
+pub const MAX_TITLE: usize = 200;
+/// Longest human-readable place (characters).
+pub const MAX_PLACE: usize = 200;
+/// Longest case number (characters).
+pub const MAX_NUMBER: usize = 40;
+/// Longest note on a feedback, close or rework step (characters).
+pub const MAX_NOTE: usize = 2000;
+/// Longest reason for an escalation or a reopening (characters).
+pub const MAX_REASON: usize = 1000;
+/// Longest person's name (characters).
+pub const MAX_NAME: usize = 64;
+/// Most grids one worker serves.
+pub const MAX_WORKER_GRIDS: usize = 64;
+/// Most history steps an event may arrive with (a report carries none; a snapshot carries what was logged).
+pub const MAX_HISTORY: usize = 10_000;
+/// How far in the future a timestamp may lie (clock skew between a field phone and the server).
+pub fn max_future() -> chrono::Duration {
+    chrono::Duration::minutes(5)
+}
+/// How far outside the district's bounding box a position may lie (metres): a worker may step over the border.
+pub const MAX_OUTSIDE_M: f64 = 5_000.0;
+
+/// Check a free-text field: at most `max` characters and no control characters other than newline and tab.
+pub fn check_text(field: &str, value: &str, max: usize) -> Result<(), String> {
+    let n = value.chars().count();
+    if n > max {
+        return Err(format!("{field} is {n} characters long; at most {max}"));
+    }
+    if let Some(c) = value.chars().find(|c| c.is_control() && *c != '\n' && *c != '\t') {
+        return Err(format!("{field} contains the control character {c:?}"));
+    }
+    Ok(())
+}
+
+/// Check a position: valid WGS84 and within [`MAX_OUTSIDE_M`] of the district's bounding box.
+pub fn check_position(what: &str, p: LonLat, district: &District) -> Result<(), String> {
+    LonLat::try_new(p.lon, p.lat).map_err(|e| format!("{what}: {e}"))?;
+    let b = district.bbox();
+    // Degrees per metre, generous at these latitudes.
+    let margin_lat = MAX_OUTSIDE_M / 111_000.0;
+    let margin_lon = MAX_OUTSIDE_M / (111_000.0 * b.centre().lat.to_radians().cos().max(0.1));
+    if p.lon < b.min.lon - margin_lon
+        || p.lon > b.max.lon + margin_lon
+        || p.lat < b.min.lat - margin_lat
+        || p.lat > b.max.lat + margin_lat
+    {
+        return Err(format!("{what} ({:.5}, {:.5}) lies outside {}", p.lon, p.lat, district.name));
+    }
+    Ok(())
+}
+
+/// Check the text of a lifecycle step.
+pub fn check_action(action: &EventAction) -> Result<(), String> {
+    match action {
+        EventAction::SubmitFeedback { note } => check_text("the feedback note", note, MAX_NOTE),
+        EventAction::Close { note } => check_text("the closing note", note, MAX_NOTE),
+        EventAction::Rework { note } => check_text("the rework note", note, MAX_NOTE),
+        EventAction::Escalate { reason } => check_text("the escalation reason", reason, MAX_REASON),
+        EventAction::Reopen { reason } => check_text("the reopening reason", reason, MAX_REASON),
+        EventAction::Accept | EventAction::Assign { .. } | EventAction::StartDisposal => Ok(()),
+    }
+}
+
+/// Check that an event fits `district`: its town, community and grid exist and nest, its building (if any) lies in
+/// its grid, its address code lies inside the district (and inside its grid's code when it names a grid or below),
+/// its position is on the map, its texts are within limits and its deadline is not before its report time.
+pub fn check_event(e: &Event, district: &District) -> Result<(), String> {
+    let what = format!("event {}", e.number.chars().take(MAX_NUMBER).collect::<String>());
+    check_text(&format!("{what}: the case number"), &e.number, MAX_NUMBER)?;
+    check_text(&format!("{what}: the title"), &e.title, MAX_TITLE)?;
+    check_text(&format!("{what}: the place"), &e.place, MAX_PLACE)?;
+    let grid = district.grids.get(e.grid.index()).ok_or_else(|| format!("{what}: there is no grid {}", e.grid.0))?;
+    if grid.community != e.community || grid.town != e.town {
+        return Err(format!(
+            "{what}: grid {} belongs to community {} of town {}, not to community {} of town {}",
+            e.grid.0, grid.community.0, grid.town.0, e.community.0, e.town.0
+        ));
+    }
+    if e.community.index() >= district.communities.len() || e.town.index() >= district.towns.len() {
+        return Err(format!("{what}: its town or community is not in {}", district.name));
+    }
+    if let Some(b) = e.building {
+        let building =
+            district.buildings.get(b.index()).ok_or_else(|| format!("{what}: there is no building {}", b.0))?;
+        if building.grid != e.grid {
+            return Err(format!("{what}: building {} lies in grid {}, not in grid {}", b.0, building.grid.0, e.grid.0));
+        }
+    }
+    if !e.address.is_within(&district.code) {
+        return Err(format!("{what}: address {} is not in {} ({})", e.address, district.name, district.code));
+    }
+    if e.address.level() >= crate::AddressLevel::Grid && !e.address.is_within(&grid.code) {
+        return Err(format!("{what}: address {} is not in its grid {} ({})", e.address, grid.name, grid.code));
+    }
+    check_position(&format!("{what}: the position"), e.position, district)?;
+    if e.deadline < e.reported_at {
+        return Err(format!("{what}: the deadline is before the report time"));
+    }
+    if e.history.len() > MAX_HISTORY {
+        return Err(format!("{what}: {} history steps; at most {MAX_HISTORY}", e.history.len()));
+    }
+    for step in &e.history {
+        check_action(&step.action).map_err(|err| format!("{what}: {err}"))?;
+    }
+    Ok(())
+}
+
+/// Check that a worker fits `district`: a name within limits, one to [`MAX_WORKER_GRIDS`] grids that all exist, and a
+/// position on the map.
+pub fn check_worker(w: &GridWorker, district: &District) -> Result<(), String> {
+    let what = format!("worker {}", w.id.0);
+    check_text(&format!("{what}: the name"), &w.name, MAX_NAME)?;
+    if w.name.trim().is_empty() {
+        return Err(format!("{what}: the name is empty"));
+    }
+    if w.grids.is_empty() {
+        return Err(format!("{what} ({}) serves no grid", w.name));
+    }
+    if w.grids.len() > MAX_WORKER_GRIDS {
+        return Err(format!("{what} ({}) serves {} grids; at most {MAX_WORKER_GRIDS}", w.name, w.grids.len()));
+    }
+    if let Some(g) = w.grids.iter().find(|g| g.index() >= district.grids.len()) {
+        return Err(format!("{what} ({}) serves grid {}, which does not exist", w.name, g.0));
+    }
+    check_position(&format!("{what} ({}): the position", w.name), w.position, district)
+}
+
+/// The checks a command must pass that need only the district and the clock (not the current events and workers):
+/// text lengths, references into the district, positions, and no time more than [`max_future`] after `now`.
+pub fn check_command(cmd: &ClientCommand, district: &District, now: Timestamp) -> Result<(), String> {
+    crate::sync::check_key(&cmd.key)?;
+    if cmd.at > now + max_future() {
+        return Err(format!("the command's time {} lies in the future (server time {now})", cmd.at.to_rfc3339()));
+    }
+    match &cmd.body {
+        CommandBody::Report { event } => {
+            if event.reported_at > now + max_future() {
+                return Err(format!("the report time {} lies in the future", event.reported_at.to_rfc3339()));
+            }
+            check_event(event, district)
+        }
+        CommandBody::Act { action, .. } => check_action(action),
+        CommandBody::WorkerPosition { position, .. } => check_position("the worker position", *position, district),
+        CommandBody::WorkerJoin { worker } => check_worker(worker, district),
+    }
+}
+
+/// Check that a change from the log fits `district` and can be applied to `situation` without inventing anything:
+/// an acted-on event must exist, a moved worker must exist, an assignee must be a known worker, a reported event and a
+/// joined worker must fit the district. The desktop skips (and reports) a change that does not.
+pub fn check_change(body: &ChangeBody, district: &District, situation: &Situation) -> Result<(), String> {
+    match body {
+        ChangeBody::EventReported { event } => {
+            if let Some(w) = event.assignee
+                && situation.worker(w).is_none()
+            {
+                return Err(format!("event {}: assignee {} is not known", event.number, w.0));
+            }
+            check_event(event, district)
+        }
+        ChangeBody::EventActed { event, change, .. } => {
+            if situation.event(*event).is_none() {
+                return Err(format!("a step on event {}, which is not known", event.0));
+            }
+            if let EventAction::Assign { worker } = &change.action
+                && situation.worker(*worker).is_none()
+            {
+                return Err(format!("event {} assigned to worker {}, who is not known", event.0, worker.0));
+            }
+            check_action(&change.action)
+        }
+        ChangeBody::WorkerMoved { worker, position, .. } => {
+            if situation.worker(*worker).is_none() {
+                return Err(format!("a position of worker {}, who is not known", worker.0));
+            }
+            check_position("the worker position", *position, district)
+        }
+        ChangeBody::WorkerJoined { worker } => {
+            // Ids are dense: a join may replace a worker or add the next one, never leave a hole.
+            if worker.id.index() > situation.workers.len() {
+                return Err(format!(
+                    "worker {} joined, but only {} workers are known (ids are dense)",
+                    worker.id.0,
+                    situation.workers.len()
+                ));
+            }
+            check_worker(worker, district)
+        }
+    }
+}
+
+/// Keep only the events and workers of `situation` that fit `district`; returns why each dropped record was dropped.
+/// Worker ids are indexes, so the first worker that does not fit (or is out of place) ends the list there; events
+/// that name a dropped worker as assignee are dropped too, and the events are left sorted by id without repeats.
+pub fn retain_fitting(situation: &mut Situation, district: &District) -> Vec<String> {
+    let mut problems = Vec::new();
+    let mut workers_ok = situation.workers.len();
+    for (i, w) in situation.workers.iter().enumerate() {
+        let dense = if w.id.index() == i { Ok(()) } else { Err(format!("worker at place {i} has id {}", w.id.0)) };
+        if let Err(e) = dense.and_then(|()| check_worker(w, district)) {
+            problems.push(e);
+            workers_ok = i;
+            break;
+        }
+    }
+    if workers_ok < situation.workers.len() {
+        let dropped = situation.workers.len() - workers_ok;
+        if dropped > 1 {
+            problems.push(format!("{} more workers after it dropped to keep ids dense", dropped - 1));
+        }
+        situation.workers.truncate(workers_ok);
+    }
+    let n_workers = situation.workers.len();
+    situation.events.retain(|e| {
+        let fits = check_event(e, district).and_then(|()| match e.assignee {
+            Some(w) if w.index() >= n_workers => Err(format!("event {}: assignee {} is not known", e.number, w.0)),
+            _ => Ok(()),
+        });
+        match fits {
+            Ok(()) => true,
+            Err(err) => {
+                problems.push(err);
+                false
+            }
+        }
+    });
+    // Events are looked up by binary search on id: keep them sorted and unique.
+    if !situation.events.is_sorted_by(|a, b| a.id < b.id) {
+        situation.events.sort_by_key(|e| e.id);
+        let before = situation.events.len();
+        situation.events.dedup_by_key(|e| e.id);
+        if situation.events.len() < before {
+            problems.push(format!("{} events with a repeated id dropped", before - situation.events.len()));
+        }
+    }
+    problems
+}
