@@ -3,7 +3,8 @@
 //! ```sh
 //! cargo build --release -p pingan-sync --bin pingan-sync --example soak
 //! target/release/examples/soak soak 600      # 100 live streams + 4 writers for 600 s
-//! target/release/examples/soak stalled       # 100 live streams that never read, then 100,000 changes
+//! target/release/examples/soak stalled [100] # 100 live streams that never read, then 300,000 changes
+//! target/release/examples/soak stalled 0     # the same without streams: the baseline
 //! ```
 //!
 //! The server runs as its own process (the `pingan-sync` binary next to this example's folder) on a SQLite file in a
@@ -182,28 +183,28 @@ async fn soak(secs: u64) {
     child.kill().ok();
 }
 
-async fn stalled() {
+async fn stalled(n: usize) {
     let server = start_server();
     let pid = server.child.id();
     let api = Api::new(&server.url, &server.token).expect("client");
     let workers = seed(&api).await;
-    println!("# stalled: 100 live streams that never read; server pid {pid}");
+    println!("# stalled: {n} live streams that never read; server pid {pid}");
     println!("phase\trss_mib\tfds");
     println!("idle\t{:.1}\t{}", rss_mib(pid), fds(pid));
     let addr = server.url.trim_start_matches("http://").to_string();
     let mut streams = Vec::new();
-    for _ in 0..100 {
+    for _ in 0..n {
         let mut s = std::net::TcpStream::connect(&addr).expect("connect");
         write!(s, "GET /v1/stream?after=0 HTTP/1.1\r\nhost: x\r\nauthorization: Bearer {}\r\n\r\n", server.token)
             .expect("request");
         streams.push(s);
     }
     tokio::time::sleep(Duration::from_secs(1)).await;
-    println!("100 stalled streams open\t{:.1}\t{}", rss_mib(pid), fds(pid));
+    println!("{n} stalled streams open\t{:.1}\t{}", rss_mib(pid), fds(pid));
     let mut peak = 0.0f64;
-    for round in 0..100 {
+    for round in 0..300 {
         api.send(&moves(&workers, 1000, round)).await.expect("send");
-        if round % 10 == 9 {
+        if round % 30 == 29 {
             let r = rss_mib(pid);
             peak = peak.max(r);
             println!("after {} changes\t{r:.1}\t{}", (round + 1) * 1000, fds(pid));
@@ -231,7 +232,7 @@ async fn stalled() {
             }
         }
     }
-    println!("# peak server RSS {peak:.1} MiB; {closed} of 100 stalled streams closed by the server");
+    println!("# peak server RSS {peak:.1} MiB; {closed} of {n} stalled streams closed by the server");
     let mut child = server.child;
     child.kill().ok();
 }
@@ -241,7 +242,7 @@ async fn main() {
     let args: Vec<String> = std::env::args().collect();
     match args.get(1).map(String::as_str) {
         Some("soak") => soak(args.get(2).and_then(|s| s.parse().ok()).unwrap_or(600)).await,
-        Some("stalled") => stalled().await,
-        _ => eprintln!("usage: soak soak [SECONDS] | soak stalled"),
+        Some("stalled") => stalled(args.get(2).and_then(|s| s.parse().ok()).unwrap_or(100)).await,
+        _ => eprintln!("usage: soak soak [SECONDS] | soak stalled [STREAMS]"),
     }
 }

@@ -454,23 +454,44 @@ fn live_stream(
         state: Arc<AppState>,
         cursor: Seq,
         rx: tokio::sync::broadcast::Receiver<Live>,
-        pending: std::collections::VecDeque<SseEvent>,
+        /// Rows read from the log (at most a stream page), formatted as they are sent.
+        rows: std::collections::VecDeque<(Seq, String)>,
+        /// The broadcast batch being sent (shared with every other stream) and the next index in it.
+        batch: Option<(Arc<Vec<crate::hub::LiveChange>>, usize)>,
         behind: bool,
     }
-    let init = S { state, cursor: after, rx, pending: Default::default(), behind: true };
+    let init = S { state, cursor: after, rx, rows: Default::default(), batch: None, behind: true };
     futures_util::stream::unfold(init, |mut s| async move {
         loop {
-            if let Some(ev) = s.pending.pop_front() {
-                return Some((Ok(ev), s));
+            if let Some((batch, next)) = &mut s.batch {
+                let mut out = None;
+                while let Some(c) = batch.get(*next) {
+                    *next += 1;
+                    if c.seq <= s.cursor {
+                        continue;
+                    }
+                    if c.seq != s.cursor + 1 {
+                        s.behind = true;
+                        break;
+                    }
+                    s.cursor = c.seq;
+                    out = Some(sse(c.seq, &c.body));
+                    break;
+                }
+                if let Some(ev) = out {
+                    return Some((Ok(ev), s));
+                }
+                s.batch = None;
+            }
+            if let Some((seq, body)) = s.rows.pop_front() {
+                return Some((Ok(sse(seq, &body)), s));
             }
             if s.behind {
                 match s.state.db.changes_after(s.cursor, s.state.limits.stream_page).await {
                     Ok(rows) if rows.is_empty() => s.behind = false,
                     Ok(rows) => {
-                        for (seq, body) in rows {
-                            s.cursor = seq;
-                            s.pending.push_back(sse(seq, &body));
-                        }
+                        s.cursor = rows.last().map_or(s.cursor, |r| r.0);
+                        s.rows.extend(rows);
                     }
                     Err(e) => {
                         tracing::warn!("stream: could not read the log: {e}");
@@ -480,19 +501,7 @@ fn live_stream(
                 continue;
             }
             match s.rx.recv().await {
-                Ok(Live::Changes(batch)) => {
-                    for c in batch.iter() {
-                        if c.seq <= s.cursor {
-                            continue;
-                        }
-                        if c.seq != s.cursor + 1 {
-                            s.behind = true;
-                            break;
-                        }
-                        s.cursor = c.seq;
-                        s.pending.push_back(sse(c.seq, &c.body));
-                    }
-                }
+                Ok(Live::Changes(batch)) => s.batch = Some((batch, 0)),
                 Ok(Live::Wake(head)) => {
                     if head == 0 || head > s.cursor {
                         s.behind = true;
