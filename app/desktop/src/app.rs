@@ -312,6 +312,10 @@ fn status_ui(ui: &mut egui::Ui, state: &AppState) {
             ),
         };
         ui.label(RichText::new(source).size(15.0).color(theme::DIM));
+        if let Some(held) = state.link.as_ref().and_then(|l| crate::header::held_text(&l.status().held, lang)) {
+            ui.separator();
+            ui.label(RichText::new(held).size(15.0).color(theme::WARN));
+        }
         if let Some((at, msg)) = state.messages.back() {
             ui.separator();
             ui.label(

@@ -179,10 +179,7 @@ pub fn unit_detail_ui(ui: &mut egui::Ui, state: &AppState, commands: &mut Vec<Co
     let lang = state.lang;
     let Some(u) = &state.unit_detail else { return };
     let d = &state.district;
-    let name = match u.unit {
-        pingan_core::UnitRef::Grid(g) => d.grid_place(g),
-        other => d.unit_name(other).to_string(),
-    };
+    let name = crate::format::unit_name(d, u.unit);
     ui.horizontal(|ui| {
         ui.heading(lang.tr("风险研判", "Risk assessment"));
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {

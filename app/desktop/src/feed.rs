@@ -61,7 +61,9 @@ fn filters_ui(ui: &mut egui::Ui, state: &AppState, commands: &mut Vec<Command>) 
         );
         let all_towns = lang.tr("全部镇街", "All towns");
         egui::ComboBox::new("feed-town", lang.tr("镇街", "Town"))
-            .selected_text(f.town.map_or(all_towns, |t| state.district.town(t).name.as_str()))
+            .selected_text(
+                f.town.and_then(|t| state.district.towns.get(t.index())).map_or(all_towns, |t| t.name.as_str()),
+            )
             .height(600.0)
             .show_ui(ui, |ui| {
                 ui.selectable_value(&mut f.town, None, all_towns);

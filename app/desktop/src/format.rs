@@ -54,3 +54,39 @@ pub fn unit_stats(s: pingan_core::UnitStats, lang: Lang) -> String {
         s.enterprises
     )
 }
+
+/// `town community grid` for a grid named by data from outside (a worker's grid, a building's grid): a grid that
+/// the district does not have reads `#id` instead of panicking.
+pub fn grid_place(d: &pingan_core::District, id: pingan_core::GridId) -> String {
+    let Some(g) = d.grids.get(id.index()) else { return format!("#{}", id.0) };
+    let community = d.communities.get(g.community.index()).map_or("?", |c| c.name.as_str());
+    let town = d.towns.get(g.town.index()).map_or("?", |t| t.name.as_str());
+    format!("{town} {community} {}", g.name)
+}
+
+/// Where a worker serves: the place of their first grid, or `—` for a worker with none.
+pub fn worker_place(d: &pingan_core::District, w: &pingan_core::GridWorker) -> String {
+    w.grids.first().map_or_else(|| "—".to_string(), |g| grid_place(d, *g))
+}
+
+/// The name of any unit, `#id` for one the district does not have (a stale selection after the district changed).
+pub fn unit_name(d: &pingan_core::District, unit: pingan_core::UnitRef) -> String {
+    use pingan_core::UnitRef as U;
+    let name = match unit {
+        U::District => Some(d.name.as_str()),
+        U::Town(id) => d.towns.get(id.index()).map(|u| u.name.as_str()),
+        U::Community(id) => d.communities.get(id.index()).map(|u| u.name.as_str()),
+        U::Grid(id) => return grid_place(d, id),
+        U::Building(id) => d.buildings.get(id.index()).map(|u| u.name.as_str()),
+    };
+    name.map_or_else(
+        || match unit {
+            U::District => "?".into(),
+            U::Town(id) => format!("#{}", id.0),
+            U::Community(id) => format!("#{}", id.0),
+            U::Grid(id) => format!("#{}", id.0),
+            U::Building(id) => format!("#{}", id.0),
+        },
+        str::to_string,
+    )
+}

@@ -82,7 +82,11 @@ fn link_ui(ui: &mut egui::Ui, state: &AppState) {
         Some(t) => format!("{} {}", lang.tr("同步于", "synced"), format::time_of_day(t)),
         None => lang.tr("未同步", "never synced").to_string(),
     };
-    let outbox = format!("{} {}", lang.tr("待发送", "outbox"), s.outbox);
+    let held: usize = s.held.iter().map(|h| h.count).sum();
+    let mut outbox = format!("{} {}", lang.tr("待发送", "outbox"), s.outbox);
+    if held > 0 {
+        outbox.push_str(&format!(" · {} {held}", lang.tr("他人待发", "held")));
+    }
     egui::Frame::new().fill(theme::CARD).corner_radius(6.0).inner_margin(egui::Margin::symmetric(10, 4)).show(
         ui,
         |ui| {
@@ -91,15 +95,44 @@ fn link_ui(ui: &mut egui::Ui, state: &AppState) {
                     ui.label(RichText::new("●").size(18.0).color(dot));
                     ui.label(RichText::new(text).font(theme::bold(18.0)).color(dot));
                 });
-                let r = ui.label(RichText::new(format!("{synced} · {outbox}")).size(15.0).color(if s.outbox > 0 {
-                    theme::WARN
-                } else {
-                    theme::DIM
-                }));
-                if let Some(e) = &s.last_error {
-                    r.on_hover_text(e);
+                let r = ui.label(
+                    RichText::new(format!("{synced} · {outbox}")).size(15.0).color(if s.outbox > 0 || held > 0 {
+                        theme::WARN
+                    } else {
+                        theme::DIM
+                    }),
+                );
+                let tip: Vec<String> = held_text(&s.held, lang).into_iter().chain(s.last_error.clone()).collect();
+                if !tip.is_empty() {
+                    r.on_hover_text(tip.join("\n"));
                 }
             });
         },
     );
+}
+
+/// What the operator is told about queued actions kept for another server or identity, e.g.
+/// `3 条待发操作属于 wang@http://10.0.0.5:7878，未以当前身份发送` (`None` when there are none).
+pub fn held_text(held: &[pingan_store::Held], lang: Lang) -> Option<String> {
+    if held.is_empty() {
+        return None;
+    }
+    let parts: Vec<String> = held
+        .iter()
+        .map(|h| {
+            let who = match (&h.user, h.token_prefix.is_empty()) {
+                (Some(u), _) => u.clone(),
+                (None, false) => format!("{} {}…", lang.tr("令牌", "token"), h.token_prefix),
+                (None, true) => lang.tr("未知身份", "unknown identity").to_string(),
+            };
+            let server =
+                if h.server.is_empty() { lang.tr("未记录的服务器", "an unrecorded server") } else { &h.server };
+            format!("{} {} {who}@{server}", h.count, lang.tr("条待发操作属于", "queued actions belong to"))
+        })
+        .collect();
+    Some(format!(
+        "{}{}",
+        parts.join(lang.tr("；", "; ")),
+        lang.tr("，未以当前身份发送", ", not sent as the current identity")
+    ))
 }

@@ -217,12 +217,11 @@ pub fn map_ui(
                 }
             }
             if zoom >= 14.0 {
-                for (p, i) in &hits.workers {
-                    let name = &view.situation.workers[*i].name;
+                for (p, w) in hits.workers.iter().filter_map(|(p, i)| Some((p, view.situation.workers.get(*i)?))) {
                     labels.place(
                         &painter,
                         *p + vec2(0.0, -16.0),
-                        name,
+                        &w.name,
                         FontId::proportional(15.0),
                         theme::WORKER,
                         true,
@@ -249,7 +248,7 @@ pub fn map_ui(
                 // Open ground: the unit under the cursor at the level the fill shows.
                 let p = projector.unproject(pos.to_vec2());
                 let grid = view.index.grid_at(view.district, LonLat::new(p.x(), p.y()))?;
-                let g = view.district.grid(grid);
+                let g = view.district.grids.get(grid.index())?;
                 let unit = match fill_level(view.risk_view.level, zoom) {
                     LevelChoice::Town => UnitRef::Town(g.town),
                     LevelChoice::Community => UnitRef::Community(g.community),
@@ -403,23 +402,25 @@ fn draw_units(painter: &Painter, view: &View<'_>, projector: &Projector, rect: R
             LevelChoice::Town | LevelChoice::Auto => fill_all(
                 painter,
                 projector,
-                d.towns.iter().map(|t| (&view.fills.towns[t.id.index()], fill(a.towns[t.id.index()].grade))),
+                d.towns.iter().filter_map(|t| {
+                    Some((view.fills.towns.get(t.id.index())?, fill(a.towns.get(t.id.index())?.grade)))
+                }),
             ),
             LevelChoice::Community => fill_all(
                 painter,
                 projector,
-                d.communities
-                    .iter()
-                    .filter(|c| visible(&c.outline, &bbox))
-                    .map(|c| (&view.fills.communities[c.id.index()], fill(a.communities[c.id.index()].grade))),
+                d.communities.iter().filter(|c| visible(&c.outline, &bbox)).filter_map(|c| {
+                    let i = c.id.index();
+                    Some((view.fills.communities.get(i)?, fill(a.communities.get(i)?.grade)))
+                }),
             ),
             LevelChoice::Grid => fill_all(
                 painter,
                 projector,
-                d.grids
-                    .iter()
-                    .filter(|g| visible(&g.outline, &bbox))
-                    .map(|g| (&view.fills.grids[g.id.index()], fill(a.grids[g.id.index()].grade))),
+                d.grids.iter().filter(|g| visible(&g.outline, &bbox)).filter_map(|g| {
+                    let i = g.id.index();
+                    Some((view.fills.grids.get(i)?, fill(a.grids.get(i)?.grade)))
+                }),
             ),
         }
     }
@@ -522,7 +523,7 @@ fn draw_buildings(painter: &Painter, view: &View<'_>, projector: &Projector, rec
     let bbox = view_bbox(projector, rect);
     let outline = zoom >= 16.0;
     for id in view.index.buildings_in(bbox).take(30_000) {
-        let b = d.building(id);
+        let Some(b) = d.buildings.get(id.index()) else { continue };
         let pts = ring_ui(projector, &b.footprint.exterior);
         let stroke = if outline { Stroke::new(1.0, Color32::from_rgb(150, 180, 220)) } else { Stroke::NONE };
         painter.add(Shape::convex_polygon(pts, theme::building_color(b.kind, b.height_m), stroke));
@@ -678,18 +679,18 @@ fn hover_card(painter: &Painter, view: &View<'_>, projector: &Projector, respons
         lines.push((format!("{} · {}", e.category.name_in(lang), e.title), theme::severity_color(e.severity)));
         lines.push((format!("{} · {}", e.number, e.state.name_in(lang)), theme::TEXT));
         lines.push((e.place.clone(), theme::DIM));
-    } else if let Some(w) = hits.worker_at(pos).map(|i| &view.situation.workers[i]) {
+    } else if let Some(w) = hits.worker_at(pos).and_then(|i| view.situation.workers.get(i)) {
         lines.push((
             format!("{} · {}{}", w.name, w.kind.name_in(lang), lang.tr("网格员", " grid worker")),
             theme::WORKER,
         ));
         lines.push((w.status.name_in(lang).to_string(), theme::TEXT));
-        lines.push((d.grid_place(w.grids[0]), theme::DIM));
+        lines.push((crate::format::worker_place(d, w), theme::DIM));
     } else {
         let p = projector.unproject(pos.to_vec2());
         let p = LonLat::new(p.x(), p.y());
         if projector.zoom() >= BUILDINGS_ZOOM
-            && let Some(b) = view.index.building_at(d, p).map(|b| d.building(b))
+            && let Some(b) = view.index.building_at(d, p).and_then(|b| d.buildings.get(b.index()))
         {
             lines.push((format!("{} · {}", b.name, b.kind.name_in(lang)), theme::TEXT));
             lines.push((
@@ -697,8 +698,8 @@ fn hover_card(painter: &Painter, view: &View<'_>, projector: &Projector, respons
                 theme::DIM,
             ));
             lines.push((b.code.segmented(), theme::DIM));
-        } else if let Some(g) = view.index.grid_at(d, p).map(|g| d.grid(g)) {
-            lines.push((d.grid_place(g.id), theme::TEXT));
+        } else if let Some(g) = view.index.grid_at(d, p).and_then(|g| d.grids.get(g.index())) {
+            lines.push((crate::format::grid_place(d, g.id), theme::TEXT));
             lines.push((crate::format::unit_stats(g.stats, lang), theme::DIM));
         }
     }

@@ -280,6 +280,10 @@ pub struct AppState {
     pub scene: Option<(usize, Arc<pingan_render::Scene>)>,
     /// The 2D map's triangulated unit fills (rebuilt when the district changes).
     pub map_fills: crate::map_view::Fills,
+    /// Records from the server or the cache skipped because they do not fit the district (events naming a grid it
+    /// does not have, workers with no grid, steps on unknown events, …), since the start. Each batch is also told in
+    /// the status bar and logged.
+    pub skipped: usize,
 }
 
 impl AppState {
@@ -290,9 +294,13 @@ impl AppState {
         let now = options.clock.now();
         let (mut situation, sim) = Simulator::start(&district, options.spec.seed, options.sim, now);
         let mut messages = VecDeque::new();
+        let lang = options.lang;
+        let mut skipped = 0;
         let link = options.server.as_ref().and_then(|server| {
             let cache = server.cache.clone().or_else(|| pingan_store::default_cache_path(&server.url))?;
-            match pingan_store::Link::start(pingan_store::LinkConfig::new(&server.url, &server.token, cache.clone())) {
+            let config = pingan_store::LinkConfig::new(&server.url, &server.token, cache.clone())
+                .with_district(district.clone());
+            match pingan_store::Link::start(config) {
                 Ok((link, cached)) => {
                     tracing::info!(
                         "cache {}: {} events as of change {}",
@@ -300,8 +308,29 @@ impl AppState {
                         cached.situation.events.len(),
                         cached.seq
                     );
-                    // Show what the cache holds at once; the link brings it up to date.
-                    situation = cached.situation;
+                    if let Some(other) = &cached.other_server {
+                        let msg = format!(
+                            "{} {other}{}",
+                            lang.tr("本地缓存来自另一服务器", "The local cache was synced from another server,"),
+                            lang.tr(
+                                "，其态势不作本服务器显示，正在重新同步（待发操作保留）",
+                                ": its situation is not shown as this server's; syncing afresh (queued actions kept)"
+                            )
+                        );
+                        tracing::warn!("{msg}");
+                        messages.push_back((now, msg));
+                    }
+                    // Show what the cache holds at once (what fits the district); the link brings it up to date.
+                    let mut cached_situation = cached.situation;
+                    let mut left_out = cached.skipped;
+                    left_out.extend(pingan_core::validate::retain_fitting(&mut cached_situation, &district));
+                    if !left_out.is_empty() {
+                        let msg = skipped_message(lang, &left_out);
+                        tracing::warn!("{msg}");
+                        messages.push_back((now, msg));
+                        skipped += left_out.len();
+                    }
+                    situation = cached_situation;
                     let pending = link.pending();
                     apply_pending(&mut situation, &pending);
                     Some(link)
@@ -364,6 +393,7 @@ impl AppState {
             sim_config: options.sim,
             map_fills: Default::default(),
             scene: None,
+            skipped,
         }
         .with_start_import(options.import.clone())
     }
@@ -526,31 +556,60 @@ impl AppState {
     fn poll_link(&mut self) {
         let Some(link) = &self.link else { return };
         let updates = link.poll();
-        if updates.is_empty() {
+        // What the link thread already skipped (it checks against the same district).
+        let skipped = link.take_skipped();
+        self.apply_link_updates(updates, skipped);
+    }
+
+    /// Apply updates from the link (what [`AppState::tick`] does each frame; public so that tests can feed any data
+    /// without a server). Everything is checked against the district first (`pingan_core::validate`): a snapshot
+    /// record, a change or an event record that does not fit is skipped whole and logged, never applied half-way;
+    /// the status bar tells how many were skipped, these and `skipped` (reasons the link thread already skipped for).
+    pub fn apply_link_updates(&mut self, updates: Vec<pingan_store::Update>, mut skipped: Vec<String>) {
+        if updates.is_empty() && skipped.is_empty() {
             return;
         }
+        let from_link = skipped.len(); // logged by the link already
+        let link = self.link.as_ref();
+        let pending = || link.map(|l| l.pending()).unwrap_or_default();
+        let district = self.district.clone();
         let mut refused = Vec::new();
         for u in updates {
             match u {
                 pingan_store::Update::Snapshot(s) => {
-                    self.situation = s.situation;
-                    apply_pending(&mut self.situation, &link.pending());
+                    let mut situation = s.situation;
+                    let dropped = pingan_core::validate::retain_fitting(&mut situation, &district);
+                    skipped.extend(dropped.into_iter().map(|why| format!("snapshot: {why}")));
+                    self.situation = situation;
+                    apply_pending(&mut self.situation, &pending());
                 }
                 pingan_store::Update::Changes(changes) => {
                     for c in &changes {
-                        self.situation.apply_change(&c.body);
+                        match pingan_core::validate::check_change(&c.body, &district, &self.situation) {
+                            Ok(()) => {
+                                self.situation.apply_change(&c.body);
+                            }
+                            Err(why) => skipped.push(format!("change {}: {why}", c.seq)),
+                        }
                     }
                 }
-                pingan_store::Update::Event(e) => {
-                    if let Some(x) = self.situation.event_mut(e.id) {
-                        *x = *e;
+                pingan_store::Update::Event(e) => match event_fits(&e, &district, &self.situation) {
+                    Ok(()) => {
+                        if let Some(x) = self.situation.event_mut(e.id) {
+                            *x = *e;
+                        }
                     }
-                }
+                    Err(why) => skipped.push(why),
+                },
                 pingan_store::Update::Events(events) => {
                     // The server's record wins; our own steps still in the outbox go back on top.
-                    let pending = link.pending();
+                    let pending = pending();
                     for e in events {
                         let id = e.id;
+                        if let Err(why) = event_fits(&e, &district, &self.situation) {
+                            skipped.push(why);
+                            continue;
+                        }
                         if let Some(x) = self.situation.event_mut(id) {
                             *x = e;
                         }
@@ -564,6 +623,13 @@ impl AppState {
                 }
                 pingan_store::Update::Refused(r) => refused.push(r),
             }
+        }
+        if !skipped.is_empty() {
+            for why in &skipped[from_link..] {
+                tracing::warn!("skipped: {why}");
+            }
+            self.skipped += skipped.len();
+            self.tell(skipped_message(self.lang, &skipped));
         }
         for r in refused {
             let what = match &r.command.body {
@@ -620,6 +686,9 @@ impl AppState {
                 }
             }
             Command::SelectUnit(u) => {
+                if !unit_exists(&self.district, u) {
+                    return;
+                }
                 self.selected = None;
                 self.unit_detail = Some(self.explain_unit(u));
             }
@@ -690,19 +759,19 @@ impl AppState {
             }
             Command::Act(id, action) => {
                 let now = self.now;
-                let Some(e) = self.situation.event_mut(id) else { return };
+                let Some(number) = self.situation.event(id).map(|e| e.number.clone()) else { return };
                 let name = action.name();
-                // Checked and shown at once (optimistically); with a server it also goes to the outbox.
-                if let Err(err) = e.apply(action.clone(), now) {
-                    let msg = format!("{}: {err}", e.number);
-                    self.tell(msg);
+                // Checked and shown at once (optimistically), workers' statuses by the one rule in pingan-core;
+                // with a server it also goes to the outbox.
+                if let Err(err) = self.situation.act(id, action.clone(), now) {
+                    self.tell(format!("{number}: {err}"));
                 } else {
-                    tracing::info!("event {} {name}", e.number);
-                    let number = e.number.clone();
+                    tracing::info!("event {number} {name}");
                     if let Some(link) = &self.link
                         && let Err(err) = link.submit(pingan_core::sync::CommandBody::Act { event: id, action }, now)
                     {
-                        self.tell(format!("{number}: could not queue the action: {err}"));
+                        let msg = self.lang.tr("操作未能加入待发队列", "could not queue the action");
+                        self.tell(format!("{number}: {msg}: {err}"));
                     }
                 }
             }
@@ -711,13 +780,44 @@ impl AppState {
 }
 
 /// Re-apply the operator's queued actions on top of the server's state, so that what they did offline stays visible
-/// until the server answers.
+/// until the server answers (a step that no longer applies, or on an event that is gone, is left out).
 fn apply_pending(situation: &mut Situation, pending: &[pingan_core::sync::ClientCommand]) {
     for cmd in pending {
-        if let pingan_core::sync::CommandBody::Act { event, action } = &cmd.body
-            && let Some(e) = situation.event_mut(*event)
-        {
-            e.apply(action.clone(), cmd.at).ok();
+        if let pingan_core::sync::CommandBody::Act { event, action } = &cmd.body {
+            situation.act(*event, action.clone(), cmd.at).ok();
         }
     }
+}
+
+/// Whether an event record from the server fits the district and names only known workers (as its assignee).
+fn event_fits(e: &Event, district: &District, situation: &Situation) -> Result<(), String> {
+    pingan_core::validate::check_event(e, district)?;
+    match e.assignee {
+        Some(w) if situation.worker(w).is_none() => Err(format!("event {}: assignee {} is not known", e.number, w.0)),
+        _ => Ok(()),
+    }
+}
+
+/// Whether `unit` is one of `district`'s units.
+fn unit_exists(district: &District, unit: UnitRef) -> bool {
+    match unit {
+        UnitRef::District => true,
+        UnitRef::Town(id) => id.index() < district.towns.len(),
+        UnitRef::Community(id) => id.index() < district.communities.len(),
+        UnitRef::Grid(id) => id.index() < district.grids.len(),
+        UnitRef::Building(id) => id.index() < district.buildings.len(),
+    }
+}
+
+/// The status-bar line for records skipped because they do not fit the district: how many, and the first reason.
+pub fn skipped_message(lang: Lang, reasons: &[String]) -> String {
+    let first = reasons.first().map_or("", String::as_str);
+    let more = if reasons.len() > 1 { lang.tr(" 等", " and others") } else { "" };
+    format!(
+        "{} {} {}{}{first}{more}",
+        lang.tr("跳过", "Skipped"),
+        reasons.len(),
+        lang.tr("条与辖区不符的数据", "records that do not fit the district"),
+        lang.tr("：", ": "),
+    )
 }

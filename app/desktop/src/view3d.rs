@@ -418,8 +418,8 @@ pub fn view3d_ui(ui: &mut egui::Ui, state: &AppState, view: &mut View3d, command
             }
         }
     }
-    for (p, i) in &worker_px {
-        label(*p + vec2(0.0, -16.0), &state.situation.workers[*i].name, FontId::proportional(15.0), theme::WORKER);
+    for (p, w) in worker_px.iter().filter_map(|(p, i)| Some((p, state.situation.workers.get(*i)?))) {
+        label(*p + vec2(0.0, -16.0), &w.name, FontId::proportional(15.0), theme::WORKER);
     }
     // Picking: events first (screen distance to the beacon's disc), then buildings (exact ray test).
     if response.clicked()
@@ -435,8 +435,7 @@ pub fn view3d_ui(ui: &mut egui::Ui, state: &AppState, view: &mut View3d, command
             .min_by(|a, b| a.0.distance(p).total_cmp(&b.0.distance(p)));
         if let Some((_, id)) = hit {
             commands.push(Command::SelectEvent(*id));
-        } else if let Some((_, i)) = worker {
-            let w = &state.situation.workers[*i];
+        } else if let Some(w) = worker.and_then(|(_, i)| state.situation.workers.get(*i)) {
             view.card = Some(Picked::Worker(w.id));
             view.fly_to(w.position, camera.distance_m.min(600.0));
         } else if let Some(b) = hovered_building {
@@ -452,8 +451,8 @@ pub fn view3d_ui(ui: &mut egui::Ui, state: &AppState, view: &mut View3d, command
     }
     if let Some(picked) = view.card {
         card_ui(&painter, rect, state, picked, lang);
-    } else if let (Some(b), Some(p)) = (hovered_building, response.hover_pos()) {
-        let b = d.building(b);
+    } else if let (Some(b), Some(p)) = (hovered_building.and_then(|b| d.buildings.get(b.index())), response.hover_pos())
+    {
         painter.text(
             p + vec2(16.0, 16.0),
             egui::Align2::LEFT_TOP,
@@ -551,11 +550,11 @@ fn card_ui(painter: &egui::Painter, rect: Rect, state: &AppState, picked: Picked
     };
     let lines: Vec<(String, Color32, f32)> = match picked {
         Picked::Building(id) => {
-            let b = d.building(id);
+            let Some(b) = d.buildings.get(id.index()) else { return };
             vec![
                 (format!("{} · {}", b.name, b.kind.name_in(lang)), theme::TEXT, 20.0),
                 (b.code.segmented(), theme::ACCENT, 16.0),
-                (d.grid_place(b.grid), theme::DIM, 16.0),
+                (crate::format::grid_place(d, b.grid), theme::DIM, 16.0),
                 (
                     format!(
                         "{} {} · {:.0} m · {} {} · {} {}",
@@ -574,9 +573,9 @@ fn card_ui(painter: &egui::Painter, rect: Rect, state: &AppState, picked: Picked
             ]
         }
         Picked::Grid(id) => {
-            let g = d.grid(id);
+            let Some(g) = d.grids.get(id.index()) else { return };
             vec![
-                (d.grid_place(id), theme::TEXT, 20.0),
+                (crate::format::grid_place(d, id), theme::TEXT, 20.0),
                 (g.code.segmented(), theme::ACCENT, 16.0),
                 (crate::format::unit_stats(g.stats, lang), theme::TEXT, 16.0),
                 (
@@ -602,7 +601,7 @@ fn card_ui(painter: &egui::Painter, rect: Rect, state: &AppState, picked: Picked
                     20.0,
                 ),
                 (w.status.name_in(lang).to_string(), theme::TEXT, 16.0),
-                (d.grid_place(w.grids[0]), theme::DIM, 16.0),
+                (crate::format::worker_place(d, w), theme::DIM, 16.0),
                 (
                     format!("{} {}", lang.tr("定位时间", "seen at"), crate::format::full_time(w.seen_at)),
                     theme::DIM,

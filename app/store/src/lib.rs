@@ -1,6 +1,7 @@
 //! `pingan-store`: the client side of sync.
 //!
-//! - [`cache`]: the local SQLite cache (situation as of a seq, outbox, refused commands).
+//! - [`cache`]: the local SQLite cache (situation as of a seq, outbox with each command's server and identity,
+//!   refused commands).
 //! - [`api`]: a typed HTTP client for `pingan-sync`, with a Server-Sent Events reader.
 //! - [`link`]: the background link that keeps the cache in step with the server and sends the outbox.
 //!
@@ -11,14 +12,14 @@ pub mod cache;
 pub mod link;
 
 pub use api::{Api, ApiError};
-pub use cache::{Cache, CacheError, Cached, Refused};
+pub use cache::{Applied, Cache, CacheError, Cached, Held, Identity, Refused, normalize_server, token_hash};
 pub use link::{Link, LinkConfig, LinkState, LinkStatus, Update};
 
 /// Where the cache for server `url` lives: the platform data dir (e.g. `~/.local/share/pingan/cache/`), one file
-/// per server. `None` if the platform has no data dir.
+/// per server (`http://Host:7878/` and `http://host:7878` share one). `None` if the platform has no data dir.
 pub fn default_cache_path(url: &str) -> Option<std::path::PathBuf> {
     let dirs = directories::ProjectDirs::from("org", "pingan", "pingan")?;
-    let name: String = url
+    let name: String = normalize_server(url)
         .trim_start_matches("http://")
         .trim_start_matches("https://")
         .chars()

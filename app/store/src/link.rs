@@ -5,17 +5,25 @@
 //!   UI thread                          link thread (tokio, current-thread)
 //!   Link::submit ──► outbox (SQLite) ──► POST /v1/commands ──► settle: applied → removed, refused → Update::Refused
 //!   Link::poll   ◄── Update::Changes ◄── snapshot / pages / SSE stream ──► Cache::apply (situation rows + seq)
-//!   Link::status ◄── LinkStatus (online / reconnecting / offline, last sync, outbox length)
+//!   Link::status ◄── LinkStatus (online / reconnecting / offline, last sync, outbox length, held commands)
 //! ```
 //!
 //! Ordering rule: the link thread applies change `n + 1` only right after `n`. A change at or below its seq is a
 //! duplicate and skipped; a change beyond `n + 1` means it missed something, so it drops the stream and pulls the gap
 //! with `GET /v1/changes`. So the cache never has a gap and never applies a change twice.
+//!
+//! Fit rule: given the district ([`LinkConfig::district`]), the link checks every cached record, snapshot record and
+//! change against it ([`pingan_core::validate`]) and skips — whole, never half-way — what does not fit; the reasons
+//! wait in [`Link::take_skipped`] and the count is in [`LinkStatus::skipped`].
+//!
+//! Identity rule: each session first asks the server whose token this is (`GET /v1/info`), and only then sends the
+//! outbox — only the commands queued for this server with this token or by this user ([`Cache::outbox_for`]).
+//! Commands of another server or identity are kept and listed in [`LinkStatus::held`].
 
 use crate::api::{Api, ApiError};
-use crate::cache::{Cache, CacheError, Cached, Refused};
+use crate::cache::{Cache, CacheError, Cached, Held, Identity, Refused};
 use pingan_core::sync::{Change, ClientCommand, CommandBody, Outcome, Seq, Snapshot};
-use pingan_core::{Situation, Timestamp};
+use pingan_core::{District, Situation, Timestamp};
 use std::path::PathBuf;
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
@@ -34,12 +42,21 @@ pub struct LinkConfig {
     pub page: usize,
     /// Commands per request when sending the outbox.
     pub batch: usize,
+    /// The district the server's events and workers must fit (`None`: nothing is checked). Records of the cache, of
+    /// a snapshot or of a change that do not fit are skipped and reported.
+    pub district: Option<Arc<District>>,
 }
 
 impl LinkConfig {
-    /// A configuration with the usual page and batch sizes.
+    /// A configuration with the usual page and batch sizes, checking nothing against a district.
     pub fn new(url: &str, token: &str, cache: PathBuf) -> Self {
-        Self { url: url.to_string(), token: token.to_string(), cache, page: 10_000, batch: 500 }
+        Self { url: url.to_string(), token: token.to_string(), cache, page: 10_000, batch: 500, district: None }
+    }
+
+    /// The same, checking what arrives against `district`.
+    pub fn with_district(mut self, district: Arc<District>) -> Self {
+        self.district = Some(district);
+        self
     }
 }
 
@@ -65,10 +82,17 @@ pub struct LinkStatus {
     pub last_sync: Option<Timestamp>,
     /// The last change in the cache.
     pub seq: Seq,
-    /// Commands waiting to be sent.
+    /// Commands waiting to be sent as the current identity.
     pub outbox: usize,
+    /// Commands queued for another server or by another identity: kept in the outbox, not sent as this one.
+    pub held: Vec<Held>,
+    /// The user the server says the token belongs to, once known (`GET /v1/info`, or remembered from an earlier
+    /// run with the same token).
+    pub user: Option<String>,
     /// Commands the server refused (kept in the cache for the operator).
     pub refused: usize,
+    /// Records (cached, snapshot or change) skipped because they do not fit the district, since the start.
+    pub skipped: usize,
     /// The last problem, for a tooltip.
     pub last_error: Option<String>,
 }
@@ -94,6 +118,8 @@ pub struct Link {
     status: Arc<Mutex<LinkStatus>>,
     updates: mpsc::Receiver<Update>,
     outbox: Mutex<Cache>,
+    me: Arc<Mutex<Identity>>,
+    skipped: Arc<Mutex<Vec<String>>>,
     wake: tokio::sync::mpsc::UnboundedSender<()>,
     stop: Arc<std::sync::atomic::AtomicBool>,
     thread: Option<std::thread::JoinHandle<()>>,
@@ -101,18 +127,53 @@ pub struct Link {
 
 impl Link {
     /// Open the cache, return what it holds (to show at once), and start syncing in the background.
+    ///
+    /// A cache last synced from another server does not show that server's situation as this one's: its events and
+    /// workers are set aside ([`Cached::other_server`] names it) and a snapshot is taken; its outbox stays, held for
+    /// its own server. Cached records that do not fit [`LinkConfig::district`] are left out
+    /// ([`Cached::skipped`]).
     pub fn start(config: LinkConfig) -> Result<(Link, Cached), CacheError> {
-        let cache = Cache::open(&config.cache)?;
-        let cached = cache.load()?;
+        let mut cache = Cache::open(&config.cache)?;
+        let mut me = Identity::new(&config.url, &config.token);
+        let mut other_server = None;
+        match cache.origin()? {
+            Some(o) if o.server != me.server => {
+                tracing::warn!(
+                    "cache {} was synced from {}, not {}: its situation is set aside, its outbox kept",
+                    config.cache.display(),
+                    o.server,
+                    me.server
+                );
+                cache.forget_situation()?;
+                other_server = Some(o.server);
+            }
+            // The same token: the server told an earlier run whose it is.
+            Some(o) if o.token_hash == me.token_hash => me.user = o.user,
+            _ => {}
+        }
+        cache.set_origin(&me)?;
+        let mut cached = cache.load()?;
+        cached.other_server = other_server;
+        if let Some(d) = &config.district {
+            cached.skipped.extend(pingan_core::validate::retain_fitting(&mut cached.situation, d));
+        }
+        for why in &cached.skipped {
+            tracing::warn!("cache {}: left out: {why}", config.cache.display());
+        }
         let ui_cache = Cache::open(&config.cache)?;
         let status = Arc::new(Mutex::new(LinkStatus {
             state: LinkState::Connecting,
             last_sync: None,
             seq: cached.seq,
-            outbox: cache.outbox_len()?,
+            outbox: cache.outbox_len_for(&me)?,
+            held: cache.held(&me)?,
+            user: me.user.clone(),
             refused: cache.refused()?.len(),
+            skipped: cached.skipped.len(),
             last_error: None,
         }));
+        let me = Arc::new(Mutex::new(me));
+        let skipped = Arc::new(Mutex::new(Vec::new()));
         let (tx, updates) = mpsc::channel();
         let (wake, wake_rx) = tokio::sync::mpsc::unbounded_channel();
         let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -122,6 +183,8 @@ impl Link {
             mirror: cached.situation.clone(),
             seq: cached.seq,
             status: status.clone(),
+            me: me.clone(),
+            skipped: skipped.clone(),
             tx,
             wake: wake_rx,
             stop: stop.clone(),
@@ -133,15 +196,18 @@ impl Link {
                 Err(e) => tracing::error!("link: no runtime: {e}"),
             }
         })?;
-        Ok((Link { status, updates, outbox: Mutex::new(ui_cache), wake, stop, thread: Some(thread) }, cached))
+        let link =
+            Link { status, updates, outbox: Mutex::new(ui_cache), me, skipped, wake, stop, thread: Some(thread) };
+        Ok((link, cached))
     }
 
-    /// Queue a command: stored in the outbox before this returns, sent when the link is up.
+    /// Queue a command as the current identity: stored in the outbox before this returns, sent when the link is up.
     pub fn submit(&self, body: CommandBody, at: Timestamp) -> Result<ClientCommand, CacheError> {
         let cmd = ClientCommand { key: new_key(), at, body };
+        let me = self.identity();
         let cache = self.outbox.lock().unwrap_or_else(|p| p.into_inner());
-        cache.push_outbox(&cmd)?;
-        let n = cache.outbox_len()?;
+        cache.push_outbox(&cmd, &me)?;
+        let n = cache.outbox_len_for(&me)?;
         drop(cache);
         if let Ok(mut s) = self.status.lock() {
             s.outbox = n;
@@ -150,10 +216,24 @@ impl Link {
         Ok(cmd)
     }
 
-    /// Commands still waiting to be sent, oldest first.
+    /// Commands still waiting to be sent as the current identity, oldest first (the ones held for another server
+    /// or identity are not among them: they are in [`LinkStatus::held`]).
     pub fn pending(&self) -> Vec<ClientCommand> {
+        let me = self.identity();
         let cache = self.outbox.lock().unwrap_or_else(|p| p.into_inner());
-        cache.outbox(usize::MAX >> 1).unwrap_or_default()
+        cache.outbox_for(&me, usize::MAX >> 1).unwrap_or_default()
+    }
+
+    /// Who the link sends as: the server, the token's hash and — once the server has said — the user.
+    pub fn identity(&self) -> Identity {
+        self.me.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Why the records skipped since the last call were skipped (snapshot records and changes that do not fit the
+    /// district), oldest first. Also logged. At most [`MAX_SKIPPED_KEPT`] wait; the count is in
+    /// [`LinkStatus::skipped`].
+    pub fn take_skipped(&self) -> Vec<String> {
+        std::mem::take(&mut *self.skipped.lock().unwrap_or_else(|p| p.into_inner()))
     }
 
     /// Commands the server refused, oldest first.
@@ -188,6 +268,9 @@ impl Drop for Link {
     }
 }
 
+/// How many reasons for skipped records wait for [`Link::take_skipped`] at most (the oldest are dropped beyond).
+pub const MAX_SKIPPED_KEPT: usize = 1000;
+
 /// A fresh idempotency key: the time in microseconds, then 64 random bits (`c-<time>-<random>`). Unique like a
 /// random key, but keys made one after another sort together, so the server's key index grows at its end instead
 /// of touching a random page per command.
@@ -203,6 +286,8 @@ struct Worker {
     mirror: Situation,
     seq: Seq,
     status: Arc<Mutex<LinkStatus>>,
+    me: Arc<Mutex<Identity>>,
+    skipped: Arc<Mutex<Vec<String>>>,
     tx: mpsc::Sender<Update>,
     wake: tokio::sync::mpsc::UnboundedReceiver<()>,
     stop: Arc<std::sync::atomic::AtomicBool>,
@@ -255,6 +340,61 @@ impl Worker {
         }
     }
 
+    fn me(&self) -> Identity {
+        self.me.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Log records that were skipped, keep the reasons for the UI, count them.
+    fn report_skipped(&self, reasons: Vec<String>) {
+        if reasons.is_empty() {
+            return;
+        }
+        let n = reasons.len();
+        for why in &reasons {
+            tracing::warn!("link to {}: skipped: {why}", self.config.url);
+        }
+        let mut kept = self.skipped.lock().unwrap_or_else(|p| p.into_inner());
+        kept.extend(reasons);
+        let over = kept.len().saturating_sub(MAX_SKIPPED_KEPT);
+        kept.drain(..over);
+        drop(kept);
+        self.set(|s| s.skipped += n);
+    }
+
+    /// Ask the server whose the token is, mark the outbox rows queued with it as that user's, and refresh what is
+    /// held. A server without `/v1/info` (404) leaves the token's hash alone to decide.
+    async fn learn_identity(&mut self, api: &Api) -> Result<(), End> {
+        let user = match api.info().await {
+            Ok(info) => {
+                info.get("user").and_then(|u| u.as_str()).map(str::trim).filter(|u| !u.is_empty()).map(String::from)
+            }
+            Err(ApiError::Rejected(404, _)) => None,
+            Err(e) => return Err(e.into()),
+        };
+        let me = {
+            let mut me = self.me.lock().unwrap_or_else(|p| p.into_inner());
+            if user.is_some() {
+                me.user = user;
+            }
+            me.clone()
+        };
+        let marked = self.cache.learn_user(&me)?;
+        if marked > 0 {
+            tracing::info!("{marked} queued commands marked as {:?}'s", me.user);
+        }
+        let (held, outbox) = (self.cache.held(&me)?, self.cache.outbox_len_for(&me)?);
+        if !held.is_empty() {
+            let n: usize = held.iter().map(|h| h.count).sum();
+            tracing::warn!("{n} queued commands belong to another server or identity: held, not sent");
+        }
+        self.set(|s| {
+            s.user = me.user.clone();
+            s.held = held;
+            s.outbox = outbox;
+        });
+        Ok(())
+    }
+
     async fn run(mut self) {
         let api = match Api::new(&self.config.url, &self.config.token) {
             Ok(a) => a,
@@ -295,8 +435,13 @@ impl Worker {
 
     /// Connect, catch up, then stream and send until something breaks.
     async fn session(&mut self, api: &Api) -> Result<(), End> {
+        self.learn_identity(api).await?;
         if self.seq == 0 {
-            let snap = api.snapshot().await?;
+            let mut snap = api.snapshot().await?;
+            if let Some(d) = &self.config.district {
+                let dropped = pingan_core::validate::retain_fitting(&mut snap.situation, d);
+                self.report_skipped(dropped.into_iter().map(|why| format!("snapshot: {why}")).collect());
+            }
             self.cache.replace(&snap)?;
             self.seq = snap.seq;
             self.mirror = snap.situation.clone();
@@ -381,7 +526,15 @@ impl Worker {
             fresh.push(c);
         }
         if !fresh.is_empty() {
-            self.seq = self.cache.apply(&mut self.mirror, &fresh)?;
+            let applied = self.cache.apply_checked(&mut self.mirror, &fresh, self.config.district.as_deref())?;
+            self.seq = applied.seq;
+            if !applied.skipped.is_empty() {
+                let bad: std::collections::HashSet<Seq> = applied.skipped.iter().map(|(seq, _)| *seq).collect();
+                fresh.retain(|c| !bad.contains(&c.seq));
+                self.report_skipped(
+                    applied.skipped.into_iter().map(|(seq, why)| format!("change {seq}: {why}")).collect(),
+                );
+            }
             let (seq, now) = (self.seq, chrono::Utc::now());
             self.set(|s| {
                 s.seq = seq;
@@ -398,7 +551,9 @@ impl Worker {
             touched.dedup();
             let events: Vec<pingan_core::Event> =
                 touched.iter().filter_map(|id| self.mirror.event(*id).cloned()).collect();
-            self.tx.send(Update::Changes(fresh)).ok();
+            if !fresh.is_empty() {
+                self.tx.send(Update::Changes(fresh)).ok();
+            }
             if !events.is_empty() {
                 self.tx.send(Update::Events(events)).ok();
             }
@@ -412,8 +567,9 @@ impl Worker {
     /// Send the outbox, oldest first, until it is empty.
     async fn flush(&mut self, api: &Api) -> Result<(), End> {
         let mut batch = self.config.batch.max(1);
+        let me = self.me();
         loop {
-            let cmds = self.cache.outbox(batch)?;
+            let cmds = self.cache.outbox_for(&me, batch)?;
             if cmds.is_empty() {
                 self.set(|s| s.outbox = 0);
                 return Ok(());
@@ -459,7 +615,7 @@ impl Worker {
 
     async fn settle(&mut self, api: &Api, done: &[String], refused: Vec<Refused>) -> Result<(), End> {
         self.cache.settle(done, &refused)?;
-        let n = self.cache.outbox_len()?;
+        let n = self.cache.outbox_len_for(&self.me())?;
         let k = refused.len();
         self.set(|s| {
             s.outbox = n;
@@ -475,5 +631,110 @@ impl Worker {
             self.tx.send(Update::Refused(r)).ok();
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cache::Held;
+    use pingan_core::{EventAction, EventId, GridId, WorkerId};
+
+    /// Nothing listens on the discard port: the link stays offline and only the cache is exercised.
+    const NOWHERE: &str = "http://127.0.0.1:9";
+
+    fn at() -> Timestamp {
+        chrono::DateTime::parse_from_rfc3339("2026-11-23T09:30:00+08:00").unwrap().to_utc()
+    }
+
+    fn fixture() -> (Arc<District>, Situation) {
+        let district = pingan_demo::generate(&pingan_demo::DemoSpec::small(7));
+        let (situation, _) = pingan_demo::Simulator::start(&district, 7, pingan_demo::SimConfig::default(), at());
+        (Arc::new(district), situation)
+    }
+
+    fn accept(event: u64) -> CommandBody {
+        CommandBody::Act { event: EventId(event), action: EventAction::Accept }
+    }
+
+    #[test]
+    fn a_cache_from_another_server_is_set_aside_and_its_outbox_held_and_reported() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("cache.sqlite");
+        let (_, situation) = fixture();
+        let other = "http://10.0.0.5:7878";
+        {
+            let mut cache = Cache::open(&path).unwrap();
+            cache.replace(&Snapshot { seq: 9, situation }).unwrap();
+            let wang = Identity { user: Some("wang".into()), ..Identity::new(other, "token-a") };
+            cache.set_origin(&wang).unwrap();
+            let cmd = ClientCommand { key: "k1".into(), at: at(), body: accept(1) };
+            cache.push_outbox(&cmd, &wang).unwrap();
+        }
+        let (link, cached) = Link::start(LinkConfig::new(NOWHERE, "token-b", path.clone())).unwrap();
+        assert_eq!(cached.other_server.as_deref(), Some(other));
+        assert!(cached.situation.events.is_empty() && cached.seq == 0, "not shown as this server's");
+        let s = link.status();
+        assert_eq!(s.outbox, 0);
+        assert_eq!(
+            s.held,
+            vec![Held {
+                server: other.into(),
+                user: Some("wang".into()),
+                token_prefix: Identity::new(other, "token-a").token_prefix().into(),
+                count: 1
+            }]
+        );
+        assert!(link.pending().is_empty(), "not re-applied as ours");
+        // Ours is queued as ours; wang's stays.
+        link.submit(accept(2), at()).unwrap();
+        assert_eq!(link.status().outbox, 1);
+        assert_eq!(link.pending().len(), 1);
+        drop(link);
+        let cache = Cache::open(&path).unwrap();
+        assert_eq!(cache.outbox_len().unwrap(), 2);
+        assert_eq!(cache.origin().unwrap().unwrap().server, NOWHERE);
+    }
+
+    #[test]
+    fn the_same_token_on_the_same_server_sends_its_own_queue_and_remembers_its_user() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("cache.sqlite");
+        {
+            let mut cache = Cache::open(&path).unwrap();
+            let me = Identity { user: Some("wang".into()), ..Identity::new(NOWHERE, "token-a") };
+            cache.set_origin(&me).unwrap();
+            let cmd = ClientCommand { key: "k1".into(), at: at(), body: accept(1) };
+            cache.push_outbox(&cmd, &me).unwrap();
+        }
+        let (link, _) = Link::start(LinkConfig::new(NOWHERE, "token-a", path)).unwrap();
+        assert_eq!(link.identity().user.as_deref(), Some("wang"));
+        assert_eq!((link.status().outbox, link.status().held.len()), (1, 0));
+        assert_eq!(link.pending().len(), 1);
+    }
+
+    #[test]
+    fn cached_records_that_do_not_fit_the_district_are_left_out_and_counted() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("cache.sqlite");
+        let (district, mut situation) = fixture();
+        let n_events = situation.events.len();
+        situation.events[0].grid = GridId(999_999);
+        // A worker who serves no grid, added last (ids stay dense).
+        let last = situation.workers.len();
+        let mut idle = situation.workers[0].clone();
+        idle.id = WorkerId(last as u32);
+        idle.grids.clear();
+        situation.workers.push(idle);
+        Cache::open(&path).unwrap().replace(&Snapshot { seq: 9, situation: situation.clone() }).unwrap();
+        let config = LinkConfig::new(NOWHERE, "t", path).with_district(district);
+        let (link, cached) = Link::start(config).unwrap();
+        assert_eq!(cached.skipped.len(), 2, "{:?}", cached.skipped);
+        assert_eq!(cached.situation.events.len(), n_events - 1);
+        assert_eq!(cached.situation.workers.len(), last);
+        assert!(cached.skipped[0].contains("serves no grid"), "{:?}", cached.skipped);
+        assert!(cached.skipped[1].contains("999999"), "{:?}", cached.skipped);
+        assert_eq!(link.status().skipped, 2);
+        assert!(cached.situation.worker(WorkerId(last as u32)).is_none());
     }
 }
