@@ -224,11 +224,11 @@ fn through_the_link_bad_records_are_skipped_and_another_users_queue_is_held() {
     assert!(state.messages.iter().any(|(_, m)| m.contains("条与辖区不符的数据")));
     assert!(state.situation.event(bad_event).is_none());
     assert_eq!(state.situation.workers.len(), snap.situation.workers.len() - 1);
-    let link = state.link.as_ref().unwrap();
+    let link = state.link().unwrap();
     let status = link.status();
     assert_eq!((status.skipped, status.outbox, status.user.as_deref()), (6, 0, Some("op")));
     // Wang's action is held, reported for him, not re-applied as ours and never sent.
-    let held = pingan_desktop::header::held_text(&status.held, Lang::Zh).expect("held actions are told");
+    let held = pingan_desktop::panels::header::held_text(&status.held, Lang::Zh).expect("held actions are told");
     assert_eq!(held, format!("1 条待发操作属于 wang@{}，未以当前身份发送", server.url));
     assert!(link.pending().is_empty());
     assert!(server.requests.lock().unwrap().iter().all(|r| !r.starts_with("POST")));

@@ -6,8 +6,8 @@
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use pingan_core::import::{Crs, ImportAs};
-use pingan_desktop::export::FolderDialog;
-use pingan_desktop::scenario::{ImportMode, ImportRequest};
+use pingan_desktop::services::export::FolderDialog;
+use pingan_desktop::services::import_job::{ImportMode, ImportRequest};
 use pingan_desktop::{AppOptions, Command, PinganApp};
 use pingan_tests::test_options;
 use std::path::{Path, PathBuf};
@@ -122,8 +122,8 @@ fn file_import_replaces_the_demo_is_kept_for_the_next_start_and_can_be_removed()
     assert_eq!(s.scenario.as_ref().unwrap().imported.pois.len(), 1);
     // The 3D view follows the new district.
     assert_ne!(std::sync::Arc::as_ptr(&s.district), demo_ptr);
-    assert_eq!(h.state().view3d.district_ptr, std::sync::Arc::as_ptr(&s.district) as usize);
-    assert_eq!(h.state().view3d.scene.buildings, 2);
+    assert_eq!(h.state().view.map3d.district_ptr, std::sync::Arc::as_ptr(&s.district) as usize);
+    assert_eq!(h.state().view.map3d.scene.buildings, 2);
     h.get_by_label_contains("场景 三镇街");
     h.get_by_label_contains("已导入 三镇街");
     assert!(kept.join("scenario.geojson").exists() && kept.join("scenario.json").exists());

@@ -5,8 +5,8 @@ use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use pingan_core::UnitRef;
 use pingan_core::assess::{PeriodKind, RiskConfig};
-use pingan_desktop::assessment::{RiskView, compute};
-use pingan_desktop::export::{FolderDialog, export_report};
+use pingan_desktop::services::assessment::{RiskView, compute};
+use pingan_desktop::services::export::{FolderDialog, export_report};
 use pingan_desktop::{AppOptions, Lang, MapMode, PinganApp};
 use pingan_tests::{test_now, test_options};
 use std::path::PathBuf;
@@ -96,7 +96,7 @@ fn dashboard_shows_the_report_and_exports_it() {
     // Sort the league by change.
     h.get_by_role_and_label(Role::Button, "升降").click();
     h.run_steps(3);
-    assert_eq!(h.state().league_sort, pingan_desktop::dashboard::LeagueSort::Change);
+    assert_eq!(h.state().league_sort, pingan_desktop::panels::dashboard::LeagueSort::Change);
     // Export through a dialog stand-in.
     let dir = temp_dir("dashboard");
     h.state_mut().dialog = Box::new(Fixed(dir.clone()));

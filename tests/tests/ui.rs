@@ -56,9 +56,9 @@ fn clicking_an_event_opens_its_detail_and_centres_the_map() {
     h.get_by_label(&address);
     h.get_by_label("处置流程");
     // The map flew to the event.
-    let centre = h.state().state.map_memory.detached().expect("map centred on the event");
+    let centre = h.state().view.map2d.memory.detached().expect("map centred on the event");
     assert!((centre.x() - position.lon).abs() < 1e-4 && (centre.y() - position.lat).abs() < 1e-4, "{centre:?}");
-    assert!((h.state().state.map_memory.zoom() - 16.0).abs() < 0.05);
+    assert!((h.state().view.map2d.memory.zoom() - 16.0).abs() < 0.05);
     // And closes again.
     h.get_by_label("关闭详情").click();
     h.run();

@@ -3,7 +3,7 @@
 use egui_kittest::kittest::Queryable;
 use egui_kittest::{Harness, SnapshotOptions};
 use pingan_core::LonLat;
-use pingan_desktop::view3d::Picked;
+use pingan_desktop::state::Picked;
 use pingan_desktop::{AppOptions, PinganApp};
 use pingan_tests::test_options;
 
@@ -22,20 +22,20 @@ fn switching_to_3d_keeps_the_place_and_renders_the_district() {
     let at = town.label_at;
     let mut h = harness(AppOptions { initial_view: Some((at, 14.0)), ..test_options() });
     h.run_steps(3);
-    assert!(h.state().view3d.gpu, "the harness gives the app a wgpu render state");
+    assert!(h.state().view.map3d.gpu, "the harness gives the app a wgpu render state");
     // Let the first assessment arrive and the layout settle before clicking, so the click lands on the button.
     h.state_mut().state.assessment.wait();
     h.run_steps(4);
     h.get_by_label("3D 实景").click();
     h.run_steps(3);
     assert_eq!(h.state().state.map_mode, pingan_desktop::MapMode::Map3d, "the 3D button switched the view");
-    let height = h.state().view3d.last_size.y;
-    let (centre, zoom) = h.state().view3d.to_2d(height);
+    let height = h.state().view.map3d.last_size.y;
+    let (centre, zoom) = h.state().view.map3d.to_2d(height);
     assert!(centre.distance_m(at) < 1.0, "3D looks where 2D looked: {centre:?} vs {at:?}");
     assert!((zoom - 14.0).abs() < 1e-6, "same ground scale: zoom {zoom}");
     // Tilt and rotate, then look.
     {
-        let v = &mut h.state_mut().view3d;
+        let v = &mut h.state_mut().view.map3d;
         v.camera.pitch_deg = 55.0;
         v.camera.bearing_deg = 25.0;
     }
@@ -47,9 +47,9 @@ fn switching_to_3d_keeps_the_place_and_renders_the_district() {
     // (Beacons are picked before buildings; take the events away so none sits on the chosen pixel.)
     h.state_mut().state.situation.events.clear();
     h.run_steps(1);
-    let rect = h.state().view3d.last_rect;
-    let cam = h.state().view3d.camera;
-    let scene = h.state().view3d.scene.clone();
+    let rect = h.state().view.map3d.last_rect;
+    let cam = h.state().view.map3d.camera;
+    let scene = h.state().view.map3d.scene.clone();
     let size = [rect.width(), rect.height()];
     let mut target = None;
     'search: for y in (120..(size[1] as i32 - 120)).step_by(9) {
@@ -73,11 +73,11 @@ fn switching_to_3d_keeps_the_place_and_renders_the_district() {
         });
         h.run_steps(1);
     }
-    assert_eq!(h.state().view3d.card, Some(Picked::Building(building)));
+    assert_eq!(h.state().view.map3d.card, Some(Picked::Building(building)));
     h.run_steps(2);
     // Back to 2D: the map is where the 3D camera was.
     h.get_by_label("2D 地图").click();
     h.run_steps(3);
-    let m = h.state().state.map_memory.detached().expect("map centred");
+    let m = h.state().view.map2d.memory.detached().expect("map centred");
     assert!(LonLat::new(m.x(), m.y()).distance_m(at) < 1.0);
 }

@@ -136,6 +136,43 @@ impl crate::Situation {
     }
 }
 
+/// The worker a dispatch (派遣) of an event in `grid` at `at` goes to — the one rule the desktop's 派遣 button, the
+/// simulator and anything else that dispatches use:
+///
+/// 1. only workers who serve `grid` (home grid or a grid they cover);
+/// 2. a patrolling worker before one handling another event, and either before one off duty (an off-duty worker is
+///    still responsible for the grid: the task waits for the next shift rather than for nobody);
+/// 3. among equals, the nearest to the event (great-circle distance of the last reported position);
+/// 4. ties (same distance) by the lower worker id, so every copy of the situation picks the same person.
+///
+/// `None` when nobody serves the grid.
+pub fn dispatch_choice(workers: &[GridWorker], grid: GridId, at: LonLat) -> Option<WorkerId> {
+    let rank = |s: WorkerStatus| match s {
+        WorkerStatus::Patrolling => 0u8,
+        WorkerStatus::Handling(_) => 1,
+        WorkerStatus::OffDuty => 2,
+    };
+    workers
+        .iter()
+        .filter(|w| w.grids.contains(&grid))
+        .min_by(|a, b| {
+            rank(a.status)
+                .cmp(&rank(b.status))
+                .then(a.position.distance_m(at).total_cmp(&b.position.distance_m(at)))
+                .then(a.id.cmp(&b.id))
+        })
+        .map(|w| w.id)
+}
+
+impl crate::Situation {
+    /// The worker a dispatch of `event` goes to, by [`dispatch_choice`] (`None`: no such event, or nobody serves its
+    /// grid).
+    pub fn dispatch_choice(&self, event: EventId) -> Option<WorkerId> {
+        let e = self.event(event)?;
+        dispatch_choice(&self.workers, e.grid, e.position)
+    }
+}
+
 /// Why a lifecycle step could not be applied to a [`crate::Situation`].
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum StepError {
@@ -186,5 +223,35 @@ mod tests {
         let other = WorkerStatus::Handling(EventId(3));
         assert_eq!(status_after_step(a, other, ev, Some(b), S::Closed), other);
         assert_eq!(status_after_step(a, WorkerStatus::OffDuty, ev, None, S::Closed), WorkerStatus::OffDuty);
+    }
+
+    #[test]
+    fn dispatch_goes_to_the_nearest_free_worker_of_the_grid() {
+        let at = LonLat::new(120.0, 30.0);
+        let worker = |id: u32, grid: u32, status: WorkerStatus, metres_east: f64| GridWorker {
+            id: WorkerId(id),
+            name: format!("w{id}"),
+            kind: WorkerKind::FullTime,
+            grids: vec![GridId(grid)],
+            status,
+            position: LonLat::new(120.0 + metres_east / 96_000.0, 30.0),
+            seen_at: chrono::DateTime::UNIX_EPOCH,
+        };
+        let (p, h, off) = (WorkerStatus::Patrolling, WorkerStatus::Handling(EventId(5)), WorkerStatus::OffDuty);
+        let g = GridId(7);
+        // Nobody serves the grid.
+        assert_eq!(dispatch_choice(&[worker(1, 8, p, 10.0)], g, at), None);
+        // The nearest patrolling worker of the grid, not a nearer one of another grid or a nearer busy one.
+        let ws = [worker(1, 8, p, 10.0), worker(2, 7, p, 900.0), worker(3, 7, p, 300.0), worker(4, 7, h, 5.0)];
+        assert_eq!(dispatch_choice(&ws, g, at), Some(WorkerId(3)));
+        // Nobody patrolling: someone busy before someone off duty, nearest first.
+        let ws = [worker(1, 7, off, 1.0), worker(2, 7, h, 800.0), worker(3, 7, h, 200.0)];
+        assert_eq!(dispatch_choice(&ws, g, at), Some(WorkerId(3)));
+        assert_eq!(dispatch_choice(&[worker(1, 7, off, 50.0)], g, at), Some(WorkerId(1)));
+        // A worker covering the grid besides a home grid counts; equal distance goes to the lower id.
+        let mut cover = worker(9, 3, p, 100.0);
+        cover.grids.push(g);
+        assert_eq!(dispatch_choice(&[cover.clone(), worker(4, 7, p, 100.0)], g, at), Some(WorkerId(4)));
+        assert_eq!(dispatch_choice(&[cover], g, at), Some(WorkerId(9)));
     }
 }

@@ -3,9 +3,10 @@
 //! Deterministic: the same seed, district and sequence of [`Simulator::step`] calls give the same situation.
 //! It never reads a clock; the caller passes the time in (the desktop passes wall-clock time, tests a fixed one).
 
+use geo::Intersects;
 use pingan_core::{
     Building, BuildingKind, District, Event, EventAction, EventCategory, EventId, EventSource, EventState, GridId,
-    GridWorker, LonLat, Severity, Situation, Timestamp, WorkerId, WorkerKind, WorkerStatus, geom::ring_contains,
+    GridWorker, LonLat, Severity, Situation, Timestamp, WorkerId, WorkerKind, WorkerStatus,
 };
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -207,7 +208,7 @@ impl Simulator {
     /// Take the next lifecycle step of event `id` at time `at`; returns the new state.
     fn act(&mut self, situation: &mut Situation, id: EventId, at: Timestamp) -> Option<EventState> {
         let event = situation.event(id)?;
-        let (state, grid, severity) = (event.state, event.grid, event.severity);
+        let (state, severity) = (event.state, event.severity);
         let roll: f64 = self.rng.random();
         let action = match state {
             EventState::Reported | EventState::Reopened => EventAction::Accept,
@@ -215,15 +216,8 @@ impl Simulator {
                 EventAction::Escalate { reason: "超出街道处置权限，上报区级".into() }
             }
             EventState::Accepted | EventState::Escalated => {
-                let workers = &self.grid_workers[grid.index()];
-                let on_duty: Vec<WorkerId> = workers
-                    .iter()
-                    .copied()
-                    .filter(|w| situation.worker(*w).is_some_and(|w| w.status == WorkerStatus::Patrolling))
-                    .collect();
-                let pool = if on_duty.is_empty() { workers.clone() } else { on_duty };
-                let worker = *pool.get(self.rng.random_range(0..pool.len().max(1)))?;
-                EventAction::Assign { worker }
+                // The one dispatch rule (nearest free worker of the grid), as the desktop's 派遣 button uses.
+                EventAction::Assign { worker: situation.dispatch_choice(id)? }
             }
             EventState::Assigned => EventAction::StartDisposal,
             EventState::InDisposal if roll < 0.02 => {
@@ -418,15 +412,17 @@ fn pick(rng: &mut ChaCha8Rng, weights: &[f64]) -> usize {
     weights.len() - 1
 }
 
-/// A uniformly random point inside a grid (rejection sampling in its bounding box).
+/// A uniformly random point inside a grid, holes excluded (rejection sampling in its bounding box, geo's
+/// point-in-polygon test).
 pub fn random_point_in(district: &District, grid: GridId, rng: &mut impl Rng) -> LonLat {
     let outline = &district.grid(grid).outline;
     let Some(b) = outline.bbox() else {
         return LonLat::default();
     };
+    let shape = outline.to_geo(); // once, not once per try
     for _ in 0..64 {
         let p = LonLat::new(rng.random_range(b.min.lon..=b.max.lon), rng.random_range(b.min.lat..=b.max.lat));
-        if ring_contains(&outline.exterior, p) {
+        if shape.intersects(&geo::Coord::from(p)) {
             return p;
         }
     }

@@ -90,3 +90,16 @@ pub fn unit_name(d: &pingan_core::District, unit: pingan_core::UnitRef) -> Strin
         str::to_string,
     )
 }
+
+/// The status-bar line for records skipped because they do not fit the district: how many, and the first reason.
+pub fn skipped_message(lang: Lang, reasons: &[String]) -> String {
+    let first = reasons.first().map_or("", String::as_str);
+    let more = if reasons.len() > 1 { lang.tr(" 等", " and others") } else { "" };
+    format!(
+        "{} {} {}{}{first}{more}",
+        lang.tr("跳过", "Skipped"),
+        reasons.len(),
+        lang.tr("条与辖区不符的数据", "records that do not fit the district"),
+        lang.tr("：", ": "),
+    )
+}

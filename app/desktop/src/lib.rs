@@ -1,26 +1,27 @@
 //! `pingan-desktop`: the command-room client (binary `pingan`).
 //!
-//! What it is for: the egui/eframe UI — header, live event feed, event detail, the 2D map with Pingan's vector
-//! overlay — over the domain (`pingan-core`) and the demo district (`pingan-demo`). Panels read [`state::AppState`]
-//! and emit [`state::Command`]s; nothing in a panel does I/O.
+//! What it is for: the egui/eframe UI over the domain (`pingan-core`), laid out by what the operator sees:
+//!
+//! - [`state`]: [`AppState`] (everything shown), [`Command`] (everything the user can ask for) and
+//!   [`AppState::apply`], the only place the state changes; the maps' cameras apart in [`state::ViewState`].
+//! - [`services`]: work that is not drawing — where the district comes from ([`services::source`]), the
+//!   assessment thread, the import job, report export, the 2D fills.
+//! - [`panels`]: one module per thing on screen (header, toolbar, feed, detail, dashboard, 2D map, 3D map, import
+//!   dialogs, status bar). Panels read `&AppState` and push `Command`s; nothing in a panel does I/O.
+//! - [`app`]: the eframe shell that lays the panels out, applies their commands and decides when to repaint.
+//!
+//! Modules depend only downwards: `app` → `panels` → `state` → `services` → (`format`, `i18n`, `theme`); the test
+//! `layers` checks it.
 //!
 //! What it is not for: domain rules (they live in `pingan-core`), data generation (`pingan-demo`).
 
 pub mod app;
-pub mod assessment;
-pub mod dashboard;
-pub mod detail;
-pub mod export;
-pub mod feed;
 pub mod format;
-pub mod header;
 pub mod i18n;
-pub mod import_ui;
-pub mod map_view;
-pub mod scenario;
+pub mod panels;
+pub mod services;
 pub mod state;
 pub mod theme;
-pub mod view3d;
 
 pub use app::PinganApp;
 pub use i18n::Lang;

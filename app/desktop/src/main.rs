@@ -29,6 +29,10 @@ struct Cli {
     /// Start on the dashboard (report, trends, league table).
     #[arg(long)]
     dashboard: bool,
+    /// Freeze the clock at the start: nothing moves by itself (screenshots, and measuring what the app costs when
+    /// nothing changes).
+    #[arg(long)]
+    freeze: bool,
     /// Open in a window of this size instead of maximised, e.g. 1920x1080.
     #[arg(long)]
     size: Option<String>,
@@ -156,7 +160,7 @@ fn main() -> anyhow::Result<()> {
     let mut options = AppOptions { lang, online_tiles: cli.online_tiles, ..AppOptions::default() };
     options.spec.seed = cli.seed;
     options.sim.events_per_hour = cli.events_per_hour;
-    options.scenario_dir = cli.scenario_dir.clone().or_else(pingan_desktop::scenario::default_dir);
+    options.scenario_dir = cli.scenario_dir.clone().or_else(pingan_desktop::services::import_job::default_dir);
     if let Some(path) = cli.import.clone() {
         use pingan_core::import::{Crs, ImportAs};
         let crs = Crs::parse(&cli.crs).with_context(|| format!("--crs {:?}: use wgs84 or gcj02", cli.crs))?;
@@ -164,15 +168,18 @@ fn main() -> anyhow::Result<()> {
             format!("--as {:?}: use auto, districts, towns, communities, grids, buildings, pois or roads", cli.as_)
         })?;
         let mode = if cli.overlay {
-            pingan_desktop::scenario::ImportMode::Overlay
+            pingan_desktop::services::import_job::ImportMode::Overlay
         } else {
-            pingan_desktop::scenario::ImportMode::Replace
+            pingan_desktop::services::import_job::ImportMode::Replace
         };
-        options.import = Some(pingan_desktop::scenario::ImportRequest { path, crs, as_, mode });
+        options.import = Some(pingan_desktop::services::import_job::ImportRequest { path, crs, as_, mode });
     }
     if let Some(url) = cli.server {
         let token = cli.token.context("--server needs a token: --token or PINGAN_TOKEN")?;
         options.server = Some(pingan_desktop::ServerOptions { url, token, cache: cli.cache });
+    }
+    if cli.freeze {
+        options.clock = pingan_desktop::Clock::Fixed(chrono::Utc::now());
     }
     if cli.dashboard {
         options.map_mode = pingan_desktop::MapMode::Dashboard;

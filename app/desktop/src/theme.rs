@@ -111,3 +111,10 @@ pub fn apply_style(ctx: &egui::Context) {
         style.spacing.interact_size.y = 30.0;
     });
 }
+
+/// The most frames a second an animation on screen (pulsing overdue markers, the dashboard's ticker) asks for: the
+/// wall runs all day and a demo laptop on battery, so animations run at a capped rate, never every vsync.
+pub const ANIMATION_FPS: u32 = 20;
+
+/// The time between two animation frames ([`ANIMATION_FPS`]).
+pub const ANIMATION_FRAME: std::time::Duration = std::time::Duration::from_millis(1000 / ANIMATION_FPS as u64);

@@ -45,12 +45,39 @@ pub struct LinkConfig {
     /// The district the server's events and workers must fit (`None`: nothing is checked). Records of the cache, of
     /// a snapshot or of a change that do not fit are skipped and reported.
     pub district: Option<Arc<District>>,
+    /// Called (on the link thread) after each update is queued, so that a UI that repaints only on change wakes up
+    /// to [`Link::poll`] it (`None`: the owner polls on its own schedule).
+    pub waker: Option<Waker>,
+}
+
+/// A callback that tells the link's owner an update is waiting (e.g. `egui::Context::request_repaint`).
+#[derive(Clone)]
+pub struct Waker(pub Arc<dyn Fn() + Send + Sync>);
+
+impl std::fmt::Debug for Waker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Waker")
+    }
 }
 
 impl LinkConfig {
     /// A configuration with the usual page and batch sizes, checking nothing against a district.
     pub fn new(url: &str, token: &str, cache: PathBuf) -> Self {
-        Self { url: url.to_string(), token: token.to_string(), cache, page: 10_000, batch: 500, district: None }
+        Self {
+            url: url.to_string(),
+            token: token.to_string(),
+            cache,
+            page: 10_000,
+            batch: 500,
+            district: None,
+            waker: None,
+        }
+    }
+
+    /// The same, calling `waker` after each update the link queues.
+    pub fn with_waker(mut self, waker: impl Fn() + Send + Sync + 'static) -> Self {
+        self.waker = Some(Waker(Arc::new(waker)));
+        self
     }
 
     /// The same, checking what arrives against `district`.
@@ -178,6 +205,7 @@ impl Link {
         let (wake, wake_rx) = tokio::sync::mpsc::unbounded_channel();
         let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let worker = Worker {
+            waker: config.waker.clone(),
             config,
             cache,
             mirror: cached.situation.clone(),
@@ -289,6 +317,7 @@ struct Worker {
     me: Arc<Mutex<Identity>>,
     skipped: Arc<Mutex<Vec<String>>>,
     tx: mpsc::Sender<Update>,
+    waker: Option<Waker>,
     wake: tokio::sync::mpsc::UnboundedReceiver<()>,
     stop: Arc<std::sync::atomic::AtomicBool>,
     failures: u32,
@@ -330,6 +359,15 @@ impl std::fmt::Display for End {
 }
 
 impl Worker {
+    /// Queue an update for the owner and wake it.
+    fn send(&self, update: Update) {
+        if self.tx.send(update).is_ok()
+            && let Some(w) = &self.waker
+        {
+            (w.0)();
+        }
+    }
+
     fn stopped(&self) -> bool {
         self.stop.load(std::sync::atomic::Ordering::SeqCst)
     }
@@ -445,7 +483,7 @@ impl Worker {
             self.cache.replace(&snap)?;
             self.seq = snap.seq;
             self.mirror = snap.situation.clone();
-            self.tx.send(Update::Snapshot(Box::new(snap))).ok();
+            self.send(Update::Snapshot(Box::new(snap)));
         }
         self.catch_up(api).await?;
         self.flush(api).await?;
@@ -552,10 +590,10 @@ impl Worker {
             let events: Vec<pingan_core::Event> =
                 touched.iter().filter_map(|id| self.mirror.event(*id).cloned()).collect();
             if !fresh.is_empty() {
-                self.tx.send(Update::Changes(fresh)).ok();
+                self.send(Update::Changes(fresh));
             }
             if !events.is_empty() {
-                self.tx.send(Update::Events(events)).ok();
+                self.send(Update::Events(events));
             }
         }
         match gap {
@@ -626,9 +664,9 @@ impl Worker {
             if let CommandBody::Act { event, .. } = &r.command.body
                 && let Ok(e) = api.event(*event).await
             {
-                self.tx.send(Update::Event(Box::new(e))).ok();
+                self.send(Update::Event(Box::new(e)));
             }
-            self.tx.send(Update::Refused(r)).ok();
+            self.send(Update::Refused(r));
         }
         Ok(())
     }

@@ -1,8 +1,8 @@
 //! Export of the current report: charts as PNG and SVG drawn with plotters (with the bundled CJK font), tables as
 //! CSV. The folder comes from a dialog behind [`FolderDialog`], so the export itself is tested without one.
 
-use crate::assessment::ReportData;
 use crate::i18n::{Lang, Named};
+use crate::services::assessment::ReportData;
 use plotters::prelude::*;
 use std::path::{Path, PathBuf};
 

@@ -5,7 +5,7 @@ use crate::i18n::{Lang, Named};
 use crate::state::{AppState, Command};
 use crate::{format, theme};
 use egui::RichText;
-use pingan_core::{Event, EventAction, EventSource, EventState, WorkerStatus};
+use pingan_core::{Event, EventAction, EventSource, EventState};
 
 /// Draw the detail of the selected event (nothing if none).
 pub fn event_detail_ui(ui: &mut egui::Ui, state: &AppState, commands: &mut Vec<Command>) {
@@ -128,14 +128,8 @@ fn history_ui(ui: &mut egui::Ui, e: &Event, lang: Lang) {
 /// Buttons for the lifecycle steps allowed from the current state.
 fn actions_ui(ui: &mut egui::Ui, e: &Event, state: &AppState, commands: &mut Vec<Command>) {
     let lang = state.lang;
-    // Dispatch goes to an on-duty worker of the event's grid, the nearest one first.
-    let worker = state
-        .situation
-        .workers
-        .iter()
-        .filter(|w| w.grids.contains(&e.grid) && w.status == WorkerStatus::Patrolling)
-        .min_by(|a, b| a.position.distance_m(e.position).total_cmp(&b.position.distance_m(e.position)))
-        .or_else(|| state.situation.workers.iter().find(|w| w.grids.contains(&e.grid)));
+    // Dispatch goes to the worker pingan-core's one rule picks (the nearest free worker of the event's grid).
+    let worker = state.situation.dispatch_choice(e.id).and_then(|w| state.situation.worker(w));
     let mut candidates = vec![
         EventAction::Accept,
         EventAction::StartDisposal,
@@ -201,7 +195,7 @@ pub fn unit_detail_ui(ui: &mut egui::Ui, state: &AppState, commands: &mut Vec<Co
         RichText::new(format!(
             "{} · {}",
             u.period.label(),
-            crate::assessment::RiskView::category_label(state.risk_view.category, lang)
+            crate::services::assessment::RiskView::category_label(state.risk_view.category, lang)
         ))
         .color(theme::DIM),
     );

@@ -2,7 +2,7 @@
 //! progress of a running import, the list of problems to accept or reject, and the scenario chip in the toolbar.
 //! Everything here only reads [`AppState`] and pushes [`Command`]s.
 
-use crate::scenario::{ImportMode, Phase};
+use crate::services::import_job::{ImportMode, ImportRequest, Phase};
 use crate::state::{AppState, Command};
 use crate::theme;
 use egui::RichText;
@@ -27,14 +27,14 @@ pub fn file_menu_ui(ui: &mut egui::Ui, state: &AppState, commands: &mut Vec<Comm
             if ui.button(RichText::new(text).size(17.0)).clicked() {
                 if let Some(dir) = &state.scenario_dir {
                     let path = dir.join("scenario.geojson");
-                    commands.push(Command::Import(crate::scenario::ImportRequest {
+                    commands.push(Command::Import(ImportRequest {
                         path,
                         crs: other,
                         as_: s.meta.as_,
                         mode: s.meta.mode,
                     }));
                 } else {
-                    commands.push(Command::Import(crate::scenario::ImportRequest {
+                    commands.push(Command::Import(ImportRequest {
                         path: s.meta.source.clone(),
                         crs: other,
                         as_: s.meta.as_,
@@ -139,7 +139,7 @@ pub fn import_windows(ctx: &egui::Context, state: &AppState, commands: &mut Vec<
                         }
                     });
                 ui.add_space(6.0);
-                let linked = state.link.is_some();
+                let linked = state.link().is_some();
                 ui.horizontal(|ui| {
                     ui.add_enabled_ui(!linked, |ui| {
                         ui.radio_value(

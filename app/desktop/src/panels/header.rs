@@ -66,7 +66,7 @@ fn kpi_ui(ui: &mut egui::Ui, label: &str, value: usize, color: Color32) {
 fn link_ui(ui: &mut egui::Ui, state: &AppState) {
     use pingan_store::LinkState;
     let lang = state.lang;
-    let Some(link) = &state.link else {
+    let Some(link) = state.link() else {
         ui.label(RichText::new(lang.tr("本地演示", "Local demo")).size(18.0).color(theme::DIM))
             .on_hover_text(lang.tr("未连接同步服务器：内置演示数据", "No sync server: built-in demo data"));
         return;

@@ -1,94 +1,19 @@
-//! The 2D map: walkers' slippy map with Pingan's own vector overlay drawn through its projector.
-//!
-//! With no tile server (the normal offline case) the overlay alone shows the district on a dark background:
-//! land, water, roads, unit boundaries with names, buildings when zoomed in, event markers and grid workers.
-//! Online raster tiles, when enabled, are dimmed underneath.
+//! Drawing the 2D map's layers through walkers' projector: base (land, water, roads, outline), the five-colour unit
+//! fills and boundaries, buildings, an imported scenario, live events and workers, hover card and legend.
 
-use crate::assessment::{LevelChoice, RiskView};
-use crate::i18n::{Lang, Named};
-use crate::state::{AppState, Command, FlyTo};
+use super::{BUILDINGS_ZOOM, COMMUNITIES_ZOOM, GRIDS_ZOOM, View, fill_level};
+use crate::i18n::Named;
+use crate::panels::labels::Labels;
+use crate::services::assessment::{LevelChoice, RiskView};
+use crate::services::fills::Tri;
+use crate::services::import_job::ImportMode;
 use crate::theme;
 use egui::{Align2, Color32, FontId, Painter, Pos2, Rect, Shape, Stroke, pos2, vec2};
-use pingan_core::UnitRef;
-use pingan_core::assess::Assessment;
-use pingan_core::{
-    District, EventId, LonLat, Polygon, RoadClass, Situation, SpatialIndex, Timestamp, WorkerStatus, geom::BBox,
-};
-use walkers::{Map, Projector, lon_lat};
-
-/// Zoom at which buildings appear.
-pub const BUILDINGS_ZOOM: f64 = 14.5;
-/// Zoom at which grid boundaries appear.
-pub const GRIDS_ZOOM: f64 = 13.0;
-/// Zoom at which community boundaries appear.
-pub const COMMUNITIES_ZOOM: f64 = 11.8;
-/// Seconds a fly-to takes.
-const FLIGHT_S: f32 = 0.6;
-
-/// Triangulations of the district's outline and every unit, made once per district: real boundaries are concave,
-/// and egui fills only convex polygons by itself.
-#[derive(Default)]
-pub struct Fills {
-    key: usize,
-    outline: Tri,
-    towns: Vec<Tri>,
-    communities: Vec<Tri>,
-    grids: Vec<Tri>,
-}
-
-/// A polygon's points (exterior, then holes; lonlat) and triangles.
-#[derive(Default)]
-struct Tri {
-    points: Vec<LonLat>,
-    indices: Vec<u32>,
-    /// How many of `points` are the exterior (the rest are holes).
-    outer: usize,
-}
-
-impl Tri {
-    fn of(poly: &Polygon) -> Self {
-        let open = |r: &[LonLat]| -> Vec<LonLat> {
-            let mut r = r.to_vec();
-            if r.len() > 1 && r.first() == r.last() {
-                r.pop();
-            }
-            r
-        };
-        let mut points = open(&poly.exterior);
-        let outer = points.len();
-        let mut holes = Vec::new();
-        for h in &poly.holes {
-            holes.push(points.len());
-            points.extend(open(h));
-        }
-        let o = points.first().copied().unwrap_or_default();
-        let flat: Vec<f64> = points.iter().flat_map(|p| [p.lon - o.lon, p.lat - o.lat]).collect();
-        let indices = earcutr::earcut(&flat, &holes, 2).unwrap_or_default().into_iter().map(|i| i as u32).collect();
-        Self { points, indices, outer }
-    }
-}
-
-impl Fills {
-    /// Make sure the triangulations are of `district`.
-    pub fn update(&mut self, district: &std::sync::Arc<District>) {
-        let key = std::sync::Arc::as_ptr(district) as usize;
-        if self.key == key {
-            return;
-        }
-        let started = std::time::Instant::now();
-        *self = Self {
-            key,
-            outline: Tri::of(&district.outline),
-            towns: district.towns.iter().map(|t| Tri::of(&t.outline)).collect(),
-            communities: district.communities.iter().map(|c| Tri::of(&c.outline)).collect(),
-            grids: district.grids.iter().map(|g| Tri::of(&g.outline)).collect(),
-        };
-        tracing::debug!("unit fills triangulated in {} ms", started.elapsed().as_millis());
-    }
-}
+use pingan_core::{EventId, LonLat, Polygon, RoadClass, WorkerStatus, geom::BBox};
+use walkers::{Projector, lon_lat};
 
 /// Fill triangulated polygons, one colour each, as one mesh.
-fn fill_all<'t>(painter: &Painter, projector: &Projector, tris: impl Iterator<Item = (&'t Tri, Color32)>) {
+pub(super) fn fill_all<'t>(painter: &Painter, projector: &Projector, tris: impl Iterator<Item = (&'t Tri, Color32)>) {
     let mut mesh = egui::Mesh::default();
     for (t, color) in tris {
         let base = mesh.vertices.len() as u32;
@@ -102,217 +27,18 @@ fn fill_all<'t>(painter: &Painter, projector: &Projector, tris: impl Iterator<It
     }
 }
 
-/// An overlaid scenario's building footprints, triangulated once (on the import thread) with their boxes.
-#[derive(Default)]
-pub struct OverlayFills {
-    buildings: Vec<(BBox, Tri, f32)>,
-}
-
-impl std::fmt::Debug for OverlayFills {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "OverlayFills({} footprints)", self.buildings.len())
-    }
-}
-
-impl OverlayFills {
-    /// Triangulate every building polygon of `imported`.
-    pub fn of(imported: &pingan_core::import::Imported) -> Self {
-        let buildings = imported
-            .buildings
-            .iter()
-            .flat_map(|b| {
-                b.polygons.iter().filter_map(move |p| {
-                    let poly = Polygon { exterior: p[0].clone(), holes: p[1..].to_vec() };
-                    Some((poly.bbox()?, Tri::of(&poly), b.height as f32))
-                })
-            })
-            .collect();
-        Self { buildings }
-    }
-}
-
-/// What the overlay reads: the parts of [`AppState`] that are not the map memory.
-struct View<'a> {
-    fills: &'a Fills,
-    scenario: Option<&'a crate::scenario::Scenario>,
-    district: &'a District,
-    index: &'a SpatialIndex,
-    situation: &'a Situation,
-    selected: Option<EventId>,
-    now: Timestamp,
-    lang: Lang,
-    assessment: Option<&'a Assessment>,
-    risk_view: RiskView,
-}
-
-/// Which level the fill shows at `zoom` for `choice`.
-pub fn fill_level(choice: LevelChoice, zoom: f64) -> LevelChoice {
-    match choice {
-        LevelChoice::Auto if zoom < COMMUNITIES_ZOOM => LevelChoice::Town,
-        LevelChoice::Auto if zoom < GRIDS_ZOOM => LevelChoice::Community,
-        LevelChoice::Auto => LevelChoice::Grid,
-        other => other,
-    }
-}
-
-/// Draw the map and its overlays; clicks on events become commands.
-pub fn map_ui(
-    ui: &mut egui::Ui,
-    state: &mut AppState,
-    tiles: Option<&mut walkers::HttpTiles>,
-    commands: &mut Vec<Command>,
-) {
-    let rect = ui.available_rect_before_wrap();
-    if state.fit_pending && rect.width() > 50.0 {
-        fit_district(state, rect);
-    }
-    animate_camera(ui, state);
-    let home = state.district.bbox().centre();
-    let attribution = tiles.as_ref().map(|t| walkers::Tiles::attribution(&**t));
-    let online = tiles.is_some();
-    let latest = state.assessment.latest.clone();
-    state.map_fills.update(&state.district);
-    let AppState {
-        map_memory, district, index, situation, selected, now, lang, risk_view, map_fills, scenario, ..
-    } = state;
-    let view = View {
-        fills: map_fills,
-        scenario: scenario.as_ref(),
-        district,
-        index,
-        situation,
-        selected: *selected,
-        now: *now,
-        lang: *lang,
-        assessment: latest.as_ref().map(|d| &d.assessment),
-        risk_view: *risk_view,
-    };
-    let tiles = tiles.map(|t| t as &mut dyn walkers::Tiles);
-    let map = Map::new(tiles, map_memory, lon_lat(home.lon, home.lat)).double_click_to_zoom(true);
-    let clicked = map
-        .show(ui, |ui, response, projector, _memory| {
-            let painter = ui.painter().with_clip_rect(response.rect);
-            let zoom = projector.zoom();
-            draw_base(&painter, &view, projector, response.rect, online);
-            draw_units(&painter, &view, projector, response.rect, zoom);
-            if zoom >= BUILDINGS_ZOOM {
-                draw_buildings(&painter, &view, projector, response.rect, zoom);
-            }
-            let poi_spots = draw_scenario(&painter, &view, projector, response.rect, zoom);
-            let pulse = (ui.input(|i| i.time) * 3.0).sin() as f32 * 0.5 + 0.5;
-            let hits = draw_live(&painter, &view, projector, response.rect, zoom, pulse);
-            // Labels last, on top of markers; town names first so they always win a place.
-            // Keep labels off the corner buttons and the legend.
-            let r = response.rect;
-            let mut labels = Labels {
-                taken: vec![
-                    Rect::from_min_size(r.right_top() + vec2(-430.0, 0.0), vec2(430.0, 56.0)),
-                    Rect::from_min_size(r.left_bottom() + vec2(0.0, -130.0), vec2(490.0, 130.0)),
-                ],
-            };
-            draw_unit_names(&painter, &view, projector, response.rect, zoom, &mut labels);
-            if zoom >= 12.0 || poi_spots.len() <= 60 {
-                for (p, name) in &poi_spots {
-                    labels.place(&painter, *p + vec2(0.0, -15.0), name, FontId::proportional(15.0), SCENARIO, true);
-                }
-            }
-            if zoom >= 14.0 {
-                for (p, w) in hits.workers.iter().filter_map(|(p, i)| Some((p, view.situation.workers.get(*i)?))) {
-                    labels.place(
-                        &painter,
-                        *p + vec2(0.0, -16.0),
-                        &w.name,
-                        FontId::proportional(15.0),
-                        theme::WORKER,
-                        true,
-                    );
-                }
-            }
-            legend_ui(&painter, &view, response.rect);
-            if let Some(text) = attribution.as_ref().map(|a| a.text) {
-                painter.text(
-                    response.rect.right_bottom() - vec2(8.0, 6.0),
-                    Align2::RIGHT_BOTTOM,
-                    format!("© {text}"),
-                    FontId::proportional(13.0),
-                    theme::DIM,
-                );
-            }
-            hover_card(&painter, &view, projector, response, &hits);
-            if response.clicked()
-                && let Some(pos) = response.interact_pointer_pos()
-            {
-                if let Some(id) = hits.event_at(pos) {
-                    return Some(Command::SelectEvent(id));
-                }
-                // Open ground: the unit under the cursor at the level the fill shows.
-                let p = projector.unproject(pos.to_vec2());
-                let grid = view.index.grid_at(view.district, LonLat::new(p.x(), p.y()))?;
-                let g = view.district.grids.get(grid.index())?;
-                let unit = match fill_level(view.risk_view.level, zoom) {
-                    LevelChoice::Town => UnitRef::Town(g.town),
-                    LevelChoice::Community => UnitRef::Community(g.community),
-                    _ => UnitRef::Grid(grid),
-                };
-                return Some(Command::SelectUnit(unit));
-            }
-            None
-        })
-        .inner;
-    if let Some(cmd) = clicked {
-        commands.push(cmd);
-    }
-}
-
-/// Set the zoom so the whole district fits `rect`, centred.
-pub fn fit_district(state: &mut AppState, rect: Rect) {
-    let b = state.district.bbox();
-    let frame = pingan_core::LocalFrame::new(b.centre());
-    let sw = frame.local_from_lonlat(b.min);
-    let ne = frame.local_from_lonlat(b.max);
-    let (w_m, h_m) = ((ne[0] - sw[0]).max(1.0), (ne[1] - sw[1]).max(1.0));
-    // Web Mercator with 256-px tiles: metres per pixel at zoom z is 156543.03 × cos(lat) / 2^z.
-    let m_per_px_z0 = 156_543.03 * b.centre().lat.to_radians().cos();
-    let need = (w_m / (rect.width() as f64 * 0.94)).max(h_m / (rect.height() as f64 * 0.94));
-    let zoom = (m_per_px_z0 / need).log2().clamp(2.0, 19.0);
-    state.map_memory.center_at(lon_lat(b.centre().lon, b.centre().lat));
-    state.map_memory.set_zoom(zoom).ok();
-    state.fit_pending = false;
-}
-
-/// Move the camera along a pending fly-to (eased, [`FLIGHT_S`] seconds).
-fn animate_camera(ui: &egui::Ui, state: &mut AppState) {
-    let Some(FlyTo { target, zoom }) = state.fly_to else { return };
-    let home = state.district.bbox().centre();
-    let cur = state.map_memory.detached().map_or(home, |p| LonLat::new(p.x(), p.y()));
-    let dt = ui.input(|i| i.stable_dt).clamp(0.0, 0.25);
-    let k = (dt / FLIGHT_S * 3.0).clamp(0.0, 1.0) as f64;
-    let z = state.map_memory.zoom();
-    let mut next = LonLat::new(cur.lon + (target.lon - cur.lon) * k, cur.lat + (target.lat - cur.lat) * k);
-    let mut nz = z + (zoom - z) * k;
-    if next.distance_m(target) < 2.0 && (nz - zoom).abs() < 0.02 {
-        next = target;
-        nz = zoom;
-        state.fly_to = None;
-    } else {
-        ui.ctx().request_repaint();
-    }
-    state.map_memory.center_at(lon_lat(next.lon, next.lat));
-    state.map_memory.set_zoom(nz).ok();
-}
-
-fn to_ui(projector: &Projector, p: LonLat) -> Pos2 {
+pub(super) fn to_ui(projector: &Projector, p: LonLat) -> Pos2 {
     projector.project(lon_lat(p.lon, p.lat)).to_pos2()
 }
 
-fn ring_ui(projector: &Projector, ring: &[LonLat]) -> Vec<Pos2> {
+pub(super) fn ring_ui(projector: &Projector, ring: &[LonLat]) -> Vec<Pos2> {
     ring.iter().map(|p| to_ui(projector, *p)).collect()
 }
 
 /// A ring on screen for stroking: points closer than half a pixel to the last kept one are dropped, and so are
 /// vertices where the outline turns back on itself. Real boundaries have both (digitising noise), and egui's miter
 /// joins would draw such a turn as a spike across the screen.
-fn outline_ui(projector: &Projector, ring: &[LonLat]) -> Vec<Pos2> {
+pub(super) fn outline_ui(projector: &Projector, ring: &[LonLat]) -> Vec<Pos2> {
     let mut out: Vec<Pos2> = Vec::with_capacity(ring.len());
     for p in ring {
         let q = to_ui(projector, *p);
@@ -338,19 +64,19 @@ fn outline_ui(projector: &Projector, ring: &[LonLat]) -> Vec<Pos2> {
 }
 
 /// The lonlat box the screen shows.
-fn view_bbox(projector: &Projector, rect: Rect) -> BBox {
+pub(super) fn view_bbox(projector: &Projector, rect: Rect) -> BBox {
     let a = projector.unproject(rect.left_top().to_vec2());
     let b = projector.unproject(rect.right_bottom().to_vec2());
     BBox { min: LonLat::new(a.x().min(b.x()), a.y().min(b.y())), max: LonLat::new(a.x().max(b.x()), a.y().max(b.y())) }
 }
 
-fn visible(poly: &Polygon, view: &BBox) -> bool {
+pub(super) fn visible(poly: &Polygon, view: &BBox) -> bool {
     poly.bbox().is_some_and(|b| {
         b.max.lon >= view.min.lon && b.min.lon <= view.max.lon && b.max.lat >= view.min.lat && b.min.lat <= view.max.lat
     })
 }
 
-fn draw_base(painter: &Painter, view: &View<'_>, projector: &Projector, rect: Rect, online: bool) {
+pub(super) fn draw_base(painter: &Painter, view: &View<'_>, projector: &Projector, rect: Rect, online: bool) {
     let d = view.district;
     if online {
         // Dim the raster tiles so the overlay reads on a dark wall.
@@ -389,7 +115,7 @@ fn draw_base(painter: &Painter, view: &View<'_>, projector: &Projector, rect: Re
     painter.add(Shape::closed_line(outline_ui(projector, &d.outline.exterior), Stroke::new(3.0, theme::ACCENT)));
 }
 
-fn draw_units(painter: &Painter, view: &View<'_>, projector: &Projector, rect: Rect, zoom: f64) {
+pub(super) fn draw_units(painter: &Painter, view: &View<'_>, projector: &Projector, rect: Rect, zoom: f64) {
     let d = view.district;
     let bbox = view_bbox(projector, rect);
     // The five-colour fill at the chosen level (nothing until the first assessment arrives).
@@ -449,11 +175,11 @@ fn draw_units(painter: &Painter, view: &View<'_>, projector: &Projector, rect: R
 }
 
 /// The colour of imported features drawn over the map.
-const SCENARIO: Color32 = Color32::from_rgb(236, 110, 255);
+pub(super) const SCENARIO: Color32 = Color32::from_rgb(236, 110, 255);
 
 /// Draw the imported scenario: in overlay mode its units, buildings and roads over the district; in either mode its
 /// points of interest. Returns where the visible POIs are, for their labels.
-fn draw_scenario<'v>(
+pub(super) fn draw_scenario<'v>(
     painter: &Painter,
     view: &View<'v>,
     projector: &Projector,
@@ -464,7 +190,7 @@ fn draw_scenario<'v>(
     let i = &s.imported;
     let bbox = view_bbox(projector, rect);
     let inside = |ring: &[LonLat]| ring.iter().any(|p| bbox.contains(*p));
-    if s.meta.mode == crate::scenario::ImportMode::Overlay {
+    if s.meta.mode == ImportMode::Overlay {
         for r in &i.roads {
             for l in r.lines.iter().filter(|l| inside(l)) {
                 painter.add(Shape::line(ring_ui(projector, l), Stroke::new(2.0, SCENARIO.gamma_multiply(0.8))));
@@ -505,7 +231,7 @@ fn draw_scenario<'v>(
             spots.push((at, p.name.as_str()));
         }
     }
-    if s.meta.mode == crate::scenario::ImportMode::Overlay && zoom < 15.0 {
+    if s.meta.mode == ImportMode::Overlay && zoom < 15.0 {
         for u in i.units.iter().filter(|u| !u.name.is_empty()) {
             if let Some(p) = u.polygons.first() {
                 let c = Polygon { exterior: p[0].clone(), holes: Vec::new() }.centroid();
@@ -518,7 +244,7 @@ fn draw_scenario<'v>(
     spots
 }
 
-fn draw_buildings(painter: &Painter, view: &View<'_>, projector: &Projector, rect: Rect, zoom: f64) {
+pub(super) fn draw_buildings(painter: &Painter, view: &View<'_>, projector: &Projector, rect: Rect, zoom: f64) {
     let d = view.district;
     let bbox = view_bbox(projector, rect);
     let outline = zoom >= 16.0;
@@ -530,32 +256,7 @@ fn draw_buildings(painter: &Painter, view: &View<'_>, projector: &Projector, rec
     }
 }
 
-/// Screen rectangles already taken by labels (decluttering: a label that would overlap is skipped).
-/// Shared by the 2D map and the 3D view.
-#[derive(Default)]
-pub(crate) struct Labels {
-    /// Rectangles already used (or reserved for buttons and legends).
-    pub taken: Vec<Rect>,
-}
-
-impl Labels {
-    /// Place text centred at `at` unless it would overlap an earlier label; returns whether it was drawn.
-    pub fn place(&mut self, painter: &Painter, at: Pos2, text: &str, font: FontId, color: Color32, halo: bool) -> bool {
-        let galley = painter.layout_no_wrap(text.to_string(), font, color);
-        let r = Rect::from_center_size(at, galley.size()).expand(2.0);
-        if !painter.clip_rect().intersects(r) || self.taken.iter().any(|t| t.intersects(r)) {
-            return false;
-        }
-        self.taken.push(r);
-        if halo {
-            painter.rect_filled(r, 4.0, Color32::from_black_alpha(140));
-        }
-        painter.galley(r.min + vec2(2.0, 2.0), galley, color);
-        true
-    }
-}
-
-fn draw_unit_names(
+pub(super) fn draw_unit_names(
     painter: &Painter,
     view: &View<'_>,
     projector: &Projector,
@@ -598,13 +299,17 @@ fn draw_unit_names(
 
 /// What is on screen where, for hover and click.
 #[derive(Default)]
-struct Hits {
+pub(super) struct Hits {
     events: Vec<(Pos2, f32, EventId)>,
-    workers: Vec<(Pos2, usize)>,
+    /// Workers on screen (position, index into the situation's workers).
+    pub workers: Vec<(Pos2, usize)>,
+    /// Whether an overdue marker is on screen (it pulses, so the map needs animation frames).
+    pub pulsing: bool,
 }
 
 impl Hits {
-    fn event_at(&self, p: Pos2) -> Option<EventId> {
+    /// The event marker under `p`, the nearest if several.
+    pub fn event_at(&self, p: Pos2) -> Option<EventId> {
         self.events
             .iter()
             .filter(|(q, r, _)| q.distance(p) <= r + 4.0)
@@ -621,7 +326,14 @@ impl Hits {
     }
 }
 
-fn draw_live(painter: &Painter, view: &View<'_>, projector: &Projector, rect: Rect, zoom: f64, pulse: f32) -> Hits {
+pub(super) fn draw_live(
+    painter: &Painter,
+    view: &View<'_>,
+    projector: &Projector,
+    rect: Rect,
+    zoom: f64,
+    pulse: f32,
+) -> Hits {
     let mut hits = Hits::default();
     let bbox = view_bbox(projector, rect);
     // Workers: green dots, names when close enough to read without piling up.
@@ -651,6 +363,7 @@ fn draw_live(painter: &Painter, view: &View<'_>, projector: &Projector, rect: Re
         }
         let p = to_ui(projector, e.position);
         if e.is_overdue(view.now) {
+            hits.pulsing = true;
             painter.circle_stroke(
                 p,
                 r + 3.0 + pulse * 5.0,
@@ -670,7 +383,13 @@ fn draw_live(painter: &Painter, view: &View<'_>, projector: &Projector, rect: Re
     hits
 }
 
-fn hover_card(painter: &Painter, view: &View<'_>, projector: &Projector, response: &egui::Response, hits: &Hits) {
+pub(super) fn hover_card(
+    painter: &Painter,
+    view: &View<'_>,
+    projector: &Projector,
+    response: &egui::Response,
+    hits: &Hits,
+) {
     let Some(pos) = response.hover_pos() else { return };
     let lang = view.lang;
     let d = view.district;
@@ -734,7 +453,7 @@ fn hover_card(painter: &Painter, view: &View<'_>, projector: &Projector, respons
     }
 }
 
-fn legend_ui(painter: &Painter, view: &View<'_>, rect: Rect) {
+pub(super) fn legend_ui(painter: &Painter, view: &View<'_>, rect: Rect) {
     let lang = view.lang;
     let font = FontId::proportional(15.0);
     let items: Vec<(Color32, &str)> = vec![

@@ -163,6 +163,7 @@ pub struct AssessmentService {
     /// Key of the last request: view and the number of live events it saw.
     requested: Option<(RiskView, usize)>,
     in_flight: bool,
+    waker: Arc<std::sync::Mutex<Option<pingan_store::Waker>>>,
 }
 
 impl AssessmentService {
@@ -172,6 +173,8 @@ impl AssessmentService {
         let (jobs, job_rx) = channel::<Job>();
         let (result_tx, results) = channel();
         let cfg = config.clone();
+        let waker: Arc<std::sync::Mutex<Option<pingan_store::Waker>>> = Arc::default();
+        let wake = waker.clone();
         std::thread::Builder::new()
             .name("pingan-assess".into())
             .spawn(move || {
@@ -184,11 +187,14 @@ impl AssessmentService {
                     if result_tx.send(data).is_err() {
                         break;
                     }
+                    if let Some(w) = wake.lock().ok().and_then(|w| w.clone()) {
+                        (w.0)();
+                    }
                 }
             })
             .map_err(|e| tracing::error!("could not start the assessment worker: {e}"))
             .ok();
-        Self { config, jobs, results, latest: None, requested: None, in_flight: false }
+        Self { config, jobs, results, latest: None, requested: None, in_flight: false, waker }
     }
 
     /// The configuration in use.
@@ -225,6 +231,12 @@ impl AssessmentService {
             }
         }
         arrived
+    }
+
+    /// Call `waker` whenever a result is ready (the app passes `request_repaint`, so that it repaints when a result
+    /// arrives instead of polling every frame).
+    pub fn set_waker(&mut self, waker: Option<pingan_store::Waker>) {
+        self.waker.lock().map(|mut w| *w = waker).ok();
     }
 
     /// Block until the current request is done (tests and screenshots).

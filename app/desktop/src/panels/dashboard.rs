@@ -2,8 +2,8 @@
 //! period's key categories, the league table (平安赛马榜, sortable), and a ticker of major events. Laid out to be
 //! read from across a room.
 
-use crate::assessment::ReportData;
 use crate::i18n::{Lang, Named};
+use crate::services::assessment::ReportData;
 use crate::state::{AppState, Command};
 use crate::{format, theme};
 use egui::{Color32, RichText};
@@ -64,7 +64,7 @@ pub fn dashboard_ui(ui: &mut egui::Ui, state: &AppState, sort: &mut LeagueSort, 
                 RichText::new(format!(
                     "{} · {} · {} {:.0} ms",
                     data.period.label(),
-                    crate::assessment::RiskView::category_label(data.view.category, lang),
+                    crate::services::assessment::RiskView::category_label(data.view.category, lang),
                     lang.tr("计算", "computed in"),
                     data.compute_ms
                 ))
@@ -282,6 +282,6 @@ fn ticker_ui(ui: &mut egui::Ui, state: &AppState) {
     strip.galley(egui::pos2(x0, rect.center().y - galley.size().y / 2.0), galley.clone(), theme::TEXT);
     if offset > 0.0 {
         strip.galley(egui::pos2(x0 + w, rect.center().y - galley.size().y / 2.0), galley, theme::TEXT);
-        ui.ctx().request_repaint_after(std::time::Duration::from_millis(33));
+        ui.ctx().request_repaint_after(theme::ANIMATION_FRAME);
     }
 }

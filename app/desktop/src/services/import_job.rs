@@ -6,10 +6,9 @@
 //! A new import is staged as `pending.*` and only renamed over them when the user accepts it, so a failed or
 //! abandoned import never touches what is already loaded or saved.
 
-use pingan_core::assess::EventRecord;
+use crate::services::fills::OverlayFills;
+use crate::services::source::{LoadSpec, Loaded, Source};
 use pingan_core::import::{self, Crs, ImportAs, Imported};
-use pingan_core::{District, Situation, SpatialIndex, Timestamp};
-use pingan_demo::{HistorySpec, SimConfig, Simulator};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -38,6 +37,22 @@ pub struct ImportRequest {
     pub mode: ImportMode,
 }
 
+impl ImportRequest {
+    /// A first guess for a picked file: GCJ-02 when the name says it comes from Amap or DataV, else WGS84; the
+    /// feature kind from the file; replace the district, or overlay it when the situation comes from a server (whose
+    /// events belong to its district).
+    pub fn guess(path: PathBuf, linked: bool) -> Self {
+        let name = path.file_name().map(|n| n.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
+        let crs = if name.contains("gcj") || name.contains("datav") || name.contains("amap") {
+            Crs::Gcj02
+        } else {
+            Crs::Wgs84
+        };
+        let mode = if linked { ImportMode::Overlay } else { ImportMode::Replace };
+        Self { path, crs, as_: ImportAs::Auto, mode }
+    }
+}
+
 /// How a kept scenario was read (saved as `scenario.json`).
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ScenarioMeta {
@@ -63,23 +78,7 @@ pub struct Scenario {
     /// What was read (drawn as the overlay, and POIs in either mode).
     pub imported: Arc<Imported>,
     /// Overlay mode: its building footprints triangulated for the 2D map (empty when replacing).
-    pub overlay_fills: Arc<crate::map_view::OverlayFills>,
-}
-
-/// The district and everything derived from it, prepared off the UI thread.
-pub struct Prepared {
-    /// The district.
-    pub district: Arc<District>,
-    /// Its spatial index.
-    pub index: SpatialIndex,
-    /// Event history for the five-colour view and reports.
-    pub history: Arc<Vec<EventRecord>>,
-    /// Workers and recent events, and the simulator that carries them on (not used with a sync server).
-    pub live: (Situation, Simulator),
-    /// The district tessellated for the 3D view (the slow part of showing 200,000 buildings, done here).
-    pub scene: Arc<pingan_render::Scene>,
-    /// Notes on what did not fit (units or buildings outside every parent).
-    pub notes: Vec<String>,
+    pub overlay_fills: Arc<OverlayFills>,
 }
 
 /// What a finished job hands back.
@@ -90,8 +89,8 @@ pub struct Finished {
     pub problems: Vec<import::Problem>,
     /// Warnings about the whole file (e.g. a declared CRS that differs from the assumed one).
     pub warnings: Vec<String>,
-    /// For replace (and for the demo): the new district.
-    pub prepared: Option<Prepared>,
+    /// For replace (and for the demo): the new district, loaded.
+    pub prepared: Option<Loaded>,
     /// Whether this reloads the kept scenario at start (already accepted: applied without asking).
     pub from_saved: bool,
 }
@@ -107,17 +106,6 @@ pub enum Phase {
     Building,
 }
 
-/// Inputs the district preparation needs.
-#[derive(Clone, Copy, Debug)]
-pub struct PrepareSpec {
-    /// Seed for the simulated workers and events.
-    pub seed: u64,
-    /// Simulator settings.
-    pub sim: SimConfig,
-    /// Now.
-    pub now: Timestamp,
-}
-
 /// A background import (or demo rebuild). Poll it each frame; it never blocks the UI.
 pub struct ImportJob {
     /// What is being imported (`None`: rebuilding the demo district).
@@ -128,37 +116,38 @@ pub struct ImportJob {
 
 const READ_CHUNK: usize = 4 << 20;
 
-/// Residents of the built-in demo district, for which the configured event rate is meant.
-const DEMO_POPULATION: f64 = 1_991_251.0;
-
 impl ImportJob {
     /// Start reading `request.path` on a worker thread. A copy of the file is staged in `dir` (when given) for keeping.
-    pub fn start(request: ImportRequest, dir: Option<PathBuf>, spec: PrepareSpec, from_saved: bool) -> Self {
+    pub fn start(request: ImportRequest, dir: Option<PathBuf>, spec: LoadSpec, from_saved: bool) -> Self {
         let progress = Arc::new(AtomicU32::new(0));
         let (tx, rx) = mpsc::channel();
         let (p, r) = (progress.clone(), request.clone());
         std::thread::Builder::new()
             .name("import".into())
             .spawn(move || {
+                let waker = spec.waker.clone();
                 let out = run(&r, dir.as_deref(), spec, &p, from_saved);
                 if let Err(e) = &out {
                     tracing::warn!("import of {} failed: {e}", r.path.display());
                 }
                 tx.send(out).ok();
+                wake(&waker);
             })
             .expect("spawn the import thread");
         Self { request: Some(request), progress, rx }
     }
 
     /// Rebuild the built-in demo district on a worker thread (after a replacing scenario is removed).
-    pub fn demo(demo: pingan_demo::DemoSpec, spec: PrepareSpec) -> Self {
+    pub fn demo(demo: pingan_demo::DemoSpec, spec: LoadSpec) -> Self {
         let progress = Arc::new(AtomicU32::new(encode(Phase::Building, 0.0)));
         let (tx, rx) = mpsc::channel();
+        let p = progress.clone();
         std::thread::Builder::new()
             .name("demo".into())
             .spawn(move || {
-                let district = pingan_demo::generate(&demo);
-                let prepared = prepare(district, Vec::new(), spec);
+                let waker = spec.waker.clone();
+                let prepared =
+                    Source::Demo(demo).load(spec, true, &|f| p.store(encode(Phase::Building, f), Ordering::Relaxed));
                 tx.send(Ok(Finished {
                     scenario: None,
                     problems: Vec::new(),
@@ -167,6 +156,7 @@ impl ImportJob {
                     from_saved: false,
                 }))
                 .ok();
+                wake(&waker);
             })
             .expect("spawn the demo thread");
         Self { request: None, progress, rx }
@@ -187,6 +177,13 @@ impl ImportJob {
     }
 }
 
+/// Tell the owner the job is done (it repaints on change, not every frame).
+fn wake(waker: &Option<pingan_store::Waker>) {
+    if let Some(w) = waker {
+        (w.0)();
+    }
+}
+
 fn encode(phase: Phase, f: f32) -> u32 {
     (phase as u32) << 16 | (f.clamp(0.0, 1.0) * 1000.0) as u32
 }
@@ -203,7 +200,7 @@ fn decode(v: u32) -> (Phase, f32) {
 fn run(
     r: &ImportRequest,
     dir: Option<&Path>,
-    spec: PrepareSpec,
+    spec: LoadSpec,
     progress: &AtomicU32,
     from_saved: bool,
 ) -> Result<Finished, String> {
@@ -244,7 +241,8 @@ fn run(
                     path.display()
                 )
             })?;
-            Some(prepare_scaled(built.district, built.left_out, spec, true, Some(progress)))
+            let source = Source::Imported { district: Box::new(built.district), notes: built.left_out };
+            Some(source.load(spec, true, &|f| progress.store(encode(Phase::Building, f), Ordering::Relaxed)))
         }
         ImportMode::Overlay => None,
     };
@@ -261,7 +259,7 @@ fn run(
     }
     let (problems, warnings) = (imported.problems.clone(), imported.warnings.clone());
     let overlay_fills = Arc::new(match r.mode {
-        ImportMode::Overlay => crate::map_view::OverlayFills::of(&imported),
+        ImportMode::Overlay => OverlayFills::of(&imported),
         ImportMode::Replace => Default::default(),
     });
     Ok(Finished {
@@ -271,48 +269,6 @@ fn run(
         prepared,
         from_saved,
     })
-}
-
-/// Build what the app needs to run on `district`: index, history, workers and simulator.
-pub fn prepare(district: District, notes: Vec<String>, spec: PrepareSpec) -> Prepared {
-    prepare_scaled(district, notes, spec, false, None)
-}
-
-/// The demo's event rate is for its ~2 million people: an imported district gets a rate in proportion to its
-/// (given or estimated) population, so a compound of 34 buildings does not report a district's worth of incidents.
-fn prepare_scaled(
-    district: District,
-    mut notes: Vec<String>,
-    mut spec: PrepareSpec,
-    scale: bool,
-    progress: Option<&AtomicU32>,
-) -> Prepared {
-    let step = |f: f32| {
-        if let Some(p) = progress {
-            p.store(encode(Phase::Building, f), Ordering::Relaxed);
-        }
-    };
-    if scale {
-        let f = (district.stats.population as f64 / DEMO_POPULATION).clamp(0.01, 10.0);
-        spec.sim.events_per_hour *= f;
-        notes.push(format!(
-            "simulated events: {:.1} per hour for {} residents (the demo's rate scaled by population)",
-            spec.sim.events_per_hour, district.stats.population
-        ));
-    }
-    let index = SpatialIndex::new(&district);
-    step(0.1);
-    let history_end = spec.now - chrono::Duration::seconds((spec.sim.history_hours * 3600.0) as i64);
-    let history = Arc::new(pingan_demo::generate_history(
-        &district,
-        &HistorySpec { seed: spec.seed, per_day: spec.sim.events_per_hour * 24.0, ..HistorySpec::default() },
-        history_end,
-    ));
-    step(0.4);
-    let live = Simulator::start(&district, spec.seed, spec.sim, spec.now);
-    step(0.6);
-    let scene = Arc::new(pingan_render::Scene::from_district(&district));
-    Prepared { district: Arc::new(district), index, history, live, scene, notes }
 }
 
 fn saved_name(dir: Option<&Path>) -> Option<String> {

@@ -1,0 +1,204 @@
+//! The 2D map: walkers' slippy map with Pingan's own vector overlay drawn through its projector.
+//!
+//! With no tile server (the normal offline case) the overlay alone shows the district on a dark background:
+//! land, water, roads, unit boundaries with names, buildings when zoomed in, event markers and grid workers.
+//! Online raster tiles, when enabled, are dimmed underneath.
+
+mod draw;
+
+use crate::i18n::Lang;
+use crate::panels::labels::Labels;
+use crate::services::assessment::{LevelChoice, RiskView};
+use crate::services::fills::Fills;
+use crate::services::import_job::Scenario;
+use crate::state::view::{FlyTo, Map2dView};
+use crate::state::{AppState, Command};
+use crate::theme;
+use draw::*;
+use egui::{Align2, FontId, Rect, vec2};
+use pingan_core::UnitRef;
+use pingan_core::assess::Assessment;
+use pingan_core::{District, EventId, LonLat, Situation, SpatialIndex, Timestamp};
+use walkers::{Map, lon_lat};
+
+/// Zoom at which buildings appear.
+pub const BUILDINGS_ZOOM: f64 = 14.5;
+/// Zoom at which grid boundaries appear.
+pub const GRIDS_ZOOM: f64 = 13.0;
+/// Zoom at which community boundaries appear.
+pub const COMMUNITIES_ZOOM: f64 = 11.8;
+/// Seconds a fly-to takes.
+const FLIGHT_S: f32 = 0.6;
+
+/// What the overlay reads: the parts of [`AppState`] it draws, and the fills.
+struct View<'a> {
+    fills: &'a Fills,
+    scenario: Option<&'a Scenario>,
+    district: &'a District,
+    index: &'a SpatialIndex,
+    situation: &'a Situation,
+    selected: Option<EventId>,
+    now: Timestamp,
+    lang: Lang,
+    assessment: Option<&'a Assessment>,
+    risk_view: RiskView,
+}
+
+/// Which level the fill shows at `zoom` for `choice`.
+pub fn fill_level(choice: LevelChoice, zoom: f64) -> LevelChoice {
+    match choice {
+        LevelChoice::Auto if zoom < COMMUNITIES_ZOOM => LevelChoice::Town,
+        LevelChoice::Auto if zoom < GRIDS_ZOOM => LevelChoice::Community,
+        LevelChoice::Auto => LevelChoice::Grid,
+        other => other,
+    }
+}
+
+/// Draw the map and its overlays; clicks on events and units become commands. The camera (`view`) moves with the
+/// user's drags and zooms (walkers) and along a pending fly-to.
+pub fn map_ui(
+    ui: &mut egui::Ui,
+    state: &AppState,
+    view: &mut Map2dView,
+    tiles: Option<&mut walkers::HttpTiles>,
+    commands: &mut Vec<Command>,
+) {
+    let rect = ui.available_rect_before_wrap();
+    if view.fit_pending && rect.width() > 50.0 {
+        fit_district(&state.district, view, rect);
+    }
+    animate_camera(ui, &state.district, view);
+    let home = state.district.bbox().centre();
+    let attribution = tiles.as_ref().map(|t| walkers::Tiles::attribution(&**t));
+    let online = tiles.is_some();
+    let latest = state.assessment.latest.clone();
+    view.fills.update(&state.district);
+    let Map2dView { memory, fills, .. } = view;
+    let view = View {
+        fills,
+        scenario: state.scenario.as_ref(),
+        district: &state.district,
+        index: &state.index,
+        situation: &state.situation,
+        selected: state.selected,
+        now: state.now,
+        lang: state.lang,
+        assessment: latest.as_ref().map(|d| &d.assessment),
+        risk_view: state.risk_view,
+    };
+    let tiles = tiles.map(|t| t as &mut dyn walkers::Tiles);
+    let map = Map::new(tiles, memory, lon_lat(home.lon, home.lat)).double_click_to_zoom(true);
+    let clicked = map
+        .show(ui, |ui, response, projector, _memory| {
+            let painter = ui.painter().with_clip_rect(response.rect);
+            let zoom = projector.zoom();
+            draw_base(&painter, &view, projector, response.rect, online);
+            draw_units(&painter, &view, projector, response.rect, zoom);
+            if zoom >= BUILDINGS_ZOOM {
+                draw_buildings(&painter, &view, projector, response.rect, zoom);
+            }
+            let poi_spots = draw_scenario(&painter, &view, projector, response.rect, zoom);
+            let pulse = (ui.input(|i| i.time) * 3.0).sin() as f32 * 0.5 + 0.5;
+            let hits = draw_live(&painter, &view, projector, response.rect, zoom, pulse);
+            if hits.pulsing {
+                // Overdue markers on screen pulse: frames at the capped animation rate, not every vsync.
+                ui.ctx().request_repaint_after(theme::ANIMATION_FRAME);
+            }
+            // Labels last, on top of markers; town names first so they always win a place.
+            // Keep labels off the corner buttons and the legend.
+            let r = response.rect;
+            let mut labels = Labels {
+                taken: vec![
+                    Rect::from_min_size(r.right_top() + vec2(-430.0, 0.0), vec2(430.0, 56.0)),
+                    Rect::from_min_size(r.left_bottom() + vec2(0.0, -130.0), vec2(490.0, 130.0)),
+                ],
+            };
+            draw_unit_names(&painter, &view, projector, response.rect, zoom, &mut labels);
+            if zoom >= 12.0 || poi_spots.len() <= 60 {
+                for (p, name) in &poi_spots {
+                    labels.place(&painter, *p + vec2(0.0, -15.0), name, FontId::proportional(15.0), SCENARIO, true);
+                }
+            }
+            if zoom >= 14.0 {
+                for (p, w) in hits.workers.iter().filter_map(|(p, i)| Some((p, view.situation.workers.get(*i)?))) {
+                    labels.place(
+                        &painter,
+                        *p + vec2(0.0, -16.0),
+                        &w.name,
+                        FontId::proportional(15.0),
+                        theme::WORKER,
+                        true,
+                    );
+                }
+            }
+            legend_ui(&painter, &view, response.rect);
+            if let Some(text) = attribution.as_ref().map(|a| a.text) {
+                painter.text(
+                    response.rect.right_bottom() - vec2(8.0, 6.0),
+                    Align2::RIGHT_BOTTOM,
+                    format!("© {text}"),
+                    FontId::proportional(13.0),
+                    theme::DIM,
+                );
+            }
+            hover_card(&painter, &view, projector, response, &hits);
+            if response.clicked()
+                && let Some(pos) = response.interact_pointer_pos()
+            {
+                if let Some(id) = hits.event_at(pos) {
+                    return Some(Command::SelectEvent(id));
+                }
+                // Open ground: the unit under the cursor at the level the fill shows.
+                let p = projector.unproject(pos.to_vec2());
+                let grid = view.index.grid_at(view.district, LonLat::new(p.x(), p.y()))?;
+                let g = view.district.grids.get(grid.index())?;
+                let unit = match fill_level(view.risk_view.level, zoom) {
+                    LevelChoice::Town => UnitRef::Town(g.town),
+                    LevelChoice::Community => UnitRef::Community(g.community),
+                    _ => UnitRef::Grid(grid),
+                };
+                return Some(Command::SelectUnit(unit));
+            }
+            None
+        })
+        .inner;
+    if let Some(cmd) = clicked {
+        commands.push(cmd);
+    }
+}
+
+/// Set the zoom so the whole district fits `rect`, centred.
+pub fn fit_district(district: &District, view: &mut Map2dView, rect: Rect) {
+    let b = district.bbox();
+    let frame = pingan_core::LocalFrame::new(b.centre());
+    let sw = frame.local_from_lonlat(b.min);
+    let ne = frame.local_from_lonlat(b.max);
+    let (w_m, h_m) = ((ne[0] - sw[0]).max(1.0), (ne[1] - sw[1]).max(1.0));
+    // Web Mercator with 256-px tiles: metres per pixel at zoom z is 156543.03 × cos(lat) / 2^z.
+    let m_per_px_z0 = 156_543.03 * b.centre().lat.to_radians().cos();
+    let need = (w_m / (rect.width() as f64 * 0.94)).max(h_m / (rect.height() as f64 * 0.94));
+    let zoom = (m_per_px_z0 / need).log2().clamp(2.0, 19.0);
+    view.memory.center_at(lon_lat(b.centre().lon, b.centre().lat));
+    view.memory.set_zoom(zoom).ok();
+    view.fit_pending = false;
+}
+
+/// Move the camera along a pending fly-to (eased, [`FLIGHT_S`] seconds).
+fn animate_camera(ui: &egui::Ui, district: &District, view: &mut Map2dView) {
+    let Some(FlyTo { target, zoom }) = view.fly_to else { return };
+    let cur = view.centre(district.bbox().centre());
+    let dt = ui.input(|i| i.stable_dt).clamp(0.0, 0.25);
+    let k = (dt / FLIGHT_S * 3.0).clamp(0.0, 1.0) as f64;
+    let z = view.memory.zoom();
+    let mut next = LonLat::new(cur.lon + (target.lon - cur.lon) * k, cur.lat + (target.lat - cur.lat) * k);
+    let mut nz = z + (zoom - z) * k;
+    if next.distance_m(target) < 2.0 && (nz - zoom).abs() < 0.02 {
+        next = target;
+        nz = zoom;
+        view.fly_to = None;
+    } else {
+        ui.ctx().request_repaint();
+    }
+    view.memory.center_at(lon_lat(next.lon, next.lat));
+    view.memory.set_zoom(nz).ok();
+}

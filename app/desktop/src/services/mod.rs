@@ -1,0 +1,9 @@
+//! Work that is not drawing: where the district and its live situation come from, the five-colour assessment on
+//! its own thread, the import job, report export, and the 2D map's triangulated fills. Services know nothing of
+//! `AppState` or the panels.
+
+pub mod assessment;
+pub mod export;
+pub mod fills;
+pub mod import_job;
+pub mod source;

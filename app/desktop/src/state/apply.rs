@@ -1,0 +1,131 @@
+//! [`AppState::apply`]: carrying out what the user asked for.
+
+use super::{AppState, Command};
+use crate::services::import_job::{self, ImportJob, ImportMode};
+use pingan_core::{District, UnitRef};
+
+impl AppState {
+    /// Apply a command: the only way the UI changes the state.
+    pub fn apply(&mut self, cmd: Command) {
+        // Whatever the user asked for may change what is shown.
+        self.version += 1;
+        match cmd {
+            Command::SelectEvent(id) => {
+                if self.situation.event(id).is_some() {
+                    self.selected = Some(id);
+                }
+            }
+            Command::ClearSelection => {
+                self.selected = None;
+                self.unit_detail = None;
+            }
+            Command::SetFilter(f) => self.filter = f,
+            Command::SetLang(l) => self.lang = l,
+            Command::SetMapMode(m) => self.map_mode = m,
+            Command::SetRiskView(v) => {
+                self.risk_view = v;
+                if let Some(d) = &self.unit_detail {
+                    self.unit_detail = Some(self.explain_unit(d.unit));
+                }
+            }
+            Command::SelectUnit(u) => {
+                if !unit_exists(&self.district, u) {
+                    return;
+                }
+                self.selected = None;
+                self.unit_detail = Some(self.explain_unit(u));
+            }
+            // Need a dialog: handled by the app.
+            Command::ExportReport | Command::OpenImport => {}
+            Command::ImportDialog(r) => self.import_dialog = Some(r),
+            Command::CloseImportDialog => self.import_dialog = None,
+            Command::Import(r) => {
+                if self.import_job.is_some() || self.pending_import.is_some() {
+                    self.tell(self.lang.tr("另一个导入尚未完成", "Another import is still in progress").into());
+                    return;
+                }
+                if r.mode == ImportMode::Replace && self.link().is_some() {
+                    self.tell(
+                        self.lang
+                            .tr(
+                                "连接同步服务器时，导入只能叠加显示（服务器的事件属于它的辖区）",
+                                "With a sync server an import can only be overlaid (the server's events belong to its district)",
+                            )
+                            .into(),
+                    );
+                    return;
+                }
+                self.import_dialog = None;
+                tracing::info!("importing {} as {:?}, {:?}, {:?}", r.path.display(), r.as_, r.crs, r.mode);
+                self.import_job = Some(ImportJob::start(r, self.scenario_dir.clone(), self.load_spec(), false));
+            }
+            Command::AcceptImport => {
+                if let Some(f) = self.pending_import.take() {
+                    self.apply_import(f);
+                }
+            }
+            Command::RejectImport => {
+                if self.pending_import.take().is_some() {
+                    if let Some(dir) = &self.scenario_dir {
+                        import_job::discard(dir);
+                    }
+                    self.tell(self.lang.tr("已放弃导入，现有数据未改动", "Import abandoned, nothing changed").into());
+                }
+            }
+            Command::RemoveScenario => {
+                if self.import_job.is_some() {
+                    self.tell(
+                        self.lang.tr("导入尚未完成，请稍后再移除", "An import is running; remove it afterwards").into(),
+                    );
+                    return;
+                }
+                let Some(s) = self.scenario.take() else { return };
+                if let Some(dir) = &self.scenario_dir
+                    && let Err(e) = import_job::remove(dir)
+                {
+                    self.tell(format!(
+                        "{}: {e}",
+                        self.lang.tr("无法删除保存的场景", "Could not delete the kept scenario")
+                    ));
+                }
+                if s.meta.mode == ImportMode::Replace {
+                    self.import_job = Some(ImportJob::demo(self.demo_spec.clone(), self.load_spec()));
+                }
+                let msg =
+                    format!("{} {}", self.lang.tr("已移除导入的场景", "Removed the imported scenario"), s.meta.name);
+                self.note(msg);
+            }
+            // They move the cameras only: `ViewState::follow`.
+            Command::FlyTo(..) | Command::ShowWholeDistrict | Command::Pick(_) => {}
+            Command::Act(id, action) => {
+                let now = self.now;
+                let Some(number) = self.situation.event(id).map(|e| e.number.clone()) else { return };
+                let name = action.name();
+                // Checked and shown at once (optimistically), workers' statuses by the one rule in pingan-core;
+                // with a server it also goes to the outbox.
+                if let Err(err) = self.situation.act(id, action.clone(), now) {
+                    self.tell(format!("{number}: {err}"));
+                } else {
+                    tracing::info!("event {number} {name}");
+                    if let Some(link) = self.link()
+                        && let Err(err) = link.submit(pingan_core::sync::CommandBody::Act { event: id, action }, now)
+                    {
+                        let msg = self.lang.tr("操作未能加入待发队列", "could not queue the action");
+                        self.tell(format!("{number}: {msg}: {err}"));
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Whether `unit` is one of `district`'s units.
+fn unit_exists(district: &District, unit: UnitRef) -> bool {
+    match unit {
+        UnitRef::District => true,
+        UnitRef::Town(id) => id.index() < district.towns.len(),
+        UnitRef::Community(id) => id.index() < district.communities.len(),
+        UnitRef::Grid(id) => id.index() < district.grids.len(),
+        UnitRef::Building(id) => id.index() < district.buildings.len(),
+    }
+}

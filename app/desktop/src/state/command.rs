@@ -1,0 +1,117 @@
+//! What the user can ask for ([`Command`]) and the small value types commands carry: the feed's filters and which
+//! map is shown. Panels push commands; `AppState::apply` carries them out.
+
+use crate::i18n::Lang;
+use crate::services::assessment::RiskView;
+use crate::services::import_job::ImportRequest;
+use crate::state::Picked;
+use pingan_core::{Event, EventAction, EventCategory, EventId, LonLat, Timestamp, TownId, UnitRef};
+
+/// Which events the feed shows, by state.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum StatusFilter {
+    /// Everything.
+    All,
+    /// Not closed (the default: what needs attention).
+    #[default]
+    Open,
+    /// Open and past deadline.
+    Overdue,
+    /// Closed.
+    Closed,
+}
+
+impl StatusFilter {
+    /// Every choice, in menu order.
+    pub const ALL: [StatusFilter; 4] = [Self::Open, Self::Overdue, Self::Closed, Self::All];
+
+    /// Label in `lang`.
+    pub fn label(self, lang: Lang) -> &'static str {
+        match self {
+            Self::All => lang.tr("全部状态", "All states"),
+            Self::Open => lang.tr("未办结", "Open"),
+            Self::Overdue => lang.tr("已逾期", "Overdue"),
+            Self::Closed => lang.tr("已办结", "Closed"),
+        }
+    }
+}
+
+/// The feed's filters.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FeedFilter {
+    /// Only this category.
+    pub category: Option<EventCategory>,
+    /// By state.
+    pub status: StatusFilter,
+    /// Only this town.
+    pub town: Option<TownId>,
+}
+
+impl FeedFilter {
+    /// Whether `e` passes at time `now`.
+    pub fn accepts(&self, e: &Event, now: Timestamp) -> bool {
+        self.category.is_none_or(|c| c == e.category)
+            && self.town.is_none_or(|t| t == e.town)
+            && match self.status {
+                StatusFilter::All => true,
+                StatusFilter::Open => e.state.is_open(),
+                StatusFilter::Overdue => e.is_overdue(now),
+                StatusFilter::Closed => !e.state.is_open(),
+            }
+    }
+}
+
+/// Which map the central panel shows.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum MapMode {
+    /// The 2D slippy map (walkers).
+    #[default]
+    Map2d,
+    /// The GPU 3D street map.
+    Map3d,
+    /// The dashboard: report, trends, league table.
+    Dashboard,
+}
+
+/// Something the user asked for.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Command {
+    /// Select an event: show its detail and fly the map to it.
+    SelectEvent(EventId),
+    /// Close the detail panel.
+    ClearSelection,
+    /// Change the feed filter.
+    SetFilter(FeedFilter),
+    /// Switch language.
+    SetLang(Lang),
+    /// Move the map to a place at a zoom level.
+    FlyTo(LonLat, f64),
+    /// Fit the whole district in the map.
+    ShowWholeDistrict,
+    /// Take a lifecycle step on an event.
+    Act(EventId, EventAction),
+    /// Switch between the 2D and 3D map (they keep the same centre and zoom) and the dashboard.
+    SetMapMode(MapMode),
+    /// Change the five-colour view (period, categories, level).
+    SetRiskView(RiskView),
+    /// Show a unit's score breakdown and trend.
+    SelectUnit(UnitRef),
+    /// Export the current report (asks for a folder).
+    ExportReport,
+    /// Open the import dialog (asks for a file first: handled by the app).
+    OpenImport,
+    /// Open the import dialog on this file.
+    ImportDialog(ImportRequest),
+    /// Close the import dialog.
+    CloseImportDialog,
+    /// Read and check a file off the UI thread; apply it when it is fine (or when the user agrees).
+    Import(ImportRequest),
+    /// Apply the import waiting for agreement, leaving out the features with problems.
+    AcceptImport,
+    /// Drop the import waiting for agreement (nothing changes).
+    RejectImport,
+    /// Forget the imported scenario and go back to the built-in demo district.
+    RemoveScenario,
+    /// Show the card of a building, grid or worker picked in the 3D view (a worker: fly to them too).
+    Pick(Picked),
+}

@@ -1,0 +1,110 @@
+//! Taking the sync server's updates: everything is checked against the district before it is applied.
+
+use super::AppState;
+use crate::services::source::apply_pending;
+use pingan_core::{District, Event, Situation};
+
+impl AppState {
+    /// Take what the link brought: the server's changes, and commands it refused.
+    pub(super) fn poll_link(&mut self) {
+        let Some(link) = self.link() else { return };
+        let updates = link.poll();
+        // What the link thread already skipped (it checks against the same district).
+        let skipped = link.take_skipped();
+        self.apply_link_updates(updates, skipped);
+    }
+
+    /// Apply updates from the link (what [`AppState::tick`] does each frame; public so that tests can feed any data
+    /// without a server). Everything is checked against the district first (`pingan_core::validate`): a snapshot
+    /// record, a change or an event record that does not fit is skipped whole and logged, never applied half-way;
+    /// the status bar tells how many were skipped, these and `skipped` (reasons the link thread already skipped for).
+    pub fn apply_link_updates(&mut self, updates: Vec<pingan_store::Update>, mut skipped: Vec<String>) {
+        if updates.is_empty() && skipped.is_empty() {
+            return;
+        }
+        self.version += 1;
+        let from_link = skipped.len(); // logged by the link already
+        // The operator's queued actions, read once (they go back on top of what the server sends).
+        let queued = self.link().map(|l| l.pending()).unwrap_or_default();
+        let pending = || queued.clone();
+        let district = self.district.clone();
+        let mut refused = Vec::new();
+        for u in updates {
+            match u {
+                pingan_store::Update::Snapshot(s) => {
+                    let mut situation = s.situation;
+                    let dropped = pingan_core::validate::retain_fitting(&mut situation, &district);
+                    skipped.extend(dropped.into_iter().map(|why| format!("snapshot: {why}")));
+                    self.situation = situation;
+                    apply_pending(&mut self.situation, &pending());
+                }
+                pingan_store::Update::Changes(changes) => {
+                    for c in &changes {
+                        match pingan_core::validate::check_change(&c.body, &district, &self.situation) {
+                            Ok(()) => {
+                                self.situation.apply_change(&c.body);
+                            }
+                            Err(why) => skipped.push(format!("change {}: {why}", c.seq)),
+                        }
+                    }
+                }
+                pingan_store::Update::Event(e) => match event_fits(&e, &district, &self.situation) {
+                    Ok(()) => {
+                        if let Some(x) = self.situation.event_mut(e.id) {
+                            *x = *e;
+                        }
+                    }
+                    Err(why) => skipped.push(why),
+                },
+                pingan_store::Update::Events(events) => {
+                    // The server's record wins; our own steps still in the outbox go back on top.
+                    let pending = pending();
+                    for e in events {
+                        let id = e.id;
+                        if let Err(why) = event_fits(&e, &district, &self.situation) {
+                            skipped.push(why);
+                            continue;
+                        }
+                        if let Some(x) = self.situation.event_mut(id) {
+                            *x = e;
+                        }
+                        let mine: Vec<_> = pending
+                            .iter()
+                            .filter(|c| matches!(&c.body, pingan_core::sync::CommandBody::Act { event, .. } if *event == id))
+                            .cloned()
+                            .collect();
+                        apply_pending(&mut self.situation, &mine);
+                    }
+                }
+                pingan_store::Update::Refused(r) => refused.push(r),
+            }
+        }
+        if !skipped.is_empty() {
+            for why in &skipped[from_link..] {
+                tracing::warn!("skipped: {why}");
+            }
+            self.skipped += skipped.len();
+            self.tell(crate::format::skipped_message(self.lang, &skipped));
+        }
+        for r in refused {
+            let what = match &r.command.body {
+                pingan_core::sync::CommandBody::Act { event, action } => {
+                    let number = self.situation.event(*event).map_or(format!("#{}", event.0), |e| e.number.clone());
+                    format!("{number} {}", self.lang.tr(action.zh(), action.en()))
+                }
+                other => other.name().to_string(),
+            };
+            let msg = format!("{}: {what} — {}", self.lang.tr("服务器拒绝", "Refused by the server"), r.reason);
+            self.tell(msg);
+        }
+    }
+}
+
+/// Whether an event record from the server fits the district and names only known workers (as its assignee).
+fn event_fits(e: &Event, district: &District, situation: &Situation) -> Result<(), String> {
+    pingan_core::validate::check_event(e, district)?;
+    match e.assignee {
+        Some(w) if situation.worker(w).is_none() => Err(format!("event {}: assignee {} is not known", e.number, w.0)),
+        _ => Ok(()),
+    }
+}

@@ -1,0 +1,246 @@
+//! Application state: [`AppState`] (everything the app shows), the [`Command`]s the UI emits, and the view state
+//! of the maps.
+//!
+//! Panels read [`AppState`] and push [`Command`]s; [`AppState::apply`] is the only place that changes it. That
+//! keeps panels free of side effects and makes every user action testable without a screen. The cameras and
+//! drawing caches live apart, in [`view::ViewState`], which holds no domain data.
+//!
+//! Where the district, its history and the live situation come from is [`crate::services::source`]'s business;
+//! this module only puts what it loads in place.
+
+mod apply;
+mod command;
+mod import;
+mod link;
+mod options;
+pub mod view;
+
+pub use command::{Command, FeedFilter, MapMode, StatusFilter};
+pub use options::{AppOptions, Clock};
+pub use view::{FlyTo, Picked, ViewState};
+
+use crate::i18n::Lang;
+use crate::services::assessment::{AssessmentService, RiskView};
+use crate::services::import_job::ImportRequest;
+use crate::services::import_job::{Finished, ImportJob, Scenario};
+pub use crate::services::source::ServerOptions;
+use crate::services::source::{Live, LoadSpec, Source};
+use pingan_core::assess::{EventRecord, Explanation, Period, RiskConfig};
+use pingan_core::{District, Event, EventId, Situation, SpatialIndex, Timestamp, UnitRef};
+use pingan_demo::{DemoSpec, SimConfig};
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+/// A unit's score breakdown, computed when it is selected.
+#[derive(Clone, Debug)]
+pub struct UnitDetail {
+    /// The unit.
+    pub unit: UnitRef,
+    /// The period it was explained for.
+    pub period: Period,
+    /// Why it has its colour.
+    pub explanation: Explanation,
+    /// Normalised score for each of the last 12 months (first day, score).
+    pub trend: Vec<(chrono::NaiveDate, f64)>,
+    /// This period's events per report domain (in `Domain::ALL` order).
+    pub domains: [u32; 7],
+}
+
+/// Everything the app shows.
+pub struct AppState {
+    /// The static district.
+    pub district: Arc<District>,
+    /// Spatial index over it.
+    pub index: SpatialIndex,
+    /// Events and workers.
+    pub situation: Situation,
+    /// What keeps the situation current: the local simulator, or the sync server's link (then the server, not
+    /// the simulator, drives the situation, and the operator's actions go through the outbox).
+    pub live: Live,
+    /// Clock.
+    pub clock: Clock,
+    /// Time of the current frame.
+    pub now: Timestamp,
+    /// UI language.
+    pub lang: Lang,
+    /// Feed filter.
+    pub filter: FeedFilter,
+    /// Selected event.
+    pub selected: Option<EventId>,
+    /// 2D or 3D map, or the dashboard.
+    pub map_mode: MapMode,
+    /// Event history before the live simulation (years, for the assessment and the report).
+    pub history: Arc<Vec<EventRecord>>,
+    /// What the five-colour map shows.
+    pub risk_view: RiskView,
+    /// The assessment, computed off the UI thread.
+    pub assessment: AssessmentService,
+    /// The selected unit's breakdown (shown when no event is selected).
+    pub unit_detail: Option<UnitDetail>,
+    /// Recent messages for the operator (errors, refused actions), newest last.
+    pub messages: VecDeque<(Timestamp, String)>,
+    /// The imported scenario in use, if any.
+    pub scenario: Option<Scenario>,
+    /// An import (or a demo rebuild) running off the UI thread.
+    pub import_job: Option<ImportJob>,
+    /// A finished import with problems, waiting for the user to accept the features that are fine.
+    pub pending_import: Option<Finished>,
+    /// The import dialog's choices, while it is open.
+    pub import_dialog: Option<ImportRequest>,
+    /// Where the scenario is kept (`None`: not kept).
+    pub scenario_dir: Option<std::path::PathBuf>,
+    /// The demo district's recipe (to rebuild it when a scenario is removed).
+    pub demo_spec: DemoSpec,
+    /// The simulator settings as configured (an imported district scales the event rate from these).
+    pub sim_config: SimConfig,
+    /// Called when background work (the link, the assessment, an import) has news: the app passes egui's
+    /// `request_repaint`, so that it repaints on change instead of every frame.
+    pub waker: Option<pingan_store::Waker>,
+    /// Bumped whenever something shown changes (the situation, the assessment, the district, a message); the app
+    /// compares it between frames to know whether to repaint.
+    pub version: u64,
+    /// The 3D scene an import job tessellated, with the address of the district it is of (taken by the 3D view).
+    pub scene: Option<(usize, Arc<pingan_render::Scene>)>,
+    /// Records from the server or the cache skipped because they do not fit the district (events naming a grid it
+    /// does not have, workers with no grid, steps on unknown events, …), since the start. Each batch is also told in
+    /// the status bar and logged.
+    pub skipped: usize,
+}
+
+impl AppState {
+    /// Load the source the options name (the demo district, or a server through its cache) and start.
+    pub fn new(options: &AppOptions) -> Self {
+        Self::with_waker(options, None)
+    }
+
+    /// The same, with a callback for background work that has news (see [`AppState::waker`]).
+    pub fn with_waker(options: &AppOptions, waker: Option<pingan_store::Waker>) -> Self {
+        let now = options.clock.now();
+        let source = match &options.server {
+            Some(server) => Source::Server { spec: options.spec.clone(), server: server.clone() },
+            None => Source::Demo(options.spec.clone()),
+        };
+        let spec =
+            LoadSpec { seed: options.spec.seed, sim: options.sim, now, lang: options.lang, waker: waker.clone() };
+        let loaded = source.load(spec, false, &|_| {});
+        let mut assessment = AssessmentService::new(RiskConfig::default());
+        assessment.set_waker(waker.clone());
+        let mut state = Self {
+            district: loaded.district,
+            index: loaded.index,
+            situation: loaded.situation,
+            live: loaded.live,
+            clock: options.clock,
+            now,
+            lang: options.lang,
+            filter: FeedFilter::default(),
+            selected: None,
+            map_mode: options.map_mode,
+            history: loaded.history,
+            risk_view: RiskView::default(),
+            assessment,
+            unit_detail: None,
+            messages: VecDeque::new(),
+            scenario: None,
+            import_job: None,
+            pending_import: None,
+            import_dialog: None,
+            scenario_dir: options.scenario_dir.clone(),
+            demo_spec: options.spec.clone(),
+            sim_config: options.sim,
+            scene: None,
+            skipped: loaded.skipped,
+            waker,
+            version: 0,
+        };
+        for n in loaded.notes {
+            state.tell(n);
+        }
+        state.start_import(options.import.clone());
+        state
+    }
+
+    /// Advance to the clock's time (run the simulator), and take what background work brought: the link's
+    /// updates, a finished import, a finished assessment. Cheap when nothing is new.
+    pub fn tick(&mut self) {
+        let now = self.clock.now();
+        if now > self.now {
+            if self.live.advance(&self.district, &mut self.situation, now) {
+                self.version += 1;
+            }
+            self.now = now;
+        }
+        self.poll_link();
+        self.poll_import();
+        if self.assessment.poll(&self.district, &self.history, &self.situation.events, self.risk_view, self.now) {
+            self.version += 1;
+        }
+    }
+
+    /// The link to the sync server, when the situation comes from one.
+    pub fn link(&self) -> Option<&pingan_store::Link> {
+        self.live.link()
+    }
+
+    /// All events as assessment records: the history, then the live ones.
+    pub fn records(&self) -> Vec<EventRecord> {
+        let mut r = Vec::with_capacity(self.history.len() + self.situation.events.len());
+        r.extend_from_slice(&self.history);
+        r.extend(self.situation.events.iter().map(EventRecord::from));
+        r
+    }
+
+    /// Compute the breakdown of `unit` for the current view.
+    fn explain_unit(&self, unit: UnitRef) -> UnitDetail {
+        let records = self.records();
+        let cfg = self.assessment.config();
+        let set = self.risk_view.categories();
+        let period = Period::containing(self.risk_view.period, self.now);
+        let as_of = self.now.timestamp();
+        let explanation = pingan_core::assess::explain(&self.district, &records, unit, period, as_of, set, cfg);
+        let mut month = Period::containing(pingan_core::assess::PeriodKind::Month, self.now);
+        let mut trend = Vec::with_capacity(12);
+        for _ in 0..12 {
+            let e = pingan_core::assess::explain(&self.district, &records, unit, month, as_of, set, cfg);
+            trend.push((month.start, e.score.normalised));
+            month = month.previous();
+        }
+        trend.reverse();
+        use pingan_core::report::{Level, domain_counts};
+        let counts =
+            |level: Level, i: usize| domain_counts(&self.district, &records, period, as_of, level).get(i).copied();
+        let domains = match unit {
+            UnitRef::Town(t) => counts(Level::Town, t.index()),
+            UnitRef::Community(c) => counts(Level::Community, c.index()),
+            UnitRef::Grid(g) => counts(Level::Grid, g.index()),
+            UnitRef::District | UnitRef::Building(_) => None,
+        }
+        .unwrap_or_default();
+        UnitDetail { unit, period, explanation, trend, domains }
+    }
+
+    /// Events passing the filter, newest first.
+    pub fn feed(&self) -> Vec<&Event> {
+        self.situation.events.iter().rev().filter(|e| self.filter.accepts(e, self.now)).collect()
+    }
+
+    /// The selected event.
+    pub fn selected_event(&self) -> Option<&Event> {
+        self.selected.and_then(|id| self.situation.event(id))
+    }
+
+    /// Record a message for the operator (shown in the status bar) and log it.
+    pub fn tell(&mut self, msg: String) {
+        tracing::warn!("{msg}");
+        self.note(msg);
+    }
+
+    /// Record a message for the operator without logging it as a warning (e.g. an export that went well).
+    pub fn note(&mut self, msg: String) {
+        self.version += 1;
+        self.messages.push_back((self.now, msg));
+        while self.messages.len() > 20 {
+            self.messages.pop_front();
+        }
+    }
+}

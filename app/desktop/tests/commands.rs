@@ -1,0 +1,206 @@
+//! Every user action is a `Command`: each one tested here without a screen, on the state (`AppState::apply`) and
+//! on the view state (`ViewState::follow`), which are the only two places they change anything.
+
+use pingan_core::{EventAction, EventState, UnitRef, WorkerStatus};
+use pingan_demo::{DemoSpec, SimConfig};
+use pingan_desktop::services::assessment::RiskView;
+use pingan_desktop::services::import_job::{ImportMode, ImportRequest};
+use pingan_desktop::state::view::{Map2dView, View3d};
+use pingan_desktop::state::{FeedFilter, Picked, StatusFilter, ViewState};
+use pingan_desktop::{AppOptions, AppState, Clock, Command, Lang, MapMode};
+use std::sync::Arc;
+
+fn options() -> AppOptions {
+    let at = chrono::DateTime::parse_from_rfc3339("2026-03-14T09:30:00+08:00").unwrap().to_utc();
+    AppOptions {
+        spec: DemoSpec::small(7),
+        sim: SimConfig { events_per_hour: 24.0, ..SimConfig::default() },
+        clock: Clock::Fixed(at),
+        ..AppOptions::default()
+    }
+}
+
+fn setup() -> (AppState, ViewState) {
+    let state = AppState::new(&options());
+    let scene = Arc::new(pingan_render::Scene::from_district(&state.district));
+    let view =
+        ViewState { map2d: Map2dView::new(&state.district, None), map3d: View3d::new(scene, &state.district, false) };
+    (state, view)
+}
+
+/// What the app does with a command: the cameras follow it, then the state carries it out.
+fn apply(state: &mut AppState, view: &mut ViewState, cmd: Command) {
+    view.follow(&cmd, state);
+    state.apply(cmd);
+}
+
+#[test]
+fn selecting_an_event_selects_it_and_flies_there_and_unknown_ids_change_nothing() {
+    let (mut s, mut v) = setup();
+    let e = s.situation.events.last().expect("the demo has events").clone();
+    let version = s.version;
+    apply(&mut s, &mut v, Command::SelectEvent(e.id));
+    assert_eq!(s.selected, Some(e.id));
+    assert!(s.version > version, "a command bumps the version (the app repaints)");
+    let fly = v.map2d.fly_to.expect("the 2D map flies to the event");
+    assert_eq!((fly.target, fly.zoom), (e.position, 16.0));
+    assert!(v.map3d.flight.is_none(), "the 3D camera stays while the 2D map is shown");
+    apply(&mut s, &mut v, Command::ClearSelection);
+    assert_eq!(s.selected, None);
+    v.map2d.fly_to = None;
+    apply(&mut s, &mut v, Command::SelectEvent(pingan_core::EventId(u64::MAX)));
+    assert_eq!(s.selected, None);
+    assert!(v.map2d.fly_to.is_none());
+    // In 3D the 3D camera flies too.
+    apply(&mut s, &mut v, Command::SetMapMode(MapMode::Map3d));
+    apply(&mut s, &mut v, Command::SelectEvent(e.id));
+    assert!(v.map3d.flight.is_some());
+}
+
+#[test]
+fn filters_language_and_risk_view() {
+    let (mut s, mut v) = setup();
+    let open = s.feed().len();
+    apply(&mut s, &mut v, Command::SetFilter(FeedFilter { status: StatusFilter::All, ..FeedFilter::default() }));
+    assert_eq!(s.filter.status, StatusFilter::All);
+    assert!(s.feed().len() >= open);
+    assert!(s.feed().len() == s.situation.events.len());
+    let town = s.district.towns[0].id;
+    let filter = FeedFilter { town: Some(town), ..s.filter };
+    apply(&mut s, &mut v, Command::SetFilter(filter));
+    assert!(s.feed().iter().all(|e| e.town == town));
+    apply(&mut s, &mut v, Command::SetLang(Lang::En));
+    assert_eq!(s.lang, Lang::En);
+    let view = RiskView { period: pingan_core::assess::PeriodKind::Year, ..RiskView::default() };
+    apply(&mut s, &mut v, Command::SetRiskView(view));
+    assert_eq!(s.risk_view, view);
+}
+
+#[test]
+fn selecting_a_unit_explains_it_and_a_unit_that_does_not_exist_is_ignored() {
+    let (mut s, mut v) = setup();
+    let g = s.district.grids[3].id;
+    apply(&mut s, &mut v, Command::SelectUnit(UnitRef::Grid(g)));
+    let d = s.unit_detail.as_ref().expect("a breakdown");
+    assert_eq!(d.unit, UnitRef::Grid(g));
+    assert_eq!(d.trend.len(), 12);
+    // A new period explains it again, for that period.
+    let year = RiskView { period: pingan_core::assess::PeriodKind::Year, ..s.risk_view };
+    apply(&mut s, &mut v, Command::SetRiskView(year));
+    assert_eq!(s.unit_detail.as_ref().map(|d| d.period.kind), Some(pingan_core::assess::PeriodKind::Year));
+    apply(&mut s, &mut v, Command::SelectUnit(UnitRef::Grid(pingan_core::GridId(999_999))));
+    assert_eq!(s.unit_detail.as_ref().map(|d| d.unit), Some(UnitRef::Grid(g)), "unchanged");
+    apply(&mut s, &mut v, Command::ClearSelection);
+    assert!(s.unit_detail.is_none());
+}
+
+#[test]
+fn acting_on_an_event_follows_the_lifecycle_and_the_dispatch_rule() {
+    let (mut s, mut v) = setup();
+    let e = s
+        .situation
+        .events
+        .iter()
+        .find(|e| matches!(e.state, EventState::Accepted))
+        .or_else(|| s.situation.events.iter().find(|e| e.state == EventState::Reported))
+        .expect("an event to dispatch")
+        .clone();
+    if e.state == EventState::Reported {
+        apply(&mut s, &mut v, Command::Act(e.id, EventAction::Accept));
+        assert_eq!(s.situation.event(e.id).map(|e| e.state), Some(EventState::Accepted));
+    }
+    let worker = s.situation.dispatch_choice(e.id).expect("someone serves the grid");
+    apply(&mut s, &mut v, Command::Act(e.id, EventAction::Assign { worker }));
+    let after = s.situation.event(e.id).expect("still there");
+    assert_eq!((after.state, after.assignee), (EventState::Assigned, Some(worker)));
+    assert_eq!(s.situation.worker(worker).map(|w| w.status), Some(WorkerStatus::Handling(e.id)));
+    // A step the lifecycle does not allow is refused with a message, and nothing changes.
+    let messages = s.messages.len();
+    apply(&mut s, &mut v, Command::Act(e.id, EventAction::Accept));
+    assert_eq!(s.situation.event(e.id).map(|e| e.state), Some(EventState::Assigned));
+    assert_eq!(s.messages.len(), messages + 1, "the operator is told");
+    // Disposal, feedback, closing: closing frees the worker (the one status rule in pingan-core).
+    apply(&mut s, &mut v, Command::Act(e.id, EventAction::StartDisposal));
+    apply(&mut s, &mut v, Command::Act(e.id, EventAction::SubmitFeedback { note: "done".into() }));
+    assert_eq!(s.situation.worker(worker).map(|w| w.status), Some(WorkerStatus::Handling(e.id)));
+    apply(&mut s, &mut v, Command::Act(e.id, EventAction::Close { note: "ok".into() }));
+    assert_eq!(s.situation.event(e.id).map(|e| e.state), Some(EventState::Closed));
+    assert_eq!(s.situation.worker(worker).map(|w| w.status), Some(WorkerStatus::Patrolling));
+}
+
+#[test]
+fn camera_commands_move_only_the_view() {
+    let (mut s, mut v) = setup();
+    let version = s.version;
+    let at = s.district.towns[1].label_at;
+    apply(&mut s, &mut v, Command::FlyTo(at, 14.0));
+    assert_eq!(v.map2d.fly_to.map(|f| (f.target, f.zoom)), Some((at, 14.0)));
+    apply(&mut s, &mut v, Command::ShowWholeDistrict);
+    assert!(v.map2d.fit_pending && v.map2d.fly_to.is_none());
+    assert_eq!(s.selected, None);
+    assert!(s.version > version);
+    // 2D → 3D → 2D keeps the place.
+    v.map2d.fit_pending = false;
+    v.map2d.memory.center_at(walkers::lon_lat(at.lon, at.lat));
+    v.map2d.memory.set_zoom(14.0).ok();
+    apply(&mut s, &mut v, Command::SetMapMode(MapMode::Map3d));
+    assert_eq!(s.map_mode, MapMode::Map3d);
+    let (c, zoom) = v.map3d.to_2d(v.map3d.last_size.y);
+    assert!(c.distance_m(at) < 5.0 && (zoom - 14.0).abs() < 0.05, "3D took the 2D place: {c:?} {zoom}");
+    v.map3d.camera.target[0] += 500.0;
+    apply(&mut s, &mut v, Command::SetMapMode(MapMode::Map2d));
+    let back = v.map2d.centre(at);
+    assert!((back.distance_m(at) - 500.0).abs() < 10.0, "2D took the moved 3D place");
+    apply(&mut s, &mut v, Command::SetMapMode(MapMode::Dashboard));
+    assert_eq!(s.map_mode, MapMode::Dashboard);
+}
+
+#[test]
+fn picking_in_3d_shows_a_card_and_flies_to_a_worker() {
+    let (mut s, mut v) = setup();
+    let b = s.district.buildings[0].id;
+    apply(&mut s, &mut v, Command::Pick(Picked::Building(b)));
+    assert_eq!(v.map3d.card, Some(Picked::Building(b)));
+    assert!(v.map3d.flight.is_none());
+    let w = s.situation.workers[0].id;
+    apply(&mut s, &mut v, Command::Pick(Picked::Worker(w)));
+    assert_eq!(v.map3d.card, Some(Picked::Worker(w)));
+    assert!(v.map3d.flight.is_some(), "flies to the worker");
+}
+
+#[test]
+fn import_commands_without_an_import_change_nothing_and_a_second_import_waits() {
+    let (mut s, mut v) = setup();
+    let dir = tempfile::tempdir().unwrap();
+    let request = ImportRequest {
+        path: dir.path().join("nothing.geojson"),
+        crs: pingan_core::import::Crs::Wgs84,
+        as_: pingan_core::import::ImportAs::Auto,
+        mode: ImportMode::Replace,
+    };
+    apply(&mut s, &mut v, Command::ImportDialog(request.clone()));
+    assert_eq!(s.import_dialog.as_ref(), Some(&request));
+    apply(&mut s, &mut v, Command::CloseImportDialog);
+    assert!(s.import_dialog.is_none());
+    for cmd in [Command::AcceptImport, Command::RejectImport, Command::RemoveScenario] {
+        apply(&mut s, &mut v, cmd);
+    }
+    assert!(s.scenario.is_none() && s.import_job.is_none() && s.pending_import.is_none());
+    // A missing file: the job fails off the UI thread and says so; nothing changes.
+    let district = s.district.clone();
+    apply(&mut s, &mut v, Command::Import(request.clone()));
+    assert!(s.import_job.is_some());
+    let messages = s.messages.len();
+    apply(&mut s, &mut v, Command::Import(request));
+    assert_eq!(s.messages.len(), messages + 1, "one import at a time: told");
+    for _ in 0..500 {
+        s.tick();
+        if s.import_job.is_none() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    assert!(s.import_job.is_none(), "the job finished");
+    assert!(Arc::ptr_eq(&district, &s.district), "the district is unchanged");
+    assert!(s.messages.back().is_some_and(|(_, m)| m.contains("nothing.geojson")), "{:?}", s.messages.back());
+}
