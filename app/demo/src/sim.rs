@@ -208,7 +208,7 @@ impl Simulator {
     /// Take the next lifecycle step of event `id` at time `at`; returns the new state.
     fn act(&mut self, situation: &mut Situation, id: EventId, at: Timestamp) -> Option<EventState> {
         let event = situation.event(id)?;
-        let (state, severity) = (event.state, event.severity);
+        let (state, event_grid, severity) = (event.state, event.grid, event.severity);
         let roll: f64 = self.rng.random();
         let action = match state {
             EventState::Reported | EventState::Reopened => EventAction::Accept,
@@ -216,7 +216,16 @@ impl Simulator {
                 EventAction::Escalate { reason: "超出街道处置权限，上报区级".into() }
             }
             EventState::Accepted | EventState::Escalated => {
-                // The one dispatch rule (nearest free worker of the grid), as the desktop's 派遣 button uses.
+                // The one dispatch rule (nearest free worker of the grid), as the desktop's 派遣 button uses. The
+                // draw that used to pick a worker at random is still taken, so that the seeded demo's later rolls —
+                // which events arrive where and when — stay what they were.
+                let workers = &self.grid_workers[event_grid.index()];
+                let patrolling = workers
+                    .iter()
+                    .filter(|w| situation.worker(**w).is_some_and(|w| w.status == WorkerStatus::Patrolling))
+                    .count();
+                let pool = if patrolling == 0 { workers.len() } else { patrolling };
+                let _ = self.rng.random_range(0..pool.max(1));
                 EventAction::Assign { worker: situation.dispatch_choice(id)? }
             }
             EventState::Assigned => EventAction::StartDisposal,
