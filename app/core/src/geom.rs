@@ -3,7 +3,12 @@
 //! * `lonlat` — WGS84 degrees, what GeoJSON, GPS and the slippy map use. Everything stored is in this space.
 //! * `local` — metres east/north of a [`LocalFrame`]'s origin (an equirectangular tangent approximation, good to
 //!   well under a metre across a district of 50 km). Generators and renderers work here.
+//!
+//! The algorithms are `geo`'s (point in polygon, areas, centroids, haversine distance); this module only converts
+//! between the domain's types and geo's. Callers that ask many questions of one shape convert it once
+//! ([`Polygon::to_geo`]) and keep geo's polygon, as [`crate::SpatialIndex`] does.
 
+use geo::{Area, Centroid, Distance, HaversineMeasure, Intersects};
 use serde::{Deserialize, Serialize};
 
 /// Mean Earth radius in metres (the sphere web maps use).
@@ -56,14 +61,43 @@ impl LonLat {
         Ok(Self { lon, lat })
     }
 
-    /// Great-circle distance in metres (haversine).
+    /// Great-circle distance in metres (geo's haversine on the sphere of radius [`EARTH_RADIUS_M`], the one
+    /// [`LocalFrame`] uses, so the two agree).
     pub fn distance_m(self, other: LonLat) -> f64 {
-        let (p1, p2) = (self.lat.to_radians(), other.lat.to_radians());
-        let dp = p2 - p1;
-        let dl = (other.lon - self.lon).to_radians();
-        let a = (dp / 2.0).sin().powi(2) + p1.cos() * p2.cos() * (dl / 2.0).sin().powi(2);
-        2.0 * EARTH_RADIUS_M * a.sqrt().asin()
+        HaversineMeasure::new(EARTH_RADIUS_M).distance(geo::Point::from(self), geo::Point::from(other))
     }
+}
+
+impl From<LonLat> for geo::Coord<f64> {
+    fn from(p: LonLat) -> Self {
+        geo::Coord { x: p.lon, y: p.lat }
+    }
+}
+
+impl From<LonLat> for geo::Point<f64> {
+    fn from(p: LonLat) -> Self {
+        geo::Point::new(p.lon, p.lat)
+    }
+}
+
+impl From<geo::Coord<f64>> for LonLat {
+    fn from(c: geo::Coord<f64>) -> Self {
+        LonLat::new(c.x, c.y)
+    }
+}
+
+/// A ring (open or closed) as geo's closed ring, in lonlat (`x` = lon, `y` = lat).
+pub fn ring_to_geo(ring: &[LonLat]) -> geo::LineString<f64> {
+    let mut ls: geo::LineString<f64> = ring.iter().map(|p| geo::Coord::from(*p)).collect();
+    ls.close();
+    ls
+}
+
+/// A ring in `frame`'s local metres as geo's closed ring.
+fn local_ring(ring: &[LonLat], frame: &LocalFrame) -> geo::LineString<f64> {
+    let mut ls: geo::LineString<f64> = ring.iter().map(|p| geo::Coord::from(frame.local_from_lonlat(*p))).collect();
+    ls.close();
+    ls
 }
 
 /// A local metric frame: metres east (`x`) and north (`y`) of `origin`.
@@ -149,73 +183,42 @@ impl Polygon {
         BBox::of(self.exterior.iter().copied())
     }
 
-    /// Whether `p` is inside the polygon (even-odd rule, holes excluded). Points exactly on an edge may go either way.
+    /// The polygon as geo's, in lonlat (`x` = lon, `y` = lat), rings closed. Convert once and keep it when asking
+    /// many questions of one polygon: each call here copies the rings.
+    pub fn to_geo(&self) -> geo::Polygon<f64> {
+        geo::Polygon::new(ring_to_geo(&self.exterior), self.holes.iter().map(|h| ring_to_geo(h)).collect())
+    }
+
+    /// Whether `p` is inside the polygon or on its boundary, holes excluded (geo's `Intersects`, a robust winding
+    /// number test). Copies the polygon into geo's form; for repeated queries keep [`Polygon::to_geo`]'s result.
     pub fn contains(&self, p: LonLat) -> bool {
-        ring_contains(&self.exterior, p) && !self.holes.iter().any(|h| ring_contains(h, p))
+        self.exterior.len() >= 3 && self.to_geo().intersects(&geo::Coord::from(p))
     }
 
-    /// Area in square metres, holes subtracted, measured in the given local frame.
+    /// Area in square metres, holes subtracted, measured in the given local frame (geo's planar `Area`).
     pub fn area_m2(&self, frame: &LocalFrame) -> f64 {
-        ring_signed_area_m2(&self.exterior, frame).abs()
-            - self.holes.iter().map(|h| ring_signed_area_m2(h, frame).abs()).sum::<f64>()
+        let holes = self.holes.iter().map(|h| local_ring(h, frame)).collect();
+        geo::Polygon::new(local_ring(&self.exterior, frame), holes).unsigned_area()
     }
 
-    /// Area-weighted centroid of the exterior ring (falls back to the vertex mean for degenerate rings).
+    /// Area-weighted centroid of the exterior ring (geo's `Centroid`; a ring of no area gives the centroid of its
+    /// edges, an empty one the default position).
     pub fn centroid(&self) -> LonLat {
-        let n = self.exterior.len();
-        if n == 0 {
-            return LonLat::default();
-        }
-        let o = self.exterior[0];
-        let (mut a2, mut cx, mut cy) = (0.0, 0.0, 0.0);
-        for i in 0..n {
-            let p = self.exterior[i];
-            let q = self.exterior[(i + 1) % n];
-            let (x0, y0, x1, y1) = (p.lon - o.lon, p.lat - o.lat, q.lon - o.lon, q.lat - o.lat);
-            let cross = x0 * y1 - x1 * y0;
-            a2 += cross;
-            cx += (x0 + x1) * cross;
-            cy += (y0 + y1) * cross;
-        }
-        if a2.abs() < 1e-18 {
-            let (sx, sy) = self.exterior.iter().fold((0.0, 0.0), |(sx, sy), p| (sx + p.lon, sy + p.lat));
-            return LonLat::new(sx / n as f64, sy / n as f64);
-        }
-        LonLat::new(o.lon + cx / (3.0 * a2), o.lat + cy / (3.0 * a2))
+        geo::Polygon::new(ring_to_geo(&self.exterior), Vec::new())
+            .centroid()
+            .map_or_else(LonLat::default, |c| LonLat::from(c.0))
     }
 }
 
-/// Even-odd point-in-ring test in lonlat.
+/// Whether `p` is inside `ring` or on it, in lonlat (geo's `Intersects`; fewer than 3 points contain nothing). Copies
+/// the ring into geo's form; for repeated queries convert once with [`ring_to_geo`] or [`Polygon::to_geo`].
 pub fn ring_contains(ring: &[LonLat], p: LonLat) -> bool {
-    let n = ring.len();
-    if n < 3 {
-        return false;
-    }
-    let mut inside = false;
-    let mut j = n - 1;
-    for i in 0..n {
-        let (a, b) = (ring[i], ring[j]);
-        if (a.lat > p.lat) != (b.lat > p.lat) {
-            let x = (b.lon - a.lon) * (p.lat - a.lat) / (b.lat - a.lat) + a.lon;
-            if p.lon < x {
-                inside = !inside;
-            }
-        }
-        j = i;
-    }
-    inside
+    ring.len() >= 3 && geo::Polygon::new(ring_to_geo(ring), Vec::new()).intersects(&geo::Coord::from(p))
 }
 
-/// Signed area of a ring in square metres (positive when counter-clockwise).
+/// Signed area of a ring in square metres (positive when counter-clockwise), measured in `frame` (geo's `Area`).
 pub fn ring_signed_area_m2(ring: &[LonLat], frame: &LocalFrame) -> f64 {
-    let n = ring.len();
-    let mut s = 0.0;
-    for i in 0..n {
-        let a = frame.local_from_lonlat(ring[i]);
-        let b = frame.local_from_lonlat(ring[(i + 1) % n]);
-        s += a[0] * b[1] - b[0] * a[1];
-    }
-    s / 2.0
+    geo::Polygon::new(local_ring(ring, frame), Vec::new()).signed_area()
 }
 
 #[cfg(test)]

@@ -5,6 +5,8 @@
 //! returned, so the user can decide to import what is fine.
 
 use crate::geom::LonLat;
+use geo::GeodesicArea;
+use geo::line_intersection::{LineIntersection, line_intersection};
 use serde_json::Value;
 
 /// The datum the coordinates are in.
@@ -572,9 +574,11 @@ fn rings(v: &Value, crs: Crs) -> Result<Rings, String> {
 }
 
 /// The first pair of non-adjacent edges of a closed ring that cross, if any. Uses a sweep over x so that rings
-/// of thousands of points stay fast.
+/// of thousands of points stay fast; whether two edges cross is geo's `line_intersection` (robust predicates): they
+/// cross when they meet at one point inside both (touching at an end, or overlapping along a line, is not crossing).
 pub fn self_intersection(ring: &[LonLat]) -> Option<(usize, usize)> {
-    let n = ring.len() - 1; // edges
+    let n = ring.len().saturating_sub(1); // edges
+    let edge = |i: usize| geo::Line::new(geo::Coord::from(ring[i]), geo::Coord::from(ring[i + 1]));
     let mut edges: Vec<(f64, f64, usize)> = (0..n)
         .map(|i| {
             let (a, b) = (ring[i], ring[i + 1]);
@@ -587,7 +591,12 @@ pub fn self_intersection(ring: &[LonLat]) -> Option<(usize, usize)> {
         active.retain(|(end, _)| *end >= x0);
         for &(_, j) in &active {
             let adjacent = i.abs_diff(j) == 1 || i.abs_diff(j) == n - 1;
-            if !adjacent && segments_cross(ring[i], ring[i + 1], ring[j], ring[j + 1]) {
+            if !adjacent
+                && matches!(
+                    line_intersection(edge(i), edge(j)),
+                    Some(LineIntersection::SinglePoint { is_proper: true, .. })
+                )
+            {
                 return Some((i.min(j), i.max(j)));
             }
         }
@@ -596,30 +605,10 @@ pub fn self_intersection(ring: &[LonLat]) -> Option<(usize, usize)> {
     None
 }
 
-fn segments_cross(p1: LonLat, p2: LonLat, q1: LonLat, q2: LonLat) -> bool {
-    let orient = |a: LonLat, b: LonLat, c: LonLat| {
-        let v = (b.lon - a.lon) * (c.lat - a.lat) - (b.lat - a.lat) * (c.lon - a.lon);
-        if v > 1e-18 {
-            1
-        } else if v < -1e-18 {
-            -1
-        } else {
-            0
-        }
-    };
-    let (d1, d2, d3, d4) = (orient(q1, q2, p1), orient(q1, q2, p2), orient(p1, p2, q1), orient(p1, p2, q2));
-    d1 * d2 < 0 && d3 * d4 < 0
-}
-
-/// Area of a ring in square metres (spherical approximation; good for district-size polygons).
+/// Area of a ring in square metres, on the WGS84 ellipsoid (geo's `GeodesicArea`, Karney's method), whichever way
+/// the ring turns.
 pub fn ring_area_m2(ring: &[LonLat]) -> f64 {
-    const R: f64 = 6_378_137.0;
-    let mut sum = 0.0;
-    for w in ring.windows(2) {
-        let (a, b) = (w[0], w[1]);
-        sum += (b.lon - a.lon).to_radians() * (2.0 + a.lat.to_radians().sin() + b.lat.to_radians().sin());
-    }
-    (sum * R * R / 2.0).abs()
+    geo::Polygon::new(crate::geom::ring_to_geo(ring), Vec::new()).geodesic_area_signed().abs()
 }
 
 /// Area of a polygon with holes, m².

@@ -9,6 +9,7 @@ use crate::geom::{BBox, Polygon};
 use crate::import::{Imported, ImportedUnit, Rings, UnitLevel, district_from_buildings};
 use crate::units::*;
 use crate::{AddressCode, LonLat};
+use geo::{ConvexHull, Intersects};
 
 /// Residents per km² assumed where a file gives no population (the demo district's density).
 pub const DEFAULT_DENSITY_PER_KM2: f64 = 1_674.0;
@@ -134,15 +135,18 @@ pub fn district_from_import(name: &str, imported: &Imported) -> Option<Built> {
         }
     }
     // Buildings: into the grid that holds their centroid.
-    let grid_boxes: Vec<(BBox, usize)> =
-        d.grids.iter().enumerate().filter_map(|(i, g)| Some((g.outline.bbox()?, i))).collect();
+    // Each grid's box and shape (geo's, converted once here rather than once per building).
+    let grid_boxes: Vec<(BBox, geo::Polygon<f64>, usize)> =
+        d.grids.iter().enumerate().filter_map(|(i, g)| Some((g.outline.bbox()?, g.outline.to_geo(), i))).collect();
     let mut outside = 0;
     for b in &imported.buildings {
         for rings in &b.polygons {
             let footprint = Polygon { exterior: rings[0].clone(), holes: rings[1..].to_vec() };
             let c = footprint.centroid();
-            let Some(g) =
-                grid_boxes.iter().find(|(bb, i)| bb.contains(c) && d.grids[*i].outline.contains(c)).map(|(_, i)| *i)
+            let Some(g) = grid_boxes
+                .iter()
+                .find(|(bb, shape, _)| bb.contains(c) && shape.intersects(&geo::Coord::from(c)))
+                .map(|(_, _, i)| *i)
             else {
                 outside += 1;
                 continue;
@@ -366,28 +370,12 @@ fn union_outline(towns: &[Town]) -> Option<Polygon> {
     Some(Polygon::from_exterior(best.exterior().coords().map(|c| LonLat::new(c.x, c.y)).collect()))
 }
 
-/// Convex hull (Andrew's monotone chain), closed.
+/// Convex hull (geo's `ConvexHull`), closed, counter-clockwise; fewer than 3 distinct points give an empty polygon.
 fn hull(points: impl Iterator<Item = LonLat>) -> Polygon {
-    let mut p: Vec<LonLat> = points.collect();
-    p.sort_by(|a, b| a.lon.total_cmp(&b.lon).then(a.lat.total_cmp(&b.lat)));
-    p.dedup();
-    if p.len() < 3 {
+    let points: geo::MultiPoint<f64> = points.map(geo::Point::from).collect();
+    let hull = points.convex_hull();
+    if hull.exterior().0.len() < 4 {
         return Polygon::default();
     }
-    let cross = |o: LonLat, a: LonLat, b: LonLat| (a.lon - o.lon) * (b.lat - o.lat) - (a.lat - o.lat) * (b.lon - o.lon);
-    let mut h: Vec<LonLat> = Vec::with_capacity(2 * p.len());
-    for pass in 0..2 {
-        let start = h.len();
-        let iter: Box<dyn Iterator<Item = &LonLat>> =
-            if pass == 0 { Box::new(p.iter()) } else { Box::new(p.iter().rev()) };
-        for &q in iter {
-            while h.len() >= start + 2 && cross(h[h.len() - 2], h[h.len() - 1], q) <= 0.0 {
-                h.pop();
-            }
-            h.push(q);
-        }
-        h.pop();
-    }
-    h.push(h[0]);
-    Polygon::from_exterior(h)
+    Polygon::from_exterior(hull.exterior().coords().map(|c| LonLat::from(*c)).collect())
 }

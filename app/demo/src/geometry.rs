@@ -2,6 +2,12 @@
 //!
 //! Every cell here is convex (the district outline is a convex hull, and clipping a convex polygon by half-planes
 //! keeps it convex), which makes containment exact and cheap.
+//!
+//! Hull, area, centroid and point–segment distance are `geo`'s. What stays hand-written is what geo has no
+//! counterpart for: clipping a convex polygon by a half-plane (the Voronoi cells; geo's boolean operations would do
+//! it far slower and not bit for bit the same), the signed distance to a convex cell's edges, and the noise.
+
+use geo::{Area, Centroid, ConvexHull, Distance, Euclidean};
 
 /// A point in local metres (east, north).
 pub type P = [f64; 2];
@@ -72,34 +78,23 @@ pub fn relaxed_cells(parent: &[P], seeds: &mut [P], iterations: usize, weights: 
     (0..seeds.len()).map(|i| voronoi_cell(parent, seeds, i)).collect()
 }
 
-/// Signed area (positive counter-clockwise).
-pub fn area(poly: &[P]) -> f64 {
-    let n = poly.len();
-    let mut s = 0.0;
-    for i in 0..n {
-        let (a, b) = (poly[i], poly[(i + 1) % n]);
-        s += a[0] * b[1] - b[0] * a[1];
-    }
-    s / 2.0
+/// A ring in local metres as geo's polygon (closed, no holes).
+fn to_geo(poly: &[P]) -> geo::Polygon<f64> {
+    geo::Polygon::new(poly.iter().map(|p| geo::Coord::from(*p)).collect(), Vec::new())
 }
 
-/// Area centroid.
+/// Signed area (positive counter-clockwise), geo's `Area`.
+pub fn area(poly: &[P]) -> f64 {
+    to_geo(poly).signed_area()
+}
+
+/// Area centroid (geo's `Centroid`; a ring of (next to) no area gives its first point, as the generator always had).
 pub fn centroid(poly: &[P]) -> P {
-    let n = poly.len();
-    let (mut a2, mut cx, mut cy) = (0.0, 0.0, 0.0);
-    let o = poly[0];
-    for i in 0..n {
-        let (p, q) = (poly[i], poly[(i + 1) % n]);
-        let (x0, y0, x1, y1) = (p[0] - o[0], p[1] - o[1], q[0] - o[0], q[1] - o[1]);
-        let cr = x0 * y1 - x1 * y0;
-        a2 += cr;
-        cx += (x0 + x1) * cr;
-        cy += (y0 + y1) * cr;
+    let g = to_geo(poly);
+    if g.signed_area().abs() < 5e-10 {
+        return poly[0];
     }
-    if a2.abs() < 1e-9 {
-        return o;
-    }
-    [o[0] + cx / (3.0 * a2), o[1] + cy / (3.0 * a2)]
+    g.centroid().map_or(poly[0], |c| [c.x(), c.y()])
 }
 
 /// Smallest signed distance from `p` to the edges of a convex counter-clockwise polygon: positive inside.
@@ -120,41 +115,27 @@ pub fn inset_distance(poly: &[P], p: P) -> f64 {
     d
 }
 
-/// Distance from `p` to segment `a`–`b`.
+/// Distance from `p` to segment `a`–`b` (geo's `Euclidean` distance).
 pub fn segment_distance(p: P, a: P, b: P) -> f64 {
-    let (abx, aby) = (b[0] - a[0], b[1] - a[1]);
-    let l2 = abx * abx + aby * aby;
-    let t = if l2 < 1e-12 { 0.0 } else { (((p[0] - a[0]) * abx + (p[1] - a[1]) * aby) / l2).clamp(0.0, 1.0) };
-    let (x, y) = (a[0] + abx * t - p[0], a[1] + aby * t - p[1]);
-    (x * x + y * y).sqrt()
+    Euclidean.distance(&geo::Point::from(p), &geo::Line::new(a, b))
 }
 
-/// Convex hull (Andrew's monotone chain), counter-clockwise.
+/// Convex hull (geo's `ConvexHull`), counter-clockwise, open, starting at the point of least x (then least y).
+/// Fewer than three distinct points come back sorted that way.
 pub fn convex_hull(mut pts: Vec<P>) -> Vec<P> {
     pts.sort_by(|a, b| a[0].total_cmp(&b[0]).then(a[1].total_cmp(&b[1])));
     pts.dedup();
     if pts.len() < 3 {
         return pts;
     }
-    let cross = |o: P, a: P, b: P| (a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0]);
-    let mut lower: Vec<P> = Vec::new();
-    for &p in &pts {
-        while lower.len() >= 2 && cross(lower[lower.len() - 2], lower[lower.len() - 1], p) <= 0.0 {
-            lower.pop();
-        }
-        lower.push(p);
-    }
-    let mut upper: Vec<P> = Vec::new();
-    for &p in pts.iter().rev() {
-        while upper.len() >= 2 && cross(upper[upper.len() - 2], upper[upper.len() - 1], p) <= 0.0 {
-            upper.pop();
-        }
-        upper.push(p);
-    }
-    lower.pop();
-    upper.pop();
-    lower.extend(upper);
-    lower
+    let hull = geo::MultiPoint::from(pts).convex_hull();
+    let mut ring: Vec<P> = hull.exterior().coords().map(|c| [c.x, c.y]).collect();
+    ring.pop(); // geo's rings are closed
+    // Start where the generator's hull always started, so that the district stays the same seed for seed.
+    let first =
+        (0..ring.len()).min_by(|i, j| ring[*i][0].total_cmp(&ring[*j][0]).then(ring[*i][1].total_cmp(&ring[*j][1])));
+    ring.rotate_left(first.unwrap_or(0));
+    ring
 }
 
 /// Deterministic 2D value noise in [0, 1], smooth at scale `cell` metres.

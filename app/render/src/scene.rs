@@ -6,6 +6,7 @@
 //! overlay writes one small storage buffer and never touches geometry.
 
 use bytemuck::{Pod, Zeroable};
+use geo::{Area, Intersects};
 use glam::DVec3;
 use pingan_core::{BuildingId, BuildingKind, District, LocalFrame, LonLat, RoadClass};
 use rstar::{AABB, RTree, RTreeObject};
@@ -116,7 +117,8 @@ mod layer {
 #[derive(Clone, Debug)]
 struct Footprint {
     id: BuildingId,
-    ring: Vec<[f64; 2]>,
+    /// The footprint in local metres as geo's polygon (converted once, so picking allocates nothing).
+    shape: geo::Polygon<f64>,
     height: f64,
     env: AABB<[f64; 2]>,
 }
@@ -302,7 +304,8 @@ impl Scene {
             let color = building_color(b.kind, h);
             let pick = b.id.0 + 1;
             opaque.push_polygon(&ring, h, color, pick, NO_UNIT);
-            let ccw = ring_area(&ring) > 0.0;
+            let shape = geo::Polygon::new(ring.iter().map(|p| geo::Coord::from(*p)).collect(), Vec::new());
+            let ccw = shape.signed_area() > 0.0;
             for i in 0..ring.len() {
                 let (a, c) = (ring[i], ring[(i + 1) % ring.len()]);
                 let (dx, dy) = (c[0] - a[0], c[1] - a[1]);
@@ -329,7 +332,7 @@ impl Scene {
                 ch.max = [ch.max[0].max(max[0] as f32), ch.max[1].max(max[1] as f32), ch.max[2].max(h)];
                 ch.indices.end = opaque.indices.len() as u32;
             }
-            footprints.push(Footprint { id: b.id, ring, height: h as f64, env: AABB::from_corners(min, max) });
+            footprints.push(Footprint { id: b.id, shape, height: h as f64, env: AABB::from_corners(min, max) });
         }
         let (mut min, mut max) = ([f64::MAX; 2], [f64::MIN; 2]);
         for p in &outline {
@@ -371,7 +374,7 @@ impl Scene {
         let env = AABB::from_corners([a.x.min(b.x), a.y.min(b.y)], [a.x.max(b.x), a.y.max(b.y)]);
         let mut best: Option<(f64, BuildingId)> = None;
         for f in self.footprints.locate_in_envelope_intersecting(&env) {
-            if let Some(t) = ray_prism(origin, dir, &f.ring, f.height)
+            if let Some(t) = ray_prism(origin, dir, &f.shape, f.height)
                 && best.is_none_or(|(bt, _)| t < bt)
             {
                 best = Some((t, f.id));
@@ -383,54 +386,36 @@ impl Scene {
     /// Local position of a building's roof centre (its footprint's vertex mean at roof height).
     pub fn roof_centre(&self, id: BuildingId) -> Option<[f64; 3]> {
         self.footprints.iter().find(|f| f.id == id).map(|f| {
-            let n = f.ring.len() as f64;
-            let (sx, sy) = f.ring.iter().fold((0.0, 0.0), |(x, y), p| (x + p[0], y + p[1]));
+            let ring = &f.shape.exterior().0;
+            let open = &ring[..ring.len() - 1]; // geo's rings repeat the first point at the end
+            let n = open.len() as f64;
+            let (sx, sy) = open.iter().fold((0.0, 0.0), |(x, y), p| (x + p.x, y + p.y));
             [sx / n, sy / n, f.height]
         })
     }
 }
 
-fn ring_area(ring: &[[f64; 2]]) -> f64 {
-    let n = ring.len();
-    (0..n).map(|i| ring[i][0] * ring[(i + 1) % n][1] - ring[(i + 1) % n][0] * ring[i][1]).sum::<f64>() / 2.0
-}
-
-fn point_in_ring(ring: &[[f64; 2]], p: [f64; 2]) -> bool {
-    let mut inside = false;
-    let n = ring.len();
-    let mut j = n - 1;
-    for i in 0..n {
-        let (a, b) = (ring[i], ring[j]);
-        if (a[1] > p[1]) != (b[1] > p[1]) && p[0] < (b[0] - a[0]) * (p[1] - a[1]) / (b[1] - a[1]) + a[0] {
-            inside = !inside;
-        }
-        j = i;
-    }
-    inside
-}
-
-/// Smallest ray parameter where the ray meets the prism (footprint × [0, h]): roof or walls.
-fn ray_prism(o: DVec3, d: DVec3, ring: &[[f64; 2]], h: f64) -> Option<f64> {
+/// Smallest ray parameter where the ray meets the prism (footprint × [0, h]): roof (geo's point-in-polygon) or walls.
+fn ray_prism(o: DVec3, d: DVec3, footprint: &geo::Polygon<f64>, h: f64) -> Option<f64> {
     let mut best = f64::INFINITY;
     if d.z.abs() > 1e-12 {
         let t = (h - o.z) / d.z;
         if t > 0.0 {
             let p = o + d * t;
-            if point_in_ring(ring, [p.x, p.y]) {
+            if footprint.intersects(&geo::Coord { x: p.x, y: p.y }) {
                 best = t;
             }
         }
     }
-    let n = ring.len();
-    for i in 0..n {
-        let (a, b) = (ring[i], ring[(i + 1) % n]);
+    for wall in footprint.exterior().lines() {
+        let (a, b) = (wall.start, wall.end);
         // Solve o.xy + t d.xy = a + s (b - a) in 2D.
-        let (ex, ey) = (b[0] - a[0], b[1] - a[1]);
+        let (ex, ey) = (b.x - a.x, b.y - a.y);
         let den = d.x * ey - d.y * ex;
         if den.abs() < 1e-12 {
             continue;
         }
-        let (wx, wy) = (a[0] - o.x, a[1] - o.y);
+        let (wx, wy) = (a.x - o.x, a.y - o.y);
         let t = (wx * ey - wy * ex) / den;
         let s = (wx * d.y - wy * d.x) / den;
         if t > 0.0 && (0.0..=1.0).contains(&s) {
@@ -449,7 +434,7 @@ mod tests {
 
     #[test]
     fn ray_hits_roof_and_walls() {
-        let sq = vec![[0.0, 0.0], [10.0, 0.0], [10.0, 10.0], [0.0, 10.0]];
+        let sq = geo::Polygon::new(vec![[0.0, 0.0], [10.0, 0.0], [10.0, 10.0], [0.0, 10.0]].into(), Vec::new());
         // Straight down onto the roof at 30 m from 100 m.
         let t = ray_prism(DVec3::new(5.0, 5.0, 100.0), DVec3::new(0.0, 0.0, -1.0), &sq, 30.0).unwrap();
         assert!((t - 70.0).abs() < 1e-9);

@@ -192,6 +192,10 @@ pub const MAX_SSE_EVENT: usize = 16 << 20;
 /// bytes are cut into chunks. Lines end in `\n` (a `\r` before it is dropped); `data:` lines are joined with `\n`
 /// and a blank line ends the event, whose data must be one JSON [`Change`]; `id:`, `event:` and `:` comment lines
 /// (keep-alives) carry nothing needed (the seq is in the data) and are ignored. Text that is not UTF-8 is read lossily.
+///
+/// Hand-written rather than `eventsource-stream` 0.2.3: that crate keeps an unfinished line, an event's `data` and
+/// (after one invalid UTF-8 byte) everything that follows in buffers with no size limit and no way to set one, so a
+/// hostile server could grow them without bound; and it is only an async `Stream` adapter, with no push-bytes API.
 #[derive(Clone, Debug, Default)]
 pub struct SseParser {
     /// Bytes received and not yet consumed start at `start`.

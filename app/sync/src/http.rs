@@ -20,9 +20,12 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use futures_util::Stream;
+use governor::{DefaultKeyedRateLimiter, Quota};
 use pingan_core::sync::{ClientCommand, Seq, check_key};
 use serde::Deserialize;
 use std::collections::HashMap;
+use std::num::NonZeroU32;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -35,14 +38,29 @@ pub struct Limits {
     pub max_page: i64,
     /// Most commands per request.
     pub max_commands: usize,
-    /// Sustained requests per second per token.
+    /// Sustained requests per second per token (any positive rate, fractions too; 0 or less: the burst, then
+    /// nothing for a century).
     pub rate_per_sec: f64,
-    /// Burst of requests per token.
+    /// Burst of requests per token (rounded down, at least 1).
     pub burst: f64,
     /// Connections: cap and timeouts.
     pub conn: crate::conn::ConnLimits,
     /// Most changes a live stream reads from the log at a time while it catches up (bounds its memory).
     pub stream_page: i64,
+}
+
+impl Limits {
+    /// The per-token quota (`governor`'s GCRA, the same as a token bucket that starts full with `burst` tokens and
+    /// gains `rate_per_sec` a second): one request every `1 / rate_per_sec` seconds (at least 1 ns apart), `burst` at
+    /// once. Kept within what governor can count in nanoseconds (a century for the whole burst).
+    pub fn quota(&self) -> Quota {
+        const CENTURY_S: f64 = 100.0 * 365.25 * 86_400.0;
+        let burst = NonZeroU32::new(self.burst.clamp(1.0, u32::MAX as f64) as u32).unwrap_or(NonZeroU32::MIN);
+        let slowest = CENTURY_S / burst.get() as f64;
+        let period = if self.rate_per_sec > 0.0 { (1.0 / self.rate_per_sec).min(slowest) } else { slowest };
+        let period = Duration::from_secs_f64(period).max(Duration::from_nanos(1));
+        Quota::with_period(period).expect("a period of at least 1 ns").allow_burst(burst)
+    }
 }
 
 impl Default for Limits {
@@ -74,8 +92,15 @@ pub struct AppState {
     /// District name.
     pub district_name: String,
     tokens: Mutex<HashMap<String, (User, Instant)>>,
-    buckets: Mutex<HashMap<i64, (f64, Instant)>>,
+    /// Request rate per user (`governor`, keyed by user id). Keys are ids of users the database knows, so the state
+    /// is bounded by the users table; it is also swept of users idle long enough to be back at a full burst.
+    limiter: DefaultKeyedRateLimiter<i64>,
+    /// Rate checks since the last sweep.
+    checks: AtomicU32,
 }
+
+/// Sweep the rate limiter's state every this many checks.
+const LIMITER_SWEEP_EVERY: u32 = 4096;
 
 impl AppState {
     /// Bundle the parts.
@@ -95,7 +120,8 @@ impl AppState {
             district_seed,
             district_name,
             tokens: Mutex::default(),
-            buckets: Mutex::default(),
+            limiter: DefaultKeyedRateLimiter::keyed(limits.quota()),
+            checks: AtomicU32::new(0),
         }
     }
 }
@@ -180,20 +206,16 @@ async fn authenticate(state: &AppState, headers: &HeaderMap) -> ApiResult<User> 
             user
         }
     };
-    // Token bucket per user.
-    if let Ok(mut b) = state.buckets.lock() {
-        let (tokens, last) = b.entry(user.id).or_insert((state.limits.burst, Instant::now()));
-        let now = Instant::now();
-        *tokens =
-            (*tokens + now.duration_since(*last).as_secs_f64() * state.limits.rate_per_sec).min(state.limits.burst);
-        *last = now;
-        if *tokens < 1.0 {
-            return Err(ApiError::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                format!("rate limit: at most {} requests per second per token", state.limits.rate_per_sec),
-            ));
-        }
-        *tokens -= 1.0;
+    // Rate limit per user.
+    if state.checks.fetch_add(1, Ordering::Relaxed) % LIMITER_SWEEP_EVERY == LIMITER_SWEEP_EVERY - 1 {
+        state.limiter.retain_recent();
+        state.limiter.shrink_to_fit();
+    }
+    if state.limiter.check_key(&user.id).is_err() {
+        return Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            format!("rate limit: at most {} requests per second per token", state.limits.rate_per_sec),
+        ));
     }
     Ok(user)
 }
@@ -518,4 +540,32 @@ fn live_stream(
             }
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_quota_follows_the_limits_and_odd_limits_neither_panic_nor_lock_out() {
+        let q = Limits { rate_per_sec: 5.0, burst: 8.0, ..Limits::default() }.quota();
+        assert_eq!((q.replenish_interval(), q.burst_size().get()), (Duration::from_millis(200), 8));
+        let q = Limits { rate_per_sec: 0.5, burst: 2.5, ..Limits::default() }.quota();
+        assert_eq!((q.replenish_interval(), q.burst_size().get()), (Duration::from_secs(2), 2));
+        // A burst of 3 and (next to) no refill: three requests, then 429.
+        let limiter = DefaultKeyedRateLimiter::<i64>::keyed(
+            Limits { rate_per_sec: 1e-3, burst: 3.0, ..Limits::default() }.quota(),
+        );
+        assert_eq!((0..4).map(|_| limiter.check_key(&7).is_ok()).collect::<Vec<_>>(), [true, true, true, false]);
+        assert!(limiter.check_key(&8).is_ok(), "each user has their own bucket");
+        for (rate, burst) in
+            [(0.0, 0.0), (-1.0, 5.0), (f64::NAN, f64::NAN), (f64::INFINITY, 1e12), (1e9, 1e9), (1e-30, 4e9)]
+        {
+            let limiter = DefaultKeyedRateLimiter::<i64>::keyed(
+                Limits { rate_per_sec: rate, burst, ..Limits::default() }.quota(),
+            );
+            assert!(limiter.check_key(&1).is_ok(), "rate {rate}, burst {burst}: the first request passes");
+            limiter.retain_recent();
+        }
+    }
 }
