@@ -147,6 +147,7 @@ impl PinganApp {
 impl eframe::App for PinganApp {
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         self.frames += 1;
+        tracing::trace!(frame = self.frames, "frame");
         self.state.tick();
         let mut commands = Vec::new();
         let state = &self.state;

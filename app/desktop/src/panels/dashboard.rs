@@ -256,19 +256,9 @@ fn ticker_ui(ui: &mut egui::Ui, state: &AppState) {
             )
         })
         .collect();
-    let text = if major.is_empty() {
-        lang.tr("近48小时无重大事件", "No major events in the last 48 hours").to_string()
-    } else {
-        major.join("     ")
-    };
     let (rect, _) = ui.allocate_exact_size(egui::vec2(ui.available_width(), 40.0), egui::Sense::hover());
     let painter = ui.painter().with_clip_rect(rect);
     painter.rect_filled(rect, 6.0, Color32::from_rgb(60, 16, 20));
-    let galley = painter.layout_no_wrap(text.clone(), egui::FontId::proportional(20.0), theme::TEXT);
-    let w = galley.size().x + 80.0;
-    let speed = 60.0;
-    let t = ui.input(|i| i.time) as f32;
-    let offset = if galley.size().x > rect.width() - 140.0 { (t * speed) % w } else { 0.0 };
     painter.text(
         rect.left_center() + egui::vec2(10.0, 0.0),
         egui::Align2::LEFT_CENTER,
@@ -276,12 +266,32 @@ fn ticker_ui(ui: &mut egui::Ui, state: &AppState) {
         theme::bold(20.0),
         theme::RISK[0],
     );
-    // The text scrolls in its own strip, right of the label.
-    let strip = painter.with_clip_rect(rect.with_min_x(rect.left() + 115.0));
-    let x0 = rect.left() + 120.0 - offset;
-    strip.galley(egui::pos2(x0, rect.center().y - galley.size().y / 2.0), galley.clone(), theme::TEXT);
-    if offset > 0.0 {
-        strip.galley(egui::pos2(x0 + w, rect.center().y - galley.size().y / 2.0), galley, theme::TEXT);
-        ui.ctx().request_repaint_after(theme::ANIMATION_FRAME);
+    // The items in pages that fit the strip, right of the label; with a live clock the page turns every
+    // TICKER_PAGE_S seconds, on the frame the clock's second already brings (no animation frames of its own).
+    let font = egui::FontId::proportional(20.0);
+    let room = rect.width() - 140.0;
+    let gap = "     ";
+    let mut pages: Vec<String> = Vec::new();
+    if major.is_empty() {
+        pages.push(lang.tr("近48小时无重大事件", "No major events in the last 48 hours").to_string());
     }
+    for item in major {
+        let fits = pages.last().is_some_and(|p| {
+            painter.layout_no_wrap(format!("{p}{gap}{item}"), font.clone(), theme::TEXT).size().x <= room
+        });
+        match pages.last_mut() {
+            Some(p) if fits => {
+                p.push_str(gap);
+                p.push_str(&item);
+            }
+            _ => pages.push(item),
+        }
+    }
+    let page = (state.now.timestamp().max(0) as usize / TICKER_PAGE_S) % pages.len().max(1);
+    let text = pages.get(page).cloned().unwrap_or_default();
+    let strip = painter.with_clip_rect(rect.with_min_x(rect.left() + 115.0));
+    strip.text(rect.left_center() + egui::vec2(120.0, 0.0), egui::Align2::LEFT_CENTER, text, font, theme::TEXT);
 }
+
+/// Seconds each page of the major-event ticker stays.
+const TICKER_PAGE_S: usize = 5;

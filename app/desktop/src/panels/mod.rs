@@ -11,3 +11,13 @@ pub mod map2d;
 pub mod map3d;
 pub mod status;
 pub mod toolbar;
+
+/// How long an overdue event's marker pulses after it turned overdue; after that it keeps a steady red ring. A new
+/// alarm draws the eye, and a wall with dozens of permanently pulsing markers neither helps the operator nor lets
+/// the app rest (a pulse needs animation frames; a steady ring needs none).
+pub const PULSE_FOR: chrono::Duration = chrono::Duration::seconds(30);
+
+/// Whether `e`'s marker pulses at `now`: overdue, and for less than [`PULSE_FOR`].
+pub fn pulsing(e: &pingan_core::Event, now: pingan_core::Timestamp) -> bool {
+    e.is_overdue(now) && now - e.deadline <= PULSE_FOR
+}

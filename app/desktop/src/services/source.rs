@@ -78,7 +78,7 @@ pub struct LoadSpec {
 /// What keeps the situation current.
 pub enum Live {
     /// The local simulator (demo or imported district).
-    Simulated(Simulator),
+    Simulated(Box<Simulator>),
     /// The sync server: the link brings the situation, and the operator's actions go through its outbox.
     Server(pingan_store::Link),
 }
@@ -95,7 +95,7 @@ impl Live {
     /// The simulator, when the situation is simulated locally.
     pub fn simulator(&self) -> Option<&Simulator> {
         match self {
-            Self::Simulated(s) => Some(s),
+            Self::Simulated(s) => Some(s.as_ref()),
             Self::Server(_) => None,
         }
     }
@@ -178,7 +178,7 @@ impl Source {
             index,
             history,
             situation,
-            live: Live::Simulated(simulator),
+            live: Live::Simulated(Box::new(simulator)),
             scene: None,
             notes,
             skipped: 0,

@@ -37,6 +37,10 @@ pub struct Map2dView {
     pub fit_pending: bool,
     /// The units' triangulated fills (rebuilt when the district changes).
     pub fills: Fills,
+    /// The static layers (base, five-colour fills and boundaries, buildings) tessellated once for the current
+    /// camera, district and assessment, keyed by a hash of those: a frame that only animates a marker or ticks the
+    /// clock reuses the mesh instead of projecting and tessellating the district again.
+    pub static_layer: Option<(u64, std::sync::Arc<egui::Mesh>)>,
 }
 
 /// Something picked in the 3D view, shown on its card.
@@ -143,7 +147,7 @@ impl Map2dView {
             memory.center_at(walkers::lon_lat(at.lon, at.lat));
             memory.set_zoom(zoom).ok();
         }
-        Self { memory, fly_to: None, fit_pending: initial.is_none(), fills: Fills::default() }
+        Self { memory, fly_to: None, fit_pending: initial.is_none(), fills: Fills::default(), static_layer: None }
     }
 
     /// The centre the map shows (`home` while it follows its default position).

@@ -13,7 +13,11 @@ use pingan_core::{EventId, LonLat, Polygon, RoadClass, WorkerStatus, geom::BBox}
 use walkers::{Projector, lon_lat};
 
 /// Fill triangulated polygons, one colour each, as one mesh.
-pub(super) fn fill_all<'t>(painter: &Painter, projector: &Projector, tris: impl Iterator<Item = (&'t Tri, Color32)>) {
+pub(super) fn fill_all<'t>(
+    out: &mut Vec<Shape>,
+    projector: &Projector,
+    tris: impl Iterator<Item = (&'t Tri, Color32)>,
+) {
     let mut mesh = egui::Mesh::default();
     for (t, color) in tris {
         let base = mesh.vertices.len() as u32;
@@ -23,7 +27,7 @@ pub(super) fn fill_all<'t>(painter: &Painter, projector: &Projector, tris: impl 
         mesh.indices.extend(t.indices.iter().map(|i| base + i));
     }
     if !mesh.indices.is_empty() {
-        painter.add(Shape::mesh(mesh));
+        out.push(Shape::mesh(mesh));
     }
 }
 
@@ -76,22 +80,22 @@ pub(super) fn visible(poly: &Polygon, view: &BBox) -> bool {
     })
 }
 
-pub(super) fn draw_base(painter: &Painter, view: &View<'_>, projector: &Projector, rect: Rect, online: bool) {
+pub(super) fn draw_base(out: &mut Vec<Shape>, view: &View<'_>, projector: &Projector, rect: Rect, online: bool) {
     let d = view.district;
     if online {
         // Dim the raster tiles so the overlay reads on a dark wall.
-        painter.rect_filled(rect, 0.0, Color32::from_black_alpha(150));
+        out.push(Shape::rect_filled(rect, 0.0, Color32::from_black_alpha(150)));
     } else {
-        painter.rect_filled(rect, 0.0, theme::BG);
+        out.push(Shape::rect_filled(rect, 0.0, theme::BG));
     }
-    fill_all(painter, projector, std::iter::once((&view.fills.outline, theme::LAND)));
+    fill_all(out, projector, std::iter::once((&view.fills.outline, theme::LAND)));
     let ppm = projector.scale_pixel_per_meter(lon_lat(d.bbox().centre().lon, d.bbox().centre().lat));
     for w in &d.water {
         if w.centreline.is_empty() {
-            painter.add(Shape::convex_polygon(ring_ui(projector, &w.area.exterior), theme::WATER, Stroke::NONE));
+            out.push(Shape::convex_polygon(ring_ui(projector, &w.area.exterior), theme::WATER, Stroke::NONE));
         } else {
             let width = (w.width_m * ppm).max(2.0);
-            painter.add(Shape::line(ring_ui(projector, &w.centreline), Stroke::new(width, theme::WATER)));
+            out.push(Shape::line(ring_ui(projector, &w.centreline), Stroke::new(width, theme::WATER)));
         }
     }
     let zoom = projector.zoom();
@@ -110,12 +114,12 @@ pub(super) fn draw_base(painter: &Painter, view: &View<'_>, projector: &Projecto
             continue;
         }
         let width = (r.class.width_m() * ppm).max(min_px);
-        painter.add(Shape::line(ring_ui(projector, &r.line), Stroke::new(width, color)));
+        out.push(Shape::line(ring_ui(projector, &r.line), Stroke::new(width, color)));
     }
-    painter.add(Shape::closed_line(outline_ui(projector, &d.outline.exterior), Stroke::new(3.0, theme::ACCENT)));
+    out.push(Shape::closed_line(outline_ui(projector, &d.outline.exterior), Stroke::new(3.0, theme::ACCENT)));
 }
 
-pub(super) fn draw_units(painter: &Painter, view: &View<'_>, projector: &Projector, rect: Rect, zoom: f64) {
+pub(super) fn draw_units(out: &mut Vec<Shape>, view: &View<'_>, projector: &Projector, rect: Rect, zoom: f64) {
     let d = view.district;
     let bbox = view_bbox(projector, rect);
     // The five-colour fill at the chosen level (nothing until the first assessment arrives).
@@ -126,14 +130,14 @@ pub(super) fn draw_units(painter: &Painter, view: &View<'_>, projector: &Project
     if let Some(a) = view.assessment {
         match fill_level(view.risk_view.level, zoom) {
             LevelChoice::Town | LevelChoice::Auto => fill_all(
-                painter,
+                out,
                 projector,
                 d.towns.iter().filter_map(|t| {
                     Some((view.fills.towns.get(t.id.index())?, fill(a.towns.get(t.id.index())?.grade)))
                 }),
             ),
             LevelChoice::Community => fill_all(
-                painter,
+                out,
                 projector,
                 d.communities.iter().filter(|c| visible(&c.outline, &bbox)).filter_map(|c| {
                     let i = c.id.index();
@@ -141,7 +145,7 @@ pub(super) fn draw_units(painter: &Painter, view: &View<'_>, projector: &Project
                 }),
             ),
             LevelChoice::Grid => fill_all(
-                painter,
+                out,
                 projector,
                 d.grids.iter().filter(|g| visible(&g.outline, &bbox)).filter_map(|g| {
                     let i = g.id.index();
@@ -152,7 +156,7 @@ pub(super) fn draw_units(painter: &Painter, view: &View<'_>, projector: &Project
     }
     if zoom >= GRIDS_ZOOM {
         for g in d.grids.iter().filter(|g| visible(&g.outline, &bbox)) {
-            painter.add(Shape::closed_line(
+            out.push(Shape::closed_line(
                 outline_ui(projector, &g.outline.exterior),
                 Stroke::new(0.8, Color32::from_rgb(70, 96, 130)),
             ));
@@ -160,14 +164,14 @@ pub(super) fn draw_units(painter: &Painter, view: &View<'_>, projector: &Project
     }
     if zoom >= COMMUNITIES_ZOOM {
         for c in d.communities.iter().filter(|c| visible(&c.outline, &bbox)) {
-            painter.add(Shape::closed_line(
+            out.push(Shape::closed_line(
                 outline_ui(projector, &c.outline.exterior),
                 Stroke::new(1.4, Color32::from_rgb(120, 150, 190)),
             ));
         }
     }
     for t in &d.towns {
-        painter.add(Shape::closed_line(
+        out.push(Shape::closed_line(
             outline_ui(projector, &t.outline.exterior),
             Stroke::new(2.5, theme::ACCENT.gamma_multiply(0.85)),
         ));
@@ -205,11 +209,13 @@ pub(super) fn draw_scenario<'v>(
             };
             let shown: Vec<&(BBox, Tri, f32)> =
                 s.overlay_fills.buildings.iter().filter(|(b, ..)| overlaps(b)).take(20_000).collect();
+            let mut fills = Vec::new();
             fill_all(
-                painter,
+                &mut fills,
                 projector,
                 shown.iter().map(|(_, t, h)| (t, theme::building_color(pingan_core::BuildingKind::MidRise, *h))),
             );
+            painter.extend(fills);
             if zoom >= 15.0 {
                 for (_, t, _) in &shown {
                     let n = t.outer;
@@ -244,7 +250,7 @@ pub(super) fn draw_scenario<'v>(
     spots
 }
 
-pub(super) fn draw_buildings(painter: &Painter, view: &View<'_>, projector: &Projector, rect: Rect, zoom: f64) {
+pub(super) fn draw_buildings(out: &mut Vec<Shape>, view: &View<'_>, projector: &Projector, rect: Rect, zoom: f64) {
     let d = view.district;
     let bbox = view_bbox(projector, rect);
     let outline = zoom >= 16.0;
@@ -252,7 +258,7 @@ pub(super) fn draw_buildings(painter: &Painter, view: &View<'_>, projector: &Pro
         let Some(b) = d.buildings.get(id.index()) else { continue };
         let pts = ring_ui(projector, &b.footprint.exterior);
         let stroke = if outline { Stroke::new(1.0, Color32::from_rgb(150, 180, 220)) } else { Stroke::NONE };
-        painter.add(Shape::convex_polygon(pts, theme::building_color(b.kind, b.height_m), stroke));
+        out.push(Shape::convex_polygon(pts, theme::building_color(b.kind, b.height_m), stroke));
     }
 }
 
@@ -303,7 +309,7 @@ pub(super) struct Hits {
     events: Vec<(Pos2, f32, EventId)>,
     /// Workers on screen (position, index into the situation's workers).
     pub workers: Vec<(Pos2, usize)>,
-    /// Whether an overdue marker is on screen (it pulses, so the map needs animation frames).
+    /// Whether a pulsing marker is on screen (newly overdue: the map needs animation frames).
     pub pulsing: bool,
 }
 
@@ -362,13 +368,15 @@ pub(super) fn draw_live(
             continue;
         }
         let p = to_ui(projector, e.position);
-        if e.is_overdue(view.now) {
+        if crate::panels::pulsing(e, view.now) {
             hits.pulsing = true;
             painter.circle_stroke(
                 p,
                 r + 3.0 + pulse * 5.0,
                 Stroke::new(2.0, theme::OVERDUE.gamma_multiply(1.0 - pulse * 0.6)),
             );
+        } else if e.is_overdue(view.now) {
+            painter.circle_stroke(p, r + 5.0, Stroke::new(2.0, theme::OVERDUE.gamma_multiply(0.8)));
         }
         painter.circle(p, r, theme::severity_color(e.severity), Stroke::new(1.5, Color32::from_rgb(15, 20, 30)));
         hits.events.push((p, r, e.id));

@@ -19,6 +19,7 @@ use egui::{Align2, FontId, Rect, vec2};
 use pingan_core::UnitRef;
 use pingan_core::assess::Assessment;
 use pingan_core::{District, EventId, LonLat, Situation, SpatialIndex, Timestamp};
+use std::sync::Arc;
 use walkers::{Map, lon_lat};
 
 /// Zoom at which buildings appear.
@@ -73,7 +74,8 @@ pub fn map_ui(
     let online = tiles.is_some();
     let latest = state.assessment.latest.clone();
     view.fills.update(&state.district);
-    let Map2dView { memory, fills, .. } = view;
+    let Map2dView { memory, fills, static_layer, .. } = view;
+    let assessment_key = latest.as_ref().map_or(0, |d| Arc::as_ptr(d) as usize);
     let view = View {
         fills,
         scenario: state.scenario.as_ref(),
@@ -92,10 +94,30 @@ pub fn map_ui(
         .show(ui, |ui, response, projector, _memory| {
             let painter = ui.painter().with_clip_rect(response.rect);
             let zoom = projector.zoom();
-            draw_base(&painter, &view, projector, response.rect, online);
-            draw_units(&painter, &view, projector, response.rect, zoom);
-            if zoom >= BUILDINGS_ZOOM {
-                draw_buildings(&painter, &view, projector, response.rect, zoom);
+            // The static layers, tessellated again only when the camera, the district or the assessment changed.
+            let key = {
+                use std::hash::{Hash, Hasher};
+                let mut h = std::collections::hash_map::DefaultHasher::new();
+                let c = projector.unproject(response.rect.center().to_vec2());
+                (c.x().to_bits(), c.y().to_bits(), zoom.to_bits()).hash(&mut h);
+                let r = response.rect;
+                (r.min.x.to_bits(), r.min.y.to_bits(), r.max.x.to_bits(), r.max.y.to_bits()).hash(&mut h);
+                (ui.ctx().pixels_per_point().to_bits(), Arc::as_ptr(&state.district) as usize, assessment_key)
+                    .hash(&mut h);
+                (fill_level(view.risk_view.level, zoom) as u8, online).hash(&mut h);
+                h.finish()
+            };
+            if static_layer.as_ref().is_none_or(|(k, _)| *k != key) {
+                let mut shapes = Vec::new();
+                draw_base(&mut shapes, &view, projector, response.rect, online);
+                draw_units(&mut shapes, &view, projector, response.rect, zoom);
+                if zoom >= BUILDINGS_ZOOM {
+                    draw_buildings(&mut shapes, &view, projector, response.rect, zoom);
+                }
+                *static_layer = Some((key, Arc::new(tessellate(ui.ctx(), response.rect, shapes))));
+            }
+            if let Some((_, mesh)) = static_layer.as_ref() {
+                painter.add(egui::Shape::Mesh(mesh.clone()));
             }
             let poi_spots = draw_scenario(&painter, &view, projector, response.rect, zoom);
             let pulse = (ui.input(|i| i.time) * 3.0).sin() as f32 * 0.5 + 0.5;
@@ -165,6 +187,19 @@ pub fn map_ui(
     if let Some(cmd) = clicked {
         commands.push(cmd);
     }
+}
+
+/// Tessellate `shapes` into one mesh in ui points, as egui would each frame (same options, clipped to `clip`).
+fn tessellate(ctx: &egui::Context, clip: Rect, shapes: Vec<egui::Shape>) -> egui::Mesh {
+    let options = ctx.tessellation_options(|o| *o);
+    let font_size = ctx.fonts(|f| f.font_image_size());
+    let mut tessellator = egui::epaint::Tessellator::new(ctx.pixels_per_point(), options, font_size, Vec::new());
+    tessellator.set_clip_rect(clip);
+    let mut mesh = egui::Mesh::default();
+    for s in shapes {
+        tessellator.tessellate_shape(s, &mut mesh);
+    }
+    mesh
 }
 
 /// Set the zoom so the whole district fits `rect`, centred.

@@ -101,17 +101,30 @@ pub fn view3d_ui(ui: &mut egui::Ui, state: &AppState, view: &mut View3d, command
             ));
         }
         let overdue = e.is_overdue(state.now);
+        let pulse = crate::panels::pulsing(e, state.now);
+        if overdue && !pulse {
+            // Overdue for a while: a steady red halo instead of the pulse (which needs animation frames).
+            let c = theme::OVERDUE;
+            let red = [c.r() as f32 / 255.0, c.g() as f32 / 255.0, c.b() as f32 / 255.0, 0.9];
+            markers.push(Marker::event(
+                [p[0] as f32, p[1] as f32, 0.0],
+                red,
+                if close { 13.0 } else { 8.5 },
+                0.0,
+                false,
+            ));
+        }
         markers.push(Marker::event(
             [p[0] as f32, p[1] as f32, 0.0],
             srgb(theme::severity_color(e.severity)),
             if close { 9.0 } else { 5.5 },
             beam as f32,
-            overdue,
+            pulse,
         ));
         if let Some(s) = camera.project([p[0], p[1], beam], size) {
             let at = rect.min + vec2(s[0], s[1]);
             event_hits.push((at, e.id));
-            pulsing |= overdue && rect.expand(40.0).contains(at);
+            pulsing |= pulse && rect.expand(40.0).contains(at);
         }
     }
     let mut worker_px: Vec<(Pos2, usize)> = Vec::new();
