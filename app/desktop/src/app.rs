@@ -84,7 +84,6 @@ impl PinganApp {
         if self.view.map3d.district_ptr != Arc::as_ptr(&self.state.district) as usize {
             let size = self.view.map3d.last_size;
             let mut v = self.map3d.view_of(&self.state);
-            self.state.scene = None;
             v.last_size = size;
             let (min, max) = v.scene.bounds;
             v.camera = pingan_render::Camera {
@@ -123,9 +122,8 @@ impl PinganApp {
     fn export(&mut self) {
         let lang = self.state.lang;
         let Some(data) = self.state.assessment.latest.clone() else {
-            self.state.tell(
-                lang.tr("报表尚未计算完成，请稍后再导出", "The report is still being computed; try again").into(),
-            );
+            let msg = lang.tr("报表尚未计算完成，请稍后再导出", "The report is still being computed; try again");
+            self.state.apply(Command::Note(msg.into()));
             return;
         };
         let Some(dir) = self.dialog.pick_folder(lang.tr("选择导出文件夹", "Choose a folder for the report"))
@@ -137,9 +135,12 @@ impl PinganApp {
             Ok(files) => {
                 tracing::info!("report exported: {} files in {}", files.len(), dir.display());
                 let msg = format!("{} {} → {}", lang.tr("已导出", "Exported"), files.len(), dir.display());
-                self.state.note(msg);
+                self.state.apply(Command::Note(msg));
             }
-            Err(e) => self.state.tell(format!("{}: {e}", lang.tr("导出失败", "Export failed"))),
+            Err(e) => {
+                tracing::error!("export to {} failed: {e}", dir.display());
+                self.state.apply(Command::Note(format!("{}: {e}", lang.tr("导出失败", "Export failed"))));
+            }
         }
     }
 }

@@ -166,6 +166,10 @@ fn picking_in_3d_shows_a_card_and_flies_to_a_worker() {
     apply(&mut s, &mut v, Command::Pick(Picked::Worker(w)));
     assert_eq!(v.map3d.card, Some(Picked::Worker(w)));
     assert!(v.map3d.flight.is_some(), "flies to the worker");
+    apply(&mut s, &mut v, Command::ClearPick);
+    assert_eq!(v.map3d.card, None, "a click on nothing closes the card");
+    apply(&mut s, &mut v, Command::Note("已导出 5 → /tmp/x".into()));
+    assert_eq!(s.messages.back().map(|(_, m)| m.as_str()), Some("已导出 5 → /tmp/x"), "shown in the status bar");
 }
 
 #[test]

@@ -54,6 +54,13 @@ pub struct LinkConfig {
 #[derive(Clone)]
 pub struct Waker(pub Arc<dyn Fn() + Send + Sync>);
 
+impl Waker {
+    /// Tell the owner.
+    pub fn wake(&self) {
+        (self.0)()
+    }
+}
+
 impl std::fmt::Debug for Waker {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("Waker")
@@ -361,10 +368,15 @@ impl std::fmt::Display for End {
 impl Worker {
     /// Queue an update for the owner and wake it.
     fn send(&self, update: Update) {
-        if self.tx.send(update).is_ok()
-            && let Some(w) = &self.waker
-        {
-            (w.0)();
+        if self.tx.send(update).is_ok() {
+            self.wake();
+        }
+    }
+
+    /// Wake the owner: something it shows changed (an update, the status, skipped records).
+    fn wake(&self) {
+        if let Some(w) = &self.waker {
+            w.wake();
         }
     }
 
@@ -374,8 +386,13 @@ impl Worker {
 
     fn set(&self, f: impl FnOnce(&mut LinkStatus)) {
         if let Ok(mut s) = self.status.lock() {
+            let before = s.clone();
             f(&mut s);
+            if *s == before {
+                return;
+            }
         }
+        self.wake();
     }
 
     fn me(&self) -> Identity {
@@ -391,6 +408,7 @@ impl Worker {
         for why in &reasons {
             tracing::warn!("link to {}: skipped: {why}", self.config.url);
         }
+        self.wake();
         let mut kept = self.skipped.lock().unwrap_or_else(|p| p.into_inner());
         kept.extend(reasons);
         let over = kept.len().saturating_sub(MAX_SKIPPED_KEPT);

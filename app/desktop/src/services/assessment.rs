@@ -160,6 +160,8 @@ pub struct AssessmentService {
     results: Receiver<ReportData>,
     /// The latest result.
     pub latest: Option<Arc<ReportData>>,
+    /// How many results have arrived (a cache of something drawn from `latest` keys on it).
+    pub generation: u64,
     /// Key of the last request: view and the number of live events it saw.
     requested: Option<(RiskView, usize)>,
     in_flight: bool,
@@ -188,13 +190,13 @@ impl AssessmentService {
                         break;
                     }
                     if let Some(w) = wake.lock().ok().and_then(|w| w.clone()) {
-                        (w.0)();
+                        w.wake();
                     }
                 }
             })
             .map_err(|e| tracing::error!("could not start the assessment worker: {e}"))
             .ok();
-        Self { config, jobs, results, latest: None, requested: None, in_flight: false, waker }
+        Self { config, jobs, results, latest: None, generation: 0, requested: None, in_flight: false, waker }
     }
 
     /// The configuration in use.
@@ -216,6 +218,7 @@ impl AssessmentService {
         while let Ok(data) = self.results.try_recv() {
             tracing::debug!("assessment {} in {:.1} ms", data.period.label(), data.compute_ms);
             self.latest = Some(Arc::new(data));
+            self.generation += 1;
             self.in_flight = false;
             arrived = true;
         }
@@ -245,6 +248,7 @@ impl AssessmentService {
             && let Ok(data) = self.results.recv_timeout(std::time::Duration::from_secs(30))
         {
             self.latest = Some(Arc::new(data));
+            self.generation += 1;
             self.in_flight = false;
         }
     }

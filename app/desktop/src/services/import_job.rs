@@ -180,7 +180,7 @@ impl ImportJob {
 /// Tell the owner the job is done (it repaints on change, not every frame).
 fn wake(waker: &Option<pingan_store::Waker>) {
     if let Some(w) = waker {
-        (w.0)();
+        w.wake();
     }
 }
 

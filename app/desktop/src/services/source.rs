@@ -199,7 +199,8 @@ impl Source {
 fn connect(loaded: &mut Loaded, server: &ServerOptions, spec: &LoadSpec) {
     let lang = spec.lang;
     let Some(cache) = server.cache.clone().or_else(|| pingan_store::default_cache_path(&server.url)) else {
-        loaded.notes.push("no data dir for the cache; running on the built-in demo".into());
+        let msg = lang.tr("没有缓存目录，使用内置演示区", "No data dir for the cache; running on the built-in demo");
+        loaded.notes.push(msg.into());
         return;
     };
     let mut config =

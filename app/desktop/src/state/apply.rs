@@ -96,7 +96,8 @@ impl AppState {
                 self.note(msg);
             }
             // They move the cameras only: `ViewState::follow`.
-            Command::FlyTo(..) | Command::ShowWholeDistrict | Command::Pick(_) => {}
+            Command::FlyTo(..) | Command::ShowWholeDistrict | Command::Pick(_) | Command::ClearPick => {}
+            Command::Note(msg) => self.note(msg),
             Command::Act(id, action) => {
                 let now = self.now;
                 let Some(number) = self.situation.event(id).map(|e| e.number.clone()) else { return };

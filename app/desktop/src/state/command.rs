@@ -114,4 +114,8 @@ pub enum Command {
     RemoveScenario,
     /// Show the card of a building, grid or worker picked in the 3D view (a worker: fly to them too).
     Pick(Picked),
+    /// Close the 3D view's card (a click on nothing).
+    ClearPick,
+    /// Tell the operator, in the status bar, how work the app did for a command went (e.g. an export).
+    Note(String),
 }

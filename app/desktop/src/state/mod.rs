@@ -96,8 +96,8 @@ pub struct AppState {
     /// Called when background work (the link, the assessment, an import) has news: the app passes egui's
     /// `request_repaint`, so that it repaints on change instead of every frame.
     pub waker: Option<pingan_store::Waker>,
-    /// Bumped whenever something shown changes (the situation, the assessment, the district, a message); the app
-    /// compares it between frames to know whether to repaint.
+    /// Bumped whenever something shown changes (the situation, the assessment, the district, a message, a
+    /// command): a cheap "did anything change" for tests and for caches of what is drawn from the state.
     pub version: u64,
     /// The 3D scene an import job tessellated, with the address of the district it is of (taken by the 3D view).
     pub scene: Option<(usize, Arc<pingan_render::Scene>)>,

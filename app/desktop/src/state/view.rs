@@ -130,9 +130,10 @@ impl View3d {
         self.flight = Some(Flight::new(self.camera, to, 0.8));
     }
 
-    /// Whether the camera is moving by itself (a flight), so that the panel repaints until it lands.
+    /// Whether the camera is moving by itself (a flight), so that the panel repaints until it lands (never without
+    /// a GPU: the panel then draws no scene and steps no flight).
     pub fn animating(&self) -> bool {
-        self.flight.is_some()
+        self.gpu && self.flight.is_some()
     }
 }
 
@@ -194,6 +195,7 @@ impl ViewState {
                     self.map3d.fly_home();
                 }
             }
+            Command::ClearPick => self.map3d.card = None,
             Command::Pick(picked) => {
                 self.map3d.card = Some(*picked);
                 if let Picked::Worker(w) = picked

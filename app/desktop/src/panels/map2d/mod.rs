@@ -75,7 +75,7 @@ pub fn map_ui(
     let latest = state.assessment.latest.clone();
     view.fills.update(&state.district);
     let Map2dView { memory, fills, static_layer, .. } = view;
-    let assessment_key = latest.as_ref().map_or(0, |d| Arc::as_ptr(d) as usize);
+    let assessment_key = state.assessment.generation;
     let view = View {
         fills,
         scenario: state.scenario.as_ref(),

@@ -104,8 +104,7 @@ pub fn view3d_ui(ui: &mut egui::Ui, state: &AppState, view: &mut View3d, command
         let pulse = crate::panels::pulsing(e, state.now);
         if overdue && !pulse {
             // Overdue for a while: a steady red halo instead of the pulse (which needs animation frames).
-            let c = theme::OVERDUE;
-            let red = [c.r() as f32 / 255.0, c.g() as f32 / 255.0, c.b() as f32 / 255.0, 0.9];
+            let red = srgb(theme::OVERDUE);
             markers.push(Marker::event(
                 [p[0] as f32, p[1] as f32, 0.0],
                 red,
@@ -124,7 +123,10 @@ pub fn view3d_ui(ui: &mut egui::Ui, state: &AppState, view: &mut View3d, command
         if let Some(s) = camera.project([p[0], p[1], beam], size) {
             let at = rect.min + vec2(s[0], s[1]);
             event_hits.push((at, e.id));
-            pulsing |= pulse && rect.expand(40.0).contains(at);
+            // Its disc on the ground or the top of its beam on screen: the pulse shows.
+            let ground = camera.project([p[0], p[1], 0.0], size).map(|s| rect.min + vec2(s[0], s[1]));
+            pulsing |=
+                pulse && (rect.expand(40.0).contains(at) || ground.is_some_and(|g| rect.expand(40.0).contains(g)));
         }
     }
     let mut worker_px: Vec<(Pos2, usize)> = Vec::new();
@@ -218,6 +220,8 @@ pub fn view3d_ui(ui: &mut egui::Ui, state: &AppState, view: &mut View3d, command
             if let Some(g) = ground.and_then(|g| state.index.grid_at(d, g)) {
                 commands.push(Command::Pick(Picked::Grid(g)));
                 commands.push(Command::SelectUnit(pingan_core::UnitRef::Grid(g)));
+            } else {
+                commands.push(Command::ClearPick);
             }
         }
     }
