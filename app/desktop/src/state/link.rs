@@ -24,8 +24,11 @@ impl AppState {
         }
         self.version += 1;
         let from_link = skipped.len(); // logged by the link already
-        // The operator's queued actions, read once (they go back on top of what the server sends).
-        let queued = self.link().map(|l| l.pending()).unwrap_or_default();
+        // The operator's queued actions go back on top of a snapshot or of event records the server sends: read the
+        // outbox once, and only for such a batch (live changes alone do not need it).
+        let replaces =
+            updates.iter().any(|u| matches!(u, pingan_store::Update::Snapshot(_) | pingan_store::Update::Events(_)));
+        let queued = if replaces { self.link().map(|l| l.pending()).unwrap_or_default() } else { Vec::new() };
         let pending = || queued.clone();
         let district = self.district.clone();
         let mut refused = Vec::new();
