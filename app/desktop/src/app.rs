@@ -84,13 +84,7 @@ impl PinganApp {
         if self.view.map3d.district_ptr != Arc::as_ptr(&self.state.district) as usize {
             let size = self.view.map3d.last_size;
             let mut v = self.map3d.view_of(&self.state);
-            v.last_size = size;
-            let (min, max) = v.scene.bounds;
-            v.camera = pingan_render::Camera {
-                pitch_deg: 35.0,
-                bearing_deg: 10.0,
-                ..pingan_render::Camera::fit(min, max, [size.x, size.y])
-            };
+            v.fit(size);
             self.view.map3d = v;
             self.view.district_replaced();
         }

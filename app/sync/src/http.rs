@@ -59,7 +59,8 @@ impl Limits {
         let slowest = CENTURY_S / burst.get() as f64;
         let period = if self.rate_per_sec > 0.0 { (1.0 / self.rate_per_sec).min(slowest) } else { slowest };
         let period = Duration::from_secs_f64(period).max(Duration::from_nanos(1));
-        Quota::with_period(period).expect("a period of at least 1 ns").allow_burst(burst)
+        // `with_period` refuses only a zero period, which `period` never is; the fallback is one a second.
+        Quota::with_period(period).unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN)).allow_burst(burst)
     }
 }
 

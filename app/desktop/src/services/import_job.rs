@@ -133,7 +133,9 @@ impl ImportJob {
                 tx.send(out).ok();
                 wake(&waker);
             })
-            .expect("spawn the import thread");
+            // Without a thread the sender is gone with the closure: `poll` reports the job as failed.
+            .map_err(|e| tracing::error!("could not start the import thread: {e}"))
+            .ok();
         Self { request: Some(request), progress, rx }
     }
 
@@ -158,7 +160,8 @@ impl ImportJob {
                 .ok();
                 wake(&waker);
             })
-            .expect("spawn the demo thread");
+            .map_err(|e| tracing::error!("could not start the demo rebuild thread: {e}"))
+            .ok();
         Self { request: None, progress, rx }
     }
 

@@ -79,14 +79,9 @@ pub struct View3d {
 impl View3d {
     /// A view of `scene` (the tessellated `district`), camera fitted to it; `gpu`: whether it was uploaded.
     pub fn new(scene: Arc<Scene>, district: &Arc<pingan_core::District>, gpu: bool) -> Self {
-        let camera = Camera {
-            pitch_deg: 35.0,
-            bearing_deg: 10.0,
-            ..Camera::fit(scene.bounds.0, scene.bounds.1, [1600.0, 900.0])
-        };
-        Self {
+        let mut view = Self {
             scene,
-            camera,
+            camera: Camera::default(),
             flight: None,
             card: None,
             gpu,
@@ -94,7 +89,16 @@ impl View3d {
             last_rect: egui::Rect::NOTHING,
             pending_sync: None,
             district_ptr: Arc::as_ptr(district) as usize,
-        }
+        };
+        view.fit(egui::vec2(1600.0, 900.0));
+        view
+    }
+
+    /// Look at the whole scene from the usual angle (35° tilt, 10° bearing) in a panel of `size` points.
+    pub fn fit(&mut self, size: egui::Vec2) {
+        let (min, max) = self.scene.bounds;
+        self.camera = Camera { pitch_deg: 35.0, bearing_deg: 10.0, ..Camera::fit(min, max, [size.x, size.y]) };
+        self.last_size = size;
     }
 
     /// Local position of a lonlat on the ground.
