@@ -61,6 +61,13 @@ impl Waker {
     }
 }
 
+/// Tell the owner, if it gave a waker.
+pub fn wake(waker: &Option<Waker>) {
+    if let Some(w) = waker {
+        w.wake();
+    }
+}
+
 impl std::fmt::Debug for Waker {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("Waker")
@@ -375,9 +382,7 @@ impl Worker {
 
     /// Wake the owner: something it shows changed (an update, the status, skipped records).
     fn wake(&self) {
-        if let Some(w) = &self.waker {
-            w.wake();
-        }
+        wake(&self.waker);
     }
 
     fn stopped(&self) -> bool {

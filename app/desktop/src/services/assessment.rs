@@ -189,8 +189,8 @@ impl AssessmentService {
                     if result_tx.send(data).is_err() {
                         break;
                     }
-                    if let Some(w) = wake.lock().ok().and_then(|w| w.clone()) {
-                        w.wake();
+                    if let Ok(w) = wake.lock() {
+                        pingan_store::wake(&w);
                     }
                 }
             })

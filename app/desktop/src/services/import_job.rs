@@ -9,6 +9,7 @@
 use crate::services::fills::OverlayFills;
 use crate::services::source::{LoadSpec, Loaded, Source};
 use pingan_core::import::{self, Crs, ImportAs, Imported};
+use pingan_store::wake;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -177,13 +178,6 @@ impl ImportJob {
             Err(mpsc::TryRecvError::Empty) => None,
             Err(mpsc::TryRecvError::Disconnected) => Some(Err("the import thread stopped unexpectedly".into())),
         }
-    }
-}
-
-/// Tell the owner the job is done (it repaints on change, not every frame).
-fn wake(waker: &Option<pingan_store::Waker>) {
-    if let Some(w) = waker {
-        w.wake();
     }
 }
 
