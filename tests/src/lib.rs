@@ -1,4 +1,4 @@
-//! End-to-end tests of Pingan live in `tests/tests/`: the desktop app driven through egui_kittest on demo data.
+//! End-to-end tests of Pingan live in `tests/tests/e2e/` (one binary): the desktop app driven through egui_kittest on demo data.
 //! This library only holds shared fixtures.
 
 use chrono::{DateTime, Utc};

@@ -1,0 +1,11 @@
+//! Pingan's end-to-end tests, one test binary (each binary links the whole desktop, wgpu and the sync server, so
+//! one link instead of seven keeps CI's time and disk down). Each module is one topic; run one with
+//! `cargo test -p pingan-tests -- ui::`.
+
+mod bad_data;
+mod import;
+mod linked;
+mod repaint;
+mod report;
+mod ui;
+mod view3d;
