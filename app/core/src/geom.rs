@@ -133,7 +133,7 @@ pub struct Polygon {
     /// The outer boundary, counter-clockwise seen from above (east right, north up).
     pub exterior: Vec<LonLat>,
     /// Holes, if any.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     pub holes: Vec<Vec<LonLat>>,
 }
 

@@ -243,7 +243,7 @@ pub struct WaterBody {
     /// Water surface.
     pub area: Polygon,
     /// For rivers and canals: the centreline (empty for lakes).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     pub centreline: Vec<LonLat>,
     /// For rivers and canals: width in metres (0 for lakes).
     #[serde(default)]
@@ -322,6 +322,53 @@ impl District {
         let c = self.community(g.community);
         let t = self.town(g.town);
         format!("{} {} {}", t.name, c.name, g.name)
+    }
+
+    /// Check that the district hangs together, so that the lookups by id above cannot fail: every unit's and
+    /// building's id equals its place in its list, every parent and child it names exists, and a child names its
+    /// parent back. Data read from a file or the network goes through this before anything indexes it.
+    pub fn check_references(&self) -> Result<(), String> {
+        fn ok(what: &str, i: usize, id: usize) -> Result<(), String> {
+            if id == i { Ok(()) } else { Err(format!("{what} #{i} says it is #{id}")) }
+        }
+        let (nt, ng) = (self.towns.len(), self.grids.len());
+        for (i, t) in self.towns.iter().enumerate() {
+            ok("town", i, t.id.index())?;
+            for c in &t.communities {
+                if self.communities.get(c.index()).is_none_or(|c| c.town != t.id) {
+                    return Err(format!("town {} names community #{}, which is not one of its own", t.name, c.0));
+                }
+            }
+        }
+        for (i, c) in self.communities.iter().enumerate() {
+            ok("community", i, c.id.index())?;
+            if c.town.index() >= nt {
+                return Err(format!("community {} belongs to town #{}, which does not exist", c.name, c.town.0));
+            }
+            for g in &c.grids {
+                if self.grids.get(g.index()).is_none_or(|g| g.community != c.id) {
+                    return Err(format!("community {} names grid #{}, which is not one of its own", c.name, g.0));
+                }
+            }
+        }
+        for (i, g) in self.grids.iter().enumerate() {
+            ok("grid", i, g.id.index())?;
+            if self.communities.get(g.community.index()).is_none_or(|c| c.town != g.town) {
+                return Err(format!("grid {} names community #{} in town #{}, which do not match", g.name, g.community.0, g.town.0));
+            }
+            for b in &g.buildings {
+                if self.buildings.get(b.index()).is_none_or(|b| b.grid != g.id) {
+                    return Err(format!("grid {} names building #{}, which is not one of its own", g.name, b.0));
+                }
+            }
+        }
+        for (i, b) in self.buildings.iter().enumerate() {
+            ok("building", i, b.id.index())?;
+            if b.grid.index() >= ng {
+                return Err(format!("building {} stands in grid #{}, which does not exist", b.name, b.grid.0));
+            }
+        }
+        Ok(())
     }
 
     /// Name of any unit.

@@ -7,7 +7,7 @@
 //! passes the time.
 
 use crate::sync::{ChangeBody, ClientCommand, CommandBody};
-use crate::{District, Event, EventAction, GridWorker, LonLat, Situation, Timestamp};
+use crate::{District, Event, EventAction, GridId, GridWorker, LonLat, Polygon, Situation, Timestamp};
 
 /// Longest event title (characters).
 pub const MAX_TITLE: usize = 200;
@@ -21,6 +21,8 @@ pub const MAX_NOTE: usize = 2000;
 pub const MAX_REASON: usize = 1000;
 /// Longest person's name (characters).
 pub const MAX_NAME: usize = 64;
+/// Longest phone number (characters: digits, spaces, `+`, `-`).
+pub const MAX_PHONE: usize = 20;
 /// Most grids one worker serves.
 pub const MAX_WORKER_GRIDS: usize = 64;
 /// Most history steps an event may arrive with (a report carries none; a snapshot carries what was logged).
@@ -29,8 +31,109 @@ pub const MAX_HISTORY: usize = 10_000;
 pub fn max_future() -> chrono::Duration {
     chrono::Duration::minutes(5)
 }
-/// How far outside the district's bounding box a position may lie (metres): a worker may step over the border.
+/// How far outside the district a position may lie (metres): outside its bounding box for any position, outside its
+/// outline for an event (a report from just over the border still belongs to the district that takes it).
 pub const MAX_OUTSIDE_M: f64 = 5_000.0;
+/// How far outside every grid they serve a worker's position may lie (metres): a worker on their way between their
+/// grids, on the road along a border, or with a poor GPS fix is still where they should be; a position farther out is
+/// a wrong worker id or a broken device.
+pub const MAX_OUTSIDE_GRID_M: f64 = 1_500.0;
+
+/// Metres per degree of latitude (and of longitude at the equator), close enough for margins of a few kilometres.
+const M_PER_DEG: f64 = 111_320.0;
+
+/// The distance in metres from `p` to `polygon` (0 inside or on it), but only when it is at most `limit`: `None` when
+/// it is farther, or when the polygon has fewer than 3 points. A bounding-box test first, so a far point costs nothing;
+/// the polygon is measured in an equirectangular frame around `p` (good to a fraction of a percent over kilometres).
+pub fn distance_within_m(polygon: &Polygon, p: LonLat, limit: f64) -> Option<f64> {
+    use geo::{Distance as _, Euclidean};
+    if polygon.exterior.len() < 3 {
+        return None;
+    }
+    let b = polygon.bbox()?;
+    let m_lon = M_PER_DEG * p.lat.to_radians().cos().max(0.01);
+    let (dx, dy) = (
+        ((b.min.lon - p.lon).max(p.lon - b.max.lon).max(0.0)) * m_lon,
+        ((b.min.lat - p.lat).max(p.lat - b.max.lat).max(0.0)) * M_PER_DEG,
+    );
+    if dx.hypot(dy) > limit {
+        return None;
+    }
+    let local = |ring: &[LonLat]| -> geo::LineString<f64> {
+        let mut coords: Vec<geo::Coord<f64>> = ring
+            .iter()
+            .map(|q| geo::Coord { x: (q.lon - p.lon) * m_lon, y: (q.lat - p.lat) * M_PER_DEG })
+            .collect();
+        if let Some(first) = coords.first().copied() {
+            coords.push(first);
+        }
+        geo::LineString::new(coords)
+    };
+    let shape = geo::Polygon::new(local(&polygon.exterior), polygon.holes.iter().map(|h| local(h)).collect());
+    let d = Euclidean.distance(&geo::Point::new(0.0, 0.0), &shape);
+    (d <= limit).then_some(d)
+}
+
+/// Check a worker's position against the grids they serve: inside one of their outlines or within
+/// [`MAX_OUTSIDE_GRID_M`] of one (besides [`check_position`]). A grid without an outline (fewer than 3 points) does
+/// not restrict the position.
+pub fn check_worker_position(what: &str, grids: &[GridId], p: LonLat, district: &District) -> Result<(), String> {
+    check_position(what, p, district)?;
+    let mut nearest: Option<(&str, f64)> = None;
+    for g in grids {
+        let Some(grid) = district.grids.get(g.index()) else { continue };
+        if grid.outline.exterior.len() < 3 {
+            return Ok(());
+        }
+        if distance_within_m(&grid.outline, p, MAX_OUTSIDE_GRID_M).is_some() {
+            return Ok(());
+        }
+        let far = grid.outline.centroid().distance_m(p);
+        if nearest.is_none_or(|(_, d)| far < d) {
+            nearest = Some((&grid.name, far));
+        }
+    }
+    match nearest {
+        Some((name, d)) => Err(format!(
+            "{what} ({:.5}, {:.5}) lies more than {MAX_OUTSIDE_GRID_M} m outside every grid the worker serves \
+             (the nearest, {name}, is centred {:.1} km away)",
+            p.lon,
+            p.lat,
+            d / 1000.0
+        )),
+        None => Ok(()),
+    }
+}
+
+/// A point inside `grid`'s outline where a worker who has not reported yet is shown: its label point when that lies
+/// inside, else geo's interior point (a concave outline's centroid can lie outside it), else the label point.
+pub fn point_in_grid(grid: &crate::Grid) -> LonLat {
+    use geo::{InteriorPoint as _, Intersects as _};
+    if grid.outline.exterior.len() < 3 {
+        return grid.label_at;
+    }
+    let shape = grid.outline.to_geo();
+    if shape.intersects(&geo::Coord::from(grid.label_at)) {
+        return grid.label_at;
+    }
+    shape.interior_point().map_or(grid.label_at, |p| LonLat::from(p.0))
+}
+
+/// Check a position that must lie in the district: inside its outline or within [`MAX_OUTSIDE_M`] of it (besides
+/// [`check_position`]). A district without an outline is checked by its bounding box alone.
+pub fn check_in_district(what: &str, p: LonLat, district: &District) -> Result<(), String> {
+    check_position(what, p, district)?;
+    if district.outline.exterior.len() >= 3 && distance_within_m(&district.outline, p, MAX_OUTSIDE_M).is_none() {
+        return Err(format!(
+            "{what} ({:.5}, {:.5}) lies more than {} km outside {}",
+            p.lon,
+            p.lat,
+            MAX_OUTSIDE_M / 1000.0,
+            district.name
+        ));
+    }
+    Ok(())
+}
 
 /// Check a free-text field: at most `max` characters and no control characters other than newline and tab.
 pub fn check_text(field: &str, value: &str, max: usize) -> Result<(), String> {
@@ -104,7 +207,7 @@ pub fn check_event(e: &Event, district: &District) -> Result<(), String> {
     if e.address.level() >= crate::AddressLevel::Grid && !e.address.is_within(&grid.code) {
         return Err(format!("{what}: address {} is not in its grid {} ({})", e.address, grid.name, grid.code));
     }
-    check_position(&format!("{what}: the position"), e.position, district)?;
+    check_in_district(&format!("{what}: the position"), e.position, district)?;
     if e.deadline < e.reported_at {
         return Err(format!("{what}: the deadline is before the report time"));
     }
@@ -117,14 +220,24 @@ pub fn check_event(e: &Event, district: &District) -> Result<(), String> {
     Ok(())
 }
 
-/// Check that a worker fits `district`: a name within limits, one to [`MAX_WORKER_GRIDS`] grids that all exist, and a
-/// position on the map.
+/// Check a phone number: at most [`MAX_PHONE`] characters, only digits, spaces, `+` and `-` (empty is allowed).
+pub fn check_phone(field: &str, phone: &str) -> Result<(), String> {
+    check_text(field, phone, MAX_PHONE)?;
+    match phone.chars().find(|c| !(c.is_ascii_digit() || matches!(c, ' ' | '+' | '-'))) {
+        Some(c) => Err(format!("{field} {phone:?} has {c:?}; only digits, spaces, + and -")),
+        None => Ok(()),
+    }
+}
+
+/// Check that a worker fits `district`: a name within limits, a valid phone, one to [`MAX_WORKER_GRIDS`] grids that
+/// all exist, and a position in or near one of them ([`check_worker_position`]).
 pub fn check_worker(w: &GridWorker, district: &District) -> Result<(), String> {
     let what = format!("worker {}", w.id.0);
     check_text(&format!("{what}: the name"), &w.name, MAX_NAME)?;
     if w.name.trim().is_empty() {
         return Err(format!("{what}: the name is empty"));
     }
+    check_phone(&format!("{what} ({}): the phone", w.name), &w.phone)?;
     if w.grids.is_empty() {
         return Err(format!("{what} ({}) serves no grid", w.name));
     }
@@ -134,7 +247,7 @@ pub fn check_worker(w: &GridWorker, district: &District) -> Result<(), String> {
     if let Some(g) = w.grids.iter().find(|g| g.index() >= district.grids.len()) {
         return Err(format!("{what} ({}) serves grid {}, which does not exist", w.name, g.0));
     }
-    check_position(&format!("{what} ({}): the position", w.name), w.position, district)
+    check_worker_position(&format!("{what} ({}): the position", w.name), &w.grids, w.position, district)
 }
 
 /// The checks a command must pass that need only the district and the clock (not the current events and workers):
@@ -182,10 +295,10 @@ pub fn check_change(body: &ChangeBody, district: &District, situation: &Situatio
             check_action(&change.action)
         }
         ChangeBody::WorkerMoved { worker, position, .. } => {
-            if situation.worker(*worker).is_none() {
+            let Some(w) = situation.worker(*worker) else {
                 return Err(format!("a position of worker {}, who is not known", worker.0));
-            }
-            check_position("the worker position", *position, district)
+            };
+            check_worker_position(&format!("the position of worker {}", worker.0), &w.grids, *position, district)
         }
         ChangeBody::WorkerJoined { worker } => {
             // Ids are dense: a join may replace a worker or add the next one, never leave a hole.

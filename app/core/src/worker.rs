@@ -86,6 +86,9 @@ pub struct GridWorker {
     pub name: String,
     /// Full-time or part-time.
     pub kind: WorkerKind,
+    /// Work phone (from the roster; may be empty).
+    #[serde(default)]
+    pub phone: String,
     /// Grids served; the first is the home grid.
     pub grids: Vec<GridId>,
     /// Current activity.
@@ -232,6 +235,7 @@ mod tests {
             id: WorkerId(id),
             name: format!("w{id}"),
             kind: WorkerKind::FullTime,
+            phone: String::new(),
             grids: vec![GridId(grid)],
             status,
             position: LonLat::new(120.0 + metres_east / 96_000.0, 30.0),

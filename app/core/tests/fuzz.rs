@@ -762,6 +762,7 @@ fn fitting_worker(id: u32) -> GridWorker {
         id: WorkerId(id),
         name: format!("网格员{id}"),
         kind: WorkerKind::FullTime,
+        phone: "13800000000".into(),
         grids: vec![GridId(id % 4)],
         status: WorkerStatus::Patrolling,
         position: LonLat::new(120.004, 30.004),
@@ -807,6 +808,7 @@ fn random_worker(finite: bool, max_id: u32) -> impl Strategy<Value = GridWorker>
     (0..=max_id, text(), kind, grids, worker_status(), position(finite), time()).prop_map(
         |(id, name, kind, grids, status, position, seen_at)| GridWorker {
             id: WorkerId(id),
+            phone: name.chars().rev().collect(),
             name,
             kind,
             grids,
