@@ -6,6 +6,7 @@ use crate::writer::Writer;
 use pingan_core::sync::{ClientCommand, CommandBody, Outcome, Role};
 use pingan_core::{District, EventId, GridWorker, Situation, Timestamp, WorkerStatus};
 use pingan_demo::{SimChange, SimConfig, Simulator};
+use sqlx::Row as _;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -48,9 +49,19 @@ pub async fn run(db: Db, writer: Writer, district: Arc<District>, seed: u64, con
         counter += 1;
         format!("demo-{run_id}-{counter}")
     };
-    if db.head().await? == 0 {
-        seed_log(&writer, &user, &situation, &mut ids, &mut key, now).await?;
-        tracing::info!("demo: seeded {} workers and {} events", situation.workers.len(), situation.events.len());
+    // The workers come with the demo district (installed through the import path); an older database without them
+    // gets them here. Events are seeded once, on a log without any.
+    let count = |table: &'static str| {
+        let db = db.clone();
+        async move {
+            let n: i64 = sqlx::query(&format!("SELECT COUNT(*) FROM {table}")).fetch_one(&db.pool).await?.try_get(0)?;
+            anyhow::Ok(n)
+        }
+    };
+    let (workers, events) = (count("workers").await?, count("events").await?);
+    if events == 0 {
+        seed_log(&writer, &user, &situation, &mut ids, &mut key, now, workers == 0).await?;
+        tracing::info!("demo: seeded {} events (workers: {workers} stored)", situation.events.len());
     } else {
         tracing::info!("demo: the log is not empty; continuing it with new events only");
     }
@@ -135,7 +146,7 @@ pub async fn run(db: Db, writer: Writer, district: Arc<District>, seed: u64, con
     }
 }
 
-/// First start: every worker, then every event as reported followed by its history so far.
+/// First start: every worker (when `join`), then every event as reported followed by its history so far.
 async fn seed_log(
     writer: &Writer,
     user: &crate::db::User,
@@ -143,12 +154,17 @@ async fn seed_log(
     ids: &mut HashMap<EventId, EventId>,
     key: &mut impl FnMut() -> String,
     now: Timestamp,
+    join: bool,
 ) -> anyhow::Result<()> {
-    let joins: Vec<ClientCommand> = situation
-        .workers
-        .iter()
-        .map(|w| ClientCommand { key: key(), at: now, body: CommandBody::WorkerJoin { worker: joining(w) } })
-        .collect();
+    let joins: Vec<ClientCommand> = if join {
+        situation
+            .workers
+            .iter()
+            .map(|w| ClientCommand { key: key(), at: now, body: CommandBody::WorkerJoin { worker: joining(w) } })
+            .collect()
+    } else {
+        Vec::new()
+    };
     for chunk in joins.chunks(1000) {
         writer.submit(user.clone(), chunk.to_vec()).await.map_err(anyhow::Error::msg)?;
     }

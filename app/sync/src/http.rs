@@ -8,6 +8,8 @@
 //! | `GET /v1/changes?after=N&limit=M` | readers | a page of the log after N |
 //! | `GET /v1/stream?after=N` | readers | Server-Sent Events from N on (or `Last-Event-ID`) |
 //! | `GET /v1/events/{id}` | readers | one event's current record |
+//! | `GET /v1/district` | readers | the district package (`application/vnd.pingan.package`, `ETag`; 304 on a match) |
+//! | `GET /v1/district/version` | readers | `{"version","etag","name","bytes"}` of that package |
 //! | `POST /v1/commands` | by role | `{"commands":[…]}` → `{"results":[…]}` |
 
 use crate::db::{Db, User};
@@ -88,10 +90,10 @@ pub struct AppState {
     pub writer: Writer,
     /// Limits.
     pub limits: Limits,
-    /// What the clients should show (district kind and seed), for `/v1/info`.
+    /// The seed the demo district was (or would be) generated from, for `/v1/info`.
     pub district_seed: u64,
-    /// District name.
-    pub district_name: String,
+    /// The district, roster and history held now, and their package.
+    pub reference: Arc<crate::reference::Shared>,
     tokens: Mutex<HashMap<String, (User, Instant)>>,
     /// Request rate per user (`governor`, keyed by user id). Keys are ids of users the database knows, so the state
     /// is bounded by the users table; it is also swept of users idle long enough to be back at a full burst.
@@ -111,7 +113,7 @@ impl AppState {
         writer: Writer,
         limits: Limits,
         district_seed: u64,
-        district_name: String,
+        reference: Arc<crate::reference::Shared>,
     ) -> Self {
         Self {
             db,
@@ -119,7 +121,7 @@ impl AppState {
             writer,
             limits,
             district_seed,
-            district_name,
+            reference,
             tokens: Mutex::default(),
             limiter: DefaultKeyedRateLimiter::keyed(limits.quota()),
             checks: AtomicU32::new(0),
@@ -164,6 +166,8 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/changes", get(changes))
         .route("/v1/stream", get(stream))
         .route("/v1/events/{id}", get(event))
+        .route("/v1/district", get(district))
+        .route("/v1/district/version", get(district_version))
         .route("/v1/commands", post(commands))
         .fallback(|| async {
             ApiError::new(StatusCode::NOT_FOUND, "no such endpoint: see /v1/health, /v1/commands, …")
@@ -252,11 +256,16 @@ async fn health(State(state): State<Arc<AppState>>) -> ApiResult<Response> {
 async fn info(State(state): State<Arc<AppState>>, headers: HeaderMap) -> ApiResult<Response> {
     let user = authenticate(&state, &headers).await?;
     let head = state.db.head().await.map_err(storage)?;
+    let current = state.reference.current();
+    let name = current.district.as_ref().map(|d| d.name.clone());
+    let kind = if current.district.is_some() { "stored" } else { "none" };
     Ok(Json(serde_json::json!({
         "user": user.name,
         "role": user.role,
         "head": head,
-        "district": { "kind": "demo", "seed": state.district_seed, "name": state.district_name },
+        "district": { "kind": kind, "seed": state.district_seed, "name": name, "version": current.version,
+                      "etag": current.package.as_ref().map(|p| p.etag.clone()),
+                      "package": "/v1/district", "package_version": "/v1/district/version" },
         "limits": { "max_body": state.limits.max_body, "max_page": state.limits.max_page,
                     "max_commands": state.limits.max_commands },
     }))
@@ -323,6 +332,47 @@ async fn event(State(state): State<Arc<AppState>>, headers: HeaderMap, Path(id):
     }
 }
 
+/// The newest package, or 404 saying how to get one.
+fn package(state: &AppState) -> ApiResult<Arc<crate::reference::Served>> {
+    state.reference.current().package.clone().ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, crate::writer::NO_DISTRICT))
+}
+
+/// `GET /v1/district`: the package's bytes (shared, never copied per request), or 304 when `If-None-Match` names its
+/// ETag.
+async fn district(State(state): State<Arc<AppState>>, headers: HeaderMap) -> ApiResult<Response> {
+    reader(&state, &headers).await?;
+    let p = package(&state)?;
+    let etag = HeaderValue::from_str(&p.etag).map_err(|e| storage(format!("the stored ETag is unusable: {e}")))?;
+    let matches = headers
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|t| {
+            let t = t.trim();
+            t == "*" || t.strip_prefix("W/").unwrap_or(t) == p.etag
+        });
+    let mut r = if matches {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        let mut r = axum::body::Body::from(p.bytes.clone()).into_response();
+        r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(pingan_package::MIME));
+        r.headers_mut().insert(header::CONTENT_LENGTH, HeaderValue::from(p.bytes.len()));
+        r
+    };
+    r.headers_mut().insert(header::ETAG, etag);
+    r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    Ok(r)
+}
+
+/// `GET /v1/district/version`: what `/v1/district` would send, without sending it.
+async fn district_version(State(state): State<Arc<AppState>>, headers: HeaderMap) -> ApiResult<Response> {
+    reader(&state, &headers).await?;
+    let p = package(&state)?;
+    Ok(Json(serde_json::json!({ "version": p.version, "etag": p.etag, "name": p.name, "bytes": p.bytes.len() }))
+        .into_response())
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct CommandsBody {
@@ -385,9 +435,13 @@ async fn commands(
             ),
         ));
     }
+    if state.reference.current().district.is_none() {
+        return Err(ApiError::new(StatusCode::SERVICE_UNAVAILABLE, crate::writer::NO_DISTRICT));
+    }
     let results = state.writer.submit(user, cmds).await.map_err(|e| match e {
         SubmitError::KeyReused { .. } => ApiError::new(StatusCode::CONFLICT, e.to_string()),
         SubmitError::Storage(msg) => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, msg),
+        SubmitError::NoDistrict => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
     })?;
     #[derive(serde::Serialize)]
     struct Answer {

@@ -6,12 +6,14 @@
 //! - [`conn`]: the accept loop: connection cap, header/body/keep-alive/write timeouts.
 //! - [`http`]: the API (axum): auth, roles, limits, snapshot, paged changes, Server-Sent Events, commands.
 //! - [`demo`]: `--demo`, a live simulated district streamed through the same path as real clients.
+//! - [`reference`]: the district, roster and history the server holds, their imports, and the district package.
 
 pub mod conn;
 pub mod db;
 pub mod demo;
 pub mod http;
 pub mod hub;
+pub mod reference;
 pub mod writer;
 
 use std::net::SocketAddr;
@@ -26,10 +28,14 @@ pub struct ServeConfig {
     pub listen: SocketAddr,
     /// Limits.
     pub limits: http::Limits,
-    /// Seed of the demo district the server validates against and announces.
+    /// Seed of the demo district installed by `demo_district` (and of the live demo).
     pub seed: u64,
     /// Use the small demo district (tests).
     pub small: bool,
+    /// When the database holds no district: install the demo district of `seed`/`small` with its workers and
+    /// history, through the same path as the import commands. The CLI sets it only with `--demo` or
+    /// `--demo-district`; without it (and without an import) the server starts with no district.
+    pub demo_district: bool,
     /// Run the live demo.
     pub demo: Option<demo::DemoConfig>,
     /// With the demo: a well-known token for a supervisor `demo-operator` (for a laptop demo).
@@ -44,6 +50,7 @@ impl Default for ServeConfig {
             limits: http::Limits::default(),
             seed: 2026,
             small: false,
+            demo_district: true,
             demo: None,
             demo_token: None,
         }
@@ -70,13 +77,39 @@ pub fn district(seed: u64, small: bool) -> pingan_core::District {
 /// Open the database, bind, and start serving (and the demo, when asked).
 pub async fn start(config: ServeConfig) -> anyhow::Result<Running> {
     let db = db::Db::open(&config.db).await?;
-    let district = Arc::new(district(config.seed, config.small));
+    if (config.demo_district || config.demo.is_some()) && reference::load_current(&db, None).await?.district.is_none()
+    {
+        let per_hour = config.demo.map_or(demo::DemoConfig::default().events_per_hour, |d| d.events_per_hour);
+        let stored = reference::install_demo(&db, config.seed, config.small, per_hour)
+            .await
+            .map_err(|e| anyhow::anyhow!("installing the demo district: {e}"))?;
+        tracing::info!(
+            "installed the demo district {} (version {}): {} workers, {} history records, package {} bytes built in \
+             {} ms, {} ms in all",
+            stored.name,
+            stored.version,
+            stored.workers,
+            stored.history,
+            stored.package_bytes,
+            stored.package_ms,
+            stored.total_ms
+        );
+    }
+    let current = reference::load_current(&db, None).await?;
+    match &current.district {
+        Some(d) => tracing::info!("district {} (reference version {})", d.name, current.version),
+        None => tracing::warn!("{}", writer::NO_DISTRICT),
+    }
+    let district = current.district.clone();
+    let (shared, district_rx) = reference::Shared::new(current);
     let hub = Arc::new(hub::Hub::new());
-    let writer = writer::Writer::spawn(db.clone(), hub.clone(), district.clone());
+    let writer = writer::Writer::spawn(db.clone(), hub.clone(), district_rx);
     if db.backend == db::Backend::Postgres {
         tokio::spawn(hub::listen_postgres(db.url.clone(), hub.clone()));
     }
+    tokio::spawn(reference::watch(db.clone(), shared.clone(), hub.clone()));
     if let Some(demo) = config.demo {
+        let Some(district) = district else { anyhow::bail!("--demo needs a district: {}", writer::NO_DISTRICT) };
         if let Some(token) = &config.demo_token {
             let user = match db.user("demo-operator").await? {
                 Some(u) => u,
@@ -84,15 +117,14 @@ pub async fn start(config: ServeConfig) -> anyhow::Result<Running> {
             };
             db.add_token(&user, token).await?;
         }
-        let (db, writer, district) = (db.clone(), writer.clone(), district.clone());
+        let (db, writer) = (db.clone(), writer.clone());
         tokio::spawn(async move {
             if let Err(e) = demo::run(db, writer, district, config.seed, demo).await {
                 tracing::error!("demo stopped: {e:#}");
             }
         });
     }
-    let state =
-        Arc::new(http::AppState::new(db.clone(), hub, writer, config.limits, config.seed, district.name.clone()));
+    let state = Arc::new(http::AppState::new(db.clone(), hub, writer, config.limits, config.seed, shared));
     let listener = tokio::net::TcpListener::bind(config.listen).await?;
     let addr = listener.local_addr()?;
     let app = http::router(state);

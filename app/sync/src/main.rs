@@ -3,7 +3,8 @@
 use clap::{Parser, Subcommand};
 use pingan_core::WorkerId;
 use pingan_core::sync::Role;
-use pingan_sync::{ServeConfig, conn::ConnLimits, db::Db, demo::DemoConfig, http::Limits};
+use pingan_core::import::{Crs, ImportAs};
+use pingan_sync::{ServeConfig, conn::ConnLimits, db::Db, demo::DemoConfig, http::Limits, reference};
 use std::io::Write as _;
 
 /// Pingan sync server: change log, live stream, idempotent commands, auth.
@@ -22,9 +23,13 @@ struct Cli {
     /// Use the small demo district (tests, quick demos).
     #[arg(long)]
     small: bool,
-    /// Seed the demo district and stream simulated events and worker movements.
+    /// Install the demo district (when the database holds none) and stream simulated events and worker movements.
     #[arg(long)]
     demo: bool,
+    /// Install the demo district of --seed/--small with its workers and history when the database holds no district
+    /// (without the live simulation).
+    #[arg(long)]
+    demo_district: bool,
     /// Demo: new events per hour (the desktop's built-in history assumes 24; pass the same to both).
     #[arg(long, default_value_t = 24.0)]
     events_per_hour: f64,
@@ -73,6 +78,63 @@ enum Command {
     /// Tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// The district (GeoJSON import).
+    #[command(subcommand)]
+    District(DistrictCommand),
+    /// The roster of grid workers (CSV import).
+    #[command(subcommand)]
+    Workers(WorkersCommand),
+    /// The event history (CSV or JSON Lines import).
+    #[command(subcommand)]
+    Events(EventsCommand),
+}
+
+#[derive(Subcommand, Debug)]
+enum DistrictCommand {
+    /// Import a GeoJSON file as the district (replacing the current one). Features with problems are listed; with
+    /// any, nothing is stored (exit code 2) unless --accept-problems.
+    Import {
+        /// The GeoJSON file.
+        file: std::path::PathBuf,
+        /// Datum of its coordinates: wgs84 or gcj02.
+        #[arg(long, default_value = "wgs84")]
+        crs: String,
+        /// What its features are: town, community, grid, building or auto.
+        #[arg(long = "as", default_value = "auto")]
+        as_: String,
+        /// The district's name when the file has no district outline naming it (default: the file's name).
+        #[arg(long)]
+        name: Option<String>,
+        /// Store it although some features have problems (those are left out).
+        #[arg(long)]
+        accept_problems: bool,
+        /// Store it although stored workers, events or history do not fit it (history that does not fit is deleted).
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum WorkersCommand {
+    /// Import a roster CSV (header: name,grid,phone,kind). Every bad row is listed; with any, nothing is stored
+    /// (exit code 2).
+    Import {
+        /// The CSV file.
+        file: std::path::PathBuf,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum EventsCommand {
+    /// Import past events: CSV (header: at,category,severity and grid, or lon,lat, or address) or JSON Lines with
+    /// the same keys. Every bad line is listed; with any, nothing is stored (exit code 2).
+    Import {
+        /// The file (.csv, or .jsonl / .ndjson).
+        file: std::path::PathBuf,
+        /// csv or jsonl (default: by the file's extension).
+        #[arg(long)]
+        format: Option<String>,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -155,6 +217,67 @@ async fn main() -> anyhow::Result<()> {
             let user = db.user(&name).await?.ok_or_else(|| anyhow::anyhow!("no user {name:?}"))?;
             eprintln!("revoked {} token(s) of {name}", db.revoke_tokens(&user).await?);
         }
+        Some(Command::District(DistrictCommand::Import { file, crs, as_, name, accept_problems, force })) => {
+            let crs = Crs::parse(&crs).ok_or_else(|| anyhow::anyhow!("unknown --crs {crs:?}: wgs84 or gcj02"))?;
+            let as_ = ImportAs::parse(&as_)
+                .ok_or_else(|| anyhow::anyhow!("unknown --as {as_:?}: town, community, grid, building or auto"))?;
+            let size = std::fs::metadata(&file).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?.len();
+            pingan_core::import::check_size(size).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+            let bytes = std::fs::read(&file).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
+            let name = name.unwrap_or_else(|| {
+                file.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "导入".into())
+            });
+            let db = Db::open(&cli.db).await?;
+            let opts = reference::DistrictOptions { crs, as_, name, accept_problems, force };
+            match reference::import_district(&db, bytes, opts).await {
+                Ok(r) => {
+                    for p in &r.problems {
+                        println!("left out: {p}");
+                    }
+                    for w in r.warnings.iter().chain(&r.notes) {
+                        println!("note: {w}");
+                    }
+                    let [t, c, g, b] = r.units;
+                    println!(
+                        "stored district {} as version {}: {t} towns, {c} communities, {g} grids, {b} buildings; \
+                         read in {} ms; package {} bytes (built in {} ms)",
+                        r.stored.name, r.stored.version, r.build_ms, r.stored.package_bytes, r.stored.package_ms
+                    );
+                    if r.stored.history_dropped > 0 {
+                        println!("deleted {} history records that do not fit it", r.stored.history_dropped);
+                    }
+                }
+                Err(e) => refused(&file, e),
+            }
+        }
+        Some(Command::Workers(WorkersCommand::Import { file })) => {
+            let text = read_text(&file)?;
+            let db = Db::open(&cli.db).await?;
+            match reference::import_roster(&db, &text).await {
+                Ok(s) => println!(
+                    "joined {} workers; reference version {}; package {} bytes",
+                    s.workers, s.version, s.package_bytes
+                ),
+                Err(e) => refused(&file, e),
+            }
+        }
+        Some(Command::Events(EventsCommand::Import { file, format })) => {
+            let jsonl = match format.as_deref() {
+                Some("csv") => false,
+                Some("jsonl" | "ndjson") => true,
+                Some(f) => anyhow::bail!("unknown --format {f:?}: csv or jsonl"),
+                None => file.extension().is_some_and(|e| e == "jsonl" || e == "ndjson" || e == "json"),
+            };
+            let text = read_text(&file)?;
+            let db = Db::open(&cli.db).await?;
+            match reference::import_history(&db, &text, jsonl).await {
+                Ok(s) => println!(
+                    "added {} past events; reference version {}; package {} bytes",
+                    s.history, s.version, s.package_bytes
+                ),
+                Err(e) => refused(&file, e),
+            }
+        }
         None => {
             let config = ServeConfig {
                 db: cli.db,
@@ -175,6 +298,7 @@ async fn main() -> anyhow::Result<()> {
                 },
                 seed: cli.seed,
                 small: cli.small,
+                demo_district: cli.demo || cli.demo_district,
                 demo: cli.demo.then_some(DemoConfig {
                     events_per_hour: cli.events_per_hour,
                     worker_moves_per_sec: cli.worker_moves,
@@ -193,6 +317,48 @@ async fn main() -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Exit code of an import that stored nothing because of its input.
+const REFUSED: i32 = 2;
+
+/// Report why an import stored nothing and exit: the input's problems one per line and code 2; a failure with code 1.
+fn refused(file: &std::path::Path, e: reference::RefError) -> ! {
+    match e {
+        reference::RefError::Rejected(problems) => {
+            for p in problems.iter().take(reference::files::MAX_LISTED) {
+                eprintln!("{}: {p}", file.display());
+            }
+            if problems.len() > reference::files::MAX_LISTED {
+                eprintln!("… and {} more", problems.len() - reference::files::MAX_LISTED);
+            }
+            eprintln!(
+                "{}: {} problem(s); nothing was stored (--accept-problems stores a district without the features \
+                 listed)",
+                file.display(),
+                problems.len()
+            );
+            std::process::exit(REFUSED)
+        }
+        e @ (reference::RefError::Conflict(_) | reference::RefError::NoDistrict) => {
+            eprintln!("{}: {e}", file.display());
+            std::process::exit(REFUSED)
+        }
+        reference::RefError::Other(e) => {
+            eprintln!("{}: {e:#}", file.display());
+            std::process::exit(1)
+        }
+    }
+}
+
+/// A text file for an import, size checked before it is read.
+fn read_text(file: &std::path::Path) -> anyhow::Result<String> {
+    let size = std::fs::metadata(file).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?.len();
+    if size > reference::files::MAX_FILE {
+        anyhow::bail!("{} is {size} bytes; at most {} can be imported", file.display(), reference::files::MAX_FILE);
+    }
+    let bytes = std::fs::read(file).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
+    String::from_utf8(bytes).map_err(|e| anyhow::anyhow!("{} is not UTF-8 text: {e}", file.display()))
 }
 
 /// A timeout given in seconds on the command line.

@@ -54,7 +54,18 @@ pub enum SubmitError {
     /// The database failed, or the writer stopped.
     #[error("{0}")]
     Storage(String),
+    /// The server holds no district yet, so nothing can be checked against one.
+    #[error("{NO_DISTRICT}")]
+    NoDistrict,
 }
+
+/// What the server answers while it holds no district.
+pub const NO_DISTRICT: &str =
+    "no district imported yet: run pingan-sync district import FILE, or start with --demo";
+
+/// The district commands are checked against: `None` until one is imported; replaced when an import bumps the
+/// reference version (see [`crate::reference`]).
+pub type DistrictRx = tokio::sync::watch::Receiver<Option<Arc<District>>>;
 
 /// Handle for sending jobs to the writer.
 #[derive(Clone)]
@@ -64,7 +75,7 @@ pub struct Writer {
 
 impl Writer {
     /// Start the writer task.
-    pub fn spawn(db: Db, hub: Arc<Hub>, district: Arc<District>) -> Writer {
+    pub fn spawn(db: Db, hub: Arc<Hub>, district: DistrictRx) -> Writer {
         let (tx, rx) = mpsc::channel(1024);
         tokio::spawn(run(db, hub, district, rx));
         Writer { tx }
@@ -79,7 +90,7 @@ impl Writer {
     }
 }
 
-async fn run(db: Db, hub: Arc<Hub>, district: Arc<District>, mut rx: mpsc::Receiver<Job>) {
+async fn run(db: Db, hub: Arc<Hub>, district: DistrictRx, mut rx: mpsc::Receiver<Job>) {
     while let Some(first) = rx.recv().await {
         let mut jobs = vec![first];
         let mut n = jobs[0].commands.len();
@@ -92,6 +103,13 @@ async fn run(db: Db, hub: Arc<Hub>, district: Arc<District>, mut rx: mpsc::Recei
                 Err(_) => break,
             }
         }
+        // The district as of this batch: an import swapped in meanwhile applies from the next batch on.
+        let Some(district) = district.borrow().clone() else {
+            for job in jobs {
+                job.reply.send(Err(SubmitError::NoDistrict)).ok();
+            }
+            continue;
+        };
         let mut attempt = 0;
         let mut retried = false;
         let outcome = loop {
@@ -144,17 +162,56 @@ struct NewChange {
 
 async fn write_batch(db: &Db, district: &District, jobs: &[Job]) -> anyhow::Result<BatchOutput> {
     let mut tx = db.pool.begin().await?;
-    if db.backend == Backend::Postgres {
-        sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(PG_WRITER_LOCK).execute(&mut *tx).await?;
+    lock(&mut tx, db.backend).await?;
+    let batch: Vec<(&User, &[ClientCommand])> = jobs.iter().map(|j| (&j.user, j.commands.as_slice())).collect();
+    let (results, new_changes) = apply_in_tx(&mut tx, db.backend, district, &batch).await?;
+    tx.commit().await?;
+    let live = new_changes.into_iter().map(|c| LiveChange { seq: c.seq, body: c.body.into() }).collect();
+    Ok((results, live))
+}
+
+/// Take the write lock at the start of a transaction that appends to the log or changes reference data: on
+/// PostgreSQL the advisory lock every instance's writer takes; on SQLite a write as the first statement, so that the
+/// transaction waits (busy timeout) for another process's write rather than failing when it upgrades from reading.
+pub async fn lock(tx: &mut sqlx::Transaction<'_, sqlx::Any>, backend: Backend) -> sqlx::Result<()> {
+    match backend {
+        Backend::Postgres => {
+            sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(PG_WRITER_LOCK).execute(&mut **tx).await?;
+        }
+        Backend::Sqlite => {
+            sqlx::query("UPDATE meta SET value = value WHERE name = 'district_version'").execute(&mut **tx).await?;
+        }
     }
+    Ok(())
+}
+
+/// A change appended by [`apply_in_tx`].
+pub struct AppendedChange {
+    /// Its seq.
+    pub seq: Seq,
+    /// Its body as JSON.
+    pub body: String,
+}
+
+/// Apply each user's commands in order inside `tx` (which holds the [`lock`]): check them against `district` and the
+/// stored state, append the changes, store the answers and the projection. Does not commit. Returns the answers (one
+/// list per entry of `batch`, or why none of that entry applied) and the changes appended. The reference importers
+/// call this too, so a roster joins through exactly the path `WorkerJoin` commands take.
+pub async fn apply_in_tx(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    backend: Backend,
+    district: &District,
+    batch: &[(&User, &[ClientCommand])],
+) -> anyhow::Result<(Vec<Result<Vec<CommandResult>, SubmitError>>, Vec<AppendedChange>)> {
+    let tx = &mut **tx;
     let mut head: Seq =
         sqlx::query("SELECT COALESCE(MAX(seq), 0) FROM changes").fetch_one(&mut *tx).await?.try_get(0)?;
 
     // Earlier answers for these keys (by the primary key: user, then key), with what the key was sent with.
     let mut answered: HashMap<(i64, String), (Outcome, Option<String>)> = HashMap::new();
     let mut keys_by_user: HashMap<i64, Vec<&str>> = HashMap::new();
-    for j in jobs {
-        keys_by_user.entry(j.user.id).or_default().extend(j.commands.iter().map(|c| c.key.as_str()));
+    for (user, commands) in batch {
+        keys_by_user.entry(user.id).or_default().extend(commands.iter().map(|c| c.key.as_str()));
     }
     for (user, keys) in &keys_by_user {
         for chunk in keys.chunks(ROWS_PER_STATEMENT) {
@@ -177,7 +234,7 @@ async fn write_batch(db: &Db, district: &District, jobs: &[Job]) -> anyhow::Resu
     // The events the commands name (acted on, or handled according to a worker's status).
     let mut event_ids: HashSet<i64> = HashSet::new();
     let mut reports = false;
-    for c in jobs.iter().flat_map(|j| &j.commands) {
+    for c in batch.iter().flat_map(|(_, commands)| commands.iter()) {
         match &c.body {
             CommandBody::Act { event, .. } => {
                 event_ids.insert(event.0 as i64);
@@ -195,16 +252,16 @@ async fn write_batch(db: &Db, district: &District, jobs: &[Job]) -> anyhow::Resu
         }
     }
     let mut events: HashMap<i64, Event> = HashMap::new();
-    for (id, body) in fetch_bodies(&mut tx, "events", &event_ids).await? {
+    for (id, body) in fetch_bodies(&mut *tx, "events", &event_ids).await? {
         events.insert(id, serde_json::from_str(&body)?);
     }
     // The workers they name: moved, assigned, bound to the sender, or handling a touched event.
     let mut worker_ids: HashSet<i64> = HashSet::new();
-    for j in jobs {
-        if let Some(w) = j.user.worker {
+    for (user, commands) in batch {
+        if let Some(w) = user.worker {
             worker_ids.insert(w.0 as i64);
         }
-        for c in &j.commands {
+        for c in commands.iter() {
             match &c.body {
                 CommandBody::WorkerPosition { worker, .. } => {
                     worker_ids.insert(worker.0 as i64);
@@ -218,10 +275,10 @@ async fn write_batch(db: &Db, district: &District, jobs: &[Job]) -> anyhow::Resu
     }
     worker_ids.extend(events.values().filter_map(|e| e.assignee).map(|w| w.0 as i64));
     let mut workers: HashMap<i64, GridWorker> = HashMap::new();
-    for (id, body) in fetch_bodies(&mut tx, "workers", &worker_ids).await? {
+    for (id, body) in fetch_bodies(&mut *tx, "workers", &worker_ids).await? {
         workers.insert(id, serde_json::from_str(&body)?);
     }
-    let joins = jobs.iter().flat_map(|j| &j.commands).any(|c| matches!(c.body, CommandBody::WorkerJoin { .. }));
+    let joins = batch.iter().flat_map(|(_, commands)| commands.iter()).any(|c| matches!(c.body, CommandBody::WorkerJoin { .. }));
     let next_worker_id: i64 = if joins {
         sqlx::query("SELECT COALESCE(MAX(id), -1) + 1 FROM workers").fetch_one(&mut *tx).await?.try_get(0)?
     } else {
@@ -243,33 +300,33 @@ async fn write_batch(db: &Db, district: &District, jobs: &[Job]) -> anyhow::Resu
     };
 
     // Apply in order.
-    let mut results = Vec::with_capacity(jobs.len());
+    let mut results = Vec::with_capacity(batch.len());
     let mut new_changes: Vec<NewChange> = Vec::new();
     let mut new_answers: Vec<(i64, String, String, String)> = Vec::new();
     let mut dirty_events: HashSet<i64> = HashSet::new();
-    'jobs: for job in jobs {
+    'jobs: for (user, commands) in batch {
         // A key reused for another command refuses the whole request before any of it applies.
-        let hashes: Vec<String> = job.commands.iter().map(command_hash).collect();
-        for (index, (cmd, hash)) in job.commands.iter().zip(&hashes).enumerate() {
-            if let Some((_, Some(stored))) = answered.get(&(job.user.id, cmd.key.clone()))
+        let hashes: Vec<String> = commands.iter().map(command_hash).collect();
+        for (index, (cmd, hash)) in commands.iter().zip(&hashes).enumerate() {
+            if let Some((_, Some(stored))) = answered.get(&(user.id, cmd.key.clone()))
                 && stored != hash
             {
                 results.push(Err(SubmitError::KeyReused { index, key: cmd.key.clone() }));
                 continue 'jobs;
             }
-            if job.commands[..index].iter().zip(&hashes).any(|(c, h)| c.key == cmd.key && h != hash) {
+            if commands[..index].iter().zip(&hashes).any(|(c, h)| c.key == cmd.key && h != hash) {
                 results.push(Err(SubmitError::KeyReused { index, key: cmd.key.clone() }));
                 continue 'jobs;
             }
         }
-        let mut out = Vec::with_capacity(job.commands.len());
-        for (cmd, hash) in job.commands.iter().zip(hashes) {
-            let k = (job.user.id, cmd.key.clone());
+        let mut out = Vec::with_capacity(commands.len());
+        for (cmd, hash) in commands.iter().zip(hashes) {
+            let k = (user.id, cmd.key.clone());
             if let Some((outcome, _)) = answered.get(&k) {
                 out.push(CommandResult { key: cmd.key.clone(), outcome: outcome.clone(), duplicate: true });
                 continue;
             }
-            let outcome = match apply(cmd, &job.user, &mut ctx) {
+            let outcome = match apply(cmd, &user, &mut ctx) {
                 Ok((body, event, worker)) => {
                     head += 1;
                     if let Some(e) = event {
@@ -283,14 +340,14 @@ async fn write_batch(db: &Db, district: &District, jobs: &[Job]) -> anyhow::Resu
                         kind: kind_of(&body),
                         event,
                         worker,
-                        user: job.user.id,
+                        user: user.id,
                         body: serde_json::to_string(&body)?,
                     });
                     Outcome::Applied { seq: head, event: event.map(|e| EventId(e as u64)) }
                 }
                 Err(reason) => Outcome::Rejected { reason },
             };
-            new_answers.push((job.user.id, cmd.key.clone(), serde_json::to_string(&outcome)?, hash.clone()));
+            new_answers.push((user.id, cmd.key.clone(), serde_json::to_string(&outcome)?, hash.clone()));
             answered.insert(k, (outcome.clone(), Some(hash)));
             out.push(CommandResult { key: cmd.key.clone(), outcome, duplicate: false });
         }
@@ -358,16 +415,14 @@ async fn write_batch(db: &Db, district: &District, jobs: &[Job]) -> anyhow::Resu
         }
         q.execute(&mut *tx).await?;
     }
-    if db.backend == Backend::Postgres && !new_changes.is_empty() {
+    if backend == Backend::Postgres && !new_changes.is_empty() {
         // Delivered to the other instances when (and only if) the transaction commits.
         sqlx::query("SELECT pg_notify('pingan_changes', $1)")
             .bind(format!("{}:{head}", crate::hub::instance_id()))
             .execute(&mut *tx)
             .await?;
     }
-    tx.commit().await?;
-    let live = new_changes.into_iter().map(|c| LiveChange { seq: c.seq, body: c.body.into() }).collect();
-    Ok((results, live))
+    Ok((results, new_changes.into_iter().map(|c| AppendedChange { seq: c.seq, body: c.body }).collect()))
 }
 
 /// `($1,$2,$3),($4,$5,$6),…`
@@ -376,7 +431,7 @@ fn tuples(rows: usize, cols: usize) -> String {
 }
 
 async fn fetch_bodies(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    tx: &mut sqlx::AnyConnection,
     table: &str,
     ids: &HashSet<i64>,
 ) -> anyhow::Result<Vec<(i64, String)>> {
@@ -388,7 +443,7 @@ async fn fetch_bodies(
         for id in chunk {
             q = q.bind(*id);
         }
-        for row in q.fetch_all(&mut **tx).await? {
+        for row in q.fetch_all(&mut *tx).await? {
             out.push((row.try_get(0)?, row.try_get(1)?));
         }
     }
@@ -526,6 +581,12 @@ fn apply(cmd: &ClientCommand, user: &User, ctx: &mut Ctx<'_>) -> Result<Applied,
             }
             let id = worker.0 as i64;
             let w = ctx.workers.get_mut(&id).ok_or_else(|| format!("there is no worker {}", worker.0))?;
+            validate::check_worker_position(
+                &format!("the position of worker {}", worker.0),
+                &w.grids,
+                *position,
+                ctx.district,
+            )?;
             if cmd.at < w.seen_at {
                 // Every client keeps the newest position; an older one (a late retry, a slow clock) is refused so
                 // that the log and every cache agree.

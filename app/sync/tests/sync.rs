@@ -43,7 +43,8 @@ async fn client_syncs_a_snapshot_then_live_changes() {
 
         // Live: an operator accepts, a worker moves.
         let api = server.api(&admin);
-        let moved = LonLat { lon: 120.1, lat: 30.4 };
+        // A step inside the worker's grids (a position far outside them is refused).
+        let moved = LonLat { lon: demo.workers[2].position.lon + 0.001, lat: demo.workers[2].position.lat };
         let r = api
             .send(&[
                 cmd(CommandBody::Act { event: EventId(3), action: EventAction::Accept }),

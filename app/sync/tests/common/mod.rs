@@ -57,8 +57,15 @@ fn bin() -> &'static str {
 }
 
 impl Server {
-    /// Start on a free port with `args` added.
+    /// Start on a free port with `args` added, installing the small demo district when the database holds none.
     pub fn start(db: &str, args: &[&str]) -> Server {
+        let mut all = vec!["--demo-district"];
+        all.extend_from_slice(args);
+        Self::start_bare(db, &all)
+    }
+
+    /// Start on a free port with `args` added and nothing installed: without an import it holds no district.
+    pub fn start_bare(db: &str, args: &[&str]) -> Server {
         let mut s = Server {
             child: None,
             url: String::new(),
@@ -198,7 +205,7 @@ pub fn drain(link: &pingan_store::Link, situation: &mut Situation, seqs: &mut Ve
                     }
                 }
             }
-            pingan_store::Update::Refused(_) => {}
+            pingan_store::Update::Refused(_) | pingan_store::Update::District(_) => {}
         }
     }
 }
