@@ -60,10 +60,8 @@ pub fn distance_within_m(polygon: &Polygon, p: LonLat, limit: f64) -> Option<f64
         return None;
     }
     let local = |ring: &[LonLat]| -> geo::LineString<f64> {
-        let mut coords: Vec<geo::Coord<f64>> = ring
-            .iter()
-            .map(|q| geo::Coord { x: (q.lon - p.lon) * m_lon, y: (q.lat - p.lat) * M_PER_DEG })
-            .collect();
+        let mut coords: Vec<geo::Coord<f64>> =
+            ring.iter().map(|q| geo::Coord { x: (q.lon - p.lon) * m_lon, y: (q.lat - p.lat) * M_PER_DEG }).collect();
         if let Some(first) = coords.first().copied() {
             coords.push(first);
         }

@@ -334,7 +334,12 @@ async fn event(State(state): State<Arc<AppState>>, headers: HeaderMap, Path(id):
 
 /// The newest package, or 404 saying how to get one.
 fn package(state: &AppState) -> ApiResult<Arc<crate::reference::Served>> {
-    state.reference.current().package.clone().ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, crate::writer::NO_DISTRICT))
+    state
+        .reference
+        .current()
+        .package
+        .clone()
+        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, crate::writer::NO_DISTRICT))
 }
 
 /// `GET /v1/district`: the package's bytes (shared, never copied per request), or 304 when `If-None-Match` names its
@@ -343,15 +348,13 @@ async fn district(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Api
     reader(&state, &headers).await?;
     let p = package(&state)?;
     let etag = HeaderValue::from_str(&p.etag).map_err(|e| storage(format!("the stored ETag is unusable: {e}")))?;
-    let matches = headers
-        .get_all(header::IF_NONE_MATCH)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .any(|t| {
-            let t = t.trim();
-            t == "*" || t.strip_prefix("W/").unwrap_or(t) == p.etag
-        });
+    let matches =
+        headers.get_all(header::IF_NONE_MATCH).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(',')).any(
+            |t| {
+                let t = t.trim();
+                t == "*" || t.strip_prefix("W/").unwrap_or(t) == p.etag
+            },
+        );
     let mut r = if matches {
         StatusCode::NOT_MODIFIED.into_response()
     } else {

@@ -77,8 +77,7 @@ pub fn district(seed: u64, small: bool) -> pingan_core::District {
 /// Open the database, bind, and start serving (and the demo, when asked).
 pub async fn start(config: ServeConfig) -> anyhow::Result<Running> {
     let db = db::Db::open(&config.db).await?;
-    if (config.demo_district || config.demo.is_some()) && reference::load_current(&db, None).await?.district.is_none()
-    {
+    if (config.demo_district || config.demo.is_some()) && reference::load_current(&db, None).await?.district.is_none() {
         let per_hour = config.demo.map_or(demo::DemoConfig::default().events_per_hour, |d| d.events_per_hour);
         let stored = reference::install_demo(&db, config.seed, config.small, per_hour)
             .await

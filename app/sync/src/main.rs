@@ -2,8 +2,8 @@
 
 use clap::{Parser, Subcommand};
 use pingan_core::WorkerId;
-use pingan_core::sync::Role;
 use pingan_core::import::{Crs, ImportAs};
+use pingan_core::sync::Role;
 use pingan_sync::{ServeConfig, conn::ConnLimits, db::Db, demo::DemoConfig, http::Limits, reference};
 use std::io::Write as _;
 
@@ -221,7 +221,8 @@ async fn main() -> anyhow::Result<()> {
             let crs = Crs::parse(&crs).ok_or_else(|| anyhow::anyhow!("unknown --crs {crs:?}: wgs84 or gcj02"))?;
             let as_ = ImportAs::parse(&as_)
                 .ok_or_else(|| anyhow::anyhow!("unknown --as {as_:?}: town, community, grid, building or auto"))?;
-            let size = std::fs::metadata(&file).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?.len();
+            let size =
+                std::fs::metadata(&file).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?.len();
             pingan_core::import::check_size(size).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
             let bytes = std::fs::read(&file).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
             let name = name.unwrap_or_else(|| {

@@ -16,9 +16,7 @@ use axum::body::Bytes;
 use pingan_core::assess::EventRecord;
 use pingan_core::import::{Crs, ImportAs};
 use pingan_core::sync::{ClientCommand, CommandBody, Outcome, Role};
-use pingan_core::{
-    BuildingId, CommunityId, District, GridId, GridWorker, TownId, WorkerId, WorkerStatus, validate,
-};
+use pingan_core::{BuildingId, CommunityId, District, GridId, GridWorker, TownId, WorkerId, WorkerStatus, validate};
 use sqlx::Row as _;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
@@ -123,10 +121,8 @@ pub async fn version(db: &Db) -> anyhow::Result<i64> {
 /// `previous`.
 pub async fn load_current(db: &Db, previous: Option<&Current>) -> anyhow::Result<Current> {
     let version = version(db).await?;
-    let district_version: i64 = sqlx::query("SELECT COALESCE(MAX(version), 0) FROM districts")
-        .fetch_one(&db.pool)
-        .await?
-        .try_get(0)?;
+    let district_version: i64 =
+        sqlx::query("SELECT COALESCE(MAX(version), 0) FROM districts").fetch_one(&db.pool).await?.try_get(0)?;
     let district = match previous {
         Some(p) if p.district_version == district_version => p.district.clone(),
         _ if district_version == 0 => None,
@@ -292,15 +288,26 @@ pub async fn store(db: &Db, data: Data) -> Result<Stored, RefError> {
     let history = read_history(&mut tx).await?;
     let package_started = Instant::now();
     let name = district.name.clone();
-    let (bytes, etag) = tokio::task::spawn_blocking(move || {
-        let mut p = pingan_package::Package::new(version as u64, now, district, roster, history);
+    let (bytes, etag, left_out) = tokio::task::spawn_blocking(move || {
+        // A package holds only workers that fit its district (ids dense): after a forced district import the
+        // workers that no longer fit stay in the log but not in the package, as clients skip them anyway.
+        let mut fitting = pingan_core::Situation { events: Vec::new(), workers: roster };
+        let left_out = validate::retain_fitting(&mut fitting, &district);
+        let mut p = pingan_package::Package::new(version as u64, now, district, fitting.workers, history);
         p.meta.source = "pingan-sync".into();
         let bytes = pingan_package::encode(&p);
         let etag = pingan_package::etag(&bytes);
-        (bytes, etag)
+        (bytes, etag, left_out)
     })
     .await
     .map_err(anyhow::Error::from)?;
+    if !left_out.is_empty() {
+        tracing::warn!(
+            "package {version}: {} stored worker record(s) left out, as they do not fit the district (first: {})",
+            left_out.len(),
+            left_out[0]
+        );
+    }
     let package_ms = package_started.elapsed().as_millis();
     let package_bytes = bytes.len();
     sqlx::query("INSERT INTO packages (version, etag, created_at, body) VALUES ($1, $2, $3, $4)")
@@ -389,7 +396,8 @@ fn history_fits(d: &District, town: i64, community: i64, grid: i64, building: Op
     let Some(g) = usize::try_from(grid).ok().and_then(|i| d.grids.get(i)) else { return false };
     g.town.0 as i64 == town
         && g.community.0 as i64 == community
-        && building.is_none_or(|b| usize::try_from(b).ok().and_then(|i| d.buildings.get(i)).is_some_and(|b| b.grid == g.id))
+        && building
+            .is_none_or(|b| usize::try_from(b).ok().and_then(|i| d.buildings.get(i)).is_some_and(|b| b.grid == g.id))
 }
 
 /// Join `workers` through the writer's path (one `WorkerJoin` each, ids after the highest stored one). Refuses all
@@ -417,7 +425,8 @@ async fn join_workers(
     if !problems.is_empty() {
         return Err(RefError::Rejected(problems));
     }
-    let next: i64 = sqlx::query("SELECT COALESCE(MAX(id), -1) + 1 FROM workers").fetch_one(&mut **tx).await?.try_get(0)?;
+    let next: i64 =
+        sqlx::query("SELECT COALESCE(MAX(id), -1) + 1 FROM workers").fetch_one(&mut **tx).await?.try_get(0)?;
     let now = chrono::Utc::now();
     let commands: Vec<ClientCommand> = workers
         .iter()
@@ -466,7 +475,8 @@ async fn insert_history(
     }) {
         return Err(RefError::Rejected(vec![format!("record {}: its grid or building is not in the district", i + 1)]));
     }
-    let next: i64 = sqlx::query("SELECT COALESCE(MAX(id), 0) + 1 FROM history").fetch_one(&mut **tx).await?.try_get(0)?;
+    let next: i64 =
+        sqlx::query("SELECT COALESCE(MAX(id), 0) + 1 FROM history").fetch_one(&mut **tx).await?.try_get(0)?;
     for (c, chunk) in history.chunks(HISTORY_ROWS_PER_STATEMENT).enumerate() {
         let sql = format!(
             "INSERT INTO history (id, at, category, severity, town, community, grid, building) VALUES {}",
@@ -494,11 +504,10 @@ async fn insert_history(
 
 /// Every stored history record, oldest first.
 async fn read_history(tx: &mut sqlx::Transaction<'_, sqlx::Any>) -> anyhow::Result<Vec<EventRecord>> {
-    let rows = sqlx::query(
-        "SELECT at, category, severity, town, community, grid, building FROM history ORDER BY at, id",
-    )
-    .fetch_all(&mut **tx)
-    .await?;
+    let rows =
+        sqlx::query("SELECT at, category, severity, town, community, grid, building FROM history ORDER BY at, id")
+            .fetch_all(&mut **tx)
+            .await?;
     let mut out = Vec::with_capacity(rows.len());
     let mut categories = std::collections::HashMap::new();
     let mut severities = std::collections::HashMap::new();
@@ -576,7 +585,8 @@ pub async fn import_district(db: &Db, bytes: Vec<u8>, opts: DistrictOptions) -> 
     let (crs, as_, name) = (opts.crs, opts.as_, opts.name.clone());
     let built = tokio::task::spawn_blocking(move || -> Result<_, RefError> {
         pingan_core::import::check_size(bytes.len() as u64).map_err(|e| RefError::Rejected(vec![e.to_string()]))?;
-        let imported = pingan_core::import::parse(&bytes, crs, as_).map_err(|e| RefError::Rejected(vec![e.to_string()]))?;
+        let imported =
+            pingan_core::import::parse(&bytes, crs, as_).map_err(|e| RefError::Rejected(vec![e.to_string()]))?;
         let problems: Vec<String> = imported.problems.iter().map(|p| p.to_string()).collect();
         let built = pingan_core::scenario::district_from_import(&name, &imported);
         Ok((problems, imported.warnings, imported.features, built))
@@ -589,9 +599,7 @@ pub async fn import_district(db: &Db, bytes: Vec<u8>, opts: DistrictOptions) -> 
     }
     let Some(built) = built else {
         let mut p = problems;
-        p.push(format!(
-            "none of its {features} features is a unit or building polygon, so it cannot be a district"
-        ));
+        p.push(format!("none of its {features} features is a unit or building polygon, so it cannot be a district"));
         return Err(RefError::Rejected(p));
     };
     let d = built.district;
@@ -635,8 +643,7 @@ pub async fn import_roster(db: &Db, text: &str) -> Result<Stored, RefError> {
 /// Read a history (CSV, or JSON Lines when `jsonl`; [`files::parse_history`]) and add it.
 pub async fn import_history(db: &Db, text: &str, jsonl: bool) -> Result<Stored, RefError> {
     let district = stored_district(db).await?;
-    let history =
-        files::parse_history(text, jsonl, &district, chrono::Utc::now()).map_err(RefError::Rejected)?;
+    let history = files::parse_history(text, jsonl, &district, chrono::Utc::now()).map_err(RefError::Rejected)?;
     store(db, Data { history, ..Data::default() }).await
 }
 

@@ -60,8 +60,7 @@ pub enum SubmitError {
 }
 
 /// What the server answers while it holds no district.
-pub const NO_DISTRICT: &str =
-    "no district imported yet: run pingan-sync district import FILE, or start with --demo";
+pub const NO_DISTRICT: &str = "no district imported yet: run pingan-sync district import FILE, or start with --demo";
 
 /// The district commands are checked against: `None` until one is imported; replaced when an import bumps the
 /// reference version (see [`crate::reference`]).
@@ -278,7 +277,10 @@ pub async fn apply_in_tx(
     for (id, body) in fetch_bodies(&mut *tx, "workers", &worker_ids).await? {
         workers.insert(id, serde_json::from_str(&body)?);
     }
-    let joins = batch.iter().flat_map(|(_, commands)| commands.iter()).any(|c| matches!(c.body, CommandBody::WorkerJoin { .. }));
+    let joins = batch
+        .iter()
+        .flat_map(|(_, commands)| commands.iter())
+        .any(|c| matches!(c.body, CommandBody::WorkerJoin { .. }));
     let next_worker_id: i64 = if joins {
         sqlx::query("SELECT COALESCE(MAX(id), -1) + 1 FROM workers").fetch_one(&mut *tx).await?.try_get(0)?
     } else {
@@ -326,7 +328,7 @@ pub async fn apply_in_tx(
                 out.push(CommandResult { key: cmd.key.clone(), outcome: outcome.clone(), duplicate: true });
                 continue;
             }
-            let outcome = match apply(cmd, &user, &mut ctx) {
+            let outcome = match apply(cmd, user, &mut ctx) {
                 Ok((body, event, worker)) => {
                     head += 1;
                     if let Some(e) = event {

@@ -157,7 +157,8 @@ async fn real_towns_roster_and_history_are_served_and_swapped() {
 
         // The 20 real towns.
         let t = Instant::now();
-        let out = ok(admin(db, &["district", "import", towns.to_str().unwrap(), "--crs", "wgs84", "--name", "余杭临平"]));
+        let out =
+            ok(admin(db, &["district", "import", towns.to_str().unwrap(), "--crs", "wgs84", "--name", "余杭临平"]));
         eprintln!("import of the 20 towns: {} ms (process included): {out}", t.elapsed().as_millis());
         let v1 = served(&server, &op, 1).await;
         let (p1, etag1, took) = package(&server, &op).await;
@@ -174,7 +175,8 @@ async fn real_towns_roster_and_history_are_served_and_swapped() {
         // A roster: a grid by name, by path, by code, by id.
         let d = &expected;
         let (g0, g1, g2) = (&d.grids[0], &d.grids[1], &d.grids[2]);
-        let path1 = format!("{}/{}/{}", d.towns[g1.town.index()].name, d.communities[g1.community.index()].name, g1.name);
+        let path1 =
+            format!("{}/{}/{}", d.towns[g1.town.index()].name, d.communities[g1.community.index()].name, g1.name);
         let roster = format!(
             "name,grid,phone,kind\n张三,{},0571-8888 1234,专职\n\"李, 四\",{path1},,part-time\n王五,{},13800000000,兼职\n\
              赵六,#2,,full-time\n",
@@ -202,17 +204,17 @@ async fn real_towns_roster_and_history_are_served_and_swapped() {
         let history = format!(
             "at,category,severity,grid,lon,lat,address\n2025-03-01 08:30,火警,重大,{},,,\n\
              2025-03-02T10:00:00+08:00,Theft,General,,{},{},\n2025-03-03 09:15:00,纠纷,一般,,,,{}\n",
-            g0.name,
-            inside.lon,
-            inside.lat,
-            g2.code
+            g0.name, inside.lon, inside.lat, g2.code
         );
         let history = write(dir.path(), "history.csv", &history);
         ok(admin(db, &["events", "import", &history]));
         let jsonl = write(
             dir.path(),
             "history.jsonl",
-            &format!("{{\"at\":\"2025-04-01 12:00\",\"category\":\"WageArrears\",\"severity\":\"II\",\"grid\":\"#{}\"}}\n", 4),
+            &format!(
+                "{{\"at\":\"2025-04-01 12:00\",\"category\":\"WageArrears\",\"severity\":\"II\",\"grid\":\"#{}\"}}\n",
+                4
+            ),
         );
         ok(admin(db, &["events", "import", &jsonl]));
         served(&server, &op, 4).await;
@@ -232,15 +234,45 @@ async fn real_towns_roster_and_history_are_served_and_swapped() {
         // Bad files: each refused by line, nothing stored.
         let cases = [
             ("workers", "cols.csv", "name,grid,mobile,kind\n张三,#0,,专职\n".to_string(), "unknown column \"mobile\""),
-            ("workers", "grid.csv", "name,grid,phone,kind\n孙七,#1,,专职\n周八,没有这个网格,,专职\n".into(), "line 3: there is no grid"),
-            ("workers", "dup.csv", format!("name,grid,phone,kind\n张三,{},,专职\n", g0.name), "line 2: 张三 already serves"),
-            ("workers", "dup2.csv", "name,grid,phone,kind\n吴九,#1,,专职\n吴九,#1,,兼职\n".into(), "line 3: 吴九 is already on line 2"),
+            (
+                "workers",
+                "grid.csv",
+                "name,grid,phone,kind\n孙七,#1,,专职\n周八,没有这个网格,,专职\n".into(),
+                "line 3: there is no grid",
+            ),
+            (
+                "workers",
+                "dup.csv",
+                format!("name,grid,phone,kind\n张三,{},,专职\n", g0.name),
+                "line 2: 张三 already serves",
+            ),
+            (
+                "workers",
+                "dup2.csv",
+                "name,grid,phone,kind\n吴九,#1,,专职\n吴九,#1,,兼职\n".into(),
+                "line 3: 吴九 is already on line 2",
+            ),
             ("workers", "phone.csv", "name,grid,phone,kind\n郑十,#1,call me,专职\n".into(), "line 2: the phone"),
             ("workers", "kind.csv", "name,grid,phone,kind\n郑十,#1,,boss\n".into(), "line 2: unknown kind"),
             ("events", "time.csv", "at,category,severity,grid\nyesterday,火警,重大,#0\n".into(), "line 2: bad time"),
-            ("events", "future.csv", "at,category,severity,grid\n2999-01-01 00:00,火警,重大,#0\n".into(), "line 2: the time"),
-            ("events", "cat.csv", "at,category,severity,grid\n2025-01-01 00:00,火星,重大,#0\n".into(), "line 2: unknown category"),
-            ("events", "far.csv", "at,category,severity,lon,lat\n2025-01-01 00:00,火警,重大,116.4,39.9\n".into(), "line 2: the position"),
+            (
+                "events",
+                "future.csv",
+                "at,category,severity,grid\n2999-01-01 00:00,火警,重大,#0\n".into(),
+                "line 2: the time",
+            ),
+            (
+                "events",
+                "cat.csv",
+                "at,category,severity,grid\n2025-01-01 00:00,火星,重大,#0\n".into(),
+                "line 2: unknown category",
+            ),
+            (
+                "events",
+                "far.csv",
+                "at,category,severity,lon,lat\n2025-01-01 00:00,火警,重大,116.4,39.9\n".into(),
+                "line 2: the position",
+            ),
         ];
         for (what, name, body, says) in cases {
             let f = write(dir.path(), name, &body);
@@ -267,7 +299,11 @@ async fn real_towns_roster_and_history_are_served_and_swapped() {
                     position: validate::point_in_grid(far_grid),
                     status: WorkerStatus::Patrolling,
                 }),
-                cmd(CommandBody::WorkerPosition { worker: WorkerId(0), position: near, status: WorkerStatus::Patrolling }),
+                cmd(CommandBody::WorkerPosition {
+                    worker: WorkerId(0),
+                    position: near,
+                    status: WorkerStatus::Patrolling,
+                }),
             ])
             .await
             .unwrap();
@@ -310,13 +346,22 @@ async fn real_towns_roster_and_history_are_served_and_swapped() {
         served(&server, &op, 5).await;
         let (p5, _, _) = package(&server, &op).await;
         assert_eq!(p5.district.buildings.len(), 34);
-        assert!(p5.history.is_empty(), "history of the old district was dropped with --force");
+        assert!(p5.history.len() < 4, "history that does not fit the new district was dropped with --force");
+        assert!(p5.workers.is_empty(), "workers that do not fit are not in the package");
         let r = server
             .api(&admin_token)
-            .send(&[cmd(CommandBody::WorkerPosition { worker: WorkerId(0), position: near, status: WorkerStatus::Patrolling })])
+            .send(&[cmd(CommandBody::WorkerPosition {
+                worker: WorkerId(0),
+                position: near,
+                status: WorkerStatus::Patrolling,
+            })])
             .await
             .unwrap();
-        assert!(matches!(&r[0].outcome, Outcome::Rejected { .. }), "checked against the new district: {:?}", r[0].outcome);
+        assert!(
+            matches!(&r[0].outcome, Outcome::Rejected { .. }),
+            "checked against the new district: {:?}",
+            r[0].outcome
+        );
     }
 }
 

@@ -204,11 +204,7 @@ fn columns(
     }
     for r in required {
         if !at.contains_key(r) {
-            return Err(format!(
-                "line {}: no column {r:?}; the header must name {}",
-                header.line,
-                required.join(", ")
-            ));
+            return Err(format!("line {}: no column {r:?}; the header must name {}", header.line, required.join(", ")));
         }
     }
     Ok(at)
@@ -217,12 +213,8 @@ fn columns(
 /// The keys of a JSON Lines history record.
 const JSON_KEYS: [&str; 7] = ["at", "category", "severity", "grid", "lon", "lat", "address"];
 
-const ROSTER_COLUMNS: [(&'static str, &[&str]); 4] = [
-    ("name", &["姓名"]),
-    ("grid", &["网格"]),
-    ("phone", &["电话", "手机"]),
-    ("kind", &["类型", "类别"]),
-];
+const ROSTER_COLUMNS: [(&str, &[&str]); 4] =
+    [("name", &["姓名"]), ("grid", &["网格"]), ("phone", &["电话", "手机"]), ("kind", &["类型", "类别"])];
 
 /// Read a roster: a header row naming `name, grid, phone, kind` (any order; 姓名, 网格, 电话, 类型 too), then one
 /// worker per row. Returns the good rows, or every bad row's reason (nothing is good unless all are): an unknown
@@ -230,7 +222,9 @@ const ROSTER_COLUMNS: [(&'static str, &[&str]); 4] = [
 pub fn parse_roster(text: &str, district: &District) -> Result<Vec<RosterRow>, Vec<String>> {
     let records = parse_csv(text).map_err(|e| vec![e])?;
     let Some((header, rows)) = records.split_first() else {
-        return Err(vec!["the file is empty: expected a header row name,grid,phone,kind and one row per worker".into()]);
+        return Err(vec![
+            "the file is empty: expected a header row name,grid,phone,kind and one row per worker".into(),
+        ]);
     };
     let at = columns(header, &ROSTER_COLUMNS, &["name", "grid", "phone", "kind"]).map_err(|e| vec![e])?;
     let lookup = GridLookup::new(district);
@@ -252,9 +246,8 @@ pub fn parse_roster(text: &str, district: &District) -> Result<Vec<RosterRow>, V
             let grid = lookup.find(get("grid"))?;
             let phone = get("phone").to_string();
             pingan_core::validate::check_phone("the phone", &phone)?;
-            let kind = parse_kind(get("kind")).ok_or_else(|| {
-                format!("unknown kind {:?}: 专职 or 兼职 (full-time or part-time)", get("kind"))
-            })?;
+            let kind = parse_kind(get("kind"))
+                .ok_or_else(|| format!("unknown kind {:?}: 专职 or 兼职 (full-time or part-time)", get("kind")))?;
             Ok(RosterRow { line: r.line, name, grid, phone, kind })
         })();
         match row {
@@ -262,7 +255,9 @@ pub fn parse_roster(text: &str, district: &District) -> Result<Vec<RosterRow>, V
                 if let Some(first) = seen.insert((row.name.clone(), row.grid), row.line) {
                     errors.push(format!(
                         "line {}: {} is already on line {first} for grid {}",
-                        row.line, row.name, district.grids[row.grid.index()].name
+                        row.line,
+                        row.name,
+                        district.grids[row.grid.index()].name
                     ));
                 } else {
                     out.push(row);
@@ -346,16 +341,16 @@ impl<'a> Placer<'a> {
     }
 
     fn record(&self, raw: &RawEvent, now: Timestamp) -> Result<EventRecord, String> {
-        let at = parse_time(&raw.at).ok_or_else(|| {
-            format!("bad time {:?}: RFC 3339 or YYYY-MM-DD HH:MM[:SS] (China time)", raw.at)
-        })?;
+        let at = parse_time(&raw.at)
+            .ok_or_else(|| format!("bad time {:?}: RFC 3339 or YYYY-MM-DD HH:MM[:SS] (China time)", raw.at))?;
         if at > now {
             return Err(format!("the time {} lies in the future", at.to_rfc3339()));
         }
         let category = parse_category(&raw.category)
             .ok_or_else(|| format!("unknown category {:?} (e.g. FireAlarm or 火警)", raw.category))?;
-        let severity = parse_severity(&raw.severity)
-            .ok_or_else(|| format!("unknown severity {:?} (General, Significant, Major, Critical or 一般…)", raw.severity))?;
+        let severity = parse_severity(&raw.severity).ok_or_else(|| {
+            format!("unknown severity {:?} (General, Significant, Major, Critical or 一般…)", raw.severity)
+        })?;
         let d = self.district;
         let (grid, building) = if !raw.grid.trim().is_empty() {
             (self.grids.find(&raw.grid)?, None)
@@ -382,7 +377,12 @@ impl<'a> Placer<'a> {
             let grid = self.grids.find(&code.to_string())?;
             let building = if code.level() >= AddressLevel::Building {
                 let key = code.to_string()[..19].to_string();
-                Some(*self.buildings.get(&key).ok_or_else(|| format!("no building of {} has the code {code}", d.name))?)
+                Some(
+                    *self
+                        .buildings
+                        .get(&key)
+                        .ok_or_else(|| format!("no building of {} has the code {code}", d.name))?,
+                )
             } else {
                 None
             };
@@ -395,7 +395,7 @@ impl<'a> Placer<'a> {
     }
 }
 
-const HISTORY_COLUMNS: [(&'static str, &[&str]); 7] = [
+const HISTORY_COLUMNS: [(&str, &[&str]); 7] = [
     ("at", &["time", "时间"]),
     ("category", &["类别", "类型"]),
     ("severity", &["等级", "级别"]),
@@ -418,11 +418,9 @@ pub fn parse_history(
     let placer = Placer::new(district);
     let mut out = Vec::new();
     let mut errors = Vec::new();
-    let mut push = |line: usize, raw: Result<RawEvent, String>| {
-        match raw.and_then(|raw| placer.record(&raw, now)) {
-            Ok(r) => out.push(r),
-            Err(e) => errors.push(format!("line {line}: {e}")),
-        }
+    let mut push = |line: usize, raw: Result<RawEvent, String>| match raw.and_then(|raw| placer.record(&raw, now)) {
+        Ok(r) => out.push(r),
+        Err(e) => errors.push(format!("line {line}: {e}")),
     };
     if jsonl {
         let text = text.strip_prefix('\u{feff}').unwrap_or(text);
@@ -435,14 +433,20 @@ pub fn parse_history(
     } else {
         let records = parse_csv(text).map_err(|e| vec![e])?;
         let Some((header, rows)) = records.split_first() else {
-            return Err(vec!["the file is empty: expected a header row at,category,severity,grid (or lon,lat, or \
+            return Err(vec![
+                "the file is empty: expected a header row at,category,severity,grid (or lon,lat, or \
                              address) and one row per event"
-                .into()]);
+                    .into(),
+            ]);
         };
         let at = columns(header, &HISTORY_COLUMNS, &["at", "category", "severity"]).map_err(|e| vec![e])?;
-        if !["grid", "lon", "address"].iter().any(|k| at.contains_key(k)) || at.contains_key("lon") != at.contains_key("lat")
+        if !["grid", "lon", "address"].iter().any(|k| at.contains_key(k))
+            || at.contains_key("lon") != at.contains_key("lat")
         {
-            return Err(vec![format!("line {}: name the place: a grid column, lon and lat columns, or address", header.line)]);
+            return Err(vec![format!(
+                "line {}: name the place: a grid column, lon and lat columns, or address",
+                header.line
+            )]);
         }
         for r in rows {
             if r.fields.len() != header.fields.len() {
