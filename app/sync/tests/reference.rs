@@ -414,3 +414,27 @@ fn simulated_hours_pass_validation() {
     }
     assert!(events > 100 && moves > 0, "{events} events");
 }
+
+/// The position rules' distances: inside a grid, a kilometre beyond its edge, and three kilometres beyond.
+#[test]
+fn worker_positions_are_measured_from_their_grids_outline() {
+    let district = pingan_sync::district(2026, true);
+    let g = &district.grids[0];
+    let inside = validate::point_in_grid(g);
+    assert_eq!(validate::distance_within_m(&g.outline, inside, 1.0), Some(0.0));
+    // Due east from the easternmost vertex: the distance to the outline is the distance to that vertex or less.
+    let east = g.outline.exterior.iter().copied().max_by(|a, b| a.lon.total_cmp(&b.lon)).unwrap();
+    let deg_per_km = 1.0 / (111.32 * east.lat.to_radians().cos());
+    let at = |km: f64| LonLat { lon: east.lon + km * deg_per_km, lat: east.lat };
+    let d1 = validate::distance_within_m(&g.outline, at(1.0), 5_000.0).unwrap();
+    assert!((990.0..=1_001.0).contains(&d1), "{d1}");
+    assert!(validate::check_worker_position("w", &[g.id], at(1.0), &district).is_ok());
+    assert_eq!(validate::distance_within_m(&g.outline, at(3.0), validate::MAX_OUTSIDE_GRID_M), None);
+    let far = validate::check_worker_position("w", &[g.id], at(3.0), &district).unwrap_err();
+    assert!(far.contains("outside every grid"), "{far}");
+    // Another grid the worker serves may hold the position.
+    let other = district.grids.iter().find(|o| o.outline.contains(at(3.0))).map(|o| o.id);
+    if let Some(o) = other {
+        assert!(validate::check_worker_position("w", &[g.id, o], at(3.0), &district).is_ok());
+    }
+}
