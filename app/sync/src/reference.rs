@@ -662,8 +662,17 @@ pub async fn install_demo(db: &Db, seed: u64, small: bool, events_per_hour: f64)
             history_end,
         );
         let (situation, _) = pingan_demo::Simulator::start(&district, seed, sim, now);
-        let workers: Vec<(usize, GridWorker)> =
-            situation.workers.iter().map(|w| (w.id.index() + 1, crate::demo::joining(w))).collect();
+        // Last seen no later than the live window's start: the live demo (a simulator started a little later)
+        // then never sends a position older than the stored one.
+        let workers: Vec<(usize, GridWorker)> = situation
+            .workers
+            .iter()
+            .map(|w| {
+                let mut w = crate::demo::joining(w);
+                w.seen_at = w.seen_at.min(history_end);
+                (w.id.index() + 1, w)
+            })
+            .collect();
         (district, workers, history)
     })
     .await
