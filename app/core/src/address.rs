@@ -168,6 +168,9 @@ impl AddressCode {
         Ok(Self { parts })
     }
 
+    /// All segments zero: no place at all (the code of an empty district, before its data arrives).
+    pub const NONE: Self = Self { parts: [0; 8] };
+
     /// A county code, e.g. `330110`.
     pub fn county(county: u32) -> Result<Self, AddressCodeError> {
         Self::from_parts([county, 0, 0, 0, 0, 0, 0, 0])

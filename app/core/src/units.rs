@@ -354,7 +354,10 @@ impl District {
         for (i, g) in self.grids.iter().enumerate() {
             ok("grid", i, g.id.index())?;
             if self.communities.get(g.community.index()).is_none_or(|c| c.town != g.town) {
-                return Err(format!("grid {} names community #{} in town #{}, which do not match", g.name, g.community.0, g.town.0));
+                return Err(format!(
+                    "grid {} names community #{} in town #{}, which do not match",
+                    g.name, g.community.0, g.town.0
+                ));
             }
             for b in &g.buildings {
                 if self.buildings.get(b.index()).is_none_or(|b| b.grid != g.id) {

@@ -80,7 +80,11 @@ impl Simulator {
                     name: crate::names::person(rng),
                     kind,
                     // A made-up mobile number from the id (no random draw, so the seeded demo stays as it was).
-                    phone: format!("1{}{:08}", [3, 5, 8][id.index() % 3], 13_000_000 + id.0 as u64 * 7_919 % 86_000_000),
+                    phone: format!(
+                        "1{}{:08}",
+                        [3, 5, 8][id.index() % 3],
+                        13_000_000 + id.0 as u64 * 7_919 % 86_000_000
+                    ),
                     position: random_point_in(district, grids[0], rng),
                     grids,
                     status: if on { WorkerStatus::Patrolling } else { WorkerStatus::OffDuty },

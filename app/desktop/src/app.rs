@@ -32,6 +32,8 @@ pub struct PinganApp {
     pub frames: u64,
     tiles: Option<walkers::HttpTiles>,
     map3d: Map3dPanel,
+    /// When the app began loading (the first frame's log line says how long it took to get there).
+    started: std::time::Instant,
 }
 
 impl PinganApp {
@@ -63,6 +65,10 @@ impl PinganApp {
                 cc.egui_ctx.clone(),
             )
         });
+        cc.egui_ctx.send_viewport_cmd(egui::ViewportCommand::Title(crate::format::window_title(
+            &state.district.name,
+            state.lang,
+        )));
         let map3d = Map3dPanel::new(cc.wgpu_render_state.clone());
         let mut view3d = map3d.view_of(&state);
         view3d.pending_sync = options.initial_view;
@@ -75,13 +81,16 @@ impl PinganApp {
             frames: 0,
             tiles,
             map3d,
+            started,
         }
     }
 
     /// After an import replaced the district (or the demo came back): tessellate and upload the new one, fit both
     /// maps to it.
-    fn follow_district(&mut self) {
+    fn follow_district(&mut self, ctx: &egui::Context) {
         if self.view.map3d.district_ptr != Arc::as_ptr(&self.state.district) as usize {
+            let title = crate::format::window_title(&self.state.district.name, self.state.lang);
+            ctx.send_viewport_cmd(egui::ViewportCommand::Title(title));
             let size = self.view.map3d.last_size;
             let mut v = self.map3d.view_of(&self.state);
             v.fit(size);
@@ -143,6 +152,9 @@ impl eframe::App for PinganApp {
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         self.frames += 1;
         tracing::trace!(frame = self.frames, "frame");
+        if self.frames == 1 {
+            tracing::info!("first frame {} ms after loading began", self.started.elapsed().as_millis());
+        }
         self.state.tick();
         let mut commands = Vec::new();
         let state = &self.state;
@@ -182,6 +194,7 @@ impl eframe::App for PinganApp {
             // Both maps share this size for converting between 2D zoom and 3D distance.
             view.map3d.last_size = ui.available_rect_before_wrap().size();
             match state.map_mode {
+                _ if state.district.towns.is_empty() => status::waiting_ui(ui, state),
                 MapMode::Map2d => map2d::map_ui(ui, state, &mut view.map2d, tiles, &mut commands),
                 MapMode::Map3d => map3d::view3d_ui(ui, state, &mut view.map3d, &mut commands),
                 MapMode::Dashboard => dashboard::dashboard_ui(ui, state, league_sort, &mut commands),
@@ -191,8 +204,9 @@ impl eframe::App for PinganApp {
         for c in commands {
             self.apply(c);
         }
-        self.follow_district();
-        if self.view.animating(self.state.map_mode) {
+        self.follow_district(ui.ctx());
+        // A map not drawn (no district yet) has no camera to move.
+        if !self.state.district.towns.is_empty() && self.view.animating(self.state.map_mode) {
             ui.ctx().request_repaint();
         }
         if self.state.clock == Clock::Live {

@@ -103,3 +103,23 @@ pub fn skipped_message(lang: Lang, reasons: &[String]) -> String {
         lang.tr("：", ": "),
     )
 }
+
+/// The header's title from the district's name: 平安 and the name without its 区/县/市 (余杭区 → 平安余杭), or just 平安
+/// while there is no district yet.
+pub fn title(district_name: &str, lang: Lang) -> String {
+    let short = district_name.trim();
+    let short = if short.chars().count() > 2 { short.trim_end_matches(['区', '县', '市']) } else { short };
+    match (lang, short.is_empty()) {
+        (_, true) => lang.tr("平安", "Pingan").to_string(),
+        (Lang::Zh, false) => format!("平安{short}"),
+        (Lang::En, false) => format!("Pingan {short}"),
+    }
+}
+
+/// The window's title: 平安 · 〈district〉社会治理指挥中心.
+pub fn window_title(district_name: &str, lang: Lang) -> String {
+    match lang {
+        Lang::Zh => format!("平安 · {district_name}社会治理指挥中心"),
+        Lang::En => format!("Pingan · {district_name} Social Governance Command Centre"),
+    }
+}

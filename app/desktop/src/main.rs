@@ -45,6 +45,10 @@ struct Cli {
     /// Cache file for --server (default: one per server under the platform data dir).
     #[arg(long)]
     cache: Option<std::path::PathBuf>,
+    /// Open a district package file (district, roster, history; from `pingan package export` or a server), with
+    /// no network and no simulation. A file that is not a good package is refused before the window opens.
+    #[arg(long, conflicts_with = "server")]
+    package: Option<std::path::PathBuf>,
     /// Import a GeoJSON file at start (checked off the UI thread; features with problems are listed for you to
     /// accept or reject). It is kept in the data dir and shown again at the next start until removed.
     #[arg(long)]
@@ -66,7 +70,44 @@ struct Cli {
 }
 
 #[derive(clap::Subcommand, Debug)]
+enum PackageCmd {
+    /// Write a district package file: from a server (--server, --token), from a synced cache (--cache), or the
+    /// built-in demo (--demo, with --seed).
+    Export {
+        /// The file to write (written whole or not at all).
+        file: std::path::PathBuf,
+        /// Download the package of this pingan-sync server.
+        #[arg(long, conflicts_with_all = ["from_cache", "demo"])]
+        server: Option<String>,
+        /// Bearer token for --server.
+        #[arg(long, env = "PINGAN_TOKEN", hide_env_values = true)]
+        token: Option<String>,
+        /// Make it from this synced cache file (the server's package kept there, with the cached workers and events).
+        #[arg(long = "cache", conflicts_with = "demo")]
+        from_cache: Option<std::path::PathBuf>,
+        /// Make it from the built-in demo district (its workers and two years of history).
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Put an offline basemap (a PMTiles archive of raster tiles over the district) into a package file.
+    AddTiles {
+        /// The package file (rewritten whole).
+        package: std::path::PathBuf,
+        /// The PMTiles archive.
+        tiles: std::path::PathBuf,
+    },
+    /// Check a package file and print its header as JSON.
+    Info {
+        /// The package file.
+        file: std::path::PathBuf,
+    },
+}
+
+#[derive(clap::Subcommand, Debug)]
 enum Sub {
+    /// District package files: export, add a basemap, inspect.
+    #[command(subcommand)]
+    Package(PackageCmd),
     /// Render a buildings GeoJSON offscreen (no window), camera fitted to its bounds, pitch 45°, bearing 20°,
     /// redrawing every frame; print one line of JSON.
     BenchRender {
@@ -146,6 +187,55 @@ fn bench_render(
     Ok(())
 }
 
+/// `pingan package …`.
+fn package_cmd(cmd: &PackageCmd, seed: u64, events_per_hour: f64) -> anyhow::Result<()> {
+    use pingan_desktop::services::package;
+    match cmd {
+        PackageCmd::Export { file, server, token, from_cache, demo } => {
+            let t0 = std::time::Instant::now();
+            let bytes = match (server, from_cache, demo) {
+                (Some(url), _, _) => {
+                    let token = token.as_deref().context("--server needs a token: --token or PINGAN_TOKEN")?;
+                    package::from_server(url, token).map_err(anyhow::Error::msg)?
+                }
+                (None, Some(cache), _) => {
+                    pingan_package::encode(&package::from_cache(cache).map_err(anyhow::Error::msg)?)
+                }
+                (None, None, true) => {
+                    let spec = pingan_demo::DemoSpec { seed, ..Default::default() };
+                    let sim = pingan_demo::SimConfig { events_per_hour, ..Default::default() };
+                    pingan_package::encode(&package::from_demo(&spec, sim, chrono::Utc::now()))
+                }
+                (None, None, false) => {
+                    anyhow::bail!("say where the package comes from: --server URL, --cache FILE or --demo")
+                }
+            };
+            pingan_package::write_file(file, &bytes).with_context(|| format!("cannot write {}", file.display()))?;
+            let meta = pingan_package::peek(&bytes)?;
+            eprintln!(
+                "wrote {} ({} bytes, {} ms): {} version {}, {} buildings, {} workers, {} past events",
+                file.display(),
+                bytes.len(),
+                t0.elapsed().as_millis(),
+                meta.name,
+                meta.version,
+                meta.buildings,
+                meta.workers,
+                meta.history
+            );
+        }
+        PackageCmd::AddTiles { package: file, tiles } => {
+            let meta = package::set_tiles(file, Some(tiles)).map_err(anyhow::Error::msg)?;
+            eprintln!("{}: basemap of {} bytes added", file.display(), meta.tiles);
+        }
+        PackageCmd::Info { file } => {
+            let p = pingan_package::read_file(file).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+            println!("{}", serde_json::to_string_pretty(&p.meta)?);
+        }
+    }
+    Ok(())
+}
+
 fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -155,6 +245,9 @@ fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     if let Some(Sub::BenchRender { file, size, seconds, crs, pitch, bearing }) = &cli.command {
         return bench_render(file, size, *seconds, crs, *pitch, *bearing);
+    }
+    if let Some(Sub::Package(cmd)) = &cli.command {
+        return package_cmd(cmd, cli.seed, cli.events_per_hour);
     }
     let lang = Lang::parse(&cli.lang).with_context(|| format!("unknown language {:?}: use zh or en", cli.lang))?;
     let mut options = AppOptions { lang, online_tiles: cli.online_tiles, ..AppOptions::default() };
@@ -178,6 +271,10 @@ fn main() -> anyhow::Result<()> {
         let token = cli.token.context("--server needs a token: --token or PINGAN_TOKEN")?;
         options.server = Some(pingan_desktop::ServerOptions { url, token, cache: cli.cache });
     }
+    if let Some(path) = &cli.package {
+        let p = pingan_package::read_file(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        options.package = Some(Box::new(p));
+    }
     if cli.freeze {
         options.clock = pingan_desktop::Clock::Fixed(chrono::Utc::now());
     }
@@ -197,9 +294,7 @@ fn main() -> anyhow::Result<()> {
         let at = pingan_core::LonLat::try_new(lon, lat).with_context(|| format!("--view {v:?}"))?;
         options.initial_view = Some((at, zoom));
     }
-    let mut viewport = egui::ViewportBuilder::default()
-        .with_title("平安 · 余杭区社会治理指挥中心")
-        .with_min_inner_size([1024.0, 640.0]);
+    let mut viewport = egui::ViewportBuilder::default().with_title("平安 Pingan").with_min_inner_size([1024.0, 640.0]);
     viewport = match cli.size.as_deref() {
         Some(s) => {
             let (w, h) = s.split_once('x').with_context(|| format!("--size {s:?}: expected WIDTHxHEIGHT"))?;

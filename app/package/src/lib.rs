@@ -196,12 +196,8 @@ pub fn encode(p: &Package) -> Vec<u8> {
     meta.format = FORMAT;
     meta.tiles = p.tiles.as_ref().map_or(0, Vec::len);
     let meta = serde_json::to_vec(&meta).unwrap_or_default();
-    let sections = [
-        deflate(&p.district),
-        deflate(&p.workers),
-        deflate(&p.history),
-        p.tiles.clone().unwrap_or_default(),
-    ];
+    let sections =
+        [deflate(&p.district), deflate(&p.workers), deflate(&p.history), p.tiles.clone().unwrap_or_default()];
     let total = 16 + meta.len() + sections.iter().map(|s| 8 + s.len()).sum::<usize>() + 32;
     let mut out = Vec::with_capacity(total);
     out.extend_from_slice(MAGIC);
@@ -251,8 +247,8 @@ fn split(bytes: &[u8], verify: bool) -> Result<Parts<'_>, PackageError> {
             return Err(PackageError::Checksum);
         }
     }
-    let meta: PackageMeta =
-        serde_json::from_slice(&bytes[16..16 + meta_len]).map_err(|e| invalid("header", format!("not readable: {e}")))?;
+    let meta: PackageMeta = serde_json::from_slice(&bytes[16..16 + meta_len])
+        .map_err(|e| invalid("header", format!("not readable: {e}")))?;
     let end = bytes.len() - 32;
     let mut at = 16 + meta_len;
     let mut sections: [&[u8]; 4] = [&[]; 4];

@@ -121,6 +121,56 @@ impl Api {
         self.get_json(&format!("/v1/events/{}", id.0)).await
     }
 
+    /// `GET /v1/district`: the district package, unless it is still `etag` (then `Ok(None)`, the server's 304).
+    /// The body is read in chunks, each reported to `progress(received, total)` (`total` from Content-Length), and
+    /// refused past [`MAX_PACKAGE`] bytes. Returns the package's ETag and its bytes.
+    pub async fn district(
+        &self,
+        etag: Option<&str>,
+        mut progress: impl FnMut(u64, Option<u64>),
+    ) -> Result<Option<(String, Vec<u8>)>, ApiError> {
+        let mut req = self.stream_http.get(format!("{}/v1/district", self.base)).bearer_auth(&self.token);
+        if let Some(tag) = etag {
+            req = req.header("if-none-match", tag);
+        }
+        // No overall timeout (a big package on a slow line takes a while) but one per chunk: a stalled download fails.
+        let resp = tokio::time::timeout(Duration::from_secs(30), req.send())
+            .await
+            .map_err(|_| ApiError::Network("district: no answer in 30 s".into()))??;
+        if resp.status() == reqwest::StatusCode::NOT_MODIFIED {
+            return Ok(None);
+        }
+        let resp = Self::check(resp).await?;
+        let tag = resp.headers().get("etag").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+        let total = resp.content_length();
+        if total.is_some_and(|t| t > MAX_PACKAGE) {
+            return Err(ApiError::TooLarge(format!("the district package is {} bytes", total.unwrap_or_default())));
+        }
+        let mut body = resp.bytes_stream();
+        let mut bytes = Vec::with_capacity(total.unwrap_or(0).min(MAX_PACKAGE) as usize);
+        progress(0, total);
+        loop {
+            let chunk = tokio::time::timeout(Duration::from_secs(30), body.next())
+                .await
+                .map_err(|_| ApiError::Network("district: the download stalled for 30 s".into()))?;
+            match chunk {
+                Some(Ok(c)) => {
+                    if (bytes.len() + c.len()) as u64 > MAX_PACKAGE {
+                        return Err(ApiError::TooLarge(format!("the district package exceeds {MAX_PACKAGE} bytes")));
+                    }
+                    bytes.extend_from_slice(&c);
+                    progress(bytes.len() as u64, total);
+                }
+                Some(Err(e)) => return Err(ApiError::Network(format!("district: {e}"))),
+                None => break,
+            }
+        }
+        if total.is_some_and(|t| t != bytes.len() as u64) {
+            return Err(ApiError::Network(format!("district: {} of {:?} bytes arrived", bytes.len(), total)));
+        }
+        Ok(Some((tag, bytes)))
+    }
+
     /// `POST /v1/commands`.
     pub async fn send(&self, commands: &[ClientCommand]) -> Result<Vec<CommandResult>, ApiError> {
         #[derive(serde::Serialize)]
@@ -184,6 +234,9 @@ impl ChangeStream {
         }
     }
 }
+
+/// The largest district package the client downloads (a city's buildings with a basemap fit).
+pub const MAX_PACKAGE: u64 = 4 << 30;
 
 /// The largest event (or line) the stream reader holds; a server that sends more gets a protocol error.
 pub const MAX_SSE_EVENT: usize = 16 << 20;

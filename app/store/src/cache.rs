@@ -53,6 +53,11 @@ pub struct Cached {
     /// The server the cached situation came from, when it was another one than the link's: that situation was set
     /// aside (the outbox is kept) and `situation` is empty until the first snapshot.
     pub other_server: Option<String>,
+    /// The server's district package as last downloaded and kept in the cache, decoded (`None`: none kept, or the
+    /// kept one did not read — then `package_error` says why and the link downloads it again).
+    pub package: Option<Box<pingan_package::Package>>,
+    /// Why the kept package could not be read.
+    pub package_error: Option<String>,
 }
 
 /// Who a queued command belongs to: the server it is for and the identity it was made under.
@@ -163,7 +168,9 @@ impl Cache {
              CREATE TABLE IF NOT EXISTS outbox (id INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT NOT NULL UNIQUE,
                                                 body TEXT NOT NULL);
              CREATE TABLE IF NOT EXISTS refused (id INTEGER PRIMARY KEY AUTOINCREMENT, body TEXT NOT NULL,
-                                                 reason TEXT NOT NULL);",
+                                                 reason TEXT NOT NULL);
+             CREATE TABLE IF NOT EXISTS package (id INTEGER PRIMARY KEY CHECK (id = 1), etag TEXT NOT NULL,
+                                                 body BLOB NOT NULL);",
         )?;
         // Who each queued command belongs to (added to older files in place; their rows keep empty values and are
         // held, since nobody can say whose they were).
@@ -204,7 +211,7 @@ impl Cache {
         if !skipped.is_empty() {
             seq = 0;
         }
-        Ok(Cached { seq, situation, skipped, other_server: None })
+        Ok(Cached { seq, situation, skipped, ..Cached::default() })
     }
 
     /// The server, token hash and user the cached situation was last synced under (`None`: not recorded).
@@ -239,6 +246,30 @@ impl Cache {
         tx.execute("DELETE FROM workers", [])?;
         set_seq(&tx, 0)?;
         tx.commit()?;
+        Ok(())
+    }
+
+    /// The server's district package as last downloaded, with its ETag (`None`: never downloaded).
+    pub fn package(&self) -> Result<Option<(String, Vec<u8>)>, CacheError> {
+        Ok(self
+            .conn
+            .query_row("SELECT etag, body FROM package WHERE id = 1", [], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?)
+    }
+
+    /// Keep a downloaded district package (replacing the one before, in one transaction).
+    pub fn set_package(&mut self, etag: &str, bytes: &[u8]) -> Result<(), CacheError> {
+        self.conn.execute(
+            "INSERT INTO package (id, etag, body) VALUES (1, ?1, ?2)
+             ON CONFLICT (id) DO UPDATE SET etag = excluded.etag, body = excluded.body",
+            params![etag, bytes],
+        )?;
+        Ok(())
+    }
+
+    /// Drop the cached district package (it is another server's, or it does not read).
+    pub fn forget_package(&mut self) -> Result<(), CacheError> {
+        self.conn.execute("DELETE FROM package", [])?;
         Ok(())
     }
 

@@ -16,6 +16,12 @@
 //! change against it ([`pingan_core::validate`]) and skips — whole, never half-way — what does not fit; the reasons
 //! wait in [`Link::take_skipped`] and the count is in [`LinkStatus::skipped`].
 //!
+//! District rule: with [`LinkConfig::fetch_district`], each session first asks for the server's district package
+//! (`GET /v1/district` with the kept one's ETag: a 304 costs a few bytes), keeps a new one in the cache before using
+//! it, checks what arrives against it from then on, and sends it up as [`Update::District`]; when it changed, the
+//! cached situation (checked against the old district) is set aside for a fresh snapshot. [`Link::start`] hands
+//! out the kept package, so a desktop starts on its district with the server down.
+//!
 //! Identity rule: each session first asks the server whose token this is (`GET /v1/info`), and only then sends the
 //! outbox — only the commands queued for this server with this token or by this user ([`Cache::outbox_for`]).
 //! Commands of another server or identity are kept and listed in [`LinkStatus::held`].
@@ -45,6 +51,9 @@ pub struct LinkConfig {
     /// The district the server's events and workers must fit (`None`: nothing is checked). Records of the cache, of
     /// a snapshot or of a change that do not fit are skipped and reported.
     pub district: Option<Arc<District>>,
+    /// Download the server's district package, keep it in the cache, check on every connect whether it changed, and
+    /// check records against it (a `district` given here is used until a package is kept or downloaded).
+    pub fetch_district: bool,
     /// Called (on the link thread) after each update is queued, so that a UI that repaints only on change wakes up
     /// to [`Link::poll`] it (`None`: the owner polls on its own schedule).
     pub waker: Option<Waker>,
@@ -84,8 +93,15 @@ impl LinkConfig {
             page: 10_000,
             batch: 500,
             district: None,
+            fetch_district: false,
             waker: None,
         }
+    }
+
+    /// The same, taking the district from the server (see [`LinkConfig::fetch_district`]).
+    pub fn fetching_district(mut self) -> Self {
+        self.fetch_district = true;
+        self
     }
 
     /// The same, calling `waker` after each update the link queues.
@@ -136,6 +152,10 @@ pub struct LinkStatus {
     pub skipped: usize,
     /// The last problem, for a tooltip.
     pub last_error: Option<String>,
+    /// A district package download in progress: bytes received and, when the server said, the total.
+    pub download: Option<(u64, Option<u64>)>,
+    /// The version of the district package in use (kept or downloaded), when the link fetches it.
+    pub district_version: Option<u64>,
 }
 
 /// What the link thread tells the UI.
@@ -152,6 +172,9 @@ pub enum Update {
     /// The authoritative records (as of the cache's seq) of the events the last `Changes` touched: a UI that shows
     /// optimistic local steps replaces its copies with these and re-applies what is still in the outbox.
     Events(Vec<pingan_core::Event>),
+    /// The server's district package changed (or arrived for the first time): already kept in the cache, and what
+    /// the link checks records against from now on. A snapshot follows when the district changed.
+    District(Box<pingan_package::Package>),
 }
 
 /// The UI's handle.
@@ -192,9 +215,30 @@ impl Link {
             Some(o) if o.token_hash == me.token_hash => me.user = o.user,
             _ => {}
         }
+        if other_server.is_some() {
+            cache.forget_package()?;
+        }
         cache.set_origin(&me)?;
         let mut cached = cache.load()?;
         cached.other_server = other_server;
+        let mut config = config;
+        let mut package_etag = None;
+        if config.fetch_district
+            && let Some((tag, bytes)) = cache.package()?
+        {
+            match pingan_package::decode(&bytes) {
+                Ok(p) => {
+                    config.district = Some(Arc::new(p.district.clone()));
+                    package_etag = Some(tag);
+                    cached.package = Some(Box::new(p));
+                }
+                Err(e) => {
+                    tracing::warn!("cache {}: the kept district package does not read: {e}", config.cache.display());
+                    cached.package_error = Some(e.to_string());
+                    cache.forget_package()?;
+                }
+            }
+        }
         if let Some(d) = &config.district {
             cached.skipped.extend(pingan_core::validate::retain_fitting(&mut cached.situation, d));
         }
@@ -212,6 +256,8 @@ impl Link {
             refused: cache.refused()?.len(),
             skipped: cached.skipped.len(),
             last_error: None,
+            download: None,
+            district_version: cached.package.as_ref().map(|p| p.meta.version),
         }));
         let me = Arc::new(Mutex::new(me));
         let skipped = Arc::new(Mutex::new(Vec::new()));
@@ -231,6 +277,7 @@ impl Link {
             wake: wake_rx,
             stop: stop.clone(),
             failures: 0,
+            package_etag,
         };
         let thread = std::thread::Builder::new().name("pingan-link".into()).spawn(move || {
             match tokio::runtime::Builder::new_current_thread().enable_all().build() {
@@ -335,6 +382,8 @@ struct Worker {
     wake: tokio::sync::mpsc::UnboundedReceiver<()>,
     stop: Arc<std::sync::atomic::AtomicBool>,
     failures: u32,
+    /// The ETag of the district package in use (`None`: none yet).
+    package_etag: Option<String>,
 }
 
 /// Why a session ended.
@@ -344,6 +393,7 @@ enum End {
     Cache(CacheError),
     Gap(Seq, Seq),
     Reset(Seq, Seq),
+    Package(String),
     Stopped,
 }
 
@@ -367,6 +417,7 @@ impl std::fmt::Display for End {
             Self::Reset(have, head) => {
                 write!(f, "the server's log ends at {head} but the cache is at {have}: the server was reset; resyncing")
             }
+            Self::Package(e) => write!(f, "the server's district package: {e}"),
             Self::Stopped => write!(f, "stopped"),
         }
     }
@@ -497,6 +548,9 @@ impl Worker {
     /// Connect, catch up, then stream and send until something breaks.
     async fn session(&mut self, api: &Api) -> Result<(), End> {
         self.learn_identity(api).await?;
+        if self.config.fetch_district {
+            self.sync_district(api).await?;
+        }
         if self.seq == 0 {
             let mut snap = api.snapshot().await?;
             if let Some(d) = &self.config.district {
@@ -695,107 +749,6 @@ impl Worker {
     }
 }
 
+mod district;
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::cache::Held;
-    use pingan_core::{EventAction, EventId, GridId, WorkerId};
-
-    /// Nothing listens on the discard port: the link stays offline and only the cache is exercised.
-    const NOWHERE: &str = "http://127.0.0.1:9";
-
-    fn at() -> Timestamp {
-        chrono::DateTime::parse_from_rfc3339("2026-11-23T09:30:00+08:00").unwrap().to_utc()
-    }
-
-    fn fixture() -> (Arc<District>, Situation) {
-        let district = pingan_demo::generate(&pingan_demo::DemoSpec::small(7));
-        let (situation, _) = pingan_demo::Simulator::start(&district, 7, pingan_demo::SimConfig::default(), at());
-        (Arc::new(district), situation)
-    }
-
-    fn accept(event: u64) -> CommandBody {
-        CommandBody::Act { event: EventId(event), action: EventAction::Accept }
-    }
-
-    #[test]
-    fn a_cache_from_another_server_is_set_aside_and_its_outbox_held_and_reported() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("cache.sqlite");
-        let (_, situation) = fixture();
-        let other = "http://10.0.0.5:7878";
-        {
-            let mut cache = Cache::open(&path).unwrap();
-            cache.replace(&Snapshot { seq: 9, situation }).unwrap();
-            let wang = Identity { user: Some("wang".into()), ..Identity::new(other, "token-a") };
-            cache.set_origin(&wang).unwrap();
-            let cmd = ClientCommand { key: "k1".into(), at: at(), body: accept(1) };
-            cache.push_outbox(&cmd, &wang).unwrap();
-        }
-        let (link, cached) = Link::start(LinkConfig::new(NOWHERE, "token-b", path.clone())).unwrap();
-        assert_eq!(cached.other_server.as_deref(), Some(other));
-        assert!(cached.situation.events.is_empty() && cached.seq == 0, "not shown as this server's");
-        let s = link.status();
-        assert_eq!(s.outbox, 0);
-        assert_eq!(
-            s.held,
-            vec![Held {
-                server: other.into(),
-                user: Some("wang".into()),
-                token_prefix: Identity::new(other, "token-a").token_prefix().into(),
-                count: 1
-            }]
-        );
-        assert!(link.pending().is_empty(), "not re-applied as ours");
-        // Ours is queued as ours; wang's stays.
-        link.submit(accept(2), at()).unwrap();
-        assert_eq!(link.status().outbox, 1);
-        assert_eq!(link.pending().len(), 1);
-        drop(link);
-        let cache = Cache::open(&path).unwrap();
-        assert_eq!(cache.outbox_len().unwrap(), 2);
-        assert_eq!(cache.origin().unwrap().unwrap().server, NOWHERE);
-    }
-
-    #[test]
-    fn the_same_token_on_the_same_server_sends_its_own_queue_and_remembers_its_user() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("cache.sqlite");
-        {
-            let mut cache = Cache::open(&path).unwrap();
-            let me = Identity { user: Some("wang".into()), ..Identity::new(NOWHERE, "token-a") };
-            cache.set_origin(&me).unwrap();
-            let cmd = ClientCommand { key: "k1".into(), at: at(), body: accept(1) };
-            cache.push_outbox(&cmd, &me).unwrap();
-        }
-        let (link, _) = Link::start(LinkConfig::new(NOWHERE, "token-a", path)).unwrap();
-        assert_eq!(link.identity().user.as_deref(), Some("wang"));
-        assert_eq!((link.status().outbox, link.status().held.len()), (1, 0));
-        assert_eq!(link.pending().len(), 1);
-    }
-
-    #[test]
-    fn cached_records_that_do_not_fit_the_district_are_left_out_and_counted() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("cache.sqlite");
-        let (district, mut situation) = fixture();
-        let n_events = situation.events.len();
-        situation.events[0].grid = GridId(999_999);
-        // A worker who serves no grid, added last (ids stay dense).
-        let last = situation.workers.len();
-        let mut idle = situation.workers[0].clone();
-        idle.id = WorkerId(last as u32);
-        idle.grids.clear();
-        situation.workers.push(idle);
-        Cache::open(&path).unwrap().replace(&Snapshot { seq: 9, situation: situation.clone() }).unwrap();
-        let config = LinkConfig::new(NOWHERE, "t", path).with_district(district);
-        let (link, cached) = Link::start(config).unwrap();
-        assert_eq!(cached.skipped.len(), 2, "{:?}", cached.skipped);
-        assert_eq!(cached.situation.events.len(), n_events - 1);
-        assert_eq!(cached.situation.workers.len(), last);
-        assert!(cached.skipped[0].contains("serves no grid"), "{:?}", cached.skipped);
-        assert!(cached.skipped[1].contains("999999"), "{:?}", cached.skipped);
-        assert_eq!(link.status().skipped, 2);
-        assert!(cached.situation.worker(WorkerId(last as u32)).is_none());
-    }
-}
+mod tests;

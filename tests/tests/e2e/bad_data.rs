@@ -143,7 +143,7 @@ struct FakeServer {
 }
 
 impl FakeServer {
-    fn start(route: impl Fn(&str) -> (u16, String) + Send + Sync + 'static) -> FakeServer {
+    fn start(route: impl Fn(&str) -> (u16, Vec<u8>) + Send + Sync + 'static) -> FakeServer {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let requests = Arc::new(Mutex::new(Vec::new()));
@@ -165,12 +165,13 @@ impl FakeServer {
                     seen.lock().unwrap().push(line.clone());
                     let path = line.split(' ').nth(1).unwrap_or("/");
                     let (code, body) =
-                        if line.starts_with("GET ") { route(path) } else { (405, r#"{"error":"GET only"}"#.into()) };
+                        if line.starts_with("GET ") { route(path) } else { (405, br#"{"error":"GET only"}"#.to_vec()) };
                     let answer = format!(
-                        "HTTP/1.1 {code} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                        "HTTP/1.1 {code} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
                         body.len()
                     );
                     conn.write_all(answer.as_bytes()).ok();
+                    conn.write_all(&body).ok();
                 });
             }
         });
@@ -186,12 +187,17 @@ fn through_the_link_bad_records_are_skipped_and_another_users_queue_is_held() {
     let snapshot_json = serde_json::to_string(&snap).unwrap();
     let page_json = serde_json::to_string(&ChangePage { changes, head }).unwrap();
     let empty_json = serde_json::to_string(&ChangePage { changes: Vec::new(), head }).unwrap();
+    // The fake server hands out the test district as its package, like a real one.
+    let district = pingan_demo::generate(&test_options().spec);
+    let package =
+        pingan_package::encode(&pingan_package::Package::new(1, test_now(), district, Vec::new(), Vec::new()));
     let server = FakeServer::start(move |path| match path.split('?').next().unwrap_or_default() {
-        "/v1/info" => (200, format!(r#"{{"user":"op","role":"operator","head":{head}}}"#)),
-        "/v1/snapshot" => (200, snapshot_json.clone()),
-        "/v1/changes" if path.contains("after=42&") => (200, page_json.clone()),
-        "/v1/changes" => (200, empty_json.clone()),
-        _ => (503, r#"{"error":"not here"}"#.into()),
+        "/v1/info" => (200, format!(r#"{{"user":"op","role":"operator","head":{head}}}"#).into_bytes()),
+        "/v1/district" => (200, package.clone()),
+        "/v1/snapshot" => (200, snapshot_json.clone().into_bytes()),
+        "/v1/changes" if path.contains("after=42&") => (200, page_json.clone().into_bytes()),
+        "/v1/changes" => (200, empty_json.clone().into_bytes()),
+        _ => (503, br#"{"error":"not here"}"#.to_vec()),
     });
     // Wang queued an action on this server with his own token, and it never went out.
     let dir = tempfile::tempdir().unwrap();

@@ -50,7 +50,15 @@ fn with_no_server_reachable_the_cache_shows_at_once_and_actions_wait_in_the_outb
     let dir = tempfile::tempdir().unwrap();
     let cache = dir.path().join("cache.sqlite");
     let snap = demo_snapshot(42);
-    pingan_store::Cache::open(&cache).unwrap().replace(&snap).unwrap();
+    let mut c = pingan_store::Cache::open(&cache).unwrap();
+    c.replace(&snap).unwrap();
+    // An earlier sync kept the server's district package (the test district) beside the situation.
+    let options = test_options();
+    let district = pingan_demo::generate(&options.spec);
+    let package = pingan_package::Package::new(1, test_now(), district, snap.situation.workers.clone(), Vec::new());
+    let bytes = pingan_package::encode(&package);
+    c.set_package(&pingan_package::etag(&bytes), &bytes).unwrap();
+    drop(c);
     // Port 9 (discard): nothing listens, connections are refused.
     let server = ServerOptions { url: "http://127.0.0.1:9".into(), token: "t".into(), cache: Some(cache.clone()) };
     let mut h = harness(server.clone());
@@ -99,12 +107,13 @@ fn seeded(rt: &tokio::runtime::Runtime, dir: &std::path::Path) -> Seeded {
         let admin = db.add_user("admin", pingan_core::sync::Role::Admin).await.unwrap();
         db.new_token(&admin).await.unwrap()
     });
-    // Seed the server with the demo's workers and events.
+    // The server installed the test district with the demo's workers; seed the demo's events.
     let snap = demo_snapshot(0);
     let api = pingan_store::Api::new(&url, &admin).unwrap();
     let key = |i: usize| format!("seed-{i}");
     let mut cmds: Vec<ClientCommand> = Vec::new();
-    for w in &snap.situation.workers {
+    let joined = rt.block_on(api.snapshot()).unwrap().situation.workers.len();
+    for w in snap.situation.workers.iter().skip(joined) {
         cmds.push(ClientCommand {
             key: key(cmds.len()),
             at: test_now(),

@@ -3,6 +3,7 @@
 //! `cargo test -p pingan-tests -- ui::`.
 
 mod bad_data;
+mod district;
 mod import;
 mod linked;
 mod repaint;

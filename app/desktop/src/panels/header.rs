@@ -11,7 +11,8 @@ pub fn header_ui(ui: &mut egui::Ui, state: &AppState, commands: &mut Vec<Command
     let h = state.situation.headline(state.now);
     ui.horizontal_centered(|ui| {
         ui.add_space(8.0);
-        ui.label(RichText::new(lang.tr("平安余杭", "Pingan Yuhang")).font(theme::bold(34.0)).color(theme::ACCENT));
+        let title = format::title(&state.district.name, lang);
+        ui.label(RichText::new(title).font(theme::bold(34.0)).color(theme::ACCENT));
         ui.vertical(|ui| {
             ui.label(
                 RichText::new(lang.tr("社会治理指挥中心", "Social Governance Command Centre")).font(theme::bold(20.0)),

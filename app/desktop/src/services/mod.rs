@@ -6,4 +6,5 @@ pub mod assessment;
 pub mod export;
 pub mod fills;
 pub mod import_job;
+pub mod package;
 pub mod source;

@@ -1,6 +1,6 @@
 //! Where the desktop's district, its history and its live situation come from — one place, so that panels never
-//! care which: the built-in demo generator, an imported scenario, or a `pingan-sync` server through the local cache
-//! (and, later, a district package file).
+//! care which: the built-in demo generator, an imported scenario, a `pingan-sync` server through the local cache
+//! (its district, roster and history from the server's district package), or a district package file.
 //!
 //! A [`Source`] is *loaded* (off the UI thread when it is slow) into a [`Loaded`]: the district with its spatial
 //! index and history, the situation to show at once, and the [`Live`] feed that keeps that situation current.
@@ -49,14 +49,13 @@ pub enum Source {
         /// What was left out or estimated while building it.
         notes: Vec<String>,
     },
-    /// A `pingan-sync` server, through the local cache. Until the server hands out its district, the district is
-    /// the demo recipe the server was started with (same seed, same district).
-    Server {
-        /// The district's recipe.
-        spec: DemoSpec,
-        /// Where to sync from.
-        server: ServerOptions,
-    },
+    /// A `pingan-sync` server, through the local cache. Nothing is generated: the district, its roster and its
+    /// history are the server's district package, kept in the cache (so a later start works with the server down);
+    /// until the first one arrives the district is empty and the app says it is waiting.
+    Server(ServerOptions),
+    /// A district package file (`pingan --package FILE`): its district, roster and history, with no network and no
+    /// simulation.
+    Package(Box<pingan_package::Package>),
 }
 
 /// The inputs every source needs besides itself.
@@ -81,6 +80,8 @@ pub enum Live {
     Simulated(Box<Simulator>),
     /// The sync server: the link brings the situation, and the operator's actions go through its outbox.
     Server(pingan_store::Link),
+    /// Nothing: a district package opened offline shows what it holds.
+    Fixed,
 }
 
 impl Live {
@@ -88,7 +89,7 @@ impl Live {
     pub fn link(&self) -> Option<&pingan_store::Link> {
         match self {
             Self::Server(l) => Some(l),
-            Self::Simulated(_) => None,
+            Self::Simulated(_) | Self::Fixed => None,
         }
     }
 
@@ -96,7 +97,7 @@ impl Live {
     pub fn simulator(&self) -> Option<&Simulator> {
         match self {
             Self::Simulated(s) => Some(s.as_ref()),
-            Self::Server(_) => None,
+            Self::Server(_) | Self::Fixed => None,
         }
     }
 
@@ -108,7 +109,7 @@ impl Live {
                 sim.step(district, situation, now);
                 true
             }
-            Self::Server(_) => false,
+            Self::Server(_) | Self::Fixed => false,
         }
     }
 }
@@ -141,8 +142,8 @@ impl Source {
     /// Build the district and everything derived from it. Slow for big districts: call it off the UI thread when
     /// the UI is already showing something. `tessellate`: also prepare the 3D scene here.
     pub fn load(self, spec: LoadSpec, tessellate: bool, progress: Progress<'_>) -> Loaded {
-        let (district, notes, server, sim) = match self {
-            Self::Demo(demo) => (pingan_demo::generate(&demo), Vec::new(), None, spec.sim),
+        let (district, notes, sim) = match self {
+            Self::Demo(demo) => (pingan_demo::generate(&demo), Vec::new(), spec.sim),
             Self::Imported { district, mut notes } => {
                 // The demo's event rate is for its ~2 million people: an imported district gets a rate in proportion
                 // to its (given or estimated) population, so a compound of 34 buildings does not report a
@@ -154,9 +155,24 @@ impl Source {
                     "simulated events: {:.1} per hour for {} residents (the demo's rate scaled by population)",
                     sim.events_per_hour, district.stats.population
                 ));
-                (*district, notes, None, sim)
+                (*district, notes, sim)
             }
-            Self::Server { spec: demo, server } => (pingan_demo::generate(&demo), Vec::new(), Some(server), spec.sim),
+            Self::Server(server) => {
+                let mut loaded = connect(&server, &spec);
+                if tessellate {
+                    loaded.scene = Some(Arc::new(pingan_render::Scene::from_district(&loaded.district)));
+                }
+                progress(1.0);
+                return loaded;
+            }
+            Self::Package(package) => {
+                let mut loaded = from_package(*package, spec.lang);
+                if tessellate {
+                    loaded.scene = Some(Arc::new(pingan_render::Scene::from_district(&loaded.district)));
+                }
+                progress(1.0);
+                return loaded;
+            }
         };
         let district = Arc::new(district);
         let index = SpatialIndex::new(&district);
@@ -183,9 +199,6 @@ impl Source {
             notes,
             skipped: 0,
         };
-        if let Some(server) = server {
-            connect(&mut loaded, &server, &spec);
-        }
         if tessellate {
             loaded.scene = Some(Arc::new(pingan_render::Scene::from_district(&loaded.district)));
         }
@@ -194,25 +207,84 @@ impl Source {
     }
 }
 
-/// Start the link to `server` and show what the cache holds (what fits the district) at once; with no usable cache
-/// the demo simulation stays (and a note says why).
-fn connect(loaded: &mut Loaded, server: &ServerOptions, spec: &LoadSpec) {
+/// A district with nothing in it: what a desktop linked to a server shows until the server's district package
+/// arrives (the panels show a waiting screen instead of maps while it has no towns).
+pub fn empty_district() -> District {
+    District {
+        name: String::new(),
+        code: pingan_core::AddressCode::NONE,
+        outline: pingan_core::Polygon::default(),
+        stats: pingan_core::UnitStats::default(),
+        towns: Vec::new(),
+        communities: Vec::new(),
+        grids: Vec::new(),
+        buildings: Vec::new(),
+        roads: Vec::new(),
+        water: Vec::new(),
+    }
+}
+
+/// A package opened offline: its district, history and roster; nothing moves.
+fn from_package(p: pingan_package::Package, lang: Lang) -> Loaded {
+    let district = Arc::new(p.district);
+    let mut situation = Situation { events: Vec::new(), workers: p.workers };
+    let skipped = pingan_core::validate::retain_fitting(&mut situation, &district);
+    let mut notes = vec![format!(
+        "{} {} · {} {} · {} {} · {} {}",
+        lang.tr("已打开辖区包", "Opened the district package"),
+        district.name,
+        lang.tr("版本", "version"),
+        p.meta.version,
+        district.buildings.len(),
+        lang.tr("楼幢", "buildings"),
+        p.history.len(),
+        lang.tr("条历史事件", "past events")
+    )];
+    if !skipped.is_empty() {
+        notes.push(crate::format::skipped_message(lang, &skipped));
+    }
+    Loaded {
+        index: SpatialIndex::new(&district),
+        district,
+        history: Arc::new(p.history),
+        situation,
+        live: Live::Fixed,
+        scene: None,
+        notes,
+        skipped: skipped.len(),
+    }
+}
+
+/// Start the link to `server` and show at once what the cache holds: the district package kept from the last sync
+/// (district, history) and the situation as of the last change (what fits the district). With nothing kept the
+/// district stays empty until the link brings the server's package.
+fn connect(server: &ServerOptions, spec: &LoadSpec) -> Loaded {
     let lang = spec.lang;
-    let Some(cache) = server.cache.clone().or_else(|| pingan_store::default_cache_path(&server.url)) else {
-        let msg = lang.tr("没有缓存目录，使用内置演示区", "No data dir for the cache; running on the built-in demo");
-        loaded.notes.push(msg.into());
-        return;
+    let mut loaded = Loaded {
+        district: Arc::new(empty_district()),
+        index: SpatialIndex::new(&empty_district()),
+        history: Arc::new(Vec::new()),
+        situation: Situation::default(),
+        live: Live::Fixed,
+        scene: None,
+        notes: Vec::new(),
+        skipped: 0,
     };
-    let mut config =
-        pingan_store::LinkConfig::new(&server.url, &server.token, cache.clone()).with_district(loaded.district.clone());
+    let Some(cache) = server.cache.clone().or_else(|| pingan_store::default_cache_path(&server.url)) else {
+        let msg = lang.tr("没有缓存目录，无法连接服务器", "No data dir for the cache: cannot sync with the server");
+        loaded.notes.push(msg.into());
+        return loaded;
+    };
+    let mut config = pingan_store::LinkConfig::new(&server.url, &server.token, cache.clone()).fetching_district();
     config.waker = spec.waker.clone();
     match pingan_store::Link::start(config) {
         Ok((link, cached)) => {
             tracing::info!(
-                "cache {}: {} events as of change {}",
+                "cache {}: {} events as of change {}, district package {}",
                 cache.display(),
                 cached.situation.events.len(),
-                cached.seq
+                cached.seq,
+                cached.package.as_ref().map_or("none".to_string(), |p| format!("version {}", p.meta.version))
             );
             if let Some(other) = &cached.other_server {
                 loaded.notes.push(format!(
@@ -224,9 +296,26 @@ fn connect(loaded: &mut Loaded, server: &ServerOptions, spec: &LoadSpec) {
                     )
                 ));
             }
+            if let Some(e) = &cached.package_error {
+                loaded.notes.push(format!(
+                    "{}: {e}",
+                    lang.tr(
+                        "缓存的辖区包无法读取，将重新下载",
+                        "The kept district package does not read; downloading it again"
+                    )
+                ));
+            }
             let mut situation = cached.situation;
             let mut left_out = cached.skipped;
-            left_out.extend(pingan_core::validate::retain_fitting(&mut situation, &loaded.district));
+            if let Some(p) = cached.package {
+                loaded.district = Arc::new(p.district);
+                loaded.index = SpatialIndex::new(&loaded.district);
+                loaded.history = Arc::new(p.history);
+                left_out.extend(pingan_core::validate::retain_fitting(&mut situation, &loaded.district));
+            } else {
+                // Nothing can be checked, so nothing is shown, until the district arrives (a snapshot follows it).
+                situation = Situation::default();
+            }
             if !left_out.is_empty() {
                 loaded.notes.push(crate::format::skipped_message(lang, &left_out));
                 loaded.skipped += left_out.len();
@@ -236,7 +325,8 @@ fn connect(loaded: &mut Loaded, server: &ServerOptions, spec: &LoadSpec) {
             loaded.live = Live::Server(link);
         }
         Err(e) => {
-            loaded.notes.push(format!("cannot open the cache {}: {e}; running on the built-in demo", cache.display()));
+            loaded.notes.push(format!("{} {}: {e}", lang.tr("无法打开缓存", "Cannot open the cache"), cache.display()));
         }
     }
+    loaded
 }

@@ -5,6 +5,8 @@ use super::{AppState, Command, FeedFilter};
 use crate::services::assessment::AssessmentService;
 use crate::services::import_job::{self, Finished, ImportJob, ImportMode, ImportRequest};
 use crate::services::source::LoadSpec;
+use pingan_core::assess::EventRecord;
+use pingan_core::{District, SpatialIndex};
 use std::sync::Arc;
 
 impl AppState {
@@ -51,26 +53,39 @@ impl AppState {
         }
     }
 
+    /// Put another district in place (an import, the demo again, the server's new district package): its index,
+    /// its history, a fresh assessment; the selection and filter are cleared. The situation is the caller's.
+    pub(super) fn replace_district(
+        &mut self,
+        district: Arc<District>,
+        index: SpatialIndex,
+        history: Arc<Vec<EventRecord>>,
+        scene: Option<(usize, Arc<pingan_render::Scene>)>,
+    ) {
+        self.version += 1;
+        self.scene = scene;
+        self.district = district;
+        self.index = index;
+        self.history = history;
+        self.assessment = AssessmentService::new(self.assessment.config().clone());
+        self.assessment.set_waker(self.waker.clone());
+        self.selected = None;
+        self.unit_detail = None;
+        self.filter = FeedFilter::default();
+    }
+
     /// Put a finished import (or demo rebuild) in place.
     pub(super) fn apply_import(&mut self, f: Finished) {
         let lang = self.lang;
         let was_replacing = self.scenario.as_ref().is_some_and(|s| s.meta.mode == ImportMode::Replace);
         if let Some(p) = f.prepared {
-            self.version += 1;
-            self.scene = p.scene.map(|s| (Arc::as_ptr(&p.district) as usize, s));
-            self.district = p.district;
-            self.index = p.index;
-            self.history = p.history;
+            let scene = p.scene.map(|s| (Arc::as_ptr(&p.district) as usize, s));
+            self.replace_district(p.district, p.index, p.history, scene);
             if self.link().is_none() {
                 // With a server, the situation stays the server's (an import can only be overlaid then).
                 self.situation = p.situation;
                 self.live = p.live;
             }
-            self.assessment = AssessmentService::new(self.assessment.config().clone());
-            self.assessment.set_waker(self.waker.clone());
-            self.selected = None;
-            self.unit_detail = None;
-            self.filter = FeedFilter::default();
             for n in p.notes {
                 self.tell(n);
             }

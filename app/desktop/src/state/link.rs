@@ -2,7 +2,8 @@
 
 use super::AppState;
 use crate::services::source::apply_pending;
-use pingan_core::{District, Event, Situation};
+use pingan_core::{District, Event, Situation, SpatialIndex};
+use std::sync::Arc;
 
 impl AppState {
     /// Take what the link brought: the server's changes, and commands it refused.
@@ -30,10 +31,27 @@ impl AppState {
             updates.iter().any(|u| matches!(u, pingan_store::Update::Snapshot(_) | pingan_store::Update::Events(_)));
         let queued = if replaces { self.link().map(|l| l.pending()).unwrap_or_default() } else { Vec::new() };
         let pending = || queued.clone();
-        let district = self.district.clone();
+        let mut district = self.district.clone();
         let mut refused = Vec::new();
         for u in updates {
             match u {
+                pingan_store::Update::District(p) => {
+                    let p = *p;
+                    let (version, name) = (p.meta.version, p.district.name.clone());
+                    let new = Arc::new(p.district);
+                    let index = SpatialIndex::new(&new);
+                    self.replace_district(new.clone(), index, Arc::new(p.history), None);
+                    district = new;
+                    // What was shown was checked against the old district; a snapshot follows a changed one.
+                    pingan_core::validate::retain_fitting(&mut self.situation, &district);
+                    let msg = format!(
+                        "{} {name} · {} {version}",
+                        self.lang.tr("已载入服务器辖区数据", "District data from the server"),
+                        self.lang.tr("版本", "version")
+                    );
+                    tracing::info!("{msg}");
+                    self.note(msg);
+                }
                 pingan_store::Update::Snapshot(s) => {
                     let mut situation = s.situation;
                     let dropped = pingan_core::validate::retain_fitting(&mut situation, &district);

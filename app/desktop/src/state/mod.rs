@@ -116,9 +116,10 @@ impl AppState {
     /// The same, with a callback for background work that has news (see [`AppState::waker`]).
     pub fn with_waker(options: &AppOptions, waker: Option<pingan_store::Waker>) -> Self {
         let now = options.clock.now();
-        let source = match &options.server {
-            Some(server) => Source::Server { spec: options.spec.clone(), server: server.clone() },
-            None => Source::Demo(options.spec.clone()),
+        let source = match (&options.package, &options.server) {
+            (Some(package), _) => Source::Package(package.clone()),
+            (None, Some(server)) => Source::Server(server.clone()),
+            (None, None) => Source::Demo(options.spec.clone()),
         };
         let spec =
             LoadSpec { seed: options.spec.seed, sim: options.sim, now, lang: options.lang, waker: waker.clone() };

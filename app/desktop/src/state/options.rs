@@ -52,6 +52,9 @@ pub struct AppOptions {
     pub scenario_dir: Option<std::path::PathBuf>,
     /// A file to import at start (`pingan --import FILE`).
     pub import: Option<ImportRequest>,
+    /// A district package to open instead of the demo or a server (`pingan --package FILE`, read and checked
+    /// before the window opens).
+    pub package: Option<Box<pingan_package::Package>>,
 }
 
 impl Default for AppOptions {
@@ -68,6 +71,7 @@ impl Default for AppOptions {
             server: None,
             scenario_dir: None,
             import: None,
+            package: None,
         }
     }
 }

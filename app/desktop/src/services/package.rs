@@ -1,0 +1,91 @@
+//! District packages on the desktop (`pingan-package`): make one from the built-in demo, from a server or from a
+//! synced cache (`pingan package export`), add an offline basemap to one (`pingan package add-tiles`), and read
+//! one's header (`pingan package info`). Opening one is [`crate::services::source::Source::Package`].
+
+use crate::i18n::Lang;
+use crate::services::source::{LoadSpec, Source};
+use pingan_core::Timestamp;
+use pingan_core::assess::EventRecord;
+use pingan_demo::{DemoSpec, SimConfig};
+use pingan_package::{Package, PackageMeta};
+use std::path::Path;
+
+/// The built-in demo as a package: the district, the workers and the history the app shows on it (the open events
+/// of the simulation's start count as history too).
+pub fn from_demo(spec: &DemoSpec, sim: SimConfig, now: Timestamp) -> Package {
+    let load = LoadSpec { seed: spec.seed, sim, now, lang: Lang::Zh, waker: None };
+    let loaded = Source::Demo(spec.clone()).load(load, false, &|_| {});
+    let mut history = (*loaded.history).clone();
+    history.extend(loaded.situation.events.iter().map(EventRecord::from));
+    let district = std::sync::Arc::unwrap_or_clone(loaded.district);
+    let mut p = Package::new(0, now, district, loaded.situation.workers, history);
+    p.meta.source = "demo".into();
+    p
+}
+
+/// What a synced cache holds, as a package: the server's district package kept there, with the workers as last
+/// synced and the cached events added to the history.
+pub fn from_cache(path: &Path) -> Result<Package, String> {
+    if !path.exists() {
+        return Err(format!("no cache at {}", path.display()));
+    }
+    let cache =
+        pingan_store::Cache::open(path).map_err(|e| format!("cannot open the cache {}: {e}", path.display()))?;
+    let (_, bytes) = cache
+        .package()
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| format!("the cache {} holds no district package: sync with the server once", path.display()))?;
+    let mut p = pingan_package::decode(&bytes).map_err(|e| format!("the cache's district package: {e}"))?;
+    let mut cached = cache.load().map_err(|e| e.to_string())?;
+    let dropped = pingan_core::validate::retain_fitting(&mut cached.situation, &p.district);
+    if !dropped.is_empty() {
+        tracing::warn!("{} cached records do not fit the district and are left out", dropped.len());
+    }
+    if !cached.situation.workers.is_empty()
+        && cached.situation.workers.iter().enumerate().all(|(i, w)| w.id.index() == i)
+    {
+        p.workers = cached.situation.workers;
+    }
+    p.history.extend(cached.situation.events.iter().map(EventRecord::from));
+    p.meta.workers = p.workers.len();
+    p.meta.history = p.history.len();
+    p.meta.source = format!("cache {}", path.display());
+    Ok(p)
+}
+
+/// Download a server's district package as is (`GET /v1/district`), checked before it is returned.
+pub fn from_server(url: &str, token: &str) -> Result<Vec<u8>, String> {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| e.to_string())?;
+    let api = pingan_store::Api::new(url, token).map_err(|e| e.to_string())?;
+    let got = rt.block_on(api.district(None, |got, total| {
+        if let Some(t) = total.filter(|t| *t > 0) {
+            tracing::debug!("{got} / {t} bytes");
+        }
+    }));
+    let (_, bytes) = got.map_err(|e| format!("{url}: {e}"))?.ok_or("the server answered 304 to a plain request")?;
+    pingan_package::decode(&bytes).map_err(|e| format!("{url} sent a bad package: {e}"))?;
+    Ok(bytes)
+}
+
+/// The first bytes of a PMTiles archive (version 3).
+const PMTILES_MAGIC: &[u8] = b"PMTiles";
+
+/// Put an offline basemap (a PMTiles archive of raster tiles) into the package file at `package` (written whole or
+/// not at all); `None` removes it. Returns the new header.
+pub fn set_tiles(package: &Path, tiles: Option<&Path>) -> Result<PackageMeta, String> {
+    let mut p = pingan_package::read_file(package).map_err(|e| format!("{}: {e}", package.display()))?;
+    let bytes = match tiles {
+        Some(t) => {
+            let bytes = std::fs::read(t).map_err(|e| format!("cannot read {}: {e}", t.display()))?;
+            if !bytes.starts_with(PMTILES_MAGIC) {
+                return Err(format!("{} is not a PMTiles archive (it does not start with PMTiles)", t.display()));
+            }
+            Some(bytes)
+        }
+        None => None,
+    };
+    p.set_tiles(bytes);
+    pingan_package::write_file(package, &pingan_package::encode(&p))
+        .map_err(|e| format!("cannot write {}: {e}", package.display()))?;
+    Ok(p.meta)
+}
