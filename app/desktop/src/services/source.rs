@@ -157,22 +157,8 @@ impl Source {
                 ));
                 (*district, notes, sim)
             }
-            Self::Server(server) => {
-                let mut loaded = connect(&server, &spec);
-                if tessellate {
-                    loaded.scene = Some(Arc::new(pingan_render::Scene::from_district(&loaded.district)));
-                }
-                progress(1.0);
-                return loaded;
-            }
-            Self::Package(package) => {
-                let mut loaded = from_package(*package, spec.lang);
-                if tessellate {
-                    loaded.scene = Some(Arc::new(pingan_render::Scene::from_district(&loaded.district)));
-                }
-                progress(1.0);
-                return loaded;
-            }
+            Self::Server(server) => return finish(connect(&server, &spec), tessellate, progress),
+            Self::Package(package) => return finish(from_package(*package, spec.lang), tessellate, progress),
         };
         let district = Arc::new(district);
         let index = SpatialIndex::new(&district);
@@ -189,7 +175,7 @@ impl Source {
         progress(0.4);
         let (situation, simulator) = Simulator::start(&district, spec.seed, sim, spec.now);
         progress(0.6);
-        let mut loaded = Loaded {
+        let loaded = Loaded {
             district,
             index,
             history,
@@ -199,12 +185,17 @@ impl Source {
             notes,
             skipped: 0,
         };
-        if tessellate {
-            loaded.scene = Some(Arc::new(pingan_render::Scene::from_district(&loaded.district)));
-        }
-        progress(1.0);
-        loaded
+        finish(loaded, tessellate, progress)
     }
+}
+
+/// The last step of every load: the 3D scene when asked for, and progress at 100 %.
+fn finish(mut loaded: Loaded, tessellate: bool, progress: Progress<'_>) -> Loaded {
+    if tessellate {
+        loaded.scene = Some(Arc::new(pingan_render::Scene::from_district(&loaded.district)));
+    }
+    progress(1.0);
+    loaded
 }
 
 /// A district with nothing in it: what a desktop linked to a server shows until the server's district package
