@@ -372,6 +372,20 @@ async fn the_demo_district_is_one_data_set_with_its_workers_and_history() {
         let server = Server::start(&target.db, &[]);
         let op = server.user("op", "operator");
         let (p, _, _) = package(&server, &op).await;
+        // The package is read like a snapshot: a token is needed, and a sensor gateway (which cannot read) is refused.
+        for path in ["/v1/district", "/v1/district/version"] {
+            let url = format!("{}{path}", server.url);
+            assert_eq!(client().get(&url).send().await.unwrap().status(), 401, "{path} without a token");
+            assert_eq!(get(&url, "not-a-token", None).await.status(), 401, "{path} with a bad token");
+        }
+        let gateway = server.user("gateway", "sensor_gateway");
+        for path in ["/v1/district", "/v1/district/version"] {
+            assert_eq!(
+                get(&format!("{}{path}", server.url), &gateway, None).await.status(),
+                403,
+                "{path} as a gateway"
+            );
+        }
         let district = pingan_sync::district(2026, true);
         assert_eq!(p.district, district);
         assert!(!p.workers.is_empty() && !p.history.is_empty());
