@@ -30,7 +30,10 @@ pub struct PinganApp {
     pub dialog: Box<dyn FolderDialog>,
     /// Frames drawn since the start (the repaint-on-change tests read it).
     pub frames: u64,
-    tiles: Option<walkers::HttpTiles>,
+    /// Online raster tiles (`--online-tiles`).
+    online_tiles: Option<walkers::HttpTiles>,
+    /// The district's offline basemap (from its package), with the file it reads; drawn instead of online tiles.
+    basemap: Option<(std::path::PathBuf, walkers::PmTiles)>,
     map3d: Map3dPanel,
     /// When the app began loading (the first frame's log line says how long it took to get there).
     started: std::time::Instant,
@@ -56,7 +59,7 @@ impl PinganApp {
             state.situation.workers.len(),
             started.elapsed().as_millis()
         );
-        let tiles = options.online_tiles.then(|| {
+        let online_tiles = options.online_tiles.then(|| {
             let cache = options.cache_dir.clone().or_else(crate::tile_cache_dir);
             tracing::info!("online tiles on, cache {:?}", cache);
             walkers::HttpTiles::with_options(
@@ -79,7 +82,8 @@ impl PinganApp {
             league_sort: dashboard::LeagueSort::default(),
             dialog: Box::new(RfdDialog),
             frames: 0,
-            tiles,
+            online_tiles,
+            basemap: None,
             map3d,
             started,
         }
@@ -188,8 +192,16 @@ impl eframe::App for PinganApp {
                     }
                 });
         }
+        if self.basemap.as_ref().map(|(p, _)| p) != state.basemap.as_ref() {
+            self.basemap = state.basemap.as_ref().map(|p| (p.clone(), crate::services::basemap::open(p, ui.ctx())));
+        }
         let view = &mut self.view;
-        let (tiles, league_sort) = (self.tiles.as_mut(), &mut self.league_sort);
+        let tiles: Option<&mut dyn walkers::Tiles> = match (&mut self.basemap, &mut self.online_tiles) {
+            (Some((_, offline)), _) => Some(offline),
+            (None, Some(online)) => Some(online),
+            (None, None) => None,
+        };
+        let league_sort = &mut self.league_sort;
         egui::CentralPanel::no_frame().show(ui, |ui| {
             // Both maps share this size for converting between 2D zoom and 3D distance.
             view.map3d.last_size = ui.available_rect_before_wrap().size();

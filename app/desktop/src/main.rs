@@ -89,11 +89,11 @@ enum PackageCmd {
         #[arg(long)]
         demo: bool,
     },
-    /// Put an offline basemap (a PMTiles archive of raster tiles over the district) into a package file.
+    /// Put an offline basemap (raster tiles over the district: PMTiles, or MBTiles converted) into a package file.
     AddTiles {
         /// The package file (rewritten whole).
         package: std::path::PathBuf,
-        /// The PMTiles archive.
+        /// The basemap: a PMTiles archive, or an MBTiles file (converted to PMTiles).
         tiles: std::path::PathBuf,
     },
     /// Check a package file and print its header as JSON.

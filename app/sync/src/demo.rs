@@ -27,8 +27,44 @@ impl Default for DemoConfig {
     }
 }
 
-/// Run the demo until the process ends.
-pub async fn run(db: Db, writer: Writer, district: Arc<District>, seed: u64, config: DemoConfig) -> anyhow::Result<()> {
+/// What the demo simulator is doing (`/v1/info` shows it): `off`, `running`, or `stopped: why`.
+#[derive(Debug)]
+pub struct Status(std::sync::Mutex<String>);
+
+impl Default for Status {
+    fn default() -> Self {
+        Self(std::sync::Mutex::new("off".into()))
+    }
+}
+
+impl Status {
+    /// The current state.
+    pub fn get(&self) -> String {
+        self.0.lock().map(|s| s.clone()).unwrap_or_else(|p| p.into_inner().clone())
+    }
+
+    /// Change it.
+    pub fn set(&self, what: String) {
+        match self.0.lock() {
+            Ok(mut s) => *s = what,
+            Err(p) => *p.into_inner() = what,
+        }
+    }
+}
+
+/// Run the demo until the process ends, or until another district is imported: the simulator only knows the
+/// district (and the workers) it started on, so it stops rather than report events into a district that is not its
+/// own.
+pub async fn run(
+    db: Db,
+    writer: Writer,
+    shared: Arc<crate::reference::Shared>,
+    district: Arc<District>,
+    seed: u64,
+    config: DemoConfig,
+    status: Arc<Status>,
+) -> anyhow::Result<()> {
+    let started_on = shared.current().district_version;
     let user = match db.user("demo").await? {
         Some(u) => u,
         None => db.add_user("demo", Role::Admin).await?,
@@ -68,8 +104,18 @@ pub async fn run(db: Db, writer: Writer, district: Arc<District>, seed: u64, con
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
     let mut next_worker = 0usize;
     let mut budget = 0.0f64;
+    status.set("running".into());
     loop {
         tick.tick().await;
+        let current = shared.current();
+        if current.district_version != started_on {
+            let name = current.district.as_ref().map_or("none", |d| d.name.as_str());
+            let why =
+                format!("stopped: the district changed (version {started_on} → {}, {name})", current.district_version);
+            tracing::info!("demo {why}");
+            status.set(why);
+            return Ok(());
+        }
         let now = chrono::Utc::now();
         let changes = sim.step(&district, &mut situation, now);
         let mut cmds = Vec::new();

@@ -94,6 +94,8 @@ pub struct AppState {
     pub district_seed: u64,
     /// The district, roster and history held now, and their package.
     pub reference: Arc<crate::reference::Shared>,
+    /// What the demo simulator is doing, for `/v1/info` (`off` without `--demo`).
+    pub demo: Arc<crate::demo::Status>,
     tokens: Mutex<HashMap<String, (User, Instant)>>,
     /// Request rate per user (`governor`, keyed by user id). Keys are ids of users the database knows, so the state
     /// is bounded by the users table; it is also swept of users idle long enough to be back at a full burst.
@@ -122,6 +124,7 @@ impl AppState {
             limits,
             district_seed,
             reference,
+            demo: Arc::default(),
             tokens: Mutex::default(),
             limiter: DefaultKeyedRateLimiter::keyed(limits.quota()),
             checks: AtomicU32::new(0),
@@ -266,6 +269,7 @@ async fn info(State(state): State<Arc<AppState>>, headers: HeaderMap) -> ApiResu
         "district": { "kind": kind, "seed": state.district_seed, "name": name, "version": current.version,
                       "etag": current.package.as_ref().map(|p| p.etag.clone()),
                       "package": "/v1/district", "package_version": "/v1/district/version" },
+        "demo": state.demo.get(),
         "limits": { "max_body": state.limits.max_body, "max_page": state.limits.max_page,
                     "max_commands": state.limits.max_commands },
     }))

@@ -107,6 +107,7 @@ pub async fn start(config: ServeConfig) -> anyhow::Result<Running> {
         tokio::spawn(hub::listen_postgres(db.url.clone(), hub.clone()));
     }
     tokio::spawn(reference::watch(db.clone(), shared.clone(), hub.clone()));
+    let mut state = http::AppState::new(db.clone(), hub, writer.clone(), config.limits, config.seed, shared.clone());
     if let Some(demo) = config.demo {
         let Some(district) = district else { anyhow::bail!("--demo needs a district: {}", writer::NO_DISTRICT) };
         if let Some(token) = &config.demo_token {
@@ -116,14 +117,18 @@ pub async fn start(config: ServeConfig) -> anyhow::Result<Running> {
             };
             db.add_token(&user, token).await?;
         }
-        let (db, writer) = (db.clone(), writer.clone());
+        let status = Arc::new(demo::Status::default());
+        state.demo = status.clone();
+        let db = db.clone();
         tokio::spawn(async move {
-            if let Err(e) = demo::run(db, writer, district, config.seed, demo).await {
+            let ran = demo::run(db, writer, shared, district, config.seed, demo, status.clone()).await;
+            if let Err(e) = ran {
                 tracing::error!("demo stopped: {e:#}");
+                status.set(format!("stopped: {e:#}"));
             }
         });
     }
-    let state = Arc::new(http::AppState::new(db.clone(), hub, writer, config.limits, config.seed, shared));
+    let state = Arc::new(state);
     let listener = tokio::net::TcpListener::bind(config.listen).await?;
     let addr = listener.local_addr()?;
     let app = http::router(state);

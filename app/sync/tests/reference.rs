@@ -452,3 +452,46 @@ fn worker_positions_are_measured_from_their_grids_outline() {
         assert!(validate::check_worker_position("w", &[g.id, o], at(3.0), &district).is_ok());
     }
 }
+
+/// `--demo` simulates the demo district only: when another district is imported into the running server, the
+/// simulator stops (it would report events into a district that is not its own), and `/v1/info` says so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_live_demo_stops_when_another_district_is_imported() {
+    let target = targets().await.remove(0);
+    let db = target.db.as_str();
+    let server = Server::start(db, &["--demo"]);
+    let op = server.user("op", "operator");
+    let info = || async {
+        let r = get(&format!("{}/v1/info", server.url), &op, None).await;
+        assert_eq!(r.status(), 200);
+        r.json::<serde_json::Value>().await.unwrap()
+    };
+    let start = Instant::now();
+    while info().await["demo"] != "running" {
+        assert!(start.elapsed() < Duration::from_secs(60), "the demo did not start: {}", info().await);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let v = version(&server, &op).await["version"].as_i64().unwrap();
+    // Two buildings in Hangzhou, far from the demo district's workers: --force stores it all the same.
+    let square = |lon: f64, lat: f64| {
+        serde_json::json!({ "type": "Feature", "properties": { "name": format!("{lon}"), "height": 30 },
+            "geometry": { "type": "Polygon", "coordinates": [[[lon, lat], [lon + 0.0005, lat], [lon + 0.0005, lat + 0.0004],
+                [lon, lat + 0.0004], [lon, lat]]] } })
+    };
+    let fc = serde_json::json!({ "type": "FeatureCollection",
+        "features": [square(120.20, 30.20), square(120.201, 30.20)] });
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(dir.path(), "two.geojson", &fc.to_string());
+    ok(admin(db, &["district", "import", &file, "--name", "两幢楼", "--force"]));
+    served(&server, &op, v + 1).await;
+    let start = Instant::now();
+    loop {
+        let demo = info().await["demo"].as_str().unwrap_or_default().to_string();
+        if demo.starts_with("stopped: the district changed") {
+            assert!(demo.contains("两幢楼"), "{demo}");
+            break;
+        }
+        assert!(start.elapsed() < Duration::from_secs(30), "the demo still runs after the swap: {demo}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}

@@ -221,22 +221,13 @@ fn bad_package_files_and_tiles_are_refused_by_what_is_wrong() {
     let empty = dir.path().join("empty.sqlite");
     pingan_store::Cache::open(&empty).unwrap();
     assert!(package::from_cache(&empty).unwrap_err().contains("holds no district package"));
-    // A good package; a basemap that is not PMTiles is refused and leaves the file as it was.
+    // A good package (bad basemaps: basemap.rs).
     let mut options = test_options();
     options.spec = pingan_demo::DemoSpec::small(3);
     let p = package::from_demo(&options.spec, options.sim, pingan_tests::test_now());
     let file = dir.path().join("d.pingan");
     let bytes = pingan_package::encode(&p);
     pingan_package::write_file(&file, &bytes).unwrap();
-    let png = dir.path().join("tiles.png");
-    std::fs::write(&png, b"\x89PNG....").unwrap();
-    assert!(package::set_tiles(&file, Some(&png)).unwrap_err().contains("not a PMTiles archive"));
-    assert_eq!(std::fs::read(&file).unwrap(), bytes);
-    let pm = dir.path().join("tiles.pmtiles");
-    let archive = b"PMTiles\x03 and the rest of an archive";
-    std::fs::write(&pm, archive).unwrap();
-    assert_eq!(package::set_tiles(&file, Some(&pm)).unwrap().tiles, archive.len());
-    assert_eq!(pingan_package::read_file(&file).unwrap().tiles.as_deref(), Some(&archive[..]));
     // Truncated and foreign files.
     std::fs::write(&file, &bytes[..bytes.len() / 2]).unwrap();
     let e = pingan_package::read_file(&file).unwrap_err().to_string();

@@ -3,6 +3,7 @@
 //! `cargo test -p pingan-tests -- ui::`.
 
 mod bad_data;
+mod basemap;
 mod district;
 mod import;
 mod linked;

@@ -3,6 +3,7 @@
 //! `AppState` or the panels.
 
 pub mod assessment;
+pub mod basemap;
 pub mod export;
 pub mod fills;
 pub mod import_job;

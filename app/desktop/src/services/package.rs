@@ -67,19 +67,23 @@ pub fn from_server(url: &str, token: &str) -> Result<Vec<u8>, String> {
     Ok(bytes)
 }
 
-/// The first bytes of a PMTiles archive (version 3).
-const PMTILES_MAGIC: &[u8] = b"PMTiles";
-
-/// Put an offline basemap (a PMTiles archive of raster tiles) into the package file at `package` (written whole or
-/// not at all); `None` removes it. Returns the new header.
+/// Put an offline basemap (a PMTiles archive of raster tiles, or an MBTiles file, converted) into the package file at
+/// `package` (written whole or not at all); `None` removes it. Returns the new header.
 pub fn set_tiles(package: &Path, tiles: Option<&Path>) -> Result<PackageMeta, String> {
     let mut p = pingan_package::read_file(package).map_err(|e| format!("{}: {e}", package.display()))?;
     let bytes = match tiles {
         Some(t) => {
-            let bytes = std::fs::read(t).map_err(|e| format!("cannot read {}: {e}", t.display()))?;
-            if !bytes.starts_with(PMTILES_MAGIC) {
-                return Err(format!("{} is not a PMTiles archive (it does not start with PMTiles)", t.display()));
+            let (bytes, info) = crate::services::basemap::read_for_package(t)?;
+            let [w, s, e, n] = info.bounds;
+            let b = p.district.bbox();
+            if e < b.min.lon || w > b.max.lon || n < b.min.lat || s > b.max.lat {
+                return Err(format!(
+                    "{}: the basemap ({info}) does not cover the district {}",
+                    t.display(),
+                    p.district.name
+                ));
             }
+            tracing::info!("basemap {}: {info}", t.display());
             Some(bytes)
         }
         None => None,

@@ -133,6 +133,8 @@ pub struct Loaded {
     pub notes: Vec<String>,
     /// Records of the cache skipped because they do not fit the district.
     pub skipped: usize,
+    /// The package's offline basemap (a PMTiles archive), when it carries one.
+    pub tiles: Option<Vec<u8>>,
 }
 
 /// Progress reported while loading (0..1).
@@ -184,6 +186,7 @@ impl Source {
             scene: None,
             notes,
             skipped: 0,
+            tiles: None,
         };
         finish(loaded, tessellate, progress)
     }
@@ -243,6 +246,7 @@ fn from_package(p: pingan_package::Package, lang: Lang) -> Loaded {
         scene: None,
         notes,
         skipped: skipped.len(),
+        tiles: p.tiles,
     }
 }
 
@@ -260,6 +264,7 @@ fn connect(server: &ServerOptions, spec: &LoadSpec) -> Loaded {
         scene: None,
         notes: Vec::new(),
         skipped: 0,
+        tiles: None,
     };
     let Some(cache) = server.cache.clone().or_else(|| pingan_store::default_cache_path(&server.url)) else {
         let msg = lang.tr("没有缓存目录，无法连接服务器", "No data dir for the cache: cannot sync with the server");
@@ -302,6 +307,7 @@ fn connect(server: &ServerOptions, spec: &LoadSpec) -> Loaded {
                 loaded.district = Arc::new(p.district);
                 loaded.index = SpatialIndex::new(&loaded.district);
                 loaded.history = Arc::new(p.history);
+                loaded.tiles = p.tiles;
                 left_out.extend(pingan_core::validate::retain_fitting(&mut situation, &loaded.district));
             } else {
                 // Nothing can be checked, so nothing is shown, until the district arrives (a snapshot follows it).

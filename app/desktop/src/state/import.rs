@@ -67,6 +67,7 @@ impl AppState {
         self.district = district;
         self.index = index;
         self.history = history;
+        self.basemap = None;
         self.assessment = AssessmentService::new(self.assessment.config().clone());
         self.assessment.set_waker(self.waker.clone());
         self.selected = None;

@@ -41,6 +41,7 @@ impl AppState {
                     let new = Arc::new(p.district);
                     let index = SpatialIndex::new(&new);
                     self.replace_district(new.clone(), index, Arc::new(p.history), None);
+                    self.keep_basemap(p.tiles);
                     district = new;
                     // What was shown was checked against the old district; a snapshot follows a changed one.
                     pingan_core::validate::retain_fitting(&mut self.situation, &district);

@@ -105,6 +105,10 @@ pub struct AppState {
     /// does not have, workers with no grid, steps on unknown events, …), since the start. Each batch is also told in
     /// the status bar and logged.
     pub skipped: usize,
+    /// The district's offline basemap (a PMTiles file kept from its package), drawn under the 2D map.
+    pub basemap: Option<std::path::PathBuf>,
+    /// Where a package's basemap is kept as a file.
+    pub basemap_dir: std::path::PathBuf,
 }
 
 impl AppState {
@@ -153,10 +157,15 @@ impl AppState {
             skipped: loaded.skipped,
             waker,
             version: 0,
+            basemap: None,
+            basemap_dir: crate::services::basemap::dir(
+                options.cache_dir.clone().or_else(crate::tile_cache_dir).as_deref(),
+            ),
         };
         for n in loaded.notes {
             state.tell(n);
         }
+        state.keep_basemap(loaded.tiles);
         state.start_import(options.import.clone());
         state
     }
@@ -228,6 +237,23 @@ impl AppState {
     /// The selected event.
     pub fn selected_event(&self) -> Option<&Event> {
         self.selected.and_then(|id| self.situation.event(id))
+    }
+
+    /// Keep a package's offline basemap as a file and draw it (`None`: no basemap). A basemap that cannot be kept or
+    /// read is told to the operator; the map is drawn without it.
+    pub(crate) fn keep_basemap(&mut self, tiles: Option<Vec<u8>>) {
+        self.basemap = None;
+        let Some(tiles) = tiles else { return };
+        match crate::services::basemap::keep(&tiles, &self.basemap_dir) {
+            Ok(path) => {
+                tracing::info!("offline basemap {} ({} bytes)", path.display(), tiles.len());
+                self.basemap = Some(path);
+            }
+            Err(e) => {
+                self.tell(format!("{}: {e}", self.lang.tr("离线底图无法使用", "The offline basemap cannot be used")))
+            }
+        }
+        self.version += 1;
     }
 
     /// Record a message for the operator (shown in the status bar) and log it.

@@ -88,7 +88,9 @@ pub(super) fn draw_base(out: &mut Vec<Shape>, view: &View<'_>, projector: &Proje
     } else {
         out.push(Shape::rect_filled(rect, 0.0, theme::BG));
     }
-    fill_all(out, projector, std::iter::once((&view.fills.outline, theme::LAND)));
+    // Over a basemap the land is only a tint, so its streets and rivers show through.
+    let land = if online { theme::LAND.gamma_multiply(0.35) } else { theme::LAND };
+    fill_all(out, projector, std::iter::once((&view.fills.outline, land)));
     let ppm = projector.scale_pixel_per_meter(lon_lat(d.bbox().centre().lon, d.bbox().centre().lat));
     for w in &d.water {
         if w.centreline.is_empty() {

@@ -61,7 +61,7 @@ pub fn map_ui(
     ui: &mut egui::Ui,
     state: &AppState,
     view: &mut Map2dView,
-    tiles: Option<&mut walkers::HttpTiles>,
+    tiles: Option<&mut dyn walkers::Tiles>,
     commands: &mut Vec<Command>,
 ) {
     let rect = ui.available_rect_before_wrap();
@@ -70,7 +70,7 @@ pub fn map_ui(
     }
     animate_camera(ui, &state.district, view);
     let home = state.district.bbox().centre();
-    let attribution = tiles.as_ref().map(|t| walkers::Tiles::attribution(&**t));
+    let attribution = tiles.as_ref().map(|t| t.attribution());
     let online = tiles.is_some();
     let latest = state.assessment.latest.clone();
     view.fills.update(&state.district);
@@ -88,7 +88,6 @@ pub fn map_ui(
         assessment: latest.as_ref().map(|d| &d.assessment),
         risk_view: state.risk_view,
     };
-    let tiles = tiles.map(|t| t as &mut dyn walkers::Tiles);
     let map = Map::new(tiles, memory, lon_lat(home.lon, home.lat)).double_click_to_zoom(true);
     let clicked = map
         .show(ui, |ui, response, projector, _memory| {
