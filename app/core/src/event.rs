@@ -11,8 +11,13 @@
 //!                                                                        └─assign→ Assigned
 //! ```
 //!
-//! Anything not drawn is illegal and returns [`TransitionError`].
+//! Besides: `escalate` is legal from every open state (it hands the event one level up — community → town →
+//! district, see [`crate::routing`] — and leaves it `Escalated` for the new level's room to dispatch), and
+//! `reroute` (a room above sends it to another level) from every open state, leaving the state as it is.
+//!
+//! Anything else is illegal and returns [`TransitionError`].
 
+use crate::routing::Level;
 use crate::units::{BuildingId, CommunityId, TownId};
 use crate::{AddressCode, GridId, LonLat, Timestamp, WorkerId};
 use serde::{Deserialize, Serialize};
@@ -301,7 +306,8 @@ impl EventState {
             (S::InDisposal, A::SubmitFeedback { .. }) => S::Feedback,
             (S::Feedback, A::Close { .. }) => S::Closed,
             (S::Feedback, A::Rework { .. }) => S::InDisposal,
-            (S::Accepted | S::Assigned | S::InDisposal, A::Escalate { .. }) => S::Escalated,
+            (from, A::Escalate { .. }) if from.is_open() => S::Escalated,
+            (from, A::Reroute { .. }) if from.is_open() => from,
             (S::Closed, A::Reopen { .. }) => S::Reopened,
             (from, action) => {
                 return Err(TransitionError { from, action: action.name() });
@@ -348,6 +354,13 @@ pub enum EventAction {
         /// Why.
         reason: String,
     },
+    /// A room at or above the owner sends the event to another level (state unchanged, fresh deadline there).
+    Reroute {
+        /// The level to handle it.
+        level: Level,
+        /// Why.
+        reason: String,
+    },
 }
 
 impl EventAction {
@@ -362,6 +375,7 @@ impl EventAction {
             Self::Rework { .. } => "rework",
             Self::Escalate { .. } => "escalate",
             Self::Reopen { .. } => "reopen",
+            Self::Reroute { .. } => "reroute",
         }
     }
 
@@ -376,6 +390,7 @@ impl EventAction {
             Self::Rework { .. } => "退回重办",
             Self::Escalate { .. } => "上报升级",
             Self::Reopen { .. } => "重启",
+            Self::Reroute { .. } => "改派层级",
         }
     }
 
@@ -390,6 +405,7 @@ impl EventAction {
             Self::Rework { .. } => "Rework",
             Self::Escalate { .. } => "Escalate",
             Self::Reopen { .. } => "Reopen",
+            Self::Reroute { .. } => "Re-route",
         }
     }
 }
@@ -428,6 +444,30 @@ pub struct StatusChange {
     pub to: EventState,
     /// What was done.
     pub action: EventAction,
+    /// The event's handling level after this step, when the step moved it (an escalation, a re-route).
+    #[serde(default)]
+    pub level: Option<Level>,
+    /// The event's deadline after this step, when the step moved it.
+    #[serde(default)]
+    pub deadline: Option<Timestamp>,
+}
+
+impl StatusChange {
+    /// The note typed with this step (feedback, closing remark, rework, escalation, reopen or re-route reason).
+    pub fn note(&self) -> Option<&str> {
+        self.action.note()
+    }
+}
+
+impl EventAction {
+    /// The text this action carries, if any.
+    pub fn note(&self) -> Option<&str> {
+        match self {
+            Self::SubmitFeedback { note } | Self::Close { note } | Self::Rework { note } => Some(note),
+            Self::Escalate { reason } | Self::Reopen { reason } | Self::Reroute { reason, .. } => Some(reason),
+            Self::Accept | Self::Assign { .. } | Self::StartDisposal => None,
+        }
+    }
 }
 
 /// An incident in the district and its closed loop.
@@ -461,8 +501,11 @@ pub struct Event {
     pub source: EventSource,
     /// When it was reported.
     pub reported_at: Timestamp,
-    /// When it must be closed by.
+    /// When it must be closed by (at its current level).
     pub deadline: Timestamp,
+    /// The level handling it (routed at intake, moved by escalations and re-routes).
+    #[serde(default)]
+    pub level: Level,
     /// Current state.
     pub state: EventState,
     /// Worker handling it, if assigned.
@@ -475,13 +518,38 @@ impl Event {
     /// Apply `action` at time `at`: checks the lifecycle, updates state and assignee, and records history.
     /// On error nothing changes.
     pub fn apply(&mut self, action: EventAction, at: Timestamp) -> Result<EventState, TransitionError> {
+        self.apply_moving(action, at, None)
+    }
+
+    /// [`Event::apply`], also moving the event to another level and deadline (what
+    /// [`crate::routing::RoutingConfig::moves`] says an escalation or a re-route does); recorded in the step.
+    pub fn apply_moving(
+        &mut self,
+        action: EventAction,
+        at: Timestamp,
+        moved: Option<(Level, Timestamp)>,
+    ) -> Result<EventState, TransitionError> {
         let to = self.state.apply(&action)?;
         if let EventAction::Assign { worker } = &action {
             self.assignee = Some(*worker);
         }
-        self.history.push(StatusChange { at, from: self.state, to, action });
+        let (level, deadline) = moved.map_or((None, None), |(l, d)| (Some(l), Some(d)));
+        self.history.push(StatusChange { at, from: self.state, to, action, level, deadline });
+        self.take_step_routing();
         self.state = to;
         Ok(to)
+    }
+
+    /// Take the level and deadline the last step recorded (replaying a logged step).
+    pub fn take_step_routing(&mut self) {
+        if let Some(h) = self.history.last() {
+            if let Some(l) = h.level {
+                self.level = l;
+            }
+            if let Some(d) = h.deadline {
+                self.deadline = d;
+            }
+        }
     }
 
     /// Whether the event is still open after its deadline.
@@ -510,6 +578,7 @@ mod tests {
             EventAction::Rework { note: "照片不清".into() },
             EventAction::Escalate { reason: "超出权限".into() },
             EventAction::Reopen { reason: "群众回访不满意".into() },
+            EventAction::Reroute { level: Level::Town, reason: "需镇街协调".into() },
         ]
     }
 
@@ -524,7 +593,8 @@ mod tests {
             (S::InDisposal, "submit_feedback") => S::Feedback,
             (S::Feedback, "close") => S::Closed,
             (S::Feedback, "rework") => S::InDisposal,
-            (S::Accepted, "escalate") | (S::Assigned, "escalate") | (S::InDisposal, "escalate") => S::Escalated,
+            (from, "escalate") if from != S::Closed => S::Escalated,
+            (from, "reroute") if from != S::Closed => from,
             (S::Closed, "reopen") => S::Reopened,
             _ => return None,
         })
@@ -550,7 +620,7 @@ mod tests {
                 }
             }
         }
-        assert_eq!(legal_count, 14);
+        assert_eq!(legal_count, 11 + 7 + 7);
     }
 
     #[test]
@@ -572,6 +642,7 @@ mod tests {
             source: EventSource::Hotline,
             reported_at: t0,
             deadline: t0 + Severity::Major.time_limit(),
+            level: Level::Community,
             state: S::Reported,
             assignee: None,
             history: vec![],

@@ -13,6 +13,7 @@ pub mod event;
 pub mod geom;
 pub mod import;
 pub mod report;
+pub mod routing;
 pub mod scenario;
 pub mod situation;
 pub mod spatial;

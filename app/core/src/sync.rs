@@ -240,10 +240,23 @@ pub struct ChangePage {
     pub head: Seq,
 }
 
-/// Turn a lifecycle command into the change it makes, checked by the state machine. `event` is the event's current
+/// Turn a lifecycle command into the change it makes, checked by the state machine; an escalation or a re-route
+/// also moves the event's level and deadline by `routing`, recorded in the change. `event` is the event's current
 /// record; on success it is updated in place.
-pub fn act(event: &mut Event, action: EventAction, at: Timestamp, by: &str) -> Result<ChangeBody, String> {
-    event.apply(action, at).map_err(|e| format!("event {}: {e}", event.number))?;
+pub fn act(
+    event: &mut Event,
+    action: EventAction,
+    at: Timestamp,
+    by: &str,
+    routing: &crate::routing::RoutingConfig,
+) -> Result<ChangeBody, String> {
+    if let EventAction::Escalate { .. } = action
+        && event.level.up().is_none()
+    {
+        return Err(format!("event {} is already at the district level: there is no level above", event.number));
+    }
+    let moved = routing.moves(event, &action, at);
+    event.apply_moving(action, at, moved).map_err(|e| format!("event {}: {e}", event.number))?;
     let change = event.history.last().cloned().ok_or_else(|| format!("event {}: no history recorded", event.number))?;
     Ok(ChangeBody::EventActed { event: event.id, change, by: by.to_string() })
 }
@@ -261,6 +274,7 @@ impl Situation {
                     e.assignee = Some(*worker);
                 }
                 e.history.push(change.clone());
+                e.take_step_routing();
                 e.state = change.to;
                 self.apply_worker_rule(*event, before);
                 true
@@ -307,6 +321,7 @@ impl Situation {
                     e.assignee = Some(*worker);
                 }
                 e.history.push(change.clone());
+                e.take_step_routing();
                 e.state = change.to;
                 self.apply_worker_rule(*event, before);
                 true

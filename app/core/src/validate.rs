@@ -145,6 +145,14 @@ pub fn check_text(field: &str, value: &str, max: usize) -> Result<(), String> {
     Ok(())
 }
 
+/// Check a reason that must be given (rework, escalation, reopening, re-routing): not blank, and within limits.
+pub fn check_reason(field: &str, value: &str, max: usize) -> Result<(), String> {
+    if value.trim().is_empty() {
+        return Err(format!("{field} is empty: say why"));
+    }
+    check_text(field, value, max)
+}
+
 /// Check a position: valid WGS84 and within [`MAX_OUTSIDE_M`] of the district's bounding box.
 pub fn check_position(what: &str, p: LonLat, district: &District) -> Result<(), String> {
     LonLat::try_new(p.lon, p.lat).map_err(|e| format!("{what}: {e}"))?;
@@ -167,9 +175,10 @@ pub fn check_action(action: &EventAction) -> Result<(), String> {
     match action {
         EventAction::SubmitFeedback { note } => check_text("the feedback note", note, MAX_NOTE),
         EventAction::Close { note } => check_text("the closing note", note, MAX_NOTE),
-        EventAction::Rework { note } => check_text("the rework note", note, MAX_NOTE),
-        EventAction::Escalate { reason } => check_text("the escalation reason", reason, MAX_REASON),
-        EventAction::Reopen { reason } => check_text("the reopening reason", reason, MAX_REASON),
+        EventAction::Rework { note } => check_reason("the rework note", note, MAX_NOTE),
+        EventAction::Escalate { reason } => check_reason("the escalation reason", reason, MAX_REASON),
+        EventAction::Reopen { reason } => check_reason("the reopening reason", reason, MAX_REASON),
+        EventAction::Reroute { reason, .. } => check_reason("the re-routing reason", reason, MAX_REASON),
         EventAction::Accept | EventAction::Assign { .. } | EventAction::StartDisposal => Ok(()),
     }
 }

@@ -185,20 +185,29 @@ pub enum StepError {
     /// The lifecycle does not allow the step.
     #[error(transparent)]
     Transition(#[from] crate::TransitionError),
+    /// An escalation of an event already at the district level.
+    #[error("event {0} is already at the district level: there is no level above")]
+    NoLevelAbove(String),
 }
 
 impl crate::Situation {
     /// Apply one lifecycle step to an event and keep its workers' statuses in step ([`status_after_step`]): the one
-    /// way the simulator and the desktop change an event. On error nothing changes.
+    /// way the simulator and the desktop change an event. An escalation or a re-route moves its level and deadline
+    /// by `routing`. On error nothing changes.
     pub fn act(
         &mut self,
         event: EventId,
         action: crate::EventAction,
         at: crate::Timestamp,
+        routing: &crate::routing::RoutingConfig,
     ) -> Result<crate::EventState, StepError> {
         let e = self.event_mut(event).ok_or(StepError::NoEvent(event))?;
+        if matches!(action, crate::EventAction::Escalate { .. }) && e.level.up().is_none() {
+            return Err(StepError::NoLevelAbove(e.number.clone()));
+        }
         let before = e.assignee;
-        let state = e.apply(action, at)?;
+        let moved = routing.moves(e, &action, at);
+        let state = e.apply_moving(action, at, moved)?;
         self.apply_worker_rule(event, before);
         Ok(state)
     }

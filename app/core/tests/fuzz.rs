@@ -603,7 +603,14 @@ fn state() -> impl Strategy<Value = EventState> {
 }
 
 fn status_change() -> impl Strategy<Value = StatusChange> {
-    (time(), state(), state(), action()).prop_map(|(at, from, to, action)| StatusChange { at, from, to, action })
+    (time(), state(), state(), action()).prop_map(|(at, from, to, action)| StatusChange {
+        at,
+        from,
+        to,
+        action,
+        level: None,
+        deadline: None,
+    })
 }
 
 fn source() -> impl Strategy<Value = EventSource> {
@@ -724,6 +731,7 @@ fn random_event(finite: bool) -> impl Strategy<Value = Event> {
             source,
             reported_at,
             deadline,
+            level: Default::default(),
             state,
             assignee,
             history,
@@ -751,6 +759,7 @@ fn fitting_event(id: u64, g: usize) -> Event {
         source: EventSource::Hotline,
         reported_at: now() - chrono::Duration::hours(2),
         deadline: now() + chrono::Duration::hours(46),
+        level: Default::default(),
         state: EventState::Reported,
         assignee: None,
         history: Vec::new(),

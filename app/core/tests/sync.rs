@@ -73,10 +73,19 @@ fn act_goes_through_the_state_machine_and_changes_apply_once() {
     let mut server = situation();
     let mut client = situation();
     let t = chrono::Utc::now();
-    let change = act(&mut server.events[0], EventAction::Accept, t, "op").unwrap();
+    let change =
+        act(&mut server.events[0], EventAction::Accept, t, "op", &pingan_core::routing::RoutingConfig::default())
+            .unwrap();
     assert_eq!(server.events[0].state, EventState::Accepted);
     // Illegal steps are refused with the state in the reason, and change nothing.
-    let err = act(&mut server.events[0], EventAction::Close { note: String::new() }, t, "op").unwrap_err();
+    let err = act(
+        &mut server.events[0],
+        EventAction::Close { note: String::new() },
+        t,
+        "op",
+        &pingan_core::routing::RoutingConfig::default(),
+    )
+    .unwrap_err();
     assert!(err.contains("Accepted"), "{err}");
     assert_eq!(server.events[0].history.len(), 1);
     // The client applies the change once, however often it sees it.

@@ -4,6 +4,7 @@
 //! It never reads a clock; the caller passes the time in (the desktop passes wall-clock time, tests a fixed one).
 
 use geo::Intersects;
+use pingan_core::routing::RoutingConfig;
 use pingan_core::{
     Building, BuildingKind, District, Event, EventAction, EventCategory, EventId, EventSource, EventState, GridId,
     GridWorker, LonLat, Severity, Situation, Timestamp, WorkerId, WorkerKind, WorkerStatus,
@@ -25,6 +26,9 @@ pub struct SimConfig {
     pub response_speed: f64,
     /// Minutes of process time per minute of clock time for event handling (a demo wants loops to close visibly).
     pub handling_speedup: f64,
+    /// Escalate overdue events one level up after the grace, as the server does (the desktop's local demo); off
+    /// when a server runs the simulator and escalates by itself.
+    pub sla_escalation: bool,
 }
 
 impl Default for SimConfig {
@@ -35,6 +39,7 @@ impl Default for SimConfig {
             patrol_speed: 1.4,
             response_speed: 5.0,
             handling_speedup: 1.0,
+            sla_escalation: true,
         }
     }
 }
@@ -59,6 +64,10 @@ pub struct Simulator {
     waypoints: Vec<LonLat>,
     grid_weights: Vec<f64>,
     grid_workers: Vec<Vec<WorkerId>>,
+    /// Routing and deadlines of new events, and when overdue ones escalate.
+    routing: RoutingConfig,
+    /// When overdue events are next looked for.
+    next_sla: Timestamp,
 }
 
 impl Simulator {
@@ -124,6 +133,8 @@ impl Simulator {
             waypoints,
             grid_weights,
             grid_workers,
+            routing: RoutingConfig::default(),
+            next_sla: start,
         };
         sim.schedule_arrival();
         // Replay history in ten-minute steps so old events are closed, recent ones open, some overdue.
@@ -191,8 +202,43 @@ impl Simulator {
                 self.due.insert(id, (at + d, slow));
             }
         }
+        if self.config.sla_escalation && now >= self.next_sla {
+            self.escalate_overdue(situation, now, &mut changes);
+            self.next_sla = now + chrono::Duration::minutes(1);
+        }
         self.now = now;
         changes
+    }
+
+    /// Escalate every event overdue past the grace one level up, at the moment it became due (so the outcome does not
+    /// depend on how often this looks).
+    fn escalate_overdue(&mut self, situation: &mut Situation, now: Timestamp, changes: &mut Vec<SimChange>) {
+        let due: Vec<(EventId, Timestamp, String)> = situation
+            .events
+            .iter()
+            .filter_map(|e| {
+                let (_, reason) = self.routing.sla_due(e, now)?;
+                Some((
+                    e.id,
+                    (e.deadline + self.routing.grace() + chrono::Duration::seconds(1)).max(e.updated_at()),
+                    reason,
+                ))
+            })
+            .collect();
+        for (id, at, reason) in due {
+            if let Ok(state) = situation.act(id, EventAction::Escalate { reason }, at, &self.routing) {
+                changes.push(SimChange::Transition(id, state));
+                if !self.due.contains_key(&id) {
+                    let d = self.delay(state, false);
+                    self.due.insert(id, (at + d, false));
+                }
+            }
+        }
+    }
+
+    /// The routing rules in use.
+    pub fn routing(&self) -> &RoutingConfig {
+        &self.routing
     }
 
     /// Minutes until the next action from `state`.
@@ -214,12 +260,17 @@ impl Simulator {
     /// Take the next lifecycle step of event `id` at time `at`; returns the new state.
     fn act(&mut self, situation: &mut Situation, id: EventId, at: Timestamp) -> Option<EventState> {
         let event = situation.event(id)?;
-        let (state, event_grid, severity) = (event.state, event.grid, event.severity);
+        let (state, event_grid, severity, level) = (event.state, event.grid, event.severity, event.level);
         let roll: f64 = self.rng.random();
+        let beyond = |level: pingan_core::routing::Level| {
+            level.up().map(|up| format!("超出{}处置权限，上报{}", level.zh(), up.zh()))
+        };
         let action = match state {
             EventState::Reported | EventState::Reopened => EventAction::Accept,
-            EventState::Accepted if roll < 0.03 + 0.1 * (severity >= Severity::Major) as u8 as f64 => {
-                EventAction::Escalate { reason: "超出街道处置权限，上报区级".into() }
+            EventState::Accepted
+                if roll < 0.03 + 0.1 * (severity >= Severity::Major) as u8 as f64 && level.up().is_some() =>
+            {
+                EventAction::Escalate { reason: beyond(level).unwrap_or_default() }
             }
             EventState::Accepted | EventState::Escalated => {
                 // The one dispatch rule (nearest free worker of the grid), as the desktop's 派遣 button uses. The
@@ -235,8 +286,8 @@ impl Simulator {
                 EventAction::Assign { worker: situation.dispatch_choice(id)? }
             }
             EventState::Assigned => EventAction::StartDisposal,
-            EventState::InDisposal if roll < 0.02 => {
-                EventAction::Escalate { reason: "现场处置困难，申请协调".into() }
+            EventState::InDisposal if roll < 0.02 && level.up().is_some() => {
+                EventAction::Escalate { reason: "现场处置困难，申请上级协调".into() }
             }
             EventState::InDisposal => {
                 EventAction::SubmitFeedback { note: FEEDBACK[self.rng.random_range(0..FEEDBACK.len())].into() }
@@ -248,7 +299,7 @@ impl Simulator {
             EventState::Closed => EventAction::Reopen { reason: "群众回访不满意".into() },
         };
         // The step and the workers' statuses, by the one rule in pingan-core.
-        let new_state = situation.act(id, action, at).ok()?;
+        let new_state = situation.act(id, action, at, &self.routing).ok()?;
         Some(new_state)
     }
 
@@ -332,7 +383,7 @@ impl Simulator {
         let title = titles[rng.random_range(0..titles.len())].to_string();
         let id = EventId(situation.events.last().map_or(1, |e| e.id.0 + 1));
         let local = at.with_timezone(&pingan_core::china_offset());
-        Event {
+        let mut e = Event {
             id,
             number: format!("YH-{}-{:05}", local.format("%Y%m%d"), id.0),
             category,
@@ -347,11 +398,14 @@ impl Simulator {
             building: building.map(|b| b.id),
             source,
             reported_at: at,
-            deadline: at + severity.time_limit(),
+            deadline: at,
+            level: Default::default(),
             state: EventState::Reported,
             assignee: None,
             history: Vec::new(),
-        }
+        };
+        self.routing.intake(&mut e);
+        e
     }
 
     fn move_workers(&mut self, district: &District, situation: &mut Situation, now: Timestamp) {

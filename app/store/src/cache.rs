@@ -706,11 +706,31 @@ mod tests {
             .expect("a patrolling worker")
             .id;
         let mut e = target.clone();
-        let accept = pingan_core::sync::act(&mut e, EventAction::Accept, at(), "op").unwrap();
+        let accept = pingan_core::sync::act(
+            &mut e,
+            EventAction::Accept,
+            at(),
+            "op",
+            &pingan_core::routing::RoutingConfig::default(),
+        )
+        .unwrap();
         let mut e_bad = e.clone();
-        let assign_ghost =
-            pingan_core::sync::act(&mut e_bad, EventAction::Assign { worker: WorkerId(999_999) }, at(), "op").unwrap();
-        let assign = pingan_core::sync::act(&mut e, EventAction::Assign { worker }, at(), "op").unwrap();
+        let assign_ghost = pingan_core::sync::act(
+            &mut e_bad,
+            EventAction::Assign { worker: WorkerId(999_999) },
+            at(),
+            "op",
+            &pingan_core::routing::RoutingConfig::default(),
+        )
+        .unwrap();
+        let assign = pingan_core::sync::act(
+            &mut e,
+            EventAction::Assign { worker },
+            at(),
+            "op",
+            &pingan_core::routing::RoutingConfig::default(),
+        )
+        .unwrap();
         let mut off_map = target.clone();
         off_map.id = EventId(situation.events.last().unwrap().id.0 + 1);
         off_map.grid = GridId(999_999);

@@ -110,7 +110,11 @@ fn change() -> impl Strategy<Value = Change> {
     ];
     let body = prop_oneof![
         (any::<u64>(), time(), state(), state(), action, text()).prop_map(|(event, at, from, to, action, by)| {
-            ChangeBody::EventActed { event: EventId(event), change: StatusChange { at, from, to, action }, by }
+            ChangeBody::EventActed {
+                event: EventId(event),
+                change: StatusChange { at, from, to, action, level: None, deadline: None },
+                by,
+            }
         }),
         (any::<u32>(), -180.0..180.0f64, -90.0..90.0f64, any::<u64>(), time()).prop_map(|(w, lon, lat, e, at)| {
             ChangeBody::WorkerMoved {

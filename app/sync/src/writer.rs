@@ -556,7 +556,7 @@ fn apply(cmd: &ClientCommand, user: &User, ctx: &mut Ctx<'_>) -> Result<Applied,
                 return Err(format!("there is no worker {}", worker.0));
             }
             let before = e.assignee;
-            let body = sync::act(e, action.clone(), cmd.at, &user.name)?;
+            let body = sync::act(e, action.clone(), cmd.at, &user.name, &DEFAULT_ROUTING)?;
             let (after, state) = (e.assignee, e.state);
             // Keep the projection's worker statuses as every client derives them from the log.
             for w in [before, after].into_iter().flatten() {
@@ -623,3 +623,7 @@ fn apply(cmd: &ClientCommand, user: &User, ctx: &mut Ctx<'_>) -> Result<Applied,
         }
     }
 }
+
+/// The shipped routing rules (until the server takes a configured one).
+static DEFAULT_ROUTING: std::sync::LazyLock<pingan_core::routing::RoutingConfig> =
+    std::sync::LazyLock::new(pingan_core::routing::RoutingConfig::default);

@@ -45,9 +45,22 @@ fn bad_snapshot(seq: Seq) -> (Snapshot, EventId) {
 fn bad_changes(situation: &Situation, after: Seq) -> (Vec<Change>, EventId) {
     let target = situation.events.iter().find(|e| e.state == EventState::Reported).expect("a reported event");
     let mut e = target.clone();
-    let accept = pingan_core::sync::act(&mut e, EventAction::Accept, test_now(), "op").unwrap();
-    let assign_ghost =
-        pingan_core::sync::act(&mut e, EventAction::Assign { worker: WorkerId(999_999) }, test_now(), "op").unwrap();
+    let accept = pingan_core::sync::act(
+        &mut e,
+        EventAction::Accept,
+        test_now(),
+        "op",
+        &pingan_core::routing::RoutingConfig::default(),
+    )
+    .unwrap();
+    let assign_ghost = pingan_core::sync::act(
+        &mut e,
+        EventAction::Assign { worker: WorkerId(999_999) },
+        test_now(),
+        "op",
+        &pingan_core::routing::RoutingConfig::default(),
+    )
+    .unwrap();
     let mut unknown = accept.clone();
     if let ChangeBody::EventActed { event, .. } = &mut unknown {
         *event = EventId(999_999);

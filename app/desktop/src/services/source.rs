@@ -28,10 +28,14 @@ pub struct ServerOptions {
 
 /// Re-apply the operator's queued actions on top of the server's state, so that what they did offline stays visible
 /// until the server answers (a step that no longer applies, or on an event that is gone, is left out).
-pub fn apply_pending(situation: &mut Situation, pending: &[pingan_core::sync::ClientCommand]) {
+pub fn apply_pending(
+    situation: &mut Situation,
+    pending: &[pingan_core::sync::ClientCommand],
+    routing: &pingan_core::routing::RoutingConfig,
+) {
     for cmd in pending {
         if let pingan_core::sync::CommandBody::Act { event, action } = &cmd.body {
-            situation.act(*event, action.clone(), cmd.at).ok();
+            situation.act(*event, action.clone(), cmd.at, routing).ok();
         }
     }
 }
@@ -317,7 +321,7 @@ fn connect(server: &ServerOptions, spec: &LoadSpec) -> Loaded {
                 loaded.notes.push(crate::format::skipped_message(lang, &left_out));
                 loaded.skipped += left_out.len();
             }
-            apply_pending(&mut situation, &link.pending());
+            apply_pending(&mut situation, &link.pending(), &pingan_core::routing::RoutingConfig::default());
             loaded.situation = situation;
             loaded.live = Live::Server(link);
         }

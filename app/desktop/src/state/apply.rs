@@ -104,7 +104,7 @@ impl AppState {
                 let name = action.name();
                 // Checked and shown at once (optimistically), workers' statuses by the one rule in pingan-core;
                 // with a server it also goes to the outbox.
-                if let Err(err) = self.situation.act(id, action.clone(), now) {
+                if let Err(err) = self.situation.act(id, action.clone(), now, &self.routing) {
                     self.tell(format!("{number}: {err}"));
                 } else {
                     tracing::info!("event {number} {name}");

@@ -58,7 +58,7 @@ impl AppState {
                     let dropped = pingan_core::validate::retain_fitting(&mut situation, &district);
                     skipped.extend(dropped.into_iter().map(|why| format!("snapshot: {why}")));
                     self.situation = situation;
-                    apply_pending(&mut self.situation, &pending());
+                    apply_pending(&mut self.situation, &pending(), &self.routing);
                 }
                 pingan_store::Update::Changes(changes) => {
                     for c in &changes {
@@ -95,7 +95,7 @@ impl AppState {
                             .filter(|c| matches!(&c.body, pingan_core::sync::CommandBody::Act { event, .. } if *event == id))
                             .cloned()
                             .collect();
-                        apply_pending(&mut self.situation, &mine);
+                        apply_pending(&mut self.situation, &mine, &self.routing);
                     }
                 }
                 pingan_store::Update::Refused(r) => refused.push(r),

@@ -109,6 +109,9 @@ pub struct AppState {
     pub basemap: Option<std::path::PathBuf>,
     /// Where a package's basemap is kept as a file.
     pub basemap_dir: std::path::PathBuf,
+    /// Routing rules and deadlines: which level an event goes to, when it is near its deadline, what an
+    /// escalation or re-route does (the shipped rules; a server's rules arrive with its info).
+    pub routing: pingan_core::routing::RoutingConfig,
 }
 
 impl AppState {
@@ -158,6 +161,7 @@ impl AppState {
             waker,
             version: 0,
             basemap: None,
+            routing: pingan_core::routing::RoutingConfig::default(),
             basemap_dir: crate::services::basemap::dir(
                 options.cache_dir.clone().or_else(crate::tile_cache_dir).as_deref(),
             ),

@@ -1,0 +1,484 @@
+//! The command loop's rules: which level handles an event (routing), by when (deadlines), when it goes up a level
+//! (SLA escalation), who may act on it (authority by role and unit), and who to send (dispatch candidates).
+//!
+//! Levels follow the Yuhang pyramid: community (村社) → town (镇街) → district (区级). An event's owning unit is
+//! its community, its town or the district, by its level. The rules and deadlines are configurable in TOML
+//! (`assets/config/routing.toml`, compiled in as [`RoutingConfig::default`]); the server applies them at intake and
+//! on every step, and records the outcome (level, deadline) in the step, so clients replay the log without the
+//! server's configuration.
+
+use crate::sync::Role;
+use crate::{Event, EventAction, EventCategory, EventSource, Severity, Situation, Timestamp, UnitRef, WorkerId};
+use crate::{TownId, WorkerStatus};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// The shipped routing rules and deadlines (documented in the file).
+pub const DEFAULT_ROUTING_TOML: &str = include_str!("../../../../assets/config/routing.toml");
+
+/// The level that handles an event.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Level {
+    /// 村社 — the village or community.
+    #[default]
+    Community,
+    /// 镇街 — the town or street.
+    Town,
+    /// 区级 — the district.
+    District,
+}
+
+impl Level {
+    /// Every level, lowest first.
+    pub const ALL: [Level; 3] = [Self::Community, Self::Town, Self::District];
+
+    /// The level above (`None` at the district).
+    pub fn up(self) -> Option<Level> {
+        match self {
+            Self::Community => Some(Self::Town),
+            Self::Town => Some(Self::District),
+            Self::District => None,
+        }
+    }
+
+    /// Chinese name.
+    pub fn zh(self) -> &'static str {
+        match self {
+            Self::Community => "村社",
+            Self::Town => "镇街",
+            Self::District => "区级",
+        }
+    }
+
+    /// English name.
+    pub fn en(self) -> &'static str {
+        match self {
+            Self::Community => "Community",
+            Self::Town => "Town",
+            Self::District => "District",
+        }
+    }
+
+    /// Stable lower-case name (config files, the API).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Community => "community",
+            Self::Town => "town",
+            Self::District => "district",
+        }
+    }
+
+    /// The level of a unit a room belongs to (`None` for grids and buildings, which have no room).
+    pub fn of_unit(unit: UnitRef) -> Option<Level> {
+        match unit {
+            UnitRef::District => Some(Self::District),
+            UnitRef::Town(_) => Some(Self::Town),
+            UnitRef::Community(_) => Some(Self::Community),
+            UnitRef::Grid(_) | UnitRef::Building(_) => None,
+        }
+    }
+}
+
+/// Who raised an event, as a routing rule names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SourceKind {
+    /// A grid worker on patrol.
+    GridWorker,
+    /// A sensor.
+    Sensor,
+    /// The 12345 hotline (and reports typed in by an operator from a phone call).
+    Hotline,
+    /// Police referral.
+    Police,
+}
+
+impl SourceKind {
+    /// The kind of `source`.
+    pub fn of(source: &EventSource) -> SourceKind {
+        match source {
+            EventSource::GridWorker(_) => Self::GridWorker,
+            EventSource::Sensor(_) => Self::Sensor,
+            EventSource::Hotline => Self::Hotline,
+            EventSource::Police => Self::Police,
+        }
+    }
+}
+
+/// One routing rule: when all its conditions hold, the event goes to `level`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rule {
+    /// The event's category is one of these (empty: any).
+    #[serde(default)]
+    pub categories: Vec<EventCategory>,
+    /// The event is at least this serious.
+    #[serde(default)]
+    pub min_severity: Option<Severity>,
+    /// Who raised it (empty: anyone).
+    #[serde(default)]
+    pub sources: Vec<SourceKind>,
+    /// Where it goes.
+    pub level: Level,
+}
+
+impl Rule {
+    fn matches(&self, e: &Event) -> bool {
+        (self.categories.is_empty() || self.categories.contains(&e.category))
+            && self.min_severity.is_none_or(|s| e.severity >= s)
+            && (self.sources.is_empty() || self.sources.contains(&SourceKind::of(&e.source)))
+    }
+}
+
+/// Routing rules and deadlines (the shape of `assets/config/routing.toml`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RoutingConfig {
+    /// Where an event goes when no rule matches.
+    pub default_level: Level,
+    /// Minutes past the deadline before an automatic escalation.
+    pub grace_minutes: u32,
+    /// An open event with less than this share of its time limit left is near its deadline.
+    pub warn_share: f64,
+    /// Hours to close, by level and severity.
+    pub deadline_hours: BTreeMap<Level, BTreeMap<Severity, f64>>,
+    /// The rules, first match wins.
+    #[serde(default, rename = "rule")]
+    pub rules: Vec<Rule>,
+}
+
+/// A routing configuration that does not parse or does not make sense.
+#[derive(Debug, thiserror::Error)]
+pub enum RoutingError {
+    /// Not TOML of the right shape.
+    #[error("routing config: {0}")]
+    Parse(#[from] toml::de::Error),
+    /// Parsed, but wrong.
+    #[error("routing config: {0}")]
+    Invalid(String),
+}
+
+impl Default for RoutingConfig {
+    fn default() -> Self {
+        Self::from_toml(DEFAULT_ROUTING_TOML).expect("the shipped routing.toml is valid (tested)")
+    }
+}
+
+/// How close an open event is to its deadline.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Urgency {
+    /// Closed, or plenty of time left.
+    Calm,
+    /// Less than the configured share of its time limit left (amber timer ring).
+    Near,
+    /// Past its deadline (red, pulsing).
+    Overdue,
+}
+
+impl RoutingConfig {
+    /// Parse and check a configuration.
+    pub fn from_toml(text: &str) -> Result<Self, RoutingError> {
+        let c: RoutingConfig = toml::from_str(text)?;
+        for level in Level::ALL {
+            let Some(hours) = c.deadline_hours.get(&level) else {
+                return Err(RoutingError::Invalid(format!("deadline_hours.{} is missing", level.name())));
+            };
+            for s in Severity::ALL {
+                match hours.get(&s) {
+                    Some(h) if h.is_finite() && *h > 0.0 && *h <= 24.0 * 365.0 => {}
+                    Some(h) => {
+                        return Err(RoutingError::Invalid(format!(
+                            "deadline_hours.{}.{s:?} = {h}: give hours between 0 and a year",
+                            level.name()
+                        )));
+                    }
+                    None => {
+                        return Err(RoutingError::Invalid(format!("deadline_hours.{}.{s:?} is missing", level.name())));
+                    }
+                }
+            }
+        }
+        if !(c.warn_share > 0.0 && c.warn_share < 1.0) {
+            return Err(RoutingError::Invalid(format!("warn_share = {}: give a share between 0 and 1", c.warn_share)));
+        }
+        if c.grace_minutes > 7 * 24 * 60 {
+            return Err(RoutingError::Invalid(format!("grace_minutes = {}: at most a week", c.grace_minutes)));
+        }
+        Ok(c)
+    }
+
+    /// The level a new event goes to.
+    pub fn route(&self, e: &Event) -> Level {
+        self.rules.iter().find(|r| r.matches(e)).map_or(self.default_level, |r| r.level)
+    }
+
+    /// Time allowed at `level` for an event of `severity`.
+    pub fn time_limit(&self, level: Level, severity: Severity) -> chrono::Duration {
+        let hours = self.deadline_hours.get(&level).and_then(|h| h.get(&severity)).copied().unwrap_or(24.0);
+        chrono::Duration::seconds((hours * 3600.0).round() as i64)
+    }
+
+    /// The grace after a deadline before an automatic escalation.
+    pub fn grace(&self) -> chrono::Duration {
+        chrono::Duration::minutes(i64::from(self.grace_minutes))
+    }
+
+    /// Route a new event: its level, and its deadline counted from its report.
+    pub fn intake(&self, e: &mut Event) {
+        e.level = self.route(e);
+        e.deadline = e.reported_at + self.time_limit(e.level, e.severity);
+    }
+
+    /// Where `action` taken at `at` leaves the event's level and deadline, when it moves them: an escalation goes
+    /// one level up, a re-route to the level it names, each with a fresh deadline there; other actions (and an
+    /// escalation at the district) leave both.
+    pub fn moves(&self, e: &Event, action: &EventAction, at: Timestamp) -> Option<(Level, Timestamp)> {
+        let level = match action {
+            EventAction::Escalate { .. } => e.level.up()?,
+            EventAction::Reroute { level, .. } => *level,
+            _ => return None,
+        };
+        Some((level, at + self.time_limit(level, e.severity)))
+    }
+
+    /// How close `e` is to its deadline at `now`.
+    pub fn urgency(&self, e: &Event, now: Timestamp) -> Urgency {
+        if !e.state.is_open() {
+            return Urgency::Calm;
+        }
+        if now > e.deadline {
+            return Urgency::Overdue;
+        }
+        let limit = self.time_limit(e.level, e.severity).num_seconds() as f64;
+        let left = (e.deadline - now).num_seconds() as f64;
+        if left < limit * self.warn_share { Urgency::Near } else { Urgency::Calm }
+    }
+
+    /// The automatic escalation due for `e` at `now`: it is open, past its deadline by more than the grace, and
+    /// there is a level above. Returns the idempotency key that names this breach — one per event and deadline, so
+    /// the same breach is escalated once however many servers notice it — and the reason to record.
+    pub fn sla_due(&self, e: &Event, now: Timestamp) -> Option<(String, String)> {
+        let up = e.level.up()?;
+        if !e.state.is_open() || now <= e.deadline + self.grace() {
+            return None;
+        }
+        let key = format!("sla-{}-{}", e.id.0, e.deadline.timestamp());
+        let reason = format!(
+            "超时未办结，自动上报{}（期限 {}，宽限 {} 分钟） · overdue: escalated to {} automatically",
+            up.zh(),
+            e.deadline.with_timezone(&crate::china_offset()).format("%m-%d %H:%M"),
+            self.grace_minutes,
+            up.en().to_lowercase()
+        );
+        Some((key, reason))
+    }
+}
+
+impl Event {
+    /// The unit whose room owns this event at its level.
+    pub fn owner(&self) -> UnitRef {
+        match self.level {
+            Level::Community => UnitRef::Community(self.community),
+            Level::Town => UnitRef::Town(self.town),
+            Level::District => UnitRef::District,
+        }
+    }
+
+    /// Whether `unit` is this event's place or above it (the district, its town, its community, its grid).
+    pub fn within(&self, unit: UnitRef) -> bool {
+        match unit {
+            UnitRef::District => true,
+            UnitRef::Town(t) => t == self.town,
+            UnitRef::Community(c) => c == self.community,
+            UnitRef::Grid(g) => g == self.grid,
+            UnitRef::Building(b) => self.building == Some(b),
+        }
+    }
+
+    /// Whether this event escalated to its current level (rather than being routed there).
+    pub fn escalated(&self) -> bool {
+        self.history
+            .iter()
+            .rev()
+            .find(|h| h.level.is_some())
+            .is_some_and(|h| matches!(h.action, EventAction::Escalate { .. }))
+    }
+}
+
+/// Who is acting: a user's role, the unit whose room they sit in (`District` for users with no unit), and the
+/// worker a grid worker's token is bound to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Actor {
+    /// Their role.
+    pub role: Role,
+    /// Their room's unit.
+    pub unit: UnitRef,
+    /// A grid worker's own worker.
+    pub worker: Option<WorkerId>,
+}
+
+impl Actor {
+    /// Whether this user may take `action` on `e` (already known to exist) now — their role allows it, the
+    /// lifecycle allows it from the event's state, and the event is theirs — and if not, why, in words for the
+    /// operator. The server refuses what this refuses; the desktop greys it out with the reason.
+    pub fn may_act(&self, e: &Event, action: &EventAction) -> Result<(), String> {
+        use crate::sync::CommandBody;
+        let body = CommandBody::Act { event: e.id, action: action.clone() };
+        if !self.role.may(&body) {
+            return Err(format!("a {} may not {}", self.role.name(), action.name()));
+        }
+        e.state.apply(action).map_err(|err| format!("event {}: {err}", e.number))?;
+        if let EventAction::Escalate { .. } = action
+            && e.level.up().is_none()
+        {
+            return Err(format!("event {} is already at the district level: there is no level above", e.number));
+        }
+        match self.role {
+            Role::Admin => Ok(()),
+            Role::GridWorker => match self.worker {
+                Some(w) if e.assignee == Some(w) => Ok(()),
+                _ => Err(format!("event {} is not assigned to this grid worker", e.number)),
+            },
+            Role::SensorGateway => Err("a sensor gateway only reports".into()),
+            Role::Operator | Role::Supervisor => {
+                let mine = self.unit_name();
+                if let EventAction::Reroute { level, .. } = action {
+                    let Some(own) = Level::of_unit(self.unit) else {
+                        return Err(format!("{mine} is not a room's unit"));
+                    };
+                    if !e.within(self.unit) || own < e.level {
+                        return Err(format!(
+                            "only a room at or above event {}'s owner may re-route it ({mine} is not)",
+                            e.number
+                        ));
+                    }
+                    if *level > own {
+                        return Err(format!("a {} room cannot route to the {} level", own.name(), level.name()));
+                    }
+                    if *level == e.level {
+                        return Err(format!("event {} is already at the {} level", e.number, level.name()));
+                    }
+                    return Ok(());
+                }
+                if e.owner() == self.unit {
+                    return Ok(());
+                }
+                // A supervisor oversees everything in their unit (督办), the levels below included.
+                if self.role == Role::Supervisor && e.within(self.unit) {
+                    return Ok(());
+                }
+                Err(format!(
+                    "event {} belongs to the {} level ({}); {mine} acts on its own unit's events and those escalated to it",
+                    e.number,
+                    e.level.name(),
+                    unit_label(e.owner())
+                ))
+            }
+        }
+    }
+
+    /// Whether this user may report `e` (a new event): rooms report in their own area.
+    pub fn may_report(&self, e: &Event) -> Result<(), String> {
+        match self.role {
+            Role::Operator | Role::Supervisor if !e.within(self.unit) => Err(format!(
+                "the place of {} is outside {} : a room reports in its own area",
+                e.number,
+                self.unit_name()
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    fn unit_name(&self) -> String {
+        format!("this user's unit ({})", unit_label(self.unit))
+    }
+}
+
+fn unit_label(u: UnitRef) -> String {
+    match u {
+        UnitRef::District => "the district".into(),
+        UnitRef::Town(t) => format!("town #{}", t.0),
+        UnitRef::Community(c) => format!("community #{}", c.0),
+        UnitRef::Grid(g) => format!("grid #{}", g.0),
+        UnitRef::Building(b) => format!("building #{}", b.0),
+    }
+}
+
+/// A worker who could be sent to an event.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Candidate {
+    /// The worker.
+    pub worker: WorkerId,
+    /// Straight-line distance to the event, metres.
+    pub distance_m: f64,
+    /// What they are doing.
+    pub status: WorkerStatus,
+    /// Open events assigned to them.
+    pub load: usize,
+    /// On duty and not handling anything.
+    pub free: bool,
+    /// One of the event's grid's workers (others are from its town, listed after).
+    pub own_grid: bool,
+}
+
+/// The workers to offer for dispatching `e`: the grid's own workers by distance, then (when the grid has fewer than
+/// `min` on duty) the nearest on-duty workers of the same town. Off-duty workers are listed last. The first free
+/// one is the one to preselect ([`preselect`]).
+pub fn dispatch_candidates(
+    situation: &Situation,
+    e: &Event,
+    town_of_grid: impl Fn(crate::GridId) -> Option<TownId>,
+    min: usize,
+) -> Vec<Candidate> {
+    let mut load = vec![0usize; situation.workers.len()];
+    for ev in &situation.events {
+        if let (true, Some(w)) = (ev.state.is_open(), ev.assignee)
+            && let Some(l) = load.get_mut(w.index())
+        {
+            *l += 1;
+        }
+    }
+    let make = |w: &crate::GridWorker, own_grid: bool| Candidate {
+        worker: w.id,
+        distance_m: w.position.distance_m(e.position),
+        status: w.status,
+        load: load.get(w.id.index()).copied().unwrap_or(0),
+        free: w.status == WorkerStatus::Patrolling,
+        own_grid,
+    };
+    let mut own: Vec<Candidate> =
+        situation.workers.iter().filter(|w| w.grids.contains(&e.grid)).map(|w| make(w, true)).collect();
+    let on_duty = own.iter().filter(|c| c.status.on_duty()).count();
+    let mut more = Vec::new();
+    if on_duty < min {
+        more = situation
+            .workers
+            .iter()
+            .filter(|w| !w.grids.contains(&e.grid) && w.status.on_duty())
+            .filter(|w| w.grids.iter().any(|g| town_of_grid(*g) == Some(e.town)))
+            .map(|w| make(w, false))
+            .collect();
+        more.sort_by(|a, b| a.distance_m.total_cmp(&b.distance_m));
+        more.truncate(min - on_duty);
+    }
+    own.sort_by(|a, b| (!a.status.on_duty()).cmp(&!b.status.on_duty()).then(a.distance_m.total_cmp(&b.distance_m)));
+    let split = own.iter().position(|c| !c.status.on_duty()).unwrap_or(own.len());
+    let off = own.split_off(split);
+    own.extend(more);
+    own.extend(off);
+    own
+}
+
+/// The candidate to preselect: the nearest free one (the grid's own first), else the nearest on duty.
+pub fn preselect(candidates: &[Candidate]) -> Option<WorkerId> {
+    candidates
+        .iter()
+        .filter(|c| c.free)
+        .min_by(|a, b| (!a.own_grid).cmp(&!b.own_grid).then(a.distance_m.total_cmp(&b.distance_m)))
+        .or_else(|| candidates.iter().find(|c| c.status.on_duty()))
+        .map(|c| c.worker)
+}
+
+#[cfg(test)]
+mod tests;
