@@ -213,6 +213,7 @@ impl eframe::App for PinganApp {
             }
         });
         import::import_windows(ui.ctx(), state, &mut commands);
+        crate::panels::report::report_window(ui.ctx(), state, &mut commands);
         for c in commands {
             self.apply(c);
         }

@@ -123,3 +123,8 @@ pub fn window_title(district_name: &str, lang: Lang) -> String {
         Lang::En => format!("Pingan · {district_name} Social Governance Command Centre"),
     }
 }
+
+/// A distance for people: metres below a kilometre, else kilometres with one decimal.
+pub fn distance(m: f64) -> String {
+    if m < 1000.0 { format!("{:.0} m", m) } else { format!("{:.1} km", m / 1000.0) }
+}

@@ -30,6 +30,8 @@ pub const DIM: Color32 = Color32::from_rgb(141, 162, 192);
 pub const WORKER: Color32 = Color32::from_rgb(57, 255, 136);
 /// Overdue: the colour that makes an operator look.
 pub const OVERDUE: Color32 = Color32::from_rgb(255, 59, 59);
+/// Timer rings of events near their deadline.
+pub const AMBER: Color32 = Color32::from_rgb(255, 176, 32);
 /// Water.
 pub const WATER: Color32 = Color32::from_rgb(22, 62, 110);
 /// Land inside the district.

@@ -13,7 +13,7 @@ pub mod link;
 
 pub use api::{Api, ApiError};
 pub use cache::{Applied, Cache, CacheError, Cached, Held, Identity, Refused, normalize_server, token_hash};
-pub use link::{Link, LinkConfig, LinkState, LinkStatus, Update, Waker, wake};
+pub use link::{Link, LinkConfig, LinkState, LinkStatus, Rights, Update, Waker, wake};
 
 /// Where the cache for server `url` lives: the platform data dir (e.g. `~/.local/share/pingan/cache/`), one file
 /// per server (`http://Host:7878/` and `http://host:7878` share one). `None` if the platform has no data dir.

@@ -156,6 +156,43 @@ pub struct LinkStatus {
     pub download: Option<(u64, Option<u64>)>,
     /// The version of the district package in use (kept or downloaded), when the link fetches it.
     pub district_version: Option<u64>,
+    /// What the server says this user may do (`GET /v1/info`: role, room unit, routing rules), once known.
+    pub rights: Option<Rights>,
+}
+
+/// A user's role, the unit whose room they sit in, and the routing rules the server applies, as `/v1/info` tells
+/// them: enough for the desktop to grey out what the server would refuse and to time deadlines as it does.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Rights {
+    /// Their role.
+    pub role: pingan_core::sync::Role,
+    /// Their room's unit (`District` when the server names none).
+    pub unit: pingan_core::UnitRef,
+    /// The server's routing rules (`None`: an older server; the shipped ones apply).
+    pub routing: Option<std::sync::Arc<pingan_core::routing::RoutingConfig>>,
+}
+
+impl Rights {
+    /// Read them from `/v1/info`'s answer; `None` when it names no role. Fields that do not parse are left out
+    /// (logged), never trusted half-read.
+    pub fn from_info(info: &serde_json::Value) -> Option<Rights> {
+        let role: pingan_core::sync::Role = serde_json::from_value(info.get("role")?.clone()).ok()?;
+        let unit = match info.get("unit").and_then(|u| u.get("unit")) {
+            Some(u) => serde_json::from_value(u.clone()).unwrap_or_else(|e| {
+                tracing::warn!("/v1/info: unit {u} does not read ({e}); taken as the district");
+                pingan_core::UnitRef::District
+            }),
+            None => pingan_core::UnitRef::District,
+        };
+        let routing = info.get("routing").and_then(|r| match serde_json::from_value(r.clone()) {
+            Ok(c) => Some(std::sync::Arc::new(c)),
+            Err(e) => {
+                tracing::warn!("/v1/info: the routing rules do not read ({e}); the shipped ones apply");
+                None
+            }
+        });
+        Some(Rights { role, unit, routing })
+    }
 }
 
 /// What the link thread tells the UI.
@@ -258,6 +295,7 @@ impl Link {
             last_error: None,
             download: None,
             district_version: cached.package.as_ref().map(|p| p.meta.version),
+            rights: None,
         }));
         let me = Arc::new(Mutex::new(me));
         let skipped = Arc::new(Mutex::new(Vec::new()));
@@ -476,11 +514,12 @@ impl Worker {
     /// Ask the server whose the token is, mark the outbox rows queued with it as that user's, and refresh what is
     /// held. A server without `/v1/info` (404) leaves the token's hash alone to decide.
     async fn learn_identity(&mut self, api: &Api) -> Result<(), End> {
-        let user = match api.info().await {
-            Ok(info) => {
-                info.get("user").and_then(|u| u.as_str()).map(str::trim).filter(|u| !u.is_empty()).map(String::from)
-            }
-            Err(ApiError::Rejected(404, _)) => None,
+        let (user, rights) = match api.info().await {
+            Ok(info) => (
+                info.get("user").and_then(|u| u.as_str()).map(str::trim).filter(|u| !u.is_empty()).map(String::from),
+                Rights::from_info(&info),
+            ),
+            Err(ApiError::Rejected(404, _)) => (None, None),
             Err(e) => return Err(e.into()),
         };
         let me = {
@@ -503,6 +542,9 @@ impl Worker {
             s.user = me.user.clone();
             s.held = held;
             s.outbox = outbox;
+            if rights.is_some() {
+                s.rights = rights;
+            }
         });
         Ok(())
     }

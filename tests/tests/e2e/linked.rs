@@ -37,8 +37,10 @@ fn accept_first_reported(h: &mut Harness<'static, PinganApp>) -> pingan_core::Ev
         .find(|e| e.state == EventState::Reported)
         .map(|e| (e.id, e.number.clone()))
         .expect("a reported event waits");
-    h.get_by_label_contains(&number).click();
+    // New reports have the most time left: far down the feed, so select it as a search would.
+    h.state_mut().apply(pingan_desktop::Command::SelectEvent(id));
     h.run();
+    h.get_by_label(&number);
     h.get_by_role_and_label(Role::Button, "受理").click();
     h.run();
     assert_eq!(h.state().state.situation.event(id).unwrap().state, EventState::Accepted);

@@ -4,6 +4,7 @@
 
 mod bad_data;
 mod basemap;
+mod command_loop;
 mod district;
 mod import;
 mod linked;

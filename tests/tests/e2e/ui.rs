@@ -32,11 +32,11 @@ fn starts_on_the_demo_district_with_a_live_feed() {
     let open = app.state.situation.events.iter().filter(|e| e.state.is_open()).count();
     assert!(open > 0);
     h.get_by_label(&open.to_string());
-    h.get_by_label_contains("余杭区");
-    // The feed lists events, newest first.
+    h.get_by_label_contains("余杭区 · 12 镇街");
+    // The feed lists events, the nearest deadline first.
     assert!(feed_rows(&h) >= 8, "feed shows {} rows", feed_rows(&h));
     let feed = app.state.feed();
-    assert!(feed.windows(2).all(|w| w[0].reported_at >= w[1].reported_at), "newest first");
+    assert!(feed.windows(2).all(|w| w[0].deadline <= w[1].deadline), "by time left");
     h.get_by_label_contains(&feed[0].number);
 }
 
@@ -120,8 +120,10 @@ fn operator_accepts_a_reported_event_from_the_detail() {
     else {
         panic!("the demo has reported events waiting")
     };
-    h.get_by_label_contains(&number).click();
+    // New reports have the most time left: far down the feed, so select it as a search would.
+    h.state_mut().apply(pingan_desktop::Command::SelectEvent(id));
     h.run();
+    h.get_by_label(&number);
     h.get_by_role_and_label(Role::Button, "受理").click();
     h.run();
     let e = h.state().state.situation.event(id).unwrap();
@@ -129,7 +131,7 @@ fn operator_accepts_a_reported_event_from_the_detail() {
     assert_eq!(e.history.last().unwrap().to, EventState::Accepted);
     // Now dispatch is offered, acceptance is not.
     assert!(h.query_by_role_and_label(Role::Button, "受理").is_none());
-    h.get_by_label_contains("派遣 → ");
+    h.get_by_role_and_label(Role::Button, "派遣");
 }
 
 #[test]

@@ -423,8 +423,9 @@ pub struct Candidate {
 }
 
 /// The workers to offer for dispatching `e`: the grid's own workers by distance, then (when the grid has fewer than
-/// `min` on duty) the nearest on-duty workers of the same town. Off-duty workers are listed last. The first free
-/// one is the one to preselect ([`preselect`]).
+/// `min` on duty) the nearest on-duty workers of the same town. Off-duty workers are listed last. Which one to
+/// preselect is [`crate::Situation::dispatch_choice`]'s rule (the nearest free worker of the grid), the one rule the
+/// simulator and the desktop's dispatch share.
 pub fn dispatch_candidates(
     situation: &Situation,
     e: &Event,
@@ -468,16 +469,6 @@ pub fn dispatch_candidates(
     own.extend(more);
     own.extend(off);
     own
-}
-
-/// The candidate to preselect: the nearest free one (the grid's own first), else the nearest on duty.
-pub fn preselect(candidates: &[Candidate]) -> Option<WorkerId> {
-    candidates
-        .iter()
-        .filter(|c| c.free)
-        .min_by(|a, b| (!a.own_grid).cmp(&!b.own_grid).then(a.distance_m.total_cmp(&b.distance_m)))
-        .or_else(|| candidates.iter().find(|c| c.status.on_duty()))
-        .map(|c| c.worker)
 }
 
 #[cfg(test)]

@@ -176,7 +176,7 @@ fn worker(id: u32, grid: u32, lon: f64, status: WorkerStatus) -> GridWorker {
 }
 
 #[test]
-fn dispatch_lists_the_grids_workers_by_distance_and_preselects_the_nearest_free_one() {
+fn dispatch_lists_the_grids_workers_by_distance_then_the_towns_when_short() {
     let e = event(EventCategory::Dispute, Severity::General);
     let busy = WorkerStatus::Handling(EventId(1));
     let workers = vec![
@@ -189,16 +189,15 @@ fn dispatch_lists_the_grids_workers_by_distance_and_preselects_the_nearest_free_
     let mut assigned = event(EventCategory::Theft, Severity::General);
     assigned.id = EventId(1);
     assigned.assignee = Some(WorkerId(0));
-    let situation = Situation { events: vec![assigned], workers };
+    let situation = Situation { events: vec![assigned, e.clone()], workers };
     let town = |g: GridId| Some(if g.0 == 99 { TownId(7) } else { TownId(1) });
     let c = dispatch_candidates(&situation, &e, town, 0);
     let order: Vec<u32> = c.iter().map(|c| c.worker.0).collect();
     assert_eq!(order, vec![0, 1, 2]);
     assert_eq!((c[0].load, c[0].free), (1, false));
-    assert_eq!(preselect(&c), Some(WorkerId(1)));
+    assert_eq!(situation.dispatch_choice(EventId(9)), Some(WorkerId(1)), "the nearest free one is preselected");
     // A grid short of hands borrows the nearest on-duty workers of its town (never of another town).
     let c = dispatch_candidates(&situation, &e, town, 4);
     let order: Vec<u32> = c.iter().map(|c| c.worker.0).collect();
     assert_eq!(order, vec![0, 1, 3, 2]);
-    assert_eq!(preselect(&c), Some(WorkerId(1)), "the grid's own free worker before a borrowed one");
 }

@@ -5,7 +5,7 @@ use crate::i18n::{Lang, Named};
 use crate::state::{AppState, Command};
 use crate::{format, theme};
 use egui::RichText;
-use pingan_core::{Event, EventAction, EventSource, EventState};
+use pingan_core::{Event, EventSource};
 
 /// Draw the detail of the selected event (nothing if none).
 pub fn event_detail_ui(ui: &mut egui::Ui, state: &AppState, commands: &mut Vec<Command>) {
@@ -25,6 +25,10 @@ pub fn event_detail_ui(ui: &mut egui::Ui, state: &AppState, commands: &mut Vec<C
         ui.label(
             RichText::new(format!("{} · {}", e.category.name_in(lang), e.title)).font(theme::bold(24.0)).color(sev),
         );
+        // The steps first, where the operator's eye and hand are; the fields and the history below.
+        ui.add_space(4.0);
+        crate::panels::actions::actions_ui(ui, e, state, commands);
+        ui.add_space(8.0);
         let overdue = e.is_overdue(state.now);
         egui::Grid::new("event-fields").num_columns(2).spacing([14.0, 8.0]).striped(true).show(ui, |ui| {
             let mut row = |k: &str, v: RichText| {
@@ -73,6 +77,16 @@ pub fn event_detail_ui(ui: &mut egui::Ui, state: &AppState, commands: &mut Vec<C
                 lang.tr("办结时限", "Deadline"),
                 RichText::new(limit).color(if overdue { theme::OVERDUE } else { theme::TEXT }),
             );
+            let owner = crate::format::unit_name(&state.district, e.owner());
+            let level = format!(
+                "{} · {owner}{}",
+                lang.tr(e.level.zh(), e.level.en()),
+                if e.escalated() { lang.tr("（升级）", " (escalated)") } else { "" }
+            );
+            row(
+                lang.tr("处置层级", "Level"),
+                RichText::new(level).color(if e.escalated() { theme::OVERDUE } else { theme::TEXT }),
+            );
             row(lang.tr("来源", "Source"), RichText::new(source_text(e, state, lang)));
             let who = e.assignee.and_then(|w| state.situation.worker(w)).map_or_else(
                 || lang.tr("未派遣", "not assigned").to_string(),
@@ -80,8 +94,6 @@ pub fn event_detail_ui(ui: &mut egui::Ui, state: &AppState, commands: &mut Vec<C
             );
             row(lang.tr("处置人", "Handler"), RichText::new(who));
         });
-        ui.add_space(8.0);
-        actions_ui(ui, e, state, commands);
         ui.add_space(8.0);
         ui.label(RichText::new(lang.tr("处置流程", "Status history")).font(theme::bold(20.0)));
         history_ui(ui, e, lang);
@@ -111,60 +123,14 @@ fn history_ui(ui: &mut egui::Ui, e: &Event, lang: Lang) {
             ui.label(RichText::new(format::short_time(c.at)).monospace().color(theme::DIM));
             ui.label(RichText::new(c.action.name_in(lang)).strong());
             ui.label(RichText::new(format!("{} → {}", c.from.name_in(lang), c.to.name_in(lang))).color(theme::DIM));
-            let note = match &c.action {
-                EventAction::SubmitFeedback { note } | EventAction::Close { note } | EventAction::Rework { note } => {
-                    Some(note)
-                }
-                EventAction::Escalate { reason } | EventAction::Reopen { reason } => Some(reason),
-                _ => None,
-            };
-            if let Some(note) = note {
+            if let Some(l) = c.level {
+                ui.label(RichText::new(format!("→ {}", lang.tr(l.zh(), l.en()))).color(theme::AMBER));
+            }
+            if let Some(note) = c.note().filter(|n| !n.is_empty()) {
                 ui.label(RichText::new(note).italics());
             }
         });
     }
-}
-
-/// Buttons for the lifecycle steps allowed from the current state.
-fn actions_ui(ui: &mut egui::Ui, e: &Event, state: &AppState, commands: &mut Vec<Command>) {
-    let lang = state.lang;
-    // Dispatch goes to the worker pingan-core's one rule picks (the nearest free worker of the event's grid).
-    let worker = state.situation.dispatch_choice(e.id).and_then(|w| state.situation.worker(w));
-    let mut candidates = vec![
-        EventAction::Accept,
-        EventAction::StartDisposal,
-        EventAction::SubmitFeedback {
-            note: lang.tr("指挥中心代为反馈", "Feedback entered by the centre").into()
-        },
-        EventAction::Close { note: lang.tr("指挥中心核查办结", "Checked and closed by the centre").into() },
-        EventAction::Rework { note: lang.tr("退回重办", "Sent back").into() },
-        EventAction::Escalate { reason: lang.tr("指挥中心上报升级", "Escalated by the centre").into() },
-        EventAction::Reopen { reason: lang.tr("指挥中心重启", "Reopened by the centre").into() },
-    ];
-    if let Some(w) = worker {
-        candidates.insert(1, EventAction::Assign { worker: w.id });
-    }
-    let legal: Vec<EventAction> = candidates.into_iter().filter(|a| e.state.apply(a).is_ok()).collect();
-    if legal.is_empty() {
-        return;
-    }
-    ui.horizontal_wrapped(|ui| {
-        for a in legal {
-            let mut label = a.name_in(lang).to_string();
-            if let (EventAction::Assign { .. }, Some(w)) = (&a, worker) {
-                label = format!("{label} → {}", w.name);
-            }
-            let button = egui::Button::new(RichText::new(label).strong());
-            let button = if matches!(a, EventAction::Escalate { .. }) || e.state == EventState::Closed {
-                button
-            } else {
-                button.fill(egui::Color32::from_rgb(20, 80, 120))
-            };
-            if ui.add(button).clicked() {
-                commands.push(Command::Act(e.id, a));
-            }
-        }
-    });
 }
 
 /// The selected unit's five-colour breakdown: score, complexity, contributions by category, heaviest events, and

@@ -1,4 +1,5 @@
-//! The live event feed: newest first, coloured by severity, filterable by category, state and town.
+//! The live event feed: open events by time left (the nearest deadline first), then closed ones; coloured by
+//! severity; filterable by category, state, town and "my level".
 
 use crate::i18n::{Lang, Named};
 use crate::state::{AppState, Command, FeedFilter, StatusFilter};
@@ -71,6 +72,18 @@ fn filters_ui(ui: &mut egui::Ui, state: &AppState, commands: &mut Vec<Command>) 
                     ui.selectable_value(&mut f.town, Some(t.id), t.name.as_str());
                 }
             });
+        // "My level": what this room owns, and what went above it from its area.
+        if let Some(actor) = state.actor() {
+            let mut mine = f.mine.is_some();
+            let label = format!(
+                "{} · {}",
+                lang.tr("本级事项", "My level"),
+                crate::format::unit_name(&state.district, actor.unit)
+            );
+            if ui.toggle_value(&mut mine, label).changed() {
+                f.mine = mine.then_some(actor.unit);
+            }
+        }
     });
     if f != state.filter {
         commands.push(Command::SetFilter(f));
@@ -99,8 +112,21 @@ fn row_text(e: &Event, now: Timestamp, lang: Lang) -> LayoutJob {
     } else {
         theme::DIM
     };
+    let level = lang.tr(e.level.zh(), e.level.en());
     let state_text = if overdue {
-        format!("{} · {}", e.state.name_in(lang), lang.tr("逾期", "OVERDUE"))
+        format!(
+            "{} · {level} · {} {}",
+            e.state.name_in(lang),
+            lang.tr("逾期", "OVERDUE"),
+            format::duration(now - e.deadline, lang)
+        )
+    } else if e.state.is_open() {
+        format!(
+            "{} · {level} · {}{}",
+            e.state.name_in(lang),
+            lang.tr("剩余", "left "),
+            format::duration(e.deadline - now, lang)
+        )
     } else {
         e.state.name_in(lang).to_string()
     };

@@ -14,6 +14,11 @@ pub fn toolbar_ui(ui: &mut egui::Ui, state: &AppState, commands: &mut Vec<Comman
     let mut v = state.risk_view;
     ui.horizontal_centered(|ui| {
         crate::panels::import::file_menu_ui(ui, state, commands);
+        let report =
+            egui::Button::selectable(state.report.is_some(), RichText::new(lang.tr("上报事件", "Report")).strong());
+        if ui.add(report).clicked() {
+            commands.push(if state.report.is_some() { Command::CloseReport } else { Command::OpenReport });
+        }
         ui.separator();
         ui.label(RichText::new(lang.tr("五色研判", "Five-colour map")).font(theme::bold(20.0)).color(theme::ACCENT));
         egui::ComboBox::new("risk-period", lang.tr("周期", "Period"))

@@ -98,9 +98,43 @@ impl AppState {
             // They move the cameras only: `ViewState::follow`.
             Command::FlyTo(..) | Command::ShowWholeDistrict | Command::Pick(_) | Command::ClearPick => {}
             Command::Note(msg) => self.note(msg),
+            Command::OpenReport => {
+                if self.report.is_none() {
+                    self.report = Some(super::ReportDraft::default());
+                }
+            }
+            Command::EditReport(d) => {
+                if self.report.is_some() {
+                    self.report = Some(d);
+                }
+            }
+            Command::ReportPlace(p) => {
+                if let Some(d) = &mut self.report {
+                    d.position = Some(p);
+                    d.code.clear();
+                    d.picking = false;
+                }
+            }
+            Command::CloseReport => self.report = None,
+            Command::SubmitReport => self.submit_report(),
+            Command::EditAction(d) => {
+                self.action = d.filter(|d| self.situation.event(d.event).is_some());
+            }
             Command::Act(id, action) => {
                 let now = self.now;
-                let Some(number) = self.situation.event(id).map(|e| e.number.clone()) else { return };
+                let Some(e) = self.situation.event(id) else { return };
+                let number = e.number.clone();
+                // What the server would refuse is refused here first, with its reason (the same rules).
+                let refused = pingan_core::validate::check_action(&action)
+                    .err()
+                    .or_else(|| self.actor().and_then(|a| a.may_act(e, &action).err()));
+                if let Some(why) = refused {
+                    self.tell(format!("{number}: {why}"));
+                    return;
+                }
+                if self.action.as_ref().is_some_and(|d| d.event == id) {
+                    self.action = None;
+                }
                 let name = action.name();
                 // Checked and shown at once (optimistically), workers' statuses by the one rule in pingan-core;
                 // with a server it also goes to the outbox.
@@ -117,6 +151,45 @@ impl AppState {
                 }
             }
         }
+    }
+}
+
+impl AppState {
+    /// Check the report form and send its event: locally it joins the situation (and is selected); with a server it
+    /// goes to the outbox, and shows when the server has taken it and numbered it. A problem is told and the form
+    /// stays open with what was typed.
+    fn submit_report(&mut self) {
+        let Some(draft) = self.report.clone() else { return };
+        let lang = self.lang;
+        let e = match draft.event(self) {
+            Ok(e) => e,
+            Err(why) => {
+                self.tell(format!("{}: {why}", lang.tr("无法上报", "Cannot report")));
+                return;
+            }
+        };
+        if let Some(Err(why)) = self.actor().map(|a| a.may_report(&e)) {
+            self.tell(format!("{}: {why}", lang.tr("无法上报", "Cannot report")));
+            return;
+        }
+        let level = lang.tr(e.level.zh(), e.level.en());
+        if let Some(link) = self.link() {
+            if let Err(err) = link.submit(pingan_core::sync::CommandBody::Report { event: Box::new(e) }, self.now) {
+                self.tell(format!("{}: {err}", lang.tr("上报未能加入待发队列", "The report could not be queued")));
+                return;
+            }
+            self.note(format!(
+                "{} · {level}",
+                lang.tr("已提交上报，等待服务器受理编号", "Report sent; the server numbers it when it takes it")
+            ));
+        } else {
+            let (id, number) = (e.id, e.number.clone());
+            tracing::info!("reported {number} at the {} level", e.level.name());
+            self.situation.events.push(e);
+            self.selected = Some(id);
+            self.note(format!("{} {number} · {level}", lang.tr("已上报", "Reported")));
+        }
+        self.report = None;
     }
 }
 

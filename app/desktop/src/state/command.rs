@@ -45,6 +45,8 @@ pub struct FeedFilter {
     pub status: StatusFilter,
     /// Only this town.
     pub town: Option<TownId>,
+    /// "My level": only what this room owns, and what went above it from its area (`None`: everything).
+    pub mine: Option<UnitRef>,
 }
 
 impl FeedFilter {
@@ -52,6 +54,10 @@ impl FeedFilter {
     pub fn accepts(&self, e: &Event, now: Timestamp) -> bool {
         self.category.is_none_or(|c| c == e.category)
             && self.town.is_none_or(|t| t == e.town)
+            && self.mine.is_none_or(|u| {
+                let above = pingan_core::routing::Level::of_unit(u).is_some_and(|l| e.level > l);
+                e.owner() == u || (e.within(u) && above)
+            })
             && match self.status {
                 StatusFilter::All => true,
                 StatusFilter::Open => e.state.is_open(),
@@ -118,4 +124,16 @@ pub enum Command {
     ClearPick,
     /// Tell the operator, in the status bar, how work the app did for a command went (e.g. an export).
     Note(String),
+    /// Open the report form (a phone-in or an operator's own report).
+    OpenReport,
+    /// Change the report form.
+    EditReport(crate::state::ReportDraft),
+    /// The place clicked on the map for the report.
+    ReportPlace(LonLat),
+    /// Check the report and send it (with a server, through the outbox); the form closes when it is taken.
+    SubmitReport,
+    /// Close the report form without sending.
+    CloseReport,
+    /// Start, change or (with `None`) drop the step being prepared in the event detail.
+    EditAction(Option<crate::state::ActionDraft>),
 }

@@ -9,6 +9,18 @@ impl AppState {
     /// Take what the link brought: the server's changes, and commands it refused.
     pub(super) fn poll_link(&mut self) {
         let Some(link) = self.link() else { return };
+        if self.rights.is_none()
+            && let Some(rights) = link.status().rights
+        {
+            // What this user may do, and the server's routing rules (deadlines, the warning window).
+            if let Some(r) = &rights.routing {
+                self.routing = (**r).clone();
+            }
+            tracing::info!("signed in as {} of {:?}", rights.role.name(), rights.unit);
+            self.rights = Some(rights);
+            self.version += 1;
+        }
+        let Some(link) = self.link() else { return };
         let updates = link.poll();
         // What the link thread already skipped (it checks against the same district).
         let skipped = link.take_skipped();

@@ -10,12 +10,14 @@
 
 mod apply;
 mod command;
+mod drafts;
 mod import;
 mod link;
 mod options;
 pub mod view;
 
 pub use command::{Command, FeedFilter, MapMode, StatusFilter};
+pub use drafts::{ActionDraft, ActionKind, PhoneIn, ReportDraft};
 pub use options::{AppOptions, Clock};
 pub use view::{FlyTo, Picked, ViewState};
 
@@ -112,6 +114,12 @@ pub struct AppState {
     /// Routing rules and deadlines: which level an event goes to, when it is near its deadline, what an
     /// escalation or re-route does (the shipped rules; a server's rules arrive with its info).
     pub routing: pingan_core::routing::RoutingConfig,
+    /// What the server said this user may do (role, room unit, its routing), once known.
+    pub rights: Option<pingan_store::Rights>,
+    /// The report form, while it is open.
+    pub report: Option<ReportDraft>,
+    /// A lifecycle step being prepared in the event detail (its note, its worker).
+    pub action: Option<ActionDraft>,
 }
 
 impl AppState {
@@ -162,6 +170,9 @@ impl AppState {
             version: 0,
             basemap: None,
             routing: pingan_core::routing::RoutingConfig::default(),
+            rights: None,
+            report: None,
+            action: None,
             basemap_dir: crate::services::basemap::dir(
                 options.cache_dir.clone().or_else(crate::tile_cache_dir).as_deref(),
             ),
@@ -233,14 +244,34 @@ impl AppState {
         UnitDetail { unit, period, explanation, trend, domains }
     }
 
-    /// Events passing the filter, newest first.
+    /// Events passing the filter, by time left: open ones with the nearest (or longest-passed) deadline first, then
+    /// closed ones, newest first.
     pub fn feed(&self) -> Vec<&Event> {
-        self.situation.events.iter().rev().filter(|e| self.filter.accepts(e, self.now)).collect()
+        let mut feed: Vec<&Event> =
+            self.situation.events.iter().rev().filter(|e| self.filter.accepts(e, self.now)).collect();
+        feed.sort_by(|a, b| match (a.state.is_open(), b.state.is_open()) {
+            (true, true) => a.deadline.cmp(&b.deadline),
+            (true, false) => std::cmp::Ordering::Less,
+            (false, true) => std::cmp::Ordering::Greater,
+            (false, false) => std::cmp::Ordering::Equal,
+        });
+        feed
     }
 
     /// The selected event.
     pub fn selected_event(&self) -> Option<&Event> {
         self.selected.and_then(|id| self.situation.event(id))
+    }
+
+    /// Who the operator is, for greying out what would be refused: with a server, the role and unit it named
+    /// (`None` until it has: then the server alone decides); the local demo's operator may do everything, at the
+    /// district level.
+    pub fn actor(&self) -> Option<pingan_core::routing::Actor> {
+        use pingan_core::routing::Actor;
+        match self.link() {
+            Some(_) => self.rights.as_ref().map(|r| Actor { role: r.role, unit: r.unit, worker: None }),
+            None => Some(Actor { role: pingan_core::sync::Role::Admin, unit: UnitRef::District, worker: None }),
+        }
     }
 
     /// Keep a package's offline basemap as a file and draw it (`None`: no basemap). A basemap that cannot be kept or

@@ -41,6 +41,19 @@ pub struct Map2dView {
     /// camera, district and assessment, keyed by a hash of those: a frame that only animates a marker or ticks the
     /// clock reuses the mesh instead of projecting and tessellating the district again.
     pub static_layer: Option<(u64, std::sync::Arc<egui::Mesh>)>,
+    /// What the event markers drawn in the last frame carried (tests read it).
+    pub marks: Marks,
+}
+
+/// Counts of the marks on the event markers of the last 2D frame.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Marks {
+    /// Amber timer rings (near the deadline).
+    pub near: usize,
+    /// Overdue markers (red rings, pulsing while newly overdue).
+    pub overdue: usize,
+    /// Level badges of escalated events.
+    pub escalated: usize,
 }
 
 /// Something picked in the 3D view, shown on its card.
@@ -152,7 +165,14 @@ impl Map2dView {
             memory.center_at(walkers::lon_lat(at.lon, at.lat));
             memory.set_zoom(zoom).ok();
         }
-        Self { memory, fly_to: None, fit_pending: initial.is_none(), fills: Fills::default(), static_layer: None }
+        Self {
+            memory,
+            fly_to: None,
+            fit_pending: initial.is_none(),
+            fills: Fills::default(),
+            static_layer: None,
+            marks: Marks::default(),
+        }
     }
 
     /// The centre the map shows (`home` while it follows its default position).

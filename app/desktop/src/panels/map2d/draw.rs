@@ -9,6 +9,7 @@ use crate::services::fills::Tri;
 use crate::services::import_job::ImportMode;
 use crate::theme;
 use egui::{Align2, Color32, FontId, Painter, Pos2, Rect, Shape, Stroke, pos2, vec2};
+use pingan_core::routing::Urgency;
 use pingan_core::{EventId, LonLat, Polygon, RoadClass, WorkerStatus, geom::BBox};
 use walkers::{Projector, lon_lat};
 
@@ -313,6 +314,8 @@ pub(super) struct Hits {
     pub workers: Vec<(Pos2, usize)>,
     /// Whether a pulsing marker is on screen (newly overdue: the map needs animation frames).
     pub pulsing: bool,
+    /// What the event markers on screen carry.
+    pub marks: crate::state::view::Marks,
 }
 
 impl Hits {
@@ -380,7 +383,26 @@ pub(super) fn draw_live(
         } else if e.is_overdue(view.now) {
             painter.circle_stroke(p, r + 5.0, Stroke::new(2.0, theme::OVERDUE.gamma_multiply(0.8)));
         }
+        match view.routing.urgency(e, view.now) {
+            Urgency::Overdue => hits.marks.overdue += 1,
+            Urgency::Near => {
+                // Near its deadline: an amber timer ring, its arc the share of the time limit left.
+                hits.marks.near += 1;
+                let limit = view.routing.time_limit(e.level, e.severity).num_seconds().max(1) as f32;
+                let left = ((e.deadline - view.now).num_seconds() as f32 / limit).clamp(0.0, 1.0);
+                timer_ring(painter, p, r + 5.0, left / view.routing.warn_share as f32);
+            }
+            Urgency::Calm => {}
+        }
         painter.circle(p, r, theme::severity_color(e.severity), Stroke::new(1.5, Color32::from_rgb(15, 20, 30)));
+        if e.escalated() && e.state.is_open() {
+            // Escalated: the level it is at now, in a badge beside the marker.
+            hits.marks.escalated += 1;
+            let badge = Rect::from_center_size(p + vec2(r + 8.0, -r - 4.0), vec2(20.0, 18.0));
+            painter.rect_filled(badge, 4.0, theme::OVERDUE);
+            let letter = view.lang.tr(&e.level.zh()[..3], &e.level.en()[..1]);
+            painter.text(badge.center(), Align2::CENTER_CENTER, letter, FontId::proportional(13.0), Color32::WHITE);
+        }
         hits.events.push((p, r, e.id));
         if Some(e.id) == view.selected {
             selected = Some(p);
@@ -391,6 +413,23 @@ pub(super) fn draw_live(
         painter.circle_stroke(p, r + 14.0, Stroke::new(1.5, Color32::WHITE.gamma_multiply(0.5)));
     }
     hits
+}
+
+/// An amber ring around a marker, drawn for the share `left` (0..1) of the warning window still to run, from
+/// twelve o'clock clockwise, over a faint full ring.
+fn timer_ring(painter: &Painter, centre: Pos2, radius: f32, left: f32) {
+    painter.circle_stroke(centre, radius, Stroke::new(1.5, theme::AMBER.gamma_multiply(0.35)));
+    let n = 32;
+    let end = (left.clamp(0.0, 1.0) * n as f32).ceil() as usize;
+    let points: Vec<Pos2> = (0..=end)
+        .map(|i| {
+            let a = -std::f32::consts::FRAC_PI_2 + (i as f32 / n as f32) * std::f32::consts::TAU;
+            centre + vec2(a.cos(), a.sin()) * radius
+        })
+        .collect();
+    if points.len() >= 2 {
+        painter.add(Shape::line(points, Stroke::new(3.0, theme::AMBER)));
+    }
 }
 
 pub(super) fn hover_card(

@@ -43,6 +43,7 @@ struct View<'a> {
     lang: Lang,
     assessment: Option<&'a Assessment>,
     risk_view: RiskView,
+    routing: &'a pingan_core::routing::RoutingConfig,
 }
 
 /// Which level the fill shows at `zoom` for `choice`.
@@ -74,7 +75,7 @@ pub fn map_ui(
     let online = tiles.is_some();
     let latest = state.assessment.latest.clone();
     view.fills.update(&state.district);
-    let Map2dView { memory, fills, static_layer, .. } = view;
+    let Map2dView { memory, fills, static_layer, marks, .. } = view;
     let assessment_key = state.assessment.generation;
     let view = View {
         fills,
@@ -87,7 +88,9 @@ pub fn map_ui(
         lang: state.lang,
         assessment: latest.as_ref().map(|d| &d.assessment),
         risk_view: state.risk_view,
+        routing: &state.routing,
     };
+    let picking_place = state.report.as_ref().is_some_and(|r| r.picking);
     let map = Map::new(tiles, memory, lon_lat(home.lon, home.lat)).double_click_to_zoom(true);
     let clicked = map
         .show(ui, |ui, response, projector, _memory| {
@@ -121,6 +124,7 @@ pub fn map_ui(
             let poi_spots = draw_scenario(&painter, &view, projector, response.rect, zoom);
             let pulse = (ui.input(|i| i.time) * 3.0).sin() as f32 * 0.5 + 0.5;
             let hits = draw_live(&painter, &view, projector, response.rect, zoom, pulse);
+            *marks = hits.marks;
             if hits.pulsing {
                 // Overdue markers on screen pulse: frames at the capped animation rate, not every vsync.
                 ui.ctx().request_repaint_after(theme::ANIMATION_FRAME);
@@ -166,6 +170,11 @@ pub fn map_ui(
             if response.clicked()
                 && let Some(pos) = response.interact_pointer_pos()
             {
+                if picking_place {
+                    // The report form waits for a place: this click is it.
+                    let p = projector.unproject(pos.to_vec2());
+                    return Some(Command::ReportPlace(LonLat::new(p.x(), p.y())));
+                }
                 if let Some(id) = hits.event_at(pos) {
                     return Some(Command::SelectEvent(id));
                 }
