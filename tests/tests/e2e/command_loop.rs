@@ -5,7 +5,7 @@
 
 use egui::accesskit::Role;
 use egui_kittest::Harness;
-use egui_kittest::kittest::{NodeT, Queryable};
+use egui_kittest::kittest::Queryable;
 use pingan_core::routing::{Level, Urgency};
 use pingan_core::{EventAction, EventState, Severity};
 use pingan_desktop::{Command, PinganApp};
