@@ -42,6 +42,9 @@ pub struct User {
     /// For a grid worker: the one worker this user is (positions only for them, events of their grids or assigned
     /// to them). A grid worker without one may not send commands.
     pub worker: Option<WorkerId>,
+    /// The room they sit in: the 27-digit address code of a town or community, `None` for the district's room.
+    /// Resolved against the current district per command ([`crate::units::unit_ref`]).
+    pub unit: Option<String>,
 }
 
 /// Turn a path or URL into a database URL: `postgres://…` stays, `sqlite:…` stays, anything else is a SQLite file.
@@ -104,6 +107,25 @@ impl Db {
     /// Create a user, a grid worker bound to `worker` (which must be registered). Fails if the name is taken, if a
     /// grid worker has no worker or another role has one, or if the worker is not known.
     pub async fn add_user_bound(&self, name: &str, role: Role, worker: Option<WorkerId>) -> anyhow::Result<User> {
+        self.add_user_in(name, role, worker, None).await
+    }
+
+    /// Create a user as [`Db::add_user_bound`] does, sitting in the room of `unit` (a town's or community's address
+    /// code, already resolved against the district; `None`: the district's room). Only operators and supervisors sit
+    /// in a room below the district.
+    pub async fn add_user_in(
+        &self,
+        name: &str,
+        role: Role,
+        worker: Option<WorkerId>,
+        unit: Option<&pingan_core::AddressCode>,
+    ) -> anyhow::Result<User> {
+        if unit.is_some() && !matches!(role, Role::Operator | Role::Supervisor) {
+            anyhow::bail!(
+                "only an operator or a supervisor sits in a town's or community's room (--unit); a {} has none",
+                role.name()
+            );
+        }
         if name.trim().is_empty() || name.chars().count() > pingan_core::validate::MAX_NAME {
             anyhow::bail!("a user name must be 1 to {} characters", pingan_core::validate::MAX_NAME);
         }
@@ -135,16 +157,47 @@ impl Db {
         }
         let id: i64 =
             sqlx::query("SELECT COALESCE(MAX(id), 0) + 1 FROM users").fetch_one(&mut *tx).await?.try_get(0)?;
-        sqlx::query("INSERT INTO users (id, name, role, created_at, worker_id) VALUES ($1, $2, $3, $4, $5)")
+        let unit = unit.map(|u| u.to_string());
+        sqlx::query("INSERT INTO users (id, name, role, created_at, worker_id, unit) VALUES ($1, $2, $3, $4, $5, $6)")
             .bind(id)
             .bind(name)
             .bind(role.name())
             .bind(chrono::Utc::now().to_rfc3339())
             .bind(worker.map(|w| w.0 as i64))
+            .bind(unit.clone())
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
-        Ok(User { id, name: name.to_string(), role, worker })
+        Ok(User { id, name: name.to_string(), role, worker, unit })
+    }
+
+    /// Move a user to the room of `unit` (`None`: the district's room).
+    pub async fn set_unit(&self, user: &User, unit: Option<&pingan_core::AddressCode>) -> anyhow::Result<()> {
+        if unit.is_some() && !matches!(user.role, Role::Operator | Role::Supervisor) {
+            anyhow::bail!(
+                "{} is a {}: only an operator or a supervisor sits in a town's or community's room",
+                user.name,
+                user.role.name()
+            );
+        }
+        sqlx::query("UPDATE users SET unit = $1 WHERE id = $2")
+            .bind(unit.map(|u| u.to_string()))
+            .bind(user.id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// The user `name`, created with `role` when missing (a system user without tokens: `demo`, `sla`). Two
+    /// instances starting at once may both try to create it: the one that loses finds the other's.
+    pub async fn system_user(&self, name: &str, role: Role) -> anyhow::Result<User> {
+        if let Some(u) = self.user(name).await? {
+            return Ok(u);
+        }
+        match self.add_user(name, role).await {
+            Ok(u) => Ok(u),
+            Err(e) => self.user(name).await?.ok_or(e),
+        }
     }
 
     /// Bind an existing grid worker user to `worker` (which must be registered).
@@ -175,7 +228,7 @@ impl Db {
 
     /// A user by name.
     pub async fn user(&self, name: &str) -> anyhow::Result<Option<User>> {
-        let row = sqlx::query("SELECT id, name, role, worker_id FROM users WHERE name = $1")
+        let row = sqlx::query("SELECT id, name, role, worker_id, unit FROM users WHERE name = $1")
             .bind(name)
             .fetch_optional(&self.pool)
             .await?;
@@ -184,7 +237,8 @@ impl Db {
 
     /// Every user, by id.
     pub async fn users(&self) -> anyhow::Result<Vec<User>> {
-        let rows = sqlx::query("SELECT id, name, role, worker_id FROM users ORDER BY id").fetch_all(&self.pool).await?;
+        let rows =
+            sqlx::query("SELECT id, name, role, worker_id, unit FROM users ORDER BY id").fetch_all(&self.pool).await?;
         rows.iter().map(user_from_row).collect()
     }
 
@@ -227,7 +281,7 @@ impl Db {
     /// The user a token belongs to, if it is known and not revoked.
     pub async fn user_for_token(&self, token: &str) -> anyhow::Result<Option<User>> {
         let row = sqlx::query(
-            "SELECT u.id, u.name, u.role, u.worker_id FROM tokens t JOIN users u ON u.id = t.user_id \
+            "SELECT u.id, u.name, u.role, u.worker_id, u.unit FROM tokens t JOIN users u ON u.id = t.user_id \
              WHERE t.hash = $1 AND t.revoked = 0",
         )
         .bind(token_hash(token))
@@ -309,6 +363,7 @@ fn user_from_row(r: &AnyRow) -> anyhow::Result<User> {
         name: r.try_get(1)?,
         role: Role::parse(&role).ok_or_else(|| anyhow::anyhow!("unknown role {role:?} in the database"))?,
         worker: r.try_get::<Option<i64>, _>(3)?.and_then(|w| u32::try_from(w).ok()).map(WorkerId),
+        unit: r.try_get(4)?,
     })
 }
 

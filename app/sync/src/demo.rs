@@ -65,13 +65,12 @@ pub async fn run(
     status: Arc<Status>,
 ) -> anyhow::Result<()> {
     let started_on = shared.current().district_version;
-    let user = match db.user("demo").await? {
-        Some(u) => u,
-        None => db.add_user("demo", Role::Admin).await?,
-    };
+    let user = db.system_user("demo", Role::Admin).await?;
+    // The server's SLA sweeper escalates overdue events (as user `sla`), not the simulator.
     let sim_config = SimConfig {
         events_per_hour: config.events_per_hour,
         handling_speedup: config.handling_speedup,
+        sla_escalation: false,
         ..SimConfig::default()
     };
     let now = chrono::Utc::now();

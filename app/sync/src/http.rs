@@ -3,7 +3,7 @@
 //! | Route | Who | What |
 //! |---|---|---|
 //! | `GET /v1/health` | anyone | liveness and the log head |
-//! | `GET /v1/info` | any token | who you are, the district, the head |
+//! | `GET /v1/info` | any token | who you are (role, room's unit), the district, the routing rules, the head |
 //! | `GET /v1/snapshot` | readers | the whole situation at one seq |
 //! | `GET /v1/changes?after=N&limit=M` | readers | a page of the log after N |
 //! | `GET /v1/stream?after=N` | readers | Server-Sent Events from N on (or `Last-Event-ID`) |
@@ -96,6 +96,8 @@ pub struct AppState {
     pub reference: Arc<crate::reference::Shared>,
     /// What the demo simulator is doing, for `/v1/info` (`off` without `--demo`).
     pub demo: Arc<crate::demo::Status>,
+    /// The routing rules and deadlines in use, for `/v1/info` (the desktop computes urgency with them).
+    pub routing: Arc<pingan_core::routing::RoutingConfig>,
     tokens: Mutex<HashMap<String, (User, Instant)>>,
     /// Request rate per user (`governor`, keyed by user id). Keys are ids of users the database knows, so the state
     /// is bounded by the users table; it is also swept of users idle long enough to be back at a full burst.
@@ -125,6 +127,7 @@ impl AppState {
             district_seed,
             reference,
             demo: Arc::default(),
+            routing: Arc::default(),
             tokens: Mutex::default(),
             limiter: DefaultKeyedRateLimiter::keyed(limits.quota()),
             checks: AtomicU32::new(0),
@@ -262,9 +265,13 @@ async fn info(State(state): State<Arc<AppState>>, headers: HeaderMap) -> ApiResu
     let current = state.reference.current();
     let name = current.district.as_ref().map(|d| d.name.clone());
     let kind = if current.district.is_some() { "stored" } else { "none" };
+    let unit = crate::units::describe(current.district.as_deref(), &user);
     Ok(Json(serde_json::json!({
         "user": user.name,
         "role": user.role,
+        "unit": unit,
+        "worker": user.worker,
+        "routing": state.routing.as_ref(),
         "head": head,
         "district": { "kind": kind, "seed": state.district_seed, "name": name, "version": current.version,
                       "etag": current.package.as_ref().map(|p| p.etag.clone()),

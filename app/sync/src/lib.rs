@@ -7,6 +7,8 @@
 //! - [`http`]: the API (axum): auth, roles, limits, snapshot, paged changes, Server-Sent Events, commands.
 //! - [`demo`]: `--demo`, a live simulated district streamed through the same path as real clients.
 //! - [`reference`]: the district, roster and history the server holds, their imports, and the district package.
+//! - [`units`]: the room (district, town or community) each user sits in, resolved against the district.
+//! - [`sla`]: the SLA sweeper — overdue events escalated one level up, once per breach across instances.
 
 pub mod conn;
 pub mod db;
@@ -14,8 +16,11 @@ pub mod demo;
 pub mod http;
 pub mod hub;
 pub mod reference;
+pub mod sla;
+pub mod units;
 pub mod writer;
 
+use pingan_core::routing::RoutingConfig;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -40,6 +45,10 @@ pub struct ServeConfig {
     pub demo: Option<demo::DemoConfig>,
     /// With the demo: a well-known token for a supervisor `demo-operator` (for a laptop demo).
     pub demo_token: Option<String>,
+    /// Routing rules and deadlines (`--routing FILE`; the shipped `assets/config/routing.toml` by default).
+    pub routing: RoutingConfig,
+    /// How often the SLA sweeper looks for overdue events (`None`: never — no automatic escalation).
+    pub sla_every: Option<std::time::Duration>,
 }
 
 impl Default for ServeConfig {
@@ -53,6 +62,8 @@ impl Default for ServeConfig {
             demo_district: true,
             demo: None,
             demo_token: None,
+            routing: RoutingConfig::default(),
+            sla_every: Some(sla::DEFAULT_EVERY),
         }
     }
 }
@@ -102,19 +113,22 @@ pub async fn start(config: ServeConfig) -> anyhow::Result<Running> {
     let district = current.district.clone();
     let (shared, district_rx) = reference::Shared::new(current);
     let hub = Arc::new(hub::Hub::new());
-    let writer = writer::Writer::spawn(db.clone(), hub.clone(), district_rx);
+    let routing = Arc::new(config.routing.clone());
+    let writer = writer::Writer::spawn(db.clone(), hub.clone(), district_rx, routing.clone());
+    if let Some(every) = config.sla_every {
+        let user = sla::user(&db).await?;
+        tokio::spawn(sla::run(db.clone(), writer.clone(), user, routing.clone(), every));
+    }
     if db.backend == db::Backend::Postgres {
         tokio::spawn(hub::listen_postgres(db.url.clone(), hub.clone()));
     }
     tokio::spawn(reference::watch(db.clone(), shared.clone(), hub.clone()));
     let mut state = http::AppState::new(db.clone(), hub, writer.clone(), config.limits, config.seed, shared.clone());
+    state.routing = routing;
     if let Some(demo) = config.demo {
         let Some(district) = district else { anyhow::bail!("--demo needs a district: {}", writer::NO_DISTRICT) };
         if let Some(token) = &config.demo_token {
-            let user = match db.user("demo-operator").await? {
-                Some(u) => u,
-                None => db.add_user("demo-operator", pingan_core::sync::Role::Supervisor).await?,
-            };
+            let user = db.system_user("demo-operator", pingan_core::sync::Role::Supervisor).await?;
             db.add_token(&user, token).await?;
         }
         let status = Arc::new(demo::Status::default());

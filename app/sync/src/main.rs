@@ -3,6 +3,7 @@
 use clap::{Parser, Subcommand};
 use pingan_core::WorkerId;
 use pingan_core::import::{Crs, ImportAs};
+use pingan_core::routing::RoutingConfig;
 use pingan_core::sync::Role;
 use pingan_sync::{ServeConfig, conn::ConnLimits, db::Db, demo::DemoConfig, http::Limits, reference};
 use std::io::Write as _;
@@ -39,6 +40,14 @@ struct Cli {
     /// Demo: a well-known token for the supervisor `demo-operator` (only for demos on a laptop).
     #[arg(long)]
     demo_token: Option<String>,
+    /// Routing rules and deadlines: a TOML file in the shape of assets/config/routing.toml (default: that file, as
+    /// shipped). A file that does not parse or does not make sense stops the start.
+    #[arg(long, env = "PINGAN_SYNC_ROUTING")]
+    routing: Option<std::path::PathBuf>,
+    /// Seconds between two looks of the SLA sweeper for overdue events (fractions allowed; 0: no automatic
+    /// escalation).
+    #[arg(long, default_value_t = pingan_sync::sla::DEFAULT_EVERY.as_secs_f64())]
+    sla_every: f64,
     /// Largest request body, bytes.
     #[arg(long, default_value_t = Limits::default().max_body)]
     max_body: usize,
@@ -149,6 +158,18 @@ enum UserCommand {
         /// For a grid_worker (required): the worker id their token acts as.
         #[arg(long)]
         worker: Option<u32>,
+        /// For an operator or supervisor: the room they sit in — a town or community of the stored district, by its
+        /// address code or exact name (default: the district's room).
+        #[arg(long)]
+        unit: Option<String>,
+    },
+    /// Move an operator or supervisor to another room.
+    Unit {
+        /// Login name.
+        name: String,
+        /// A town or community by address code or exact name, or `district`.
+        #[arg(long)]
+        unit: String,
     },
     /// Bind a grid_worker user to a worker.
     Bind {
@@ -186,14 +207,29 @@ async fn main() -> anyhow::Result<()> {
         .init();
     let cli = Cli::parse();
     match cli.command {
-        Some(Command::User(UserCommand::Add { name, role, worker })) => {
+        Some(Command::User(UserCommand::Add { name, role, worker, unit })) => {
             let role = Role::parse(&role).ok_or_else(|| {
                 anyhow::anyhow!("unknown role {role:?}: use operator, supervisor, grid_worker, sensor_gateway or admin")
             })?;
             let db = Db::open(&cli.db).await?;
-            let user = db.add_user_bound(&name, role, worker.map(WorkerId)).await?;
+            let (code, room) = match &unit {
+                Some(q) => find_unit(&db, q).await?,
+                None => (None, "the district's room".to_string()),
+            };
+            let user = db.add_user_in(&name, role, worker.map(WorkerId), code.as_ref()).await?;
             println!("{}", db.new_token(&user).await?);
-            eprintln!("created {} ({}); the line above is their token: it is shown only once", user.name, role.name());
+            eprintln!(
+                "created {} ({}, {room}); the line above is their token: it is shown only once",
+                user.name,
+                role.name()
+            );
+        }
+        Some(Command::User(UserCommand::Unit { name, unit })) => {
+            let db = Db::open(&cli.db).await?;
+            let user = db.user(&name).await?.ok_or_else(|| anyhow::anyhow!("no user {name:?}"))?;
+            let (code, room) = find_unit(&db, &unit).await?;
+            db.set_unit(&user, code.as_ref()).await?;
+            eprintln!("{name} now sits in {room}");
         }
         Some(Command::User(UserCommand::Bind { name, worker })) => {
             let db = Db::open(&cli.db).await?;
@@ -204,7 +240,8 @@ async fn main() -> anyhow::Result<()> {
         Some(Command::User(UserCommand::List)) => {
             for u in Db::open(&cli.db).await?.users().await? {
                 let worker = u.worker.map_or(String::new(), |w| format!("\tworker {}", w.0));
-                println!("{}\t{}\t{}{worker}", u.id, u.name, u.role.name());
+                let unit = u.unit.as_ref().map_or(String::new(), |c| format!("\tunit {c}"));
+                println!("{}\t{}\t{}{worker}{unit}", u.id, u.name, u.role.name());
             }
         }
         Some(Command::Token(TokenCommand::New { name })) => {
@@ -280,6 +317,17 @@ async fn main() -> anyhow::Result<()> {
             }
         }
         None => {
+            let routing = match &cli.routing {
+                Some(file) => {
+                    let text = std::fs::read_to_string(file)
+                        .map_err(|e| anyhow::anyhow!("--routing {}: cannot read it: {e}", file.display()))?;
+                    RoutingConfig::from_toml(&text).map_err(|e| anyhow::anyhow!("--routing {}: {e}", file.display()))?
+                }
+                None => RoutingConfig::default(),
+            };
+            if !(cli.sla_every == 0.0 || (0.001..=86_400.0).contains(&cli.sla_every)) {
+                anyhow::bail!("--sla-every is 0 (off) or between 0.001 s and one day, got {}", cli.sla_every);
+            }
             let config = ServeConfig {
                 db: cli.db,
                 listen: cli.listen,
@@ -306,6 +354,8 @@ async fn main() -> anyhow::Result<()> {
                     ..DemoConfig::default()
                 }),
                 demo_token: cli.demo_token,
+                routing,
+                sla_every: (cli.sla_every > 0.0).then(|| std::time::Duration::from_secs_f64(cli.sla_every)),
             };
             let running = pingan_sync::start(config).await?;
             // Tests and scripts read this line to learn the port.
@@ -348,6 +398,38 @@ fn refused(file: &std::path::Path, e: reference::RefError) -> ! {
         reference::RefError::Other(e) => {
             eprintln!("{}: {e:#}", file.display());
             std::process::exit(1)
+        }
+    }
+}
+
+/// The room `query` names in the stored district, and how to say it; exit code 2 when there is none or several.
+async fn find_unit(db: &Db, query: &str) -> anyhow::Result<(Option<pingan_core::AddressCode>, String)> {
+    let current = reference::load_current(db, None).await?;
+    let Some(district) = current.district else {
+        eprintln!("--unit {query:?}: {}", pingan_sync::writer::NO_DISTRICT);
+        std::process::exit(REFUSED)
+    };
+    match pingan_sync::units::find(&district, query) {
+        Ok(None) => Ok((None, format!("the district's room ({})", district.name))),
+        Ok(Some(code)) => {
+            let name = district
+                .towns
+                .iter()
+                .find(|t| t.code == code)
+                .map(|t| format!("the room of town {} ({code})", t.name))
+                .or_else(|| {
+                    district
+                        .communities
+                        .iter()
+                        .find(|c| c.code == code)
+                        .map(|c| format!("the room of community {} ({code})", c.name))
+                })
+                .unwrap_or_else(|| code.to_string());
+            Ok((Some(code), name))
+        }
+        Err(e) => {
+            eprintln!("--unit: {e}");
+            std::process::exit(REFUSED)
         }
     }
 }

@@ -27,6 +27,11 @@ pub const POLL: Duration = Duration::from_secs(2);
 pub const KEEP_PACKAGES: i64 = 2;
 /// History rows per INSERT statement (8 parameters each).
 const HISTORY_ROWS_PER_STATEMENT: usize = 64;
+
+/// What the importers' joins are checked with: they neither report nor act, so no event is routed or moved.
+static ROUTING: std::sync::LazyLock<pingan_core::routing::RoutingConfig> =
+    std::sync::LazyLock::new(pingan_core::routing::RoutingConfig::default);
+
 /// The user the imports act as in the change log.
 pub const IMPORT_USER: &str = "import";
 
@@ -441,7 +446,7 @@ async fn join_workers(
         })
         .collect();
     for (chunk_no, chunk) in commands.chunks(writer::MAX_BATCH).enumerate() {
-        let (results, _) = writer::apply_in_tx(tx, backend, district, &[(user, chunk)]).await?;
+        let (results, _) = writer::apply_in_tx(tx, backend, district, &ROUTING, &[(user, chunk)]).await?;
         for r in results {
             let r = r.map_err(|e| anyhow::anyhow!("{e}"))?;
             for (i, res) in r.iter().enumerate() {

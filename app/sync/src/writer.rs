@@ -8,6 +8,7 @@
 
 use crate::db::{Backend, Db, User, placeholders};
 use crate::hub::{Hub, LiveChange};
+use pingan_core::routing::{Actor, RoutingConfig};
 use pingan_core::sync::{self, ChangeBody, ClientCommand, CommandBody, CommandResult, Outcome, Role, Seq};
 use pingan_core::worker::status_after_step;
 use pingan_core::{
@@ -73,10 +74,10 @@ pub struct Writer {
 }
 
 impl Writer {
-    /// Start the writer task.
-    pub fn spawn(db: Db, hub: Arc<Hub>, district: DistrictRx) -> Writer {
+    /// Start the writer task; `routing` routes reports at intake and moves events on escalations and re-routes.
+    pub fn spawn(db: Db, hub: Arc<Hub>, district: DistrictRx, routing: Arc<RoutingConfig>) -> Writer {
         let (tx, rx) = mpsc::channel(1024);
-        tokio::spawn(run(db, hub, district, rx));
+        tokio::spawn(run(db, hub, district, routing, rx));
         Writer { tx }
     }
 
@@ -89,7 +90,7 @@ impl Writer {
     }
 }
 
-async fn run(db: Db, hub: Arc<Hub>, district: DistrictRx, mut rx: mpsc::Receiver<Job>) {
+async fn run(db: Db, hub: Arc<Hub>, district: DistrictRx, routing: Arc<RoutingConfig>, mut rx: mpsc::Receiver<Job>) {
     while let Some(first) = rx.recv().await {
         let mut jobs = vec![first];
         let mut n = jobs[0].commands.len();
@@ -112,7 +113,7 @@ async fn run(db: Db, hub: Arc<Hub>, district: DistrictRx, mut rx: mpsc::Receiver
         let mut attempt = 0;
         let mut retried = false;
         let outcome = loop {
-            match write_batch(&db, &district, &jobs).await {
+            match write_batch(&db, &district, &routing, &jobs).await {
                 Ok(x) => break Ok(x),
                 // SQLite "database is locked" or a PostgreSQL serialisation hiccup: try again a few times.
                 Err(e) if attempt < 3 => {
@@ -159,11 +160,16 @@ struct NewChange {
     body: String,
 }
 
-async fn write_batch(db: &Db, district: &District, jobs: &[Job]) -> anyhow::Result<BatchOutput> {
+async fn write_batch(
+    db: &Db,
+    district: &District,
+    routing: &RoutingConfig,
+    jobs: &[Job],
+) -> anyhow::Result<BatchOutput> {
     let mut tx = db.pool.begin().await?;
     lock(&mut tx, db.backend).await?;
     let batch: Vec<(&User, &[ClientCommand])> = jobs.iter().map(|j| (&j.user, j.commands.as_slice())).collect();
-    let (results, new_changes) = apply_in_tx(&mut tx, db.backend, district, &batch).await?;
+    let (results, new_changes) = apply_in_tx(&mut tx, db.backend, district, routing, &batch).await?;
     tx.commit().await?;
     let live = new_changes.into_iter().map(|c| LiveChange { seq: c.seq, body: c.body.into() }).collect();
     Ok((results, live))
@@ -193,13 +199,15 @@ pub struct AppendedChange {
 }
 
 /// Apply each user's commands in order inside `tx` (which holds the [`lock`]): check them against `district` and the
-/// stored state, append the changes, store the answers and the projection. Does not commit. Returns the answers (one
+/// stored state — each user acting in their room's unit ([`Actor::may_act`], [`Actor::may_report`]), reports routed
+/// by `routing` at intake — append the changes, store the answers and the projection. Does not commit. Returns the answers (one
 /// list per entry of `batch`, or why none of that entry applied) and the changes appended. The reference importers
 /// call this too, so a roster joins through exactly the path `WorkerJoin` commands take.
 pub async fn apply_in_tx(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     backend: Backend,
     district: &District,
+    routing: &RoutingConfig,
     batch: &[(&User, &[ClientCommand])],
 ) -> anyhow::Result<(Vec<Result<Vec<CommandResult>, SubmitError>>, Vec<AppendedChange>)> {
     let tx = &mut **tx;
@@ -293,6 +301,7 @@ pub async fn apply_in_tx(
     };
     let mut ctx = Ctx {
         district,
+        routing,
         now: chrono::Utc::now(),
         events,
         workers,
@@ -307,6 +316,8 @@ pub async fn apply_in_tx(
     let mut new_answers: Vec<(i64, String, String, String)> = Vec::new();
     let mut dirty_events: HashSet<i64> = HashSet::new();
     'jobs: for (user, commands) in batch {
+        // Who they act as: their room's unit in the district of this batch (or why they cannot act).
+        let actor = crate::units::actor(district, user);
         // A key reused for another command refuses the whole request before any of it applies.
         let hashes: Vec<String> = commands.iter().map(command_hash).collect();
         for (index, (cmd, hash)) in commands.iter().zip(&hashes).enumerate() {
@@ -328,7 +339,7 @@ pub async fn apply_in_tx(
                 out.push(CommandResult { key: cmd.key.clone(), outcome: outcome.clone(), duplicate: true });
                 continue;
             }
-            let outcome = match apply(cmd, user, &mut ctx) {
+            let outcome = match apply(cmd, user, &actor, &mut ctx) {
                 Ok((body, event, worker)) => {
                     head += 1;
                     if let Some(e) = event {
@@ -484,6 +495,8 @@ fn command_hash(cmd: &ClientCommand) -> String {
 /// The working set of one batch: what the commands read and change.
 struct Ctx<'a> {
     district: &'a District,
+    /// Routing rules and deadlines.
+    routing: &'a RoutingConfig,
     /// The server's clock when the batch began.
     now: Timestamp,
     events: HashMap<i64, Event>,
@@ -498,7 +511,12 @@ type Applied = (ChangeBody, Option<i64>, Option<i64>);
 
 /// One command against the in-memory working set: the change it makes, and the event/worker it is about. Every
 /// refusal is a reason the sender can act on.
-fn apply(cmd: &ClientCommand, user: &User, ctx: &mut Ctx<'_>) -> Result<Applied, String> {
+fn apply(
+    cmd: &ClientCommand,
+    user: &User,
+    actor: &Result<Actor, String>,
+    ctx: &mut Ctx<'_>,
+) -> Result<Applied, String> {
     validate::check_command(cmd, ctx.district, ctx.now)?;
     // A grid worker acts as the one worker their token is bound to.
     let me = if user.role == Role::GridWorker {
@@ -517,6 +535,15 @@ fn apply(cmd: &ClientCommand, user: &User, ctx: &mut Ctx<'_>) -> Result<Applied,
             {
                 return Err(format!("a grid worker reports as themself: the source must be worker {}", me.id.0));
             }
+            // A room reports in its own area.
+            let actor = actor.as_ref().map_err(Clone::clone)?;
+            if e.number.trim().is_empty() {
+                let mut named = e.clone();
+                named.number = "(a new report)".into();
+                actor.may_report(&named)?;
+            } else {
+                actor.may_report(&e)?;
+            }
             e.id = EventId(ctx.next_event_id as u64);
             ctx.next_event_id += 1;
             e.state = EventState::Reported;
@@ -525,6 +552,8 @@ fn apply(cmd: &ClientCommand, user: &User, ctx: &mut Ctx<'_>) -> Result<Applied,
             if e.number.trim().is_empty() {
                 e.number = format!("YH-{}-{:06}", e.reported_at.format("%Y%m%d"), e.id.0);
             }
+            // The server, not the client, decides the level and the deadline.
+            ctx.routing.intake(&mut e);
             let id = e.id.0 as i64;
             let body = ChangeBody::EventReported { event: Box::new(e.clone()) };
             ctx.events.insert(id, e);
@@ -555,8 +584,10 @@ fn apply(cmd: &ClientCommand, user: &User, ctx: &mut Ctx<'_>) -> Result<Applied,
             {
                 return Err(format!("there is no worker {}", worker.0));
             }
+            // Their role, the lifecycle, and their room: their unit's events and those escalated to it.
+            actor.as_ref().map_err(Clone::clone)?.may_act(e, action)?;
             let before = e.assignee;
-            let body = sync::act(e, action.clone(), cmd.at, &user.name, &DEFAULT_ROUTING)?;
+            let body = sync::act(e, action.clone(), cmd.at, &user.name, ctx.routing)?;
             let (after, state) = (e.assignee, e.state);
             // Keep the projection's worker statuses as every client derives them from the log.
             for w in [before, after].into_iter().flatten() {
@@ -623,7 +654,3 @@ fn apply(cmd: &ClientCommand, user: &User, ctx: &mut Ctx<'_>) -> Result<Applied,
         }
     }
 }
-
-/// The shipped routing rules (until the server takes a configured one).
-static DEFAULT_ROUTING: std::sync::LazyLock<pingan_core::routing::RoutingConfig> =
-    std::sync::LazyLock::new(pingan_core::routing::RoutingConfig::default);
