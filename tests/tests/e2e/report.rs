@@ -28,11 +28,20 @@ fn harness(options: AppOptions) -> Harness<'static, PinganApp> {
 fn export_writes_png_svg_and_csv_that_read_back() {
     let d = pingan_demo::generate(&pingan_demo::DemoSpec::small(7));
     let history = pingan_demo::generate_history(&d, &pingan_demo::HistorySpec::default(), test_now());
-    let data = compute(&d, &history, RiskView::default(), test_now(), &RiskConfig::default());
+    let (live, _) = pingan_demo::Simulator::start(&d, 7, pingan_demo::SimConfig::default(), test_now());
+    let data = pingan_desktop::services::assessment::compute_with_loops(
+        &d,
+        &history,
+        &live.events,
+        RiskView::default(),
+        test_now(),
+        &RiskConfig::default(),
+    );
+    assert_eq!(data.period, compute(&d, &history, RiskView::default(), test_now(), &RiskConfig::default()).period);
     let dir = temp_dir("export");
     let towns: Vec<String> = d.towns.iter().map(|t| t.name.clone()).collect();
     let files = export_report(&dir, &data, &towns, Lang::Zh).expect("export");
-    assert_eq!(files.len(), 7);
+    assert_eq!(files.len(), 8);
     for png in ["trend.png", "categories.png"] {
         let img = image::open(dir.join(png)).expect("the PNG decodes");
         assert_eq!((img.width(), img.height()), (1600, 900));
@@ -49,7 +58,10 @@ fn export_writes_png_svg_and_csv_that_read_back() {
     }
     let league = std::fs::read_to_string(dir.join("league.csv")).unwrap();
     let rows: Vec<&str> = league.lines().collect();
-    assert_eq!(rows[0], "rank,town,score,events,grade,previous_rank,rank_change");
+    assert_eq!(
+        rows[0],
+        "rank,town,score,events,grade,previous_rank,rank_change,on_time_pct,overdue,escalations,median_close_min"
+    );
     assert_eq!(rows.len(), 1 + 12, "a row per town");
     assert!(rows[1].starts_with("1,"));
     let domains = std::fs::read_to_string(dir.join("domains.csv")).unwrap();
@@ -62,6 +74,18 @@ fn export_writes_png_svg_and_csv_that_read_back() {
     let criminal_sum: u32 = by_town.lines().skip(1).map(|l| l.split(',').nth(1).unwrap().parse::<u32>().unwrap()).sum();
     let criminal = data.figures.iter().find(|f| f.domain == pingan_core::report::Domain::Criminal).unwrap();
     assert_eq!(criminal_sum, criminal.month);
+    // The command loop by level: the levels add up to the district, and so do the towns in the league.
+    let loops = std::fs::read_to_string(dir.join("loops.csv")).unwrap();
+    let rows: Vec<Vec<&str>> = loops.lines().skip(1).map(|l| l.split(',').collect()).collect();
+    assert_eq!(rows.iter().map(|r| r[0]).collect::<Vec<_>>(), ["community", "town", "district", "district_total"]);
+    let col = |r: &Vec<&str>, i: usize| r[i].parse::<u32>().unwrap();
+    for i in [1, 2, 3, 5] {
+        assert_eq!(rows[..3].iter().map(|r| col(r, i)).sum::<u32>(), col(&rows[3], i), "column {i}");
+    }
+    let total = &data.loops.district;
+    assert!(total.reported > 0 && total.closed > 0 && total.escalations > 0, "{total:?}");
+    assert_eq!(data.loops.towns.iter().map(|t| t.reported).sum::<u32>(), total.reported);
+    assert_eq!(data.loops.towns.iter().map(|t| t.overdue).sum::<u32>(), total.overdue);
     // A folder that cannot be created gives an error, not a panic.
     let blocked = dir.join("league.csv").join("sub");
     assert!(export_report(&blocked, &data, &towns, Lang::Zh).is_err());
@@ -93,6 +117,10 @@ fn dashboard_shows_the_report_and_exports_it() {
     }
     h.get_by_label("平安赛马榜 · 镇街");
     h.get_by_label("五常街道");
+    // The command loop by level, and its columns in the league.
+    h.get_by_label("闭环考核 · 分级");
+    h.get_by_label("办结中位时长");
+    assert!(h.query_all_by_label("按时率").count() >= 2);
     // Sort the league by change.
     h.get_by_role_and_label(Role::Button, "升降").click();
     h.run_steps(3);
@@ -110,11 +138,12 @@ fn dashboard_shows_the_report_and_exports_it() {
         "league.csv",
         "domains.csv",
         "domains_by_town.csv",
+        "loops.csv",
     ] {
         assert!(dir.join(f).is_file(), "{f} written");
     }
     let msg = &h.state().state.messages.back().unwrap().1;
-    assert!(msg.contains("已导出 7"), "{msg}");
+    assert!(msg.contains("已导出 8"), "{msg}");
     std::fs::remove_dir_all(&dir).ok();
 }
 

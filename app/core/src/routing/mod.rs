@@ -471,5 +471,100 @@ pub fn dispatch_candidates(
     own
 }
 
+/// How the command loop went for a set of events: closed on time, overdue, escalated, time to close.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct LoopStats {
+    /// Events reported in the period.
+    pub reported: u32,
+    /// Of those, closed.
+    pub closed: u32,
+    /// Of the closed, closed by their deadline (the one in force when they were closed).
+    pub on_time: u32,
+    /// Still open and past their deadline now.
+    pub overdue: u32,
+    /// Escalation steps taken in the period (counted at the level escalated to).
+    pub escalations: u32,
+    /// Median minutes from report to closing, over the closed ones.
+    pub median_close_min: Option<f64>,
+}
+
+impl LoopStats {
+    /// Share of the closed events closed on time (`None`: none closed).
+    pub fn on_time_rate(&self) -> Option<f64> {
+        (self.closed > 0).then(|| f64::from(self.on_time) / f64::from(self.closed))
+    }
+}
+
+/// [`LoopStats`] for the whole district, per level (community, town, district — where each event is now) and per
+/// town (in `TownId` order), over the events reported in `[from, to)`, as of `now`.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct LoopFigures {
+    /// All events.
+    pub district: LoopStats,
+    /// By the level each event is at now.
+    pub levels: [LoopStats; 3],
+    /// By town.
+    pub towns: Vec<LoopStats>,
+}
+
+/// Work out [`LoopFigures`] from `events` (with their histories).
+pub fn loop_figures(events: &[Event], towns: usize, from: Timestamp, to: Timestamp, now: Timestamp) -> LoopFigures {
+    let mut f = LoopFigures { towns: vec![LoopStats::default(); towns], ..Default::default() };
+    let mut minutes: Vec<Vec<f64>> = vec![Vec::new(); 4 + towns];
+    let level_index = |l: Level| Level::ALL.iter().position(|x| *x == l).unwrap_or(0);
+    for e in events.iter().filter(|e| e.reported_at >= from && e.reported_at < to) {
+        let li = level_index(e.level);
+        let ti = e.town.index();
+        let close =
+            e.history.iter().rev().find(|h| matches!(h.action, EventAction::Close { .. }) && !e.state.is_open());
+        let escalations = e
+            .history
+            .iter()
+            .filter(|h| matches!(h.action, EventAction::Escalate { .. }) && h.at >= from && h.at < to)
+            .filter_map(|h| h.level)
+            .collect::<Vec<_>>();
+        let mut add = |s: &mut LoopStats, slot: usize, with_escalations: bool| {
+            s.reported += 1;
+            if let Some(c) = close {
+                s.closed += 1;
+                if c.at <= e.deadline {
+                    s.on_time += 1;
+                }
+                minutes[slot].push((c.at - e.reported_at).num_seconds() as f64 / 60.0);
+            }
+            if e.is_overdue(now) {
+                s.overdue += 1;
+            }
+            if with_escalations {
+                s.escalations += escalations.len() as u32;
+            }
+        };
+        add(&mut f.district, 0, true);
+        add(&mut f.levels[li], 1 + li, false);
+        if let Some(t) = f.towns.get_mut(ti) {
+            add(t, 4 + ti, true);
+        }
+        for l in &escalations {
+            f.levels[level_index(*l)].escalations += 1;
+        }
+    }
+    let median = |v: &mut Vec<f64>| -> Option<f64> {
+        if v.is_empty() {
+            return None;
+        }
+        v.sort_by(f64::total_cmp);
+        let n = v.len();
+        Some(if n % 2 == 1 { v[n / 2] } else { (v[n / 2 - 1] + v[n / 2]) / 2.0 })
+    };
+    f.district.median_close_min = median(&mut minutes[0]);
+    for i in 0..3 {
+        f.levels[i].median_close_min = median(&mut minutes[1 + i]);
+    }
+    for (i, t) in f.towns.iter_mut().enumerate() {
+        t.median_close_min = median(&mut minutes[4 + i]);
+    }
+    f
+}
+
 #[cfg(test)]
 mod tests;

@@ -201,3 +201,44 @@ fn dispatch_lists_the_grids_workers_by_distance_then_the_towns_when_short() {
     let order: Vec<u32> = c.iter().map(|c| c.worker.0).collect();
     assert_eq!(order, vec![0, 1, 3, 2]);
 }
+
+#[test]
+fn loop_figures_count_on_time_overdue_escalations_and_the_median_time_to_close() {
+    let c = RoutingConfig::default();
+    let h = chrono::Duration::hours;
+    let mut events = Vec::new();
+    // Closed after 2 h (on time), closed after 30 h (late: 24 h limit), escalated and still open past its new
+    // deadline, and one reported before the period (left out).
+    for (i, close_after) in [(1u64, Some(2)), (2, Some(30)), (3, None), (4, Some(1))] {
+        let mut e = event(EventCategory::Dispute, Severity::Significant);
+        e.id = EventId(i);
+        e.town = TownId((i % 2) as u16);
+        if i == 4 {
+            e.reported_at = t0() - h(48);
+        }
+        c.intake(&mut e);
+        let at = e.reported_at;
+        e.apply(EventAction::Accept, at).unwrap();
+        match close_after {
+            Some(k) => {
+                e.apply(EventAction::Assign { worker: WorkerId(1) }, at).unwrap();
+                e.apply(EventAction::StartDisposal, at).unwrap();
+                e.apply(EventAction::SubmitFeedback { note: "ok".into() }, at + h(k)).unwrap();
+                e.apply(EventAction::Close { note: "ok".into() }, at + h(k)).unwrap();
+            }
+            None => {
+                act(&mut e, EventAction::Escalate { reason: "x".into() }, at + h(1), "op", &c).unwrap();
+            }
+        }
+        events.push(e);
+    }
+    let now = t0() + h(100);
+    let f = loop_figures(&events, 2, t0(), t0() + h(24 * 30), now);
+    assert_eq!((f.district.reported, f.district.closed, f.district.on_time), (3, 2, 1));
+    assert_eq!((f.district.overdue, f.district.escalations), (1, 1));
+    assert_eq!(f.district.on_time_rate(), Some(0.5));
+    assert_eq!(f.district.median_close_min, Some(16.0 * 60.0));
+    assert_eq!(f.levels[1].escalations, 1, "counted at the town, where it went");
+    assert_eq!((f.levels[0].reported, f.levels[1].reported), (2, 1));
+    assert_eq!(f.towns[1].reported + f.towns[0].reported, 3, "the towns sum to the district");
+}

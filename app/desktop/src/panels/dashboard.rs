@@ -96,6 +96,9 @@ pub fn dashboard_ui(ui: &mut egui::Ui, state: &AppState, sort: &mut LeagueSort, 
             ui.vertical(|ui| {
                 ui.label(RichText::new(lang.tr("平安赛马榜 · 镇街", "League table · towns")).font(theme::bold(20.0)));
                 league_ui(ui, &data, lang, sort);
+                ui.add_space(10.0);
+                ui.label(RichText::new(lang.tr("闭环考核 · 分级", "Command loop · by level")).font(theme::bold(20.0)));
+                loops_ui(ui, &data, lang);
             });
         });
         ticker_ui(ui, state);
@@ -189,6 +192,55 @@ fn categories_ui(ui: &mut egui::Ui, data: &ReportData, lang: Lang, height: f32) 
         .show(ui, |plot| plot.bar_chart(BarChart::new(lang.tr("事件数", "events"), bars).color(theme::ACCENT)));
 }
 
+/// A rate as a percentage, or a dash.
+fn rate(r: Option<f64>) -> String {
+    r.map_or("—".into(), |r| format!("{:.0}%", r * 100.0))
+}
+
+/// Median minutes to close, readable.
+fn median(m: Option<f64>, lang: Lang) -> String {
+    m.map_or("—".into(), |m| format::duration(chrono::Duration::seconds((m * 60.0) as i64), lang))
+}
+
+/// The command loop by level and for the district: reported, closed, on-time rate, overdue now, escalations in,
+/// median time to close (this period, live events).
+fn loops_ui(ui: &mut egui::Ui, data: &ReportData, lang: Lang) {
+    use pingan_core::routing::Level;
+    egui::Grid::new("loops").num_columns(7).striped(true).spacing([12.0, 6.0]).show(ui, |ui| {
+        for h in [
+            lang.tr("层级", "Level"),
+            lang.tr("上报", "Reported"),
+            lang.tr("办结", "Closed"),
+            lang.tr("按时率", "On time"),
+            lang.tr("逾期", "Overdue"),
+            lang.tr("升级", "Escalated"),
+            lang.tr("办结中位时长", "Median to close"),
+        ] {
+            ui.label(RichText::new(h).strong().color(theme::DIM));
+        }
+        ui.end_row();
+        let rows = Level::ALL
+            .iter()
+            .zip(&data.loops.levels)
+            .map(|(l, s)| (lang.tr(l.zh(), l.en()), s))
+            .chain(std::iter::once((lang.tr("全区", "District"), &data.loops.district)));
+        for (name, s) in rows {
+            ui.label(RichText::new(name).size(18.0));
+            ui.label(s.reported.to_string());
+            ui.label(s.closed.to_string());
+            ui.label(RichText::new(rate(s.on_time_rate())).strong());
+            ui.label(RichText::new(s.overdue.to_string()).color(if s.overdue > 0 {
+                theme::OVERDUE
+            } else {
+                theme::TEXT
+            }));
+            ui.label(s.escalations.to_string());
+            ui.label(median(s.median_close_min, lang));
+            ui.end_row();
+        }
+    });
+}
+
 fn league_ui(ui: &mut egui::Ui, data: &ReportData, lang: Lang, sort: &mut LeagueSort) {
     let mut rows = data.league.clone();
     match sort {
@@ -197,7 +249,7 @@ fn league_ui(ui: &mut egui::Ui, data: &ReportData, lang: Lang, sort: &mut League
         LeagueSort::Events => rows.sort_by_key(|r| (std::cmp::Reverse(r.events), r.rank)),
         LeagueSort::Name => rows.sort_by(|a, b| a.name.cmp(&b.name)),
     }
-    egui::Grid::new("league").num_columns(6).striped(true).spacing([12.0, 8.0]).show(ui, |ui| {
+    egui::Grid::new("league").num_columns(9).striped(true).spacing([12.0, 8.0]).show(ui, |ui| {
         let mut header = |ui: &mut egui::Ui, label: &str, s: Option<LeagueSort>| match s {
             Some(s) => {
                 if ui.add(egui::Button::selectable(*sort == s, RichText::new(label).strong())).clicked() {
@@ -214,6 +266,9 @@ fn league_ui(ui: &mut egui::Ui, data: &ReportData, lang: Lang, sort: &mut League
         header(ui, lang.tr("事件", "Events"), Some(LeagueSort::Events));
         header(ui, lang.tr("等级", "Grade"), None);
         header(ui, lang.tr("升降", "Change"), Some(LeagueSort::Change));
+        header(ui, lang.tr("按时率", "On time"), None);
+        header(ui, lang.tr("逾期", "Overdue"), None);
+        header(ui, lang.tr("升级", "Escalated"), None);
         ui.end_row();
         for r in rows {
             ui.label(RichText::new(r.rank.to_string()).font(theme::bold(19.0)));
@@ -229,6 +284,14 @@ fn league_ui(ui: &mut egui::Ui, data: &ReportData, lang: Lang, sort: &mut League
                 _ => ("—".to_string(), theme::DIM),
             };
             ui.label(RichText::new(t).color(c).strong());
+            let loops = data.loops.towns.get(r.unit).cloned().unwrap_or_default();
+            ui.label(rate(loops.on_time_rate()));
+            ui.label(RichText::new(loops.overdue.to_string()).color(if loops.overdue > 0 {
+                theme::OVERDUE
+            } else {
+                theme::TEXT
+            }));
+            ui.label(loops.escalations.to_string());
             ui.end_row();
         }
     });

@@ -103,6 +103,9 @@ pub struct ReportData {
     pub league: Vec<LeagueRow>,
     /// This period's events per domain for every town (the report's values at town level).
     pub town_domains: Vec<[u32; 7]>,
+    /// How the command loop went this period (on time, overdue, escalations, time to close), by level and town,
+    /// over the live events (the history has no lifecycle steps).
+    pub loops: pingan_core::routing::LoopFigures,
     /// How long the computation took, ms.
     pub compute_ms: f64,
 }
@@ -142,13 +145,31 @@ pub fn compute(
         category_counts: EventCategory::KEY.iter().copied().zip(counts).collect(),
         league,
         town_domains,
+        loops: Default::default(),
         compute_ms: started.elapsed().as_secs_f64() * 1000.0,
     }
+}
+
+/// [`compute`], plus the command loop's figures over the live events (`live`, with their histories).
+pub fn compute_with_loops(
+    district: &District,
+    records: &[EventRecord],
+    live: &[pingan_core::Event],
+    view: RiskView,
+    now: Timestamp,
+    config: &RiskConfig,
+) -> ReportData {
+    let mut data = compute(district, records, view, now, config);
+    let (from, to) = data.period.range();
+    let at = |t: i64| chrono::DateTime::from_timestamp(t, 0).unwrap_or(now);
+    data.loops = pingan_core::routing::loop_figures(live, district.towns.len(), at(from), at(to), now);
+    data
 }
 
 struct Job {
     district: Arc<District>,
     records: Vec<EventRecord>,
+    live: Vec<pingan_core::Event>,
     view: RiskView,
     now: Timestamp,
 }
@@ -185,7 +206,7 @@ impl AssessmentService {
                     while let Ok(newer) = job_rx.try_recv() {
                         job = newer;
                     }
-                    let data = compute(&job.district, &job.records, job.view, job.now, &cfg);
+                    let data = compute_with_loops(&job.district, &job.records, &job.live, job.view, job.now, &cfg);
                     if result_tx.send(data).is_err() {
                         break;
                     }
@@ -227,7 +248,7 @@ impl AssessmentService {
             let mut records = Vec::with_capacity(history.len() + live.len());
             records.extend_from_slice(history);
             records.extend(live.iter().map(EventRecord::from));
-            let job = Job { district: district.clone(), records, view, now };
+            let job = Job { district: district.clone(), records, live: live.to_vec(), view, now };
             if self.jobs.send(job).is_ok() {
                 self.requested = Some(key);
                 self.in_flight = true;

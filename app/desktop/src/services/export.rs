@@ -204,20 +204,43 @@ pub fn export_report(
     let p = dir.join("categories.svg");
     draw_categories(SVGBackend::new(&p, size).into_drawing_area(), data, lang).map_err(|e| chart_err(&p, e))?;
     out.push(p);
-    let mut league = String::from("rank,town,score,events,grade,previous_rank,rank_change\n");
+    let opt = |x: Option<f64>, scale: f64| x.map_or(String::new(), |v| format!("{:.1}", v * scale));
+    let mut league = String::from(
+        "rank,town,score,events,grade,previous_rank,rank_change,on_time_pct,overdue,escalations,median_close_min\n",
+    );
     for r in &data.league {
+        let l = data.loops.towns.get(r.unit).cloned().unwrap_or_default();
         league.push_str(&format!(
-            "{},{},{:.3},{},{},{},{}\n",
+            "{},{},{:.3},{},{},{},{},{},{},{},{}\n",
             r.rank,
             csv_field(&r.name),
             r.score,
             r.events,
             r.grade.name_in(lang),
             r.previous_rank,
-            r.rank_change()
+            r.rank_change(),
+            opt(l.on_time_rate(), 100.0),
+            l.overdue,
+            l.escalations,
+            opt(l.median_close_min, 1.0)
         ));
     }
     out.push(write(dir.join("league.csv"), league)?);
+    let mut loops = String::from("level,reported,closed,on_time,on_time_pct,overdue,escalations,median_close_min\n");
+    let levels = pingan_core::routing::Level::ALL.iter().zip(&data.loops.levels).map(|(l, s)| (l.name(), s));
+    for (name, s) in levels.chain(std::iter::once(("district_total", &data.loops.district))) {
+        loops.push_str(&format!(
+            "{name},{},{},{},{},{},{},{}\n",
+            s.reported,
+            s.closed,
+            s.on_time,
+            opt(s.on_time_rate(), 100.0),
+            s.overdue,
+            s.escalations,
+            opt(s.median_close_min, 1.0)
+        ));
+    }
+    out.push(write(dir.join("loops.csv"), loops)?);
     let mut domains =
         String::from("domain,today,month,year,month_on_month_pct,year_on_year_pct,ytd_year_on_year_pct\n");
     for f in &data.figures {
