@@ -44,8 +44,7 @@ pub async fn user(db: &Db) -> anyhow::Result<User> {
 /// fell due (deadline + grace, and never before the event's last step), so every instance makes the same command.
 pub fn command(routing: &RoutingConfig, e: &Event, now: Timestamp) -> Option<ClientCommand> {
     let (key, reason) = routing.sla_due(e, now)?;
-    let due = e.deadline + routing.grace() + chrono::Duration::seconds(1);
-    let at = due.max(e.updated_at());
+    let at = (e.deadline + routing.grace()).max(e.updated_at());
     Some(ClientCommand { key, at, body: CommandBody::Act { event: e.id, action: EventAction::Escalate { reason } } })
 }
 

@@ -86,7 +86,7 @@ impl Server {
             .args(["--db", &self.db, "--small", "--listen", &format!("127.0.0.1:{}", self.port)])
             .args(sla)
             .args(&self.args)
-            .env("RUST_LOG", "warn")
+            .env("RUST_LOG", std::env::var("PINGAN_TEST_SERVER_LOG").unwrap_or_else(|_| "warn".into()))
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
