@@ -186,7 +186,8 @@ async fn intake_routes_to_the_town_which_dispatches_then_the_sweeper_escalates_a
 
         // The town accepts and dispatches to the worker it chose: the last of the grid's workers, not the first.
         applied(&act(&server, &town_op, id, EventAction::Accept).await);
-        let chosen = demo.workers.iter().filter(|w| w.grids.contains(&e0.grid)).map(|w| w.id).last().expect("worker");
+        let chosen =
+            demo.workers.iter().filter(|w| w.grids.contains(&e0.grid)).map(|w| w.id).next_back().expect("worker");
         applied(&act(&server, &town_op, id, EventAction::Assign { worker: chosen }).await);
         let worker = server.user_bound("w", chosen.0);
         applied(&act(&server, &worker, id, EventAction::StartDisposal).await);
