@@ -94,11 +94,18 @@ pub fn dashboard_ui(ui: &mut egui::Ui, state: &AppState, sort: &mut LeagueSort, 
                 categories_ui(ui, &data, lang, (avail.y - ticker_h) * 0.3);
             });
             ui.vertical(|ui| {
-                ui.label(RichText::new(lang.tr("平安赛马榜 · 镇街", "League table · towns")).font(theme::bold(20.0)));
-                league_ui(ui, &data, lang, sort);
-                ui.add_space(10.0);
-                ui.label(RichText::new(lang.tr("闭环考核 · 分级", "Command loop · by level")).font(theme::bold(20.0)));
-                loops_ui(ui, &data, lang);
+                // The league and the loop table scroll together when the screen is short.
+                egui::ScrollArea::vertical().id_salt("dashboard-right").max_height(avail.y - ticker_h).show(ui, |ui| {
+                    ui.label(
+                        RichText::new(lang.tr("平安赛马榜 · 镇街", "League table · towns")).font(theme::bold(20.0)),
+                    );
+                    league_ui(ui, &data, lang, sort);
+                    ui.add_space(10.0);
+                    ui.label(
+                        RichText::new(lang.tr("闭环考核 · 分级", "Command loop · by level")).font(theme::bold(20.0)),
+                    );
+                    loops_ui(ui, &data, lang);
+                });
             });
         });
         ticker_ui(ui, state);
