@@ -19,7 +19,8 @@ pub fn report_window(ctx: &egui::Context, state: &AppState, commands: &mut Vec<C
         .collapsible(false)
         .resizable(false)
         .default_width(520.0)
-        .anchor(egui::Align2::RIGHT_TOP, egui::vec2(-20.0, 150.0))
+        // Over the map's left side, clear of the event detail on the right; the operator can move it.
+        .default_pos(egui::pos2(500.0, 150.0))
         .show(ctx, |ui| {
             egui::Grid::new("report-fields").num_columns(2).spacing([12.0, 10.0]).show(ui, |ui| {
                 ui.label("");
