@@ -4,7 +4,7 @@
 
 use egui::accesskit::Role;
 use egui_kittest::Harness;
-use egui_kittest::kittest::Queryable;
+use egui_kittest::kittest::{NodeT, Queryable};
 use pingan_core::EventState;
 use pingan_core::sync::{ClientCommand, CommandBody, Outcome, Snapshot};
 use pingan_desktop::{PinganApp, ServerOptions};
@@ -153,7 +153,7 @@ fn the_feed_follows_a_real_server_and_an_operator_action_reaches_it() {
     let dir = tempfile::tempdir().unwrap();
     let Seeded { running, url, api, snap } = seeded(&rt, dir.path());
     let op = rt.block_on(async {
-        let op = running.db.add_user("op", pingan_core::sync::Role::Operator).await.unwrap();
+        let op = running.db.add_user("op", pingan_core::sync::Role::Supervisor).await.unwrap();
         running.db.new_token(&op).await.unwrap()
     });
     let server = ServerOptions { url: url.clone(), token: op, cache: Some(dir.path().join("cache.sqlite")) };
@@ -192,8 +192,8 @@ fn queued_actions_go_out_only_as_their_own_user() {
     let Seeded { running, url, api, snap } = seeded(&rt, dir.path());
     let (wang, wang_again, li) = rt.block_on(async {
         let db = &running.db;
-        let wang = db.add_user("wang", pingan_core::sync::Role::Operator).await.unwrap();
-        let li = db.add_user("li", pingan_core::sync::Role::Operator).await.unwrap();
+        let wang = db.add_user("wang", pingan_core::sync::Role::Supervisor).await.unwrap();
+        let li = db.add_user("li", pingan_core::sync::Role::Supervisor).await.unwrap();
         (db.new_token(&wang).await.unwrap(), db.new_token(&wang).await.unwrap(), db.new_token(&li).await.unwrap())
     });
     let target = snap.situation.events.iter().find(|e| e.state == EventState::Reported).unwrap().id;
@@ -234,4 +234,52 @@ fn queued_actions_go_out_only_as_their_own_user() {
         std::thread::sleep(Duration::from_millis(50));
         h.run();
     }
+}
+
+/// A community room's operator, signed in to a real server: the desktop learns the role and unit from `/v1/info`,
+/// offers 受理 on its own community's reports and greys it out on another community's, by the server's own rule.
+#[test]
+fn a_community_operator_sees_what_the_server_would_refuse_greyed_out() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let Seeded { running, url, snap, .. } = seeded(&rt, dir.path());
+    // Two reported community-level events of different communities.
+    let routing = pingan_core::routing::RoutingConfig::default();
+    let reported: Vec<&pingan_core::Event> = snap
+        .situation
+        .events
+        .iter()
+        .filter(|e| e.state == EventState::Reported && routing.route(e) == pingan_core::routing::Level::Community)
+        .collect();
+    let mine = reported[0];
+    let other = reported.iter().find(|e| e.community != mine.community).expect("another community's report");
+    let district = pingan_demo::generate(&pingan_demo::DemoSpec::small(7));
+    let code = district.community(mine.community).code;
+    let token = rt.block_on(async {
+        let db = &running.db;
+        let op = db.add_user("cun", pingan_core::sync::Role::Operator).await.unwrap();
+        db.set_unit(&op, Some(&code)).await.unwrap();
+        db.new_token(&op).await.unwrap()
+    });
+    let mut h = harness(ServerOptions { url, token, cache: Some(dir.path().join("cache.sqlite")) });
+    wait_synced(&mut h, snap.situation.events.len());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while h.state().state.rights.is_none() {
+        assert!(Instant::now() < deadline, "the desktop learned its rights");
+        std::thread::sleep(Duration::from_millis(50));
+        h.run();
+    }
+    assert_eq!(h.state().state.rights.as_ref().unwrap().unit, pingan_core::UnitRef::Community(mine.community));
+    let accept = |h: &mut Harness<'static, PinganApp>, id| {
+        h.state_mut().apply(pingan_desktop::Command::SelectEvent(id));
+        h.run();
+        h.get_by_role_and_label(Role::Button, "受理").accesskit_node().is_disabled()
+    };
+    assert!(!accept(&mut h, mine.id), "its own community's report can be accepted");
+    assert!(accept(&mut h, other.id), "another community's report is greyed out");
+    // Forced anyway (as a stale screen might), the desktop refuses it with the reason and queues nothing.
+    h.state_mut().apply(pingan_desktop::Command::Act(other.id, pingan_core::EventAction::Accept));
+    let said = &h.state().state.messages.back().unwrap().1;
+    assert!(said.contains("acts on its own unit's events"), "{said}");
+    assert_eq!(h.state().state.link().unwrap().status().outbox, 0);
 }
