@@ -238,6 +238,27 @@ impl Cache {
         Ok(())
     }
 
+    /// The server's last `/v1/info` answer for the token whose hash is `token_hash` (what that user may do), if one
+    /// is kept: a start with the server down still knows the role and unit.
+    pub fn info(&self, token_hash: &str) -> Result<Option<serde_json::Value>, CacheError> {
+        let get = |name: &str| -> Result<Option<String>, CacheError> {
+            Ok(self.conn.query_row("SELECT value FROM meta WHERE name = ?1", [name], |r| r.get(0)).optional()?)
+        };
+        if get("info_token")?.as_deref() != Some(token_hash) {
+            return Ok(None);
+        }
+        Ok(get("info")?.and_then(|t| serde_json::from_str(&t).ok()))
+    }
+
+    /// Keep the server's `/v1/info` answer for the token whose hash is `token_hash`.
+    pub fn set_info(&mut self, token_hash: &str, info: &serde_json::Value) -> Result<(), CacheError> {
+        let tx = self.conn.transaction()?;
+        set_meta(&tx, "info_token", token_hash)?;
+        set_meta(&tx, "info", &info.to_string())?;
+        tx.commit()?;
+        Ok(())
+    }
+
     /// Set the cached situation aside (it belongs to another server): events, workers and the seq go; the outbox and
     /// the refused commands stay.
     pub fn forget_situation(&mut self) -> Result<(), CacheError> {

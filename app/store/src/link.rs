@@ -295,7 +295,8 @@ impl Link {
             last_error: None,
             download: None,
             district_version: cached.package.as_ref().map(|p| p.meta.version),
-            rights: None,
+            // What this token's user may do, as the server said last time (until it says again).
+            rights: cache.info(&me.token_hash)?.as_ref().and_then(Rights::from_info),
         }));
         let me = Arc::new(Mutex::new(me));
         let skipped = Arc::new(Mutex::new(Vec::new()));
@@ -515,10 +516,18 @@ impl Worker {
     /// held. A server without `/v1/info` (404) leaves the token's hash alone to decide.
     async fn learn_identity(&mut self, api: &Api) -> Result<(), End> {
         let (user, rights) = match api.info().await {
-            Ok(info) => (
-                info.get("user").and_then(|u| u.as_str()).map(str::trim).filter(|u| !u.is_empty()).map(String::from),
-                Rights::from_info(&info),
-            ),
+            Ok(info) => {
+                let token_hash = self.me.lock().unwrap_or_else(|p| p.into_inner()).token_hash.clone();
+                self.cache.set_info(&token_hash, &info)?;
+                (
+                    info.get("user")
+                        .and_then(|u| u.as_str())
+                        .map(str::trim)
+                        .filter(|u| !u.is_empty())
+                        .map(String::from),
+                    Rights::from_info(&info),
+                )
+            }
             Err(ApiError::Rejected(404, _)) => (None, None),
             Err(e) => return Err(e.into()),
         };

@@ -261,7 +261,8 @@ fn a_community_operator_sees_what_the_server_would_refuse_greyed_out() {
         db.set_unit(&op, Some(&code)).await.unwrap();
         db.new_token(&op).await.unwrap()
     });
-    let mut h = harness(ServerOptions { url, token, cache: Some(dir.path().join("cache.sqlite")) });
+    let server = ServerOptions { url, token, cache: Some(dir.path().join("cache.sqlite")) };
+    let mut h = harness(server.clone());
     wait_synced(&mut h, snap.situation.events.len());
     let deadline = Instant::now() + Duration::from_secs(30);
     while h.state().state.rights.is_none() {
@@ -282,4 +283,12 @@ fn a_community_operator_sees_what_the_server_would_refuse_greyed_out() {
     let said = &h.state().state.messages.back().unwrap().1;
     assert!(said.contains("acts on its own unit's events"), "{said}");
     assert_eq!(h.state().state.link().unwrap().status().outbox, 0);
+    // With the server gone, a fresh start still knows the room from the cache: the same button is greyed out.
+    drop(h);
+    running.task.abort();
+    let mut h = harness(server);
+    h.run();
+    assert_eq!(h.state().state.rights.as_ref().map(|r| r.unit), Some(pingan_core::UnitRef::Community(mine.community)));
+    assert!(accept(&mut h, other.id), "greyed out offline too");
+    assert!(!accept(&mut h, mine.id));
 }

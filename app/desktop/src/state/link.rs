@@ -9,10 +9,13 @@ impl AppState {
     /// Take what the link brought: the server's changes, and commands it refused.
     pub(super) fn poll_link(&mut self) {
         let Some(link) = self.link() else { return };
-        if self.rights.is_none()
+        let updates = link.poll();
+        // What this user may do, and the server's routing rules (deadlines, the warning window): kept from the last
+        // session at first, then as the server says at each connect (which always brings updates after it).
+        if (self.rights.is_none() || !updates.is_empty())
             && let Some(rights) = link.status().rights
+            && self.rights.as_ref() != Some(&rights)
         {
-            // What this user may do, and the server's routing rules (deadlines, the warning window).
             if let Some(r) = &rights.routing {
                 self.routing = (**r).clone();
             }
@@ -21,7 +24,6 @@ impl AppState {
             self.version += 1;
         }
         let Some(link) = self.link() else { return };
-        let updates = link.poll();
         // What the link thread already skipped (it checks against the same district).
         let skipped = link.take_skipped();
         self.apply_link_updates(updates, skipped);
