@@ -1,8 +1,14 @@
 //! `pingan-sync --demo`: seeds the demo district's workers and events, then drives the simulator live, sending its
 //! reports, lifecycle steps and worker movements through the same writer (and the same checks) as any client.
+//!
+//! The server routes every report at intake and its SLA sweeper escalates what falls late (the simulator's own SLA
+//! escalation is off). So that the loop is seen at every level, late items included: the deadlines are divided by
+//! the simulator's handling speed-up (unless `--routing` is given), and one seeded event in [`STALLED_EVERY`] is left
+//! waiting after its first steps — those fall late and go up the chain, community → town → district.
 
 use crate::db::Db;
 use crate::writer::Writer;
+use pingan_core::routing::RoutingConfig;
 use pingan_core::sync::{ClientCommand, CommandBody, Outcome, Role};
 use pingan_core::{District, EventId, GridWorker, Situation, Timestamp, WorkerStatus};
 use pingan_demo::{SimChange, SimConfig, Simulator};
@@ -19,12 +25,38 @@ pub struct DemoConfig {
     pub worker_moves_per_sec: f64,
     /// Lifecycle speed-up (process minutes per clock minute), so loops close while you watch.
     pub handling_speedup: f64,
+    /// Divide the routing's deadlines by the speed-up (the CLI sets it unless `--routing` is given).
+    pub scale_deadlines: bool,
 }
 
 impl Default for DemoConfig {
     fn default() -> Self {
-        Self { events_per_hour: 24.0, worker_moves_per_sec: 50.0, handling_speedup: 4.0 }
+        Self { events_per_hour: 24.0, worker_moves_per_sec: 50.0, handling_speedup: 4.0, scale_deadlines: true }
     }
+}
+
+/// One seeded event in this many is left waiting after its first two steps (accepted, dispatched): it falls late and
+/// the SLA sweeper takes it up the chain.
+pub const STALLED_EVERY: u64 = 30;
+
+/// Steps of a stalled event that are sent.
+const STALLED_STEPS: usize = 2;
+
+fn stalled(sim_id: EventId) -> bool {
+    sim_id.0 % STALLED_EVERY == STALLED_EVERY / 2
+}
+
+/// `routing` with every deadline divided by `speedup` (the demo's process runs that much faster than the clock).
+pub fn scaled(routing: &RoutingConfig, speedup: f64) -> RoutingConfig {
+    let mut r = routing.clone();
+    if speedup.is_finite() && speedup > 1.0 {
+        for hours in r.deadline_hours.values_mut() {
+            for h in hours.values_mut() {
+                *h /= speedup;
+            }
+        }
+    }
+    r
 }
 
 /// What the demo simulator is doing (`/v1/info` shows it): `off`, `running`, or `stopped: why`.
@@ -227,7 +259,8 @@ async fn seed_log(
         for (e, r) in chunk.iter().zip(results) {
             if let Outcome::Applied { event: Some(server), .. } = r.outcome {
                 ids.insert(e.id, server);
-                for h in &e.history {
+                let keep = if stalled(e.id) { STALLED_STEPS } else { e.history.len() };
+                for h in e.history.iter().take(keep) {
                     steps.push(ClientCommand {
                         key: key(),
                         at: h.at,
@@ -238,6 +271,8 @@ async fn seed_log(
         }
         writer.submit(user.clone(), steps).await.map_err(anyhow::Error::msg)?;
     }
+    // The stalled ones are not the simulator's any more: it does not send their later steps.
+    ids.retain(|sim, _| !stalled(*sim));
     Ok(())
 }
 

@@ -113,7 +113,10 @@ pub async fn start(config: ServeConfig) -> anyhow::Result<Running> {
     let district = current.district.clone();
     let (shared, district_rx) = reference::Shared::new(current);
     let hub = Arc::new(hub::Hub::new());
-    let routing = Arc::new(config.routing.clone());
+    let routing = Arc::new(match config.demo {
+        Some(d) if d.scale_deadlines => demo::scaled(&config.routing, d.handling_speedup),
+        _ => config.routing.clone(),
+    });
     let writer = writer::Writer::spawn(db.clone(), hub.clone(), district_rx, routing.clone());
     if let Some(every) = config.sla_every {
         let user = sla::user(&db).await?;

@@ -25,6 +25,7 @@ struct Cli {
     #[arg(long)]
     small: bool,
     /// Install the demo district (when the database holds none) and stream simulated events and worker movements.
+    /// Its deadlines are those of --routing, or the shipped ones divided by the demo's speed-up (4).
     #[arg(long)]
     demo: bool,
     /// Install the demo district of --seed/--small with its workers and history when the database holds no district
@@ -351,6 +352,7 @@ async fn main() -> anyhow::Result<()> {
                 demo: cli.demo.then_some(DemoConfig {
                     events_per_hour: cli.events_per_hour,
                     worker_moves_per_sec: cli.worker_moves,
+                    scale_deadlines: cli.routing.is_none(),
                     ..DemoConfig::default()
                 }),
                 demo_token: cli.demo_token,
