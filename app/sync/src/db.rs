@@ -191,12 +191,17 @@ impl Db {
     /// The user `name`, created with `role` when missing (a system user without tokens: `demo`, `sla`). Two
     /// instances starting at once may both try to create it: the one that loses finds the other's.
     pub async fn system_user(&self, name: &str, role: Role) -> anyhow::Result<User> {
-        if let Some(u) = self.user(name).await? {
-            return Ok(u);
-        }
-        match self.add_user(name, role).await {
-            Ok(u) => Ok(u),
-            Err(e) => self.user(name).await?.ok_or(e),
+        let mut tries = 0;
+        loop {
+            if let Some(u) = self.user(name).await? {
+                return Ok(u);
+            }
+            match self.add_user(name, role).await {
+                Ok(u) => return Ok(u),
+                // Another process took the name, or the next id for another user: look again.
+                Err(_) if tries < 3 => tries += 1,
+                Err(e) => return self.user(name).await?.ok_or(e),
+            }
         }
     }
 
