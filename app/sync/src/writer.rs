@@ -537,13 +537,7 @@ fn apply(
             }
             // A room reports in its own area.
             let actor = actor.as_ref().map_err(Clone::clone)?;
-            if e.number.trim().is_empty() {
-                let mut named = e.clone();
-                named.number = "(a new report)".into();
-                actor.may_report(&named)?;
-            } else {
-                actor.may_report(&e)?;
-            }
+            actor.may_report(&e)?;
             e.id = EventId(ctx.next_event_id as u64);
             ctx.next_event_id += 1;
             e.state = EventState::Reported;

@@ -382,8 +382,8 @@ impl Actor {
     pub fn may_report(&self, e: &Event) -> Result<(), String> {
         match self.role {
             Role::Operator | Role::Supervisor if !e.within(self.unit) => Err(format!(
-                "the place of {} is outside {} : a room reports in its own area",
-                e.number,
+                "the place of {} is outside {}: a room reports in its own area",
+                if e.number.trim().is_empty() { "the new report".to_string() } else { format!("report {}", e.number) },
                 self.unit_name()
             )),
             _ => Ok(()),
