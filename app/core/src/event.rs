@@ -178,6 +178,8 @@ pub enum SensorKind {
     CrowdCamera,
     /// Traffic checkpoint camera counting helmets on e-bikes.
     CheckpointCamera,
+    /// E-bike charging point (overheating, over-current alarms).
+    EbikeCharger,
 }
 
 /// How serious an event is, after the four national emergency levels (IV lowest … I highest).

@@ -16,6 +16,7 @@ pub mod place;
 pub mod report;
 pub mod routing;
 pub mod scenario;
+pub mod sensors;
 pub mod situation;
 pub mod spatial;
 pub mod sync;
