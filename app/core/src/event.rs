@@ -514,6 +514,20 @@ pub struct Event {
     pub assignee: Option<WorkerId>,
     /// Every state change, oldest first.
     pub history: Vec<StatusChange>,
+    /// A sensor warning's evidence: the rule, the sensor and the readings behind it (`None`: not a warning).
+    #[serde(default)]
+    pub evidence: Option<Box<Evidence>>,
+}
+
+/// Why a sensor warning was raised: the rule that fired, the sensor, and the readings (time, value) behind it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Evidence {
+    /// The rule.
+    pub rule: crate::sensors::RuleKind,
+    /// The sensor.
+    pub sensor: crate::sensors::SensorId,
+    /// The series, oldest first (litres, alarm 1/0, confidence, daily helmet rate, people).
+    pub series: Vec<(Timestamp, f64)>,
 }
 
 impl Event {
@@ -648,6 +662,7 @@ mod tests {
             state: S::Reported,
             assignee: None,
             history: vec![],
+            evidence: None,
         };
         assert!(!e.is_overdue(t0 + chrono::Duration::hours(3)));
         assert!(e.is_overdue(t0 + chrono::Duration::hours(5)));

@@ -26,7 +26,7 @@ pub mod worker;
 
 pub use address::{AddressCode, AddressCodeError, AddressLevel};
 pub use event::{
-    Event, EventAction, EventCategory, EventId, EventSource, EventState, SensorKind, Severity, StatusChange,
+    Event, EventAction, EventCategory, EventId, EventSource, EventState, Evidence, SensorKind, Severity, StatusChange,
     TransitionError,
 };
 pub use geom::{LocalFrame, LonLat, LonLatError, Polygon};

@@ -27,6 +27,8 @@ pub const MAX_PHONE: usize = 20;
 pub const MAX_WORKER_GRIDS: usize = 64;
 /// Most history steps an event may arrive with (a report carries none; a snapshot carries what was logged).
 pub const MAX_HISTORY: usize = 10_000;
+/// Most readings a warning's evidence may carry.
+pub const MAX_EVIDENCE: usize = 400;
 /// How far in the future a timestamp may lie (clock skew between a field phone and the server).
 pub fn max_future() -> chrono::Duration {
     chrono::Duration::minutes(5)
@@ -220,6 +222,14 @@ pub fn check_event(e: &Event, district: &District) -> Result<(), String> {
     }
     if e.history.len() > MAX_HISTORY {
         return Err(format!("{what}: {} history steps; at most {MAX_HISTORY}", e.history.len()));
+    }
+    if let Some(ev) = &e.evidence {
+        if ev.series.len() > MAX_EVIDENCE {
+            return Err(format!("{what}: {} evidence readings; at most {MAX_EVIDENCE}", ev.series.len()));
+        }
+        if ev.series.iter().any(|(_, v)| !v.is_finite()) {
+            return Err(format!("{what}: an evidence reading is not a number"));
+        }
     }
     for step in &e.history {
         check_action(&step.action).map_err(|err| format!("{what}: {err}"))?;

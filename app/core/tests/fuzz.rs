@@ -735,6 +735,7 @@ fn random_event(finite: bool) -> impl Strategy<Value = Event> {
             state,
             assignee,
             history,
+            evidence: None,
         },
     )
 }
@@ -763,6 +764,7 @@ fn fitting_event(id: u64, g: usize) -> Event {
         state: EventState::Reported,
         assignee: None,
         history: Vec::new(),
+        evidence: None,
     }
 }
 

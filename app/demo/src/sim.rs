@@ -403,6 +403,7 @@ impl Simulator {
             state: EventState::Reported,
             assignee: None,
             history: Vec::new(),
+            evidence: None,
         };
         self.routing.intake(&mut e);
         e

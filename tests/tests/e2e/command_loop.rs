@@ -208,3 +208,50 @@ fn my_level_shows_the_rooms_own_items_and_what_went_above_it() {
     let s = &h.state().state;
     assert!(s.feed().iter().all(|e| e.town == t && e.level >= Level::Town));
 }
+
+#[test]
+fn a_sensor_warnings_evidence_is_drawn_in_its_detail() {
+    use pingan_core::sensors::{Reading, RuleEngine, Sensor, SensorId, SensorRules, Value};
+    let mut h = harness();
+    h.run();
+    // A water meter at a flat of the district, silent for 20 hours: the core's rule fires with its readings.
+    let (address, position) = {
+        let b = &h.state().state.district.buildings[200];
+        (b.code.room(1, 2, 1).unwrap(), b.footprint.centroid())
+    };
+    let meter = Sensor {
+        id: SensorId(7),
+        kind: pingan_core::SensorKind::WaterMeter,
+        address,
+        position,
+        elderly_alone: true,
+        view: None,
+    };
+    let mut engine = RuleEngine::new(SensorRules::default());
+    let start = pingan_tests::test_now() - chrono::Duration::hours(21);
+    let mut warning = None;
+    for hour in 0..=20 {
+        let value = Value::Flow { litres: if hour == 0 { 8.0 } else { 0.0 } };
+        let r = Reading { sensor: meter.id, at: start + chrono::Duration::hours(hour), value };
+        warning = engine.ingest(&meter, &r).unwrap().or(warning);
+    }
+    let w = warning.expect("the rule fired");
+    // Reported as a warning event at the meter's flat (routed like any report), its evidence attached.
+    h.state_mut().apply(Command::OpenReport);
+    let mut d = h.state().state.report.clone().unwrap();
+    d.code = address.segmented();
+    d.description = w.summary.clone();
+    d.category = w.rule.category();
+    let mut e = d.event(&h.state().state).unwrap();
+    e.source = pingan_core::EventSource::Sensor(meter.kind);
+    e.evidence = Some(Box::new(pingan_core::Evidence { rule: w.rule, sensor: w.sensor, series: w.evidence.clone() }));
+    pingan_core::validate::check_event(&e, &h.state().state.district).unwrap();
+    let id = e.id;
+    h.state_mut().state.situation.events.push(e);
+    h.state_mut().apply(Command::CloseReport);
+    h.state_mut().apply(Command::SelectEvent(id));
+    h.run();
+    h.get_by_label("感知证据");
+    h.get_by_label_contains("水表长时间无流量 · 设备 #7");
+    assert_eq!(w.evidence.len(), 21);
+}

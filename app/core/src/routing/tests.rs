@@ -27,6 +27,7 @@ fn event(category: EventCategory, severity: Severity) -> Event {
         state: EventState::Reported,
         assignee: None,
         history: vec![],
+        evidence: None,
     }
 }
 

@@ -142,6 +142,7 @@ fn event(id: u64, category: EventCategory, lon: f64, minutes: i64) -> Event {
         state: EventState::Reported,
         assignee: None,
         history: vec![],
+        evidence: None,
     }
 }
 

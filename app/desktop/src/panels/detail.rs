@@ -94,10 +94,34 @@ pub fn event_detail_ui(ui: &mut egui::Ui, state: &AppState, commands: &mut Vec<C
             );
             row(lang.tr("处置人", "Handler"), RichText::new(who));
         });
+        if let Some(ev) = &e.evidence {
+            ui.add_space(8.0);
+            evidence_ui(ui, ev, lang);
+        }
         ui.add_space(8.0);
         ui.label(RichText::new(lang.tr("处置流程", "Status history")).font(theme::bold(20.0)));
         history_ui(ui, e, lang);
     });
+}
+
+/// A sensor warning's evidence: the rule and sensor, and the readings behind it as a small chart.
+fn evidence_ui(ui: &mut egui::Ui, ev: &pingan_core::Evidence, lang: Lang) {
+    ui.label(RichText::new(lang.tr("感知证据", "Sensor evidence")).font(theme::bold(20.0)));
+    ui.label(
+        RichText::new(format!("{} · {} #{}", ev.rule.zh(), lang.tr("设备", "sensor"), ev.sensor.0)).color(theme::DIM),
+    );
+    let Some(first) = ev.series.first().map(|p| p.0) else { return };
+    let points: Vec<[f64; 2]> =
+        ev.series.iter().map(|(t, v)| [(*t - first).num_seconds() as f64 / 3600.0, *v]).collect();
+    egui_plot::Plot::new(("evidence", ev.sensor.0))
+        .height(140.0)
+        .allow_zoom(false)
+        .allow_drag(false)
+        .allow_scroll(false)
+        .x_axis_formatter(|mark, _| format!("{:+.0} h", mark.value))
+        .show(ui, |plot| {
+            plot.line(egui_plot::Line::new(lang.tr("读数", "readings"), points).color(theme::AMBER).width(2.0));
+        });
 }
 
 fn source_text(e: &Event, state: &AppState, lang: Lang) -> String {

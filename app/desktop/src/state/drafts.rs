@@ -136,6 +136,7 @@ impl ReportDraft {
             state: EventState::Reported,
             assignee: None,
             history: Vec::new(),
+            evidence: None,
         };
         state.routing.intake(&mut e);
         validate::check_event(&e, &state.district)?;
