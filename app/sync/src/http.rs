@@ -96,6 +96,8 @@ pub struct AppState {
     pub reference: Arc<crate::reference::Shared>,
     /// What the demo simulator is doing, for `/v1/info` (`off` without `--demo`).
     pub demo: Arc<crate::demo::Status>,
+    /// The sensor registry and the warning rules' state.
+    pub sensors: Arc<crate::sensors::Sensors>,
     /// The routing rules and deadlines in use, for `/v1/info` (the desktop computes urgency with them).
     pub routing: Arc<pingan_core::routing::RoutingConfig>,
     tokens: Mutex<HashMap<String, (User, Instant)>>,
@@ -127,6 +129,7 @@ impl AppState {
             district_seed,
             reference,
             demo: Arc::default(),
+            sensors: Arc::new(crate::sensors::Sensors::empty()),
             routing: Arc::default(),
             tokens: Mutex::default(),
             limiter: DefaultKeyedRateLimiter::keyed(limits.quota()),
@@ -175,6 +178,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/district", get(district))
         .route("/v1/district/version", get(district_version))
         .route("/v1/commands", post(commands))
+        .route("/v1/readings", post(readings))
         .fallback(|| async {
             ApiError::new(StatusCode::NOT_FOUND, "no such endpoint: see /v1/health, /v1/commands, …")
         })
@@ -462,6 +466,55 @@ async fn commands(
         results: Vec<pingan_core::sync::CommandResult>,
     }
     Ok(Json(Answer { results }).into_response())
+}
+
+/// `POST /v1/readings` (`{"readings":[…]}`, sensor gateways and admins): checked whole, stored, run through the
+/// warning rules; a 422 names the first bad reading and stores nothing.
+async fn readings(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: axum::body::Body,
+) -> ApiResult<Response> {
+    use pingan_core::sync::Role;
+    let user = authenticate(&state, &headers).await?;
+    if !matches!(user.role, Role::SensorGateway | Role::Admin) {
+        return Err(ApiError::new(StatusCode::FORBIDDEN, format!("a {} may not post readings", user.role.name())));
+    }
+    let max = state.limits.max_body;
+    let body = match tokio::time::timeout(state.limits.conn.body_timeout, axum::body::to_bytes(body, max)).await {
+        Err(_) => return Err(ApiError::new(StatusCode::REQUEST_TIMEOUT, "the request body did not arrive in time")),
+        Ok(Err(_)) => {
+            return Err(ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("request body over the limit of {max} bytes: send fewer readings per request"),
+            ));
+        }
+        Ok(Ok(b)) => b,
+    };
+    #[derive(Deserialize)]
+    struct Batch {
+        readings: Vec<pingan_core::sensors::Reading>,
+    }
+    let batch: Batch = serde_json::from_slice(&body).map_err(|e| {
+        ApiError::new(StatusCode::BAD_REQUEST, format!("expected {{\"readings\": [{{sensor, at, value}}, …]}}: {e}"))
+    })?;
+    if batch.readings.len() > state.limits.max_commands {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("{} readings; at most {} per request", batch.readings.len(), state.limits.max_commands),
+        ));
+    }
+    let Some(district) = state.reference.current().district.clone() else {
+        return Err(ApiError::new(StatusCode::SERVICE_UNAVAILABLE, crate::writer::NO_DISTRICT));
+    };
+    let taken =
+        state.sensors.take(&state.db, &state.writer, &district, &batch.readings, chrono::Utc::now()).await.map_err(
+            |e| match e {
+                crate::sensors::Refusal::Bad(why) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, why),
+                crate::sensors::Refusal::Storage(why) => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, why),
+            },
+        )?;
+    Ok(Json(taken).into_response())
 }
 
 /// Parse `{"commands":[…]}` straight into commands; only when that fails, look closer to say which command is wrong

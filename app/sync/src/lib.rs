@@ -16,6 +16,7 @@ pub mod demo;
 pub mod http;
 pub mod hub;
 pub mod reference;
+pub mod sensors;
 pub mod sla;
 pub mod units;
 pub mod writer;
@@ -145,6 +146,7 @@ pub async fn start(config: ServeConfig) -> anyhow::Result<Running> {
             }
         });
     }
+    state.sensors = Arc::new(sensors::Sensors::load(&db, chrono::Utc::now()).await?);
     let state = Arc::new(state);
     let listener = tokio::net::TcpListener::bind(config.listen).await?;
     let addr = listener.local_addr()?;

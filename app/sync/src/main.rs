@@ -97,6 +97,20 @@ enum Command {
     /// The event history (CSV or JSON Lines import).
     #[command(subcommand)]
     Events(EventsCommand),
+    /// The sensor registry (CSV import).
+    #[command(subcommand)]
+    Sensors(SensorsCommand),
+}
+
+#[derive(Subcommand, Debug)]
+enum SensorsCommand {
+    /// Register sensors from a CSV (id,kind,address[,elderly_alone]; kinds: water_meter, smoke_detector,
+    /// ebike_charger, fire_camera, helmet_counter, crowd_counter). Every bad line is listed; with any, nothing is
+    /// stored (exit code 2).
+    Import {
+        /// The CSV file.
+        file: std::path::PathBuf,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -298,6 +312,23 @@ async fn main() -> anyhow::Result<()> {
                     s.workers, s.version, s.package_bytes
                 ),
                 Err(e) => refused(&file, e),
+            }
+        }
+        Some(Command::Sensors(SensorsCommand::Import { file })) => {
+            let text = read_text(&file)?;
+            let db = Db::open(&cli.db).await?;
+            let Some(district) = reference::load_current(&db, None).await?.district else {
+                anyhow::bail!("{}", pingan_sync::writer::NO_DISTRICT);
+            };
+            match pingan_sync::sensors::import(&db, &district, &text).await? {
+                Ok(n) => println!("registered {n} sensors"),
+                Err(problems) => {
+                    for p in problems.iter().take(reference::files::MAX_LISTED) {
+                        eprintln!("{}: {p}", file.display());
+                    }
+                    eprintln!("{}: {} problem(s); nothing was stored", file.display(), problems.len());
+                    std::process::exit(2);
+                }
             }
         }
         Some(Command::Events(EventsCommand::Import { file, format })) => {
