@@ -294,3 +294,40 @@ fn a_community_operator_sees_what_the_server_would_refuse_greyed_out() {
     assert!(accept(&mut h, other.id), "greyed out offline too");
     assert!(!accept(&mut h, mine.id));
 }
+
+/// A report typed at the desk goes through the outbox to a real server, which numbers, routes and times it; the
+/// feed shows it once the server has it.
+#[test]
+fn a_report_from_the_desk_reaches_the_server_routed() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let Seeded { running, url, api, snap } = seeded(&rt, dir.path());
+    let token = rt.block_on(async {
+        let op = running.db.add_user("op", pingan_core::sync::Role::Supervisor).await.unwrap();
+        running.db.new_token(&op).await.unwrap()
+    });
+    let mut h = harness(ServerOptions { url, token, cache: Some(dir.path().join("cache.sqlite")) });
+    wait_synced(&mut h, snap.situation.events.len());
+    let code = h.state().state.district.buildings[120].code;
+    h.state_mut().apply(pingan_desktop::Command::OpenReport);
+    let mut d = h.state().state.report.clone().unwrap();
+    d.code = code.segmented();
+    d.description = "楼道堆放杂物".into();
+    d.category = pingan_core::EventCategory::FireAlarm;
+    h.state_mut().apply(pingan_desktop::Command::EditReport(d));
+    h.state_mut().apply(pingan_desktop::Command::SubmitReport);
+    assert!(h.state().state.report.is_none());
+    let before = snap.situation.events.len();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while h.state().state.situation.events.len() <= before {
+        assert!(Instant::now() < deadline, "the report came back from the server");
+        std::thread::sleep(Duration::from_millis(50));
+        h.run();
+    }
+    let e = h.state().state.situation.events.iter().find(|e| e.title == "楼道堆放杂物").expect("the report").clone();
+    assert!(e.number.starts_with("YH-"), "numbered by the server: {}", e.number);
+    assert_eq!(e.level, pingan_core::routing::Level::Town, "fire goes to the town");
+    assert_eq!(e.address, code);
+    let on_server = rt.block_on(api.event(e.id)).unwrap();
+    assert_eq!(on_server.title, "楼道堆放杂物");
+}
