@@ -517,6 +517,22 @@ pub struct Event {
     /// A sensor warning's evidence: the rule, the sensor and the readings behind it (`None`: not a warning).
     #[serde(default)]
     pub evidence: Option<Box<Evidence>>,
+    /// Later reports of the same thing, merged into this event instead of making new ones (oldest first).
+    #[serde(default)]
+    pub linked: Vec<LinkedReport>,
+}
+
+/// A report merged into an open event as a duplicate: who reported what, when and where.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LinkedReport {
+    /// When it was reported.
+    pub at: Timestamp,
+    /// Who raised it.
+    pub source: EventSource,
+    /// What they said.
+    pub title: String,
+    /// Where they placed it.
+    pub position: LonLat,
 }
 
 /// Why a sensor warning was raised: the rule that fired, the sensor, and the readings (time, value) behind it.
@@ -663,6 +679,7 @@ mod tests {
             assignee: None,
             history: vec![],
             evidence: None,
+            linked: Vec::new(),
         };
         assert!(!e.is_overdue(t0 + chrono::Duration::hours(3)));
         assert!(e.is_overdue(t0 + chrono::Duration::hours(5)));

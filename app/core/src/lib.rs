@@ -26,8 +26,8 @@ pub mod worker;
 
 pub use address::{AddressCode, AddressCodeError, AddressLevel};
 pub use event::{
-    Event, EventAction, EventCategory, EventId, EventSource, EventState, Evidence, SensorKind, Severity, StatusChange,
-    TransitionError,
+    Event, EventAction, EventCategory, EventId, EventSource, EventState, Evidence, LinkedReport, SensorKind, Severity,
+    StatusChange, TransitionError,
 };
 pub use geom::{LocalFrame, LonLat, LonLatError, Polygon};
 pub use situation::Situation;

@@ -220,6 +220,13 @@ pub enum ChangeBody {
         /// The worker.
         worker: GridWorker,
     },
+    /// A report merged into an open event as a duplicate (same category, near, soon after).
+    ReportLinked {
+        /// The open event it joined.
+        event: EventId,
+        /// The report.
+        report: crate::LinkedReport,
+    },
 }
 
 /// A consistent copy of the whole situation at one point of the log.
@@ -336,6 +343,14 @@ impl Situation {
                 w.position = *position;
                 w.status = *status;
                 w.seen_at = *at;
+                true
+            }
+            ChangeBody::ReportLinked { event, report } => {
+                let Some(e) = self.event_mut(*event) else { return false };
+                if e.linked.contains(report) {
+                    return false;
+                }
+                e.linked.push(report.clone());
                 true
             }
             ChangeBody::WorkerJoined { worker } => {

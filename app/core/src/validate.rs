@@ -27,6 +27,8 @@ pub const MAX_PHONE: usize = 20;
 pub const MAX_WORKER_GRIDS: usize = 64;
 /// Most history steps an event may arrive with (a report carries none; a snapshot carries what was logged).
 pub const MAX_HISTORY: usize = 10_000;
+/// Most duplicate reports one event may gather.
+pub const MAX_LINKED: usize = 1_000;
 /// Most readings a warning's evidence may carry.
 pub const MAX_EVIDENCE: usize = 400;
 /// How far in the future a timestamp may lie (clock skew between a field phone and the server).
@@ -316,6 +318,15 @@ pub fn check_change(body: &ChangeBody, district: &District, situation: &Situatio
                 return Err(format!("a position of worker {}, who is not known", worker.0));
             };
             check_worker_position(&format!("the position of worker {}", worker.0), &w.grids, *position, district)
+        }
+        ChangeBody::ReportLinked { event, report } => {
+            let e = situation.event(*event).ok_or_else(|| format!("a report linked to unknown event {}", event.0))?;
+            check_text("the linked report", &report.title, MAX_TITLE)?;
+            check_in_district("the linked report's position", report.position, district)?;
+            if e.linked.len() >= MAX_LINKED {
+                return Err(format!("event {}: {} linked reports; at most {MAX_LINKED}", e.number, e.linked.len()));
+            }
+            Ok(())
         }
         ChangeBody::WorkerJoined { worker } => {
             // Ids are dense: a join may replace a worker or add the next one, never leave a hole.

@@ -736,6 +736,7 @@ fn random_event(finite: bool) -> impl Strategy<Value = Event> {
             assignee,
             history,
             evidence: None,
+            linked: Vec::new(),
         },
     )
 }
@@ -765,6 +766,7 @@ fn fitting_event(id: u64, g: usize) -> Event {
         assignee: None,
         history: Vec::new(),
         evidence: None,
+        linked: Vec::new(),
     }
 }
 

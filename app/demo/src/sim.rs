@@ -404,6 +404,7 @@ impl Simulator {
             assignee: None,
             history: Vec::new(),
             evidence: None,
+            linked: Vec::new(),
         };
         self.routing.intake(&mut e);
         e

@@ -369,6 +369,9 @@ impl Cache {
                         events.insert(*event);
                         workers.extend(before.into_iter().chain(assignee(situation)));
                     }
+                    B::ReportLinked { event, .. } => {
+                        events.insert(*event);
+                    }
                     B::WorkerMoved { worker, .. } => {
                         workers.insert(*worker);
                     }

@@ -241,6 +241,7 @@ fn warning_event(district: &District, s: &Sensor, w: &Warning) -> Option<Event> 
         assignee: None,
         history: Vec::new(),
         evidence: Some(Box::new(pingan_core::Evidence { rule: w.rule, sensor: w.sensor, series: w.evidence.clone() })),
+        linked: Vec::new(),
     })
 }
 

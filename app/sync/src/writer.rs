@@ -262,6 +262,32 @@ pub async fn apply_in_tx(
     for (id, body) in fetch_bodies(&mut *tx, "events", &event_ids).await? {
         events.insert(id, serde_json::from_str(&body)?);
     }
+    // Live reports may duplicate an open event of their category: load those (duplicate merging).
+    let now = chrono::Utc::now();
+    let mut categories: Vec<String> = batch
+        .iter()
+        .flat_map(|(_, commands)| commands.iter())
+        .filter_map(|c| match &c.body {
+            CommandBody::Report { event } if is_live(event, now) => serde_json::to_string(&event.category).ok(),
+            _ => None,
+        })
+        .collect();
+    categories.sort();
+    categories.dedup();
+    for category in categories {
+        let rows = sqlx::query("SELECT id, body FROM events WHERE state <> $1 AND body LIKE $2")
+            .bind(state_name(EventState::Closed))
+            .bind(format!("%\"category\":{category}%"))
+            .fetch_all(&mut *tx)
+            .await?;
+        for row in rows {
+            let id: i64 = row.try_get(0)?;
+            if let std::collections::hash_map::Entry::Vacant(v) = events.entry(id) {
+                let body: String = row.try_get(1)?;
+                v.insert(serde_json::from_str(&body)?);
+            }
+        }
+    }
     // The workers they name: moved, assigned, bound to the sender, or handling a touched event.
     let mut worker_ids: HashSet<i64> = HashSet::new();
     for (user, commands) in batch {
@@ -299,16 +325,8 @@ pub async fn apply_in_tx(
     } else {
         0
     };
-    let mut ctx = Ctx {
-        district,
-        routing,
-        now: chrono::Utc::now(),
-        events,
-        workers,
-        next_event_id,
-        next_worker_id,
-        dirty_workers: HashSet::new(),
-    };
+    let mut ctx =
+        Ctx { district, routing, now, events, workers, next_event_id, next_worker_id, dirty_workers: HashSet::new() };
 
     // Apply in order.
     let mut results = Vec::with_capacity(batch.len());
@@ -469,6 +487,7 @@ fn kind_of(body: &ChangeBody) -> &'static str {
         ChangeBody::EventActed { .. } => "event_acted",
         ChangeBody::WorkerMoved { .. } => "worker_moved",
         ChangeBody::WorkerJoined { .. } => "worker_joined",
+        ChangeBody::ReportLinked { .. } => "report_linked",
     }
 }
 
@@ -538,6 +557,23 @@ fn apply(
             // A room reports in its own area.
             let actor = actor.as_ref().map_err(Clone::clone)?;
             actor.may_report(&e)?;
+            // The same thing reported again near the same place soon after joins the open event (any source).
+            e.id = EventId(u64::MAX);
+            if is_live(&e, ctx.now)
+                && let Some(dup) = SENSOR_RULES.duplicate_of(ctx.events.values(), &e)
+                && let Some(target) = ctx.events.get_mut(&(dup.0 as i64))
+            {
+                let report = pingan_core::LinkedReport {
+                    at: e.reported_at,
+                    source: e.source,
+                    title: e.title.clone(),
+                    position: e.position,
+                };
+                if target.linked.len() < pingan_core::validate::MAX_LINKED {
+                    target.linked.push(report.clone());
+                    return Ok((ChangeBody::ReportLinked { event: dup, report }, Some(dup.0 as i64), None));
+                }
+            }
             e.id = EventId(ctx.next_event_id as u64);
             ctx.next_event_id += 1;
             e.state = EventState::Reported;
@@ -647,4 +683,15 @@ fn apply(
             Ok((ChangeBody::WorkerJoined { worker: worker.clone() }, None, Some(id)))
         }
     }
+}
+
+/// The sensor rules' duplicate-merging window and distance (the shipped `assets/config/sensors.toml`).
+static SENSOR_RULES: std::sync::LazyLock<pingan_core::sensors::SensorRules> =
+    std::sync::LazyLock::new(pingan_core::sensors::SensorRules::default);
+
+/// Whether a report is live (reported within the merging window of `now`): only live reports are merged, so a log
+/// replayed or seeded from the past keeps every event it names.
+fn is_live(e: &Event, now: Timestamp) -> bool {
+    let window = chrono::Duration::minutes(i64::from(SENSOR_RULES.merge.window_minutes));
+    e.reported_at <= now + chrono::Duration::minutes(5) && now - e.reported_at <= window
 }

@@ -117,3 +117,65 @@ async fn a_silent_water_meter_raises_one_warning_with_its_readings() {
         assert_eq!(status, 403);
     }
 }
+
+/// A grid worker's report of the same fire a charger alarm raised minutes earlier, 50 m away, joins the warning
+/// event instead of making a new one; another category, or far away, makes its own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_report_of_the_same_thing_joins_the_open_event() {
+    for target in targets().await {
+        eprintln!("-- {}", target.name);
+        let db = target.db.as_str();
+        let server = Server::start(db, &[]);
+        let district = pingan_sync::district(2026, true);
+        let b = &district.buildings[500];
+        let dir = tempfile::tempdir().unwrap();
+        let csv = dir.path().join("sensors.csv");
+        std::fs::write(&csv, format!("id,kind,address\n5,ebike_charger,{}\n", b.code)).unwrap();
+        assert!(admin(db, &["sensors", "import", csv.to_str().unwrap()]).status.success());
+        let gateway = server.user("gateway", "sensor_gateway");
+        let op = server.user("op", "supervisor");
+        let now = chrono::Utc::now();
+        let alarm = serde_json::json!({ "sensor": 5, "at": now - chrono::Duration::minutes(10),
+            "value": { "type": "alarm", "on": true } });
+        let (status, answer) = post(&server, &gateway, serde_json::json!({ "readings": [alarm] })).await;
+        assert_eq!(status, 200, "{answer}");
+        let warning = pingan_core::EventId(answer["warnings"][0]["event"].as_u64().expect("a warning event"));
+        let api = server.api(&op);
+        let w = api.event(warning).await.unwrap();
+        assert_eq!(w.category, EventCategory::FireAlarm);
+        // The hotline calls about the same fire, 50 m off: linked, no new event.
+        let mut call = w.clone();
+        call.number = String::new();
+        call.source = EventSource::Hotline;
+        call.title = "电动车充电起火，有烟".into();
+        call.evidence = None;
+        call.reported_at = now - chrono::Duration::minutes(2);
+        call.position = pingan_core::LonLat::new(w.position.lon + 0.0005, w.position.lat);
+        let send = |e: pingan_core::Event, key: &str| pingan_core::sync::ClientCommand {
+            key: key.into(),
+            at: e.reported_at,
+            body: pingan_core::sync::CommandBody::Report { event: Box::new(e) },
+        };
+        let r = api.send(&[send(call.clone(), "call-1")]).await.unwrap();
+        assert!(
+            matches!(r[0].outcome, pingan_core::sync::Outcome::Applied { event: Some(id), .. } if id == warning),
+            "{:?}",
+            r[0].outcome
+        );
+        let w = api.event(warning).await.unwrap();
+        assert_eq!(w.linked.len(), 1);
+        assert_eq!((w.linked[0].source, w.linked[0].title.as_str()), (EventSource::Hotline, "电动车充电起火，有烟"));
+        // Another category at the same place is a new event.
+        let mut other = call.clone();
+        other.category = EventCategory::Theft;
+        let r = api.send(&[send(other, "call-2")]).await.unwrap();
+        assert!(
+            matches!(r[0].outcome, pingan_core::sync::Outcome::Applied { event: Some(id), .. } if id != warning),
+            "{:?}",
+            r[0].outcome
+        );
+        // The merge is in the log: a client replaying it sees the linked report.
+        let snap = api.snapshot().await.unwrap();
+        assert_eq!(snap.situation.event(warning).unwrap().linked.len(), 1);
+    }
+}

@@ -28,6 +28,7 @@ fn event(category: EventCategory, severity: Severity) -> Event {
         assignee: None,
         history: vec![],
         evidence: None,
+        linked: Vec::new(),
     }
 }
 

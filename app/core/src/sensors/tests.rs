@@ -143,6 +143,7 @@ fn event(id: u64, category: EventCategory, lon: f64, minutes: i64) -> Event {
         assignee: None,
         history: vec![],
         evidence: None,
+        linked: Vec::new(),
     }
 }
 

@@ -98,6 +98,27 @@ pub fn event_detail_ui(ui: &mut egui::Ui, state: &AppState, commands: &mut Vec<C
             ui.add_space(8.0);
             evidence_ui(ui, ev, lang);
         }
+        if !e.linked.is_empty() {
+            ui.add_space(8.0);
+            ui.label(
+                RichText::new(format!("{} ({})", lang.tr("关联上报", "Linked reports"), e.linked.len()))
+                    .font(theme::bold(20.0)),
+            );
+            for r in &e.linked {
+                let who = match r.source {
+                    EventSource::GridWorker(w) => state.situation.worker(w).map_or("?".into(), |w| w.name.clone()),
+                    EventSource::Sensor(_) => lang.tr("物联感知设备", "IoT sensor").to_string(),
+                    EventSource::Hotline => lang.tr("12345热线", "12345 hotline").to_string(),
+                    EventSource::Police => lang.tr("110联动", "Police referral").to_string(),
+                };
+                ui.horizontal_wrapped(|ui| {
+                    ui.label(RichText::new(format::short_time(r.at)).monospace().color(theme::DIM));
+                    ui.label(RichText::new(who).strong());
+                    ui.label(&r.title);
+                    ui.label(RichText::new(format::distance(r.position.distance_m(e.position))).color(theme::DIM));
+                });
+            }
+        }
         ui.add_space(8.0);
         ui.label(RichText::new(lang.tr("处置流程", "Status history")).font(theme::bold(20.0)));
         history_ui(ui, e, lang);

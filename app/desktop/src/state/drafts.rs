@@ -137,6 +137,7 @@ impl ReportDraft {
             assignee: None,
             history: Vec::new(),
             evidence: None,
+            linked: Vec::new(),
         };
         state.routing.intake(&mut e);
         validate::check_event(&e, &state.district)?;
