@@ -255,3 +255,25 @@ fn a_sensor_warnings_evidence_is_drawn_in_its_detail() {
     h.get_by_label_contains("水表长时间无流量 · 设备 #7");
     assert_eq!(w.evidence.len(), 21);
 }
+
+#[test]
+fn the_detail_lists_the_reports_merged_into_an_event() {
+    let mut h = harness();
+    h.run();
+    let (id, at, position) = {
+        let e = h.state().state.situation.events.iter().find(|e| e.state.is_open()).unwrap();
+        (e.id, e.reported_at, e.position)
+    };
+    let report = pingan_core::LinkedReport {
+        at: at + chrono::Duration::minutes(12),
+        source: pingan_core::EventSource::Hotline,
+        title: "又有群众来电反映同一情况".into(),
+        position,
+    };
+    let change = pingan_core::sync::ChangeBody::ReportLinked { event: id, report };
+    assert!(h.state_mut().state.situation.apply_change(&change));
+    h.state_mut().apply(Command::SelectEvent(id));
+    h.run();
+    h.get_by_label("关联上报 (1)");
+    h.get_by_label("又有群众来电反映同一情况");
+}
