@@ -340,6 +340,9 @@ pub enum EventAction {
     Close {
         /// Closing remark.
         note: String,
+        /// For a sensor warning: what it turned out to be (the warning rules' precision is measured on it).
+        #[serde(default)]
+        outcome: Option<WarningOutcome>,
     },
     /// The centre is not satisfied with the feedback and sends it back.
     Rework {
@@ -465,7 +468,7 @@ impl EventAction {
     /// The text this action carries, if any.
     pub fn note(&self) -> Option<&str> {
         match self {
-            Self::SubmitFeedback { note } | Self::Close { note } | Self::Rework { note } => Some(note),
+            Self::SubmitFeedback { note } | Self::Close { note, .. } | Self::Rework { note } => Some(note),
             Self::Escalate { reason } | Self::Reopen { reason } | Self::Reroute { reason, .. } => Some(reason),
             Self::Accept | Self::Assign { .. } | Self::StartDisposal => None,
         }
@@ -520,6 +523,46 @@ pub struct Event {
     /// Later reports of the same thing, merged into this event instead of making new ones (oldest first).
     #[serde(default)]
     pub linked: Vec<LinkedReport>,
+}
+
+/// What a sensor warning turned out to be, recorded when it is closed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WarningOutcome {
+    /// 属实 — what it warned of was so.
+    Confirmed,
+    /// 发现隐患 — not what it said, but a hidden risk was found there.
+    HiddenRisk,
+    /// 误报 — a false alarm.
+    FalseAlarm,
+}
+
+impl WarningOutcome {
+    /// All, in menu order.
+    pub const ALL: [WarningOutcome; 3] = [Self::Confirmed, Self::HiddenRisk, Self::FalseAlarm];
+
+    /// Chinese name.
+    pub fn zh(self) -> &'static str {
+        match self {
+            Self::Confirmed => "预警属实",
+            Self::HiddenRisk => "发现隐患",
+            Self::FalseAlarm => "误报",
+        }
+    }
+
+    /// English name.
+    pub fn en(self) -> &'static str {
+        match self {
+            Self::Confirmed => "Confirmed",
+            Self::HiddenRisk => "Hidden risk found",
+            Self::FalseAlarm => "False alarm",
+        }
+    }
+
+    /// Whether the warning was worth sending someone (confirmed, or a hidden risk found).
+    pub fn useful(self) -> bool {
+        self != Self::FalseAlarm
+    }
 }
 
 /// A report merged into an open event as a duplicate: who reported what, when and where.
@@ -606,7 +649,7 @@ mod tests {
             EventAction::Assign { worker: WorkerId(7) },
             EventAction::StartDisposal,
             EventAction::SubmitFeedback { note: "已劝离".into() },
-            EventAction::Close { note: "核查属实".into() },
+            EventAction::Close { note: "核查属实".into(), outcome: None },
             EventAction::Rework { note: "照片不清".into() },
             EventAction::Escalate { reason: "超出权限".into() },
             EventAction::Reopen { reason: "群众回访不满意".into() },
@@ -689,7 +732,7 @@ mod tests {
             EventAction::Assign { worker: WorkerId(3) },
             EventAction::StartDisposal,
             EventAction::SubmitFeedback { note: "调解成功".into() },
-            EventAction::Close { note: "ok".into() },
+            EventAction::Close { note: "ok".into(), outcome: None },
         ] {
             t += chrono::Duration::minutes(10);
             e.apply(a, t).unwrap();

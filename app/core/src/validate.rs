@@ -178,7 +178,7 @@ pub fn check_position(what: &str, p: LonLat, district: &District) -> Result<(), 
 pub fn check_action(action: &EventAction) -> Result<(), String> {
     match action {
         EventAction::SubmitFeedback { note } => check_text("the feedback note", note, MAX_NOTE),
-        EventAction::Close { note } => check_text("the closing note", note, MAX_NOTE),
+        EventAction::Close { note, .. } => check_text("the closing note", note, MAX_NOTE),
         EventAction::Rework { note } => check_reason("the rework note", note, MAX_NOTE),
         EventAction::Escalate { reason } => check_reason("the escalation reason", reason, MAX_REASON),
         EventAction::Reopen { reason } => check_reason("the reopening reason", reason, MAX_REASON),

@@ -591,7 +591,7 @@ fn action() -> impl Strategy<Value = EventAction> {
         worker_id().prop_map(|worker| EventAction::Assign { worker }),
         Just(EventAction::StartDisposal),
         text().prop_map(|note| EventAction::SubmitFeedback { note }),
-        text().prop_map(|note| EventAction::Close { note }),
+        text().prop_map(|note| EventAction::Close { note, outcome: None }),
         text().prop_map(|note| EventAction::Rework { note }),
         text().prop_map(|reason| EventAction::Escalate { reason }),
         text().prop_map(|reason| EventAction::Reopen { reason }),
@@ -880,7 +880,7 @@ fn check_validated(cmd: &ClientCommand) -> Result<(), TestCaseError> {
             prop_assert!(e.deadline >= e.reported_at);
         }
         CommandBody::Act { action, .. } => match action {
-            EventAction::SubmitFeedback { note } | EventAction::Close { note } | EventAction::Rework { note } => {
+            EventAction::SubmitFeedback { note } | EventAction::Close { note, .. } | EventAction::Rework { note } => {
                 prop_assert!(chars(note) <= MAX_NOTE)
             }
             EventAction::Escalate { reason } | EventAction::Reopen { reason } => {

@@ -9,7 +9,7 @@ fn act_body(action: EventAction) -> CommandBody {
 
 #[test]
 fn roles_may_do_exactly_what_their_job_needs() {
-    let close = act_body(EventAction::Close { note: String::new() });
+    let close = act_body(EventAction::Close { note: String::new(), outcome: None });
     let reopen = act_body(EventAction::Reopen { reason: String::new() });
     let start = act_body(EventAction::StartDisposal);
     let accept = act_body(EventAction::Accept);
@@ -80,7 +80,7 @@ fn act_goes_through_the_state_machine_and_changes_apply_once() {
     // Illegal steps are refused with the state in the reason, and change nothing.
     let err = act(
         &mut server.events[0],
-        EventAction::Close { note: String::new() },
+        EventAction::Close { note: String::new(), outcome: None },
         t,
         "op",
         &pingan_core::routing::RoutingConfig::default(),

@@ -295,7 +295,7 @@ impl Simulator {
             EventState::Feedback if roll < 0.12 => {
                 EventAction::Rework { note: "反馈材料不全，退回补充".into() }
             }
-            EventState::Feedback => EventAction::Close { note: "核查属实，予以办结".into() },
+            EventState::Feedback => EventAction::Close { note: "核查属实，予以办结".into(), outcome: None },
             EventState::Closed => EventAction::Reopen { reason: "群众回访不满意".into() },
         };
         // The step and the workers' statuses, by the one rule in pingan-core.

@@ -123,7 +123,7 @@ fn acting_on_an_event_follows_the_lifecycle_and_the_dispatch_rule() {
     apply(&mut s, &mut v, Command::Act(e.id, EventAction::StartDisposal));
     apply(&mut s, &mut v, Command::Act(e.id, EventAction::SubmitFeedback { note: "done".into() }));
     assert_eq!(s.situation.worker(worker).map(|w| w.status), Some(WorkerStatus::Handling(e.id)));
-    apply(&mut s, &mut v, Command::Act(e.id, EventAction::Close { note: "ok".into() }));
+    apply(&mut s, &mut v, Command::Act(e.id, EventAction::Close { note: "ok".into(), outcome: None }));
     assert_eq!(s.situation.event(e.id).map(|e| e.state), Some(EventState::Closed));
     assert_eq!(s.situation.worker(worker).map(|w| w.status), Some(WorkerStatus::Patrolling));
 }

@@ -105,7 +105,7 @@ fn change() -> impl Strategy<Value = Change> {
     let action = prop_oneof![
         Just(EventAction::Accept),
         any::<u32>().prop_map(|w| EventAction::Assign { worker: WorkerId(w) }),
-        text().prop_map(|note| EventAction::Close { note }),
+        text().prop_map(|note| EventAction::Close { note, outcome: None }),
         text().prop_map(|reason| EventAction::Escalate { reason }),
     ];
     let body = prop_oneof![

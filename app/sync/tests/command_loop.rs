@@ -214,10 +214,16 @@ async fn intake_routes_to_the_town_which_dispatches_then_the_sweeper_escalates_a
         applied(&act(&server, &district_op, id, EventAction::Assign { worker: chosen }).await);
         applied(&act(&server, &worker, id, EventAction::StartDisposal).await);
         applied(&act(&server, &worker, id, EventAction::SubmitFeedback { note: "火情已排除".into() }).await);
-        applied(&act(&server, &district_op, id, EventAction::Close { note: "核实办结，已回访".into() }).await);
+        applied(
+            &act(&server, &district_op, id, EventAction::Close { note: "核实办结，已回访".into(), outcome: None })
+                .await,
+        );
         let e = get(&server, &admin, id).await;
         assert_eq!(e.state, EventState::Closed);
-        assert_eq!(e.history.last().unwrap().action, EventAction::Close { note: "核实办结，已回访".into() });
+        assert_eq!(
+            e.history.last().unwrap().action,
+            EventAction::Close { note: "核实办结，已回访".into(), outcome: None }
+        );
 
         // Closed: more sweeps change nothing.
         tokio::time::sleep(Duration::from_millis(800)).await;
@@ -320,7 +326,7 @@ async fn rooms_act_on_their_own_units_items_and_limits_are_refused_with_a_clear_
         let before = get(&server, &admin, id).await;
         let long = "字".repeat(MAX_NOTE + 1);
         refused(
-            &act(&server, &own, id, EventAction::Close { note: long.clone() }).await,
+            &act(&server, &own, id, EventAction::Close { note: long.clone(), outcome: None }).await,
             &["the closing note is 2001 characters long; at most 2000"],
         );
         refused(&act(&server, &own, id, EventAction::Rework { note: long }).await, &["the rework note is 2001"]);

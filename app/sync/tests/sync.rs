@@ -237,7 +237,8 @@ async fn a_command_refused_on_replay_is_shown_not_dropped() {
         let results = server
             .api(&admin)
             .send(&[cmd(CommandBody::Act {
-                event: EventId(1), action: EventAction::Close { note: "已核实".into() }
+                event: EventId(1),
+                action: EventAction::Close { note: "已核实".into(), outcome: None },
             })])
             .await;
         // The link may have replayed first; then the close is what is refused. Either way one of them is refused.
@@ -282,7 +283,8 @@ async fn auth_rules_are_enforced_by_the_server() {
         assert!(r.text().await.unwrap().contains("unknown or revoked token"));
         // A grid worker may start disposal but not close; an operator may not reopen.
         let w = server.api(&worker);
-        let close = cmd(CommandBody::Act { event: EventId(1), action: EventAction::Close { note: "x".into() } });
+        let close =
+            cmd(CommandBody::Act { event: EventId(1), action: EventAction::Close { note: "x".into(), outcome: None } });
         assert!(
             matches!(w.send(&[close]).await, Err(pingan_store::ApiError::Forbidden(m)) if m.contains("grid_worker"))
         );
@@ -364,7 +366,8 @@ async fn bad_input_gets_a_clear_4xx_and_the_server_keeps_serving() {
         let r = http.get(format!("{}/v1/nowhere", server.url)).send().await.unwrap();
         check(r.status().as_u16(), 404, &r.text().await.unwrap(), "no such endpoint");
         // A command the state machine refuses: 200 with a per-command rejection, nothing logged.
-        let bad = cmd(CommandBody::Act { event: EventId(1), action: EventAction::Close { note: "x".into() } });
+        let bad =
+            cmd(CommandBody::Act { event: EventId(1), action: EventAction::Close { note: "x".into(), outcome: None } });
         let r = server.api(&admin).send(std::slice::from_ref(&bad)).await.unwrap();
         assert!(matches!(&r[0].outcome, Outcome::Rejected { reason } if reason.contains("cannot close")), "{r:?}");
         // A retry gets the same answer, marked duplicate.

@@ -254,6 +254,38 @@ fn a_sensor_warnings_evidence_is_drawn_in_its_detail() {
     h.get_by_label("感知证据");
     h.get_by_label_contains("水表长时间无流量 · 设备 #7");
     assert_eq!(w.evidence.len(), 21);
+    // Checked on the spot; closing it asks what it turned out to be, and records it.
+    let now = h.state().state.now;
+    let worker = h.state().state.situation.dispatch_choice(id).expect("a worker for the grid");
+    for a in [
+        EventAction::Accept,
+        EventAction::Assign { worker },
+        EventAction::StartDisposal,
+        EventAction::SubmitFeedback { note: "已上门，老人安好，外出探亲".into() },
+    ] {
+        h.state_mut().state.situation.act(id, a, now, &pingan_core::routing::RoutingConfig::default()).unwrap();
+    }
+    h.run();
+    h.get_by_role_and_label(Role::Button, "办结").click();
+    h.run();
+    h.get_by_role(Role::MultilineTextInput).focus();
+    h.run();
+    h.get_by_role(Role::MultilineTextInput).type_text("核实无异常");
+    h.run();
+    // Without the outcome the close is not sent.
+    h.get_by_role_and_label(Role::Button, "确认提交").click();
+    h.run();
+    assert_eq!(h.state().state.situation.event(id).unwrap().state, EventState::Feedback);
+    h.get_by_label("误报").click();
+    h.run();
+    h.get_by_role_and_label(Role::Button, "确认提交").click();
+    h.run();
+    let e = h.state().state.situation.event(id).unwrap();
+    assert_eq!(e.state, EventState::Closed);
+    assert_eq!(
+        e.history.last().unwrap().action,
+        EventAction::Close { note: "核实无异常".into(), outcome: Some(pingan_core::WarningOutcome::FalseAlarm) }
+    );
 }
 
 #[test]

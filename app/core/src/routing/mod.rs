@@ -329,6 +329,15 @@ impl Actor {
             return Err(format!("a {} may not {}", self.role.name(), action.name()));
         }
         e.state.apply(action).map_err(|err| format!("event {}: {err}", e.number))?;
+        if let EventAction::Close { outcome: None, .. } = action
+            && e.evidence.is_some()
+        {
+            return Err(format!(
+                "event {} is a sensor warning: closing it records what it turned out to be (confirmed, hidden risk \
+                 found, or false alarm)",
+                e.number
+            ));
+        }
         if let EventAction::Escalate { .. } = action
             && e.level.up().is_none()
         {
@@ -505,6 +514,18 @@ pub struct LoopFigures {
     pub levels: [LoopStats; 3],
     /// By town.
     pub towns: Vec<LoopStats>,
+    /// Sensor warnings closed in the period with a recorded outcome, by rule: (rule, useful — confirmed or a hidden
+    /// risk found —, false alarms).
+    pub precision: Vec<(crate::sensors::RuleKind, u32, u32)>,
+}
+
+impl LoopFigures {
+    /// Precision of a rule's warnings (useful / closed with an outcome), `None` with none closed.
+    pub fn precision_of(&self, rule: crate::sensors::RuleKind) -> Option<f64> {
+        let (_, useful, false_alarms) = self.precision.iter().find(|p| p.0 == rule)?;
+        let n = useful + false_alarms;
+        (n > 0).then(|| f64::from(*useful) / f64::from(n))
+    }
 }
 
 /// Work out [`LoopFigures`] from `events` (with their histories).
@@ -548,6 +569,28 @@ pub fn loop_figures(events: &[Event], towns: usize, from: Timestamp, to: Timesta
             f.levels[level_index(*l)].escalations += 1;
         }
     }
+    // Precision: warnings closed in the period, by the outcome recorded on closing.
+    for e in events {
+        let Some(ev) = &e.evidence else { continue };
+        let outcome = e.history.iter().rev().find_map(|h| match &h.action {
+            EventAction::Close { outcome: Some(o), .. } if h.at >= from && h.at < to => Some(*o),
+            _ => None,
+        });
+        let Some(o) = outcome else { continue };
+        let i = match f.precision.iter().position(|p| p.0 == ev.rule) {
+            Some(i) => i,
+            None => {
+                f.precision.push((ev.rule, 0, 0));
+                f.precision.len() - 1
+            }
+        };
+        if o.useful() {
+            f.precision[i].1 += 1;
+        } else {
+            f.precision[i].2 += 1;
+        }
+    }
+    f.precision.sort_by_key(|p| format!("{:?}", p.0));
     let median = |v: &mut Vec<f64>| -> Option<f64> {
         if v.is_empty() {
             return None;

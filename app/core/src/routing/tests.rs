@@ -226,7 +226,7 @@ fn loop_figures_count_on_time_overdue_escalations_and_the_median_time_to_close()
                 e.apply(EventAction::Assign { worker: WorkerId(1) }, at).unwrap();
                 e.apply(EventAction::StartDisposal, at).unwrap();
                 e.apply(EventAction::SubmitFeedback { note: "ok".into() }, at + h(k)).unwrap();
-                e.apply(EventAction::Close { note: "ok".into() }, at + h(k)).unwrap();
+                e.apply(EventAction::Close { note: "ok".into(), outcome: None }, at + h(k)).unwrap();
             }
             None => {
                 act(&mut e, EventAction::Escalate { reason: "x".into() }, at + h(1), "op", &c).unwrap();
@@ -243,4 +243,47 @@ fn loop_figures_count_on_time_overdue_escalations_and_the_median_time_to_close()
     assert_eq!(f.levels[1].escalations, 1, "counted at the town, where it went");
     assert_eq!((f.levels[0].reported, f.levels[1].reported), (2, 1));
     assert_eq!(f.towns[1].reported + f.towns[0].reported, 3, "the towns sum to the district");
+}
+
+#[test]
+fn warning_precision_counts_the_outcomes_recorded_on_closing() {
+    use crate::sensors::{RuleKind, SensorId};
+    use crate::{Evidence, WarningOutcome as O};
+    let c = RoutingConfig::default();
+    let mut events = Vec::new();
+    // Four water-meter warnings closed as confirmed, hidden risk, false alarm, false alarm; one smoke warning
+    // confirmed; one water warning still open (not counted).
+    let cases = [
+        (RuleKind::WaterSilent, Some(O::Confirmed)),
+        (RuleKind::WaterSilent, Some(O::HiddenRisk)),
+        (RuleKind::WaterSilent, Some(O::FalseAlarm)),
+        (RuleKind::WaterSilent, Some(O::FalseAlarm)),
+        (RuleKind::Smoke, Some(O::Confirmed)),
+        (RuleKind::WaterSilent, None),
+    ];
+    for (i, (rule, outcome)) in cases.into_iter().enumerate() {
+        let mut e = event(rule.category(), Severity::Significant);
+        e.id = EventId(i as u64 + 1);
+        e.evidence = Some(Box::new(Evidence { rule, sensor: SensorId(1), series: vec![] }));
+        c.intake(&mut e);
+        let at = e.reported_at;
+        let op = Actor { role: Role::Operator, unit: UnitRef::Community(e.community), worker: None };
+        e.apply(EventAction::Accept, at).unwrap();
+        e.apply(EventAction::Assign { worker: WorkerId(1) }, at).unwrap();
+        e.apply(EventAction::StartDisposal, at).unwrap();
+        e.apply(EventAction::SubmitFeedback { note: "已上门".into() }, at).unwrap();
+        // Closing a warning without its outcome is refused, with the reason.
+        let bare = EventAction::Close { note: "ok".into(), outcome: None };
+        assert!(op.may_act(&e, &bare).unwrap_err().contains("sensor warning"));
+        if let Some(o) = outcome {
+            let close = EventAction::Close { note: "ok".into(), outcome: Some(o) };
+            op.may_act(&e, &close).unwrap();
+            e.apply(close, at + chrono::Duration::hours(1)).unwrap();
+        }
+        events.push(e);
+    }
+    let f = loop_figures(&events, 2, t0(), t0() + chrono::Duration::days(30), t0() + chrono::Duration::days(2));
+    assert_eq!(f.precision_of(RuleKind::WaterSilent), Some(0.5), "2 useful of 4");
+    assert_eq!(f.precision_of(RuleKind::Smoke), Some(1.0));
+    assert_eq!(f.precision_of(RuleKind::Crowd), None);
 }

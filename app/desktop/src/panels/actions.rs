@@ -17,7 +17,14 @@ fn steps(e: &Event) -> Vec<(ActionKind, EventAction)> {
     vec![
         (ActionKind::Assign, EventAction::Assign { worker: any }),
         (ActionKind::Feedback, EventAction::SubmitFeedback { note: "-".into() }),
-        (ActionKind::Close, EventAction::Close { note: "-".into() }),
+        (
+            ActionKind::Close,
+            // A warning's outcome is chosen in the form; the button only asks whether closing is allowed at all.
+            EventAction::Close {
+                note: "-".into(),
+                outcome: e.evidence.as_ref().map(|_| pingan_core::WarningOutcome::Confirmed),
+            },
+        ),
         (ActionKind::Rework, EventAction::Rework { note: "-".into() }),
         (ActionKind::Escalate, EventAction::Escalate { reason: "-".into() }),
         (ActionKind::Reopen, EventAction::Reopen { reason: "-".into() }),
@@ -117,6 +124,14 @@ fn note_ui(ui: &mut egui::Ui, e: &Event, d: &ActionDraft, state: &AppState, comm
                 if l != e.level {
                     ui.selectable_value(&mut draft.level, l, lang.tr(l.zh(), l.en()));
                 }
+            }
+        });
+    }
+    if d.kind == ActionKind::Close && e.evidence.is_some() {
+        ui.horizontal(|ui| {
+            ui.label(lang.tr("核查结论", "Outcome"));
+            for o in pingan_core::WarningOutcome::ALL {
+                ui.selectable_value(&mut draft.outcome, Some(o), lang.tr(o.zh(), o.en()));
             }
         });
     }

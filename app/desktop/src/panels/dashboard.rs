@@ -105,6 +105,11 @@ pub fn dashboard_ui(ui: &mut egui::Ui, state: &AppState, sort: &mut LeagueSort, 
                         RichText::new(lang.tr("闭环考核 · 分级", "Command loop · by level")).font(theme::bold(20.0)),
                     );
                     loops_ui(ui, &data, lang);
+                    if !data.loops.precision.is_empty() {
+                        ui.add_space(10.0);
+                        ui.label(RichText::new(lang.tr("预警精准率", "Warning precision")).font(theme::bold(20.0)));
+                        precision_ui(ui, &data, lang);
+                    }
                 });
             });
         });
@@ -243,6 +248,29 @@ fn loops_ui(ui: &mut egui::Ui, data: &ReportData, lang: Lang) {
             }));
             ui.label(s.escalations.to_string());
             ui.label(median(s.median_close_min, lang));
+            ui.end_row();
+        }
+    });
+}
+
+/// Per warning rule: closed with an outcome this period, of them useful (confirmed or a hidden risk found), the
+/// precision.
+fn precision_ui(ui: &mut egui::Ui, data: &ReportData, lang: Lang) {
+    egui::Grid::new("precision").num_columns(4).striped(true).spacing([12.0, 6.0]).show(ui, |ui| {
+        for h in [
+            lang.tr("预警规则", "Rule"),
+            lang.tr("已核查", "Checked"),
+            lang.tr("有效", "Useful"),
+            lang.tr("精准率", "Precision"),
+        ] {
+            ui.label(RichText::new(h).strong().color(theme::DIM));
+        }
+        ui.end_row();
+        for (rule, useful, false_alarms) in &data.loops.precision {
+            ui.label(rule.zh());
+            ui.label((useful + false_alarms).to_string());
+            ui.label(useful.to_string());
+            ui.label(RichText::new(rate(data.loops.precision_of(*rule))).strong());
             ui.end_row();
         }
     });

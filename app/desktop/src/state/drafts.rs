@@ -177,12 +177,14 @@ pub struct ActionDraft {
     pub worker: Option<WorkerId>,
     /// The chosen level (re-route).
     pub level: Level,
+    /// What a sensor warning turned out to be (closing one).
+    pub outcome: Option<pingan_core::WarningOutcome>,
 }
 
 impl ActionDraft {
     /// A fresh draft of `kind` for `event`.
     pub fn new(event: EventId, kind: ActionKind) -> Self {
-        Self { event, kind, text: String::new(), worker: None, level: Level::Community }
+        Self { event, kind, text: String::new(), worker: None, level: Level::Community, outcome: None }
     }
 
     /// The action it makes (`None`: a dispatch with no worker chosen).
@@ -191,7 +193,7 @@ impl ActionDraft {
         Some(match self.kind {
             ActionKind::Assign => EventAction::Assign { worker: self.worker? },
             ActionKind::Feedback => EventAction::SubmitFeedback { note: text },
-            ActionKind::Close => EventAction::Close { note: text },
+            ActionKind::Close => EventAction::Close { note: text, outcome: self.outcome },
             ActionKind::Rework => EventAction::Rework { note: text },
             ActionKind::Escalate => EventAction::Escalate { reason: text },
             ActionKind::Reopen => EventAction::Reopen { reason: text },
