@@ -6,14 +6,7 @@ use pingan_core::{AddressCode, LonLat, SensorKind};
 
 fn main() {
     let n: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(2_000_000);
-    let kinds = [
-        SensorKind::WaterMeter,
-        SensorKind::SmokeDetector,
-        SensorKind::EbikeCharger,
-        SensorKind::StrawBurningCamera,
-        SensorKind::CheckpointCamera,
-        SensorKind::CrowdCamera,
-    ];
+    let kinds = SensorKind::ALL;
     let address = AddressCode::parse("330110001002003000400000000").expect("a valid code");
     let sensors: Vec<Sensor> = (0..10_000u32)
         .map(|i| Sensor {

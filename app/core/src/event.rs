@@ -182,6 +182,18 @@ pub enum SensorKind {
     EbikeCharger,
 }
 
+impl SensorKind {
+    /// Every kind.
+    pub const ALL: [SensorKind; 6] = [
+        Self::WaterMeter,
+        Self::SmokeDetector,
+        Self::EbikeCharger,
+        Self::StrawBurningCamera,
+        Self::CheckpointCamera,
+        Self::CrowdCamera,
+    ];
+}
+
 /// How serious an event is, after the four national emergency levels (IV lowest … I highest).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum Severity {

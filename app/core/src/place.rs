@@ -2,6 +2,7 @@
 //! inside it) when there is one, else the grid — with its town, community, grid, code, position and a readable name.
 
 use crate::{AddressCode, BuildingId, CommunityId, District, GridId, LonLat, SpatialIndex, TownId};
+use crate::{Event, EventCategory, EventId, EventSource, EventState, Severity, Timestamp};
 
 /// A place in the district, resolved down to its grid (and building when known).
 #[derive(Clone, Debug, PartialEq)]
@@ -29,15 +30,7 @@ impl District {
             return Some(self.building_place(b, None, p));
         }
         let g = self.grids.get(index.grid_at(self, p)?.index())?;
-        Some(Place {
-            town: g.town,
-            community: g.community,
-            grid: g.id,
-            building: None,
-            address: g.code,
-            position: p,
-            name: self.grid_place(g.id),
-        })
+        Some(self.grid_place_at(g, p))
     }
 
     /// The place a typed address code names: a building (or a room in one — the code is kept), or a grid (drawn
@@ -47,15 +40,19 @@ impl District {
             return Some(self.building_place(b.id, Some(*code), b.footprint.centroid()));
         }
         let g = self.grids.iter().find(|g| g.code == *code)?;
-        Some(Place {
+        Some(self.grid_place_at(g, g.label_at))
+    }
+
+    fn grid_place_at(&self, g: &crate::Grid, at: LonLat) -> Place {
+        Place {
             town: g.town,
             community: g.community,
             grid: g.id,
             building: None,
             address: g.code,
-            position: g.label_at,
+            position: at,
             name: self.grid_place(g.id),
-        })
+        }
     }
 
     fn building_place(&self, b: BuildingId, code: Option<AddressCode>, at: LonLat) -> Place {
@@ -69,6 +66,44 @@ impl District {
             address: code.unwrap_or(b.code),
             position: at,
             name: format!("{} {}", self.grid_place(g.id), b.name),
+        }
+    }
+}
+
+impl Place {
+    /// A new report here, as reported at `at` (state `Reported`, no number, no history; the intake routes it and
+    /// sets its level and deadline).
+    pub fn report(
+        self,
+        id: EventId,
+        category: EventCategory,
+        severity: Severity,
+        title: String,
+        source: EventSource,
+        at: Timestamp,
+    ) -> Event {
+        Event {
+            id,
+            number: String::new(),
+            category,
+            severity,
+            title,
+            position: self.position,
+            address: self.address,
+            place: self.name,
+            town: self.town,
+            community: self.community,
+            grid: self.grid,
+            building: self.building,
+            source,
+            reported_at: at,
+            deadline: at,
+            level: Default::default(),
+            state: EventState::Reported,
+            assignee: None,
+            history: Vec::new(),
+            evidence: None,
+            linked: Vec::new(),
         }
     }
 }

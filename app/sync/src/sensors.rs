@@ -11,9 +11,12 @@ use crate::db::Db;
 use crate::writer::Writer;
 use pingan_core::sensors::{Reading, RuleEngine, Sensor, SensorId, SensorRules, Warning};
 use pingan_core::sync::{ClientCommand, CommandBody, Outcome, Role};
-use pingan_core::{District, Event, EventId, EventSource, EventState, SensorKind};
+use pingan_core::{District, Event, EventId, EventSource, SensorKind};
 use sqlx::Row as _;
 use std::collections::HashMap;
+
+/// Readings older than this are refused (the rules' state is rebuilt from this many days of readings).
+pub const MAX_AGE_DAYS: i64 = 8;
 
 /// Most sensors one import may register.
 pub const MAX_SENSORS: usize = 1_000_000;
@@ -73,16 +76,7 @@ pub fn kind_name(k: SensorKind) -> &'static str {
 }
 
 fn kind_of(name: &str) -> Option<SensorKind> {
-    [
-        SensorKind::WaterMeter,
-        SensorKind::SmokeDetector,
-        SensorKind::EbikeCharger,
-        SensorKind::StrawBurningCamera,
-        SensorKind::CheckpointCamera,
-        SensorKind::CrowdCamera,
-    ]
-    .into_iter()
-    .find(|k| kind_name(*k) == name.trim())
+    SensorKind::ALL.into_iter().find(|k| kind_name(*k) == name.trim())
 }
 
 fn time_text(t: pingan_core::Timestamp) -> String {
@@ -115,7 +109,7 @@ impl Sensors {
     pub async fn load(db: &Db, now: pingan_core::Timestamp) -> anyhow::Result<Sensors> {
         let sensors = registered(db).await?;
         let mut engine = RuleEngine::new(SensorRules::default());
-        let since = time_text(now - chrono::Duration::days(8));
+        let since = time_text(now - chrono::Duration::days(MAX_AGE_DAYS));
         let rows = sqlx::query("SELECT body FROM readings WHERE at >= $1 ORDER BY at, sensor_id")
             .bind(since)
             .fetch_all(&db.pool)
@@ -161,6 +155,12 @@ impl Sensors {
             };
             if r.at > now + chrono::Duration::minutes(5) {
                 return Err(Refusal::Bad(format!("reading {i}: taken at {} is in the future", r.at)));
+            }
+            if now - r.at > chrono::Duration::days(MAX_AGE_DAYS) {
+                return Err(Refusal::Bad(format!(
+                    "reading {i}: taken at {} is more than {MAX_AGE_DAYS} days old",
+                    r.at
+                )));
             }
             if let Some(w) = engine.ingest(s, r).map_err(|e| Refusal::Bad(format!("reading {i}: {e}")))? {
                 warnings.push(w);
@@ -220,29 +220,12 @@ impl Sensors {
 /// The warning event for `w` of sensor `s`: at its place, of its rule's category and severity, with the readings.
 fn warning_event(district: &District, s: &Sensor, w: &Warning) -> Option<Event> {
     let place = district.place_of_code(&s.address)?;
-    Some(Event {
-        id: EventId(0),
-        number: String::new(),
-        category: w.rule.category(),
-        severity: w.rule.severity(),
-        title: w.summary.chars().take(pingan_core::validate::MAX_TITLE).collect(),
-        position: s.position,
-        address: place.address,
-        place: place.name,
-        town: place.town,
-        community: place.community,
-        grid: place.grid,
-        building: place.building,
-        source: EventSource::Sensor(s.kind),
-        reported_at: w.at,
-        deadline: w.at,
-        level: Default::default(),
-        state: EventState::Reported,
-        assignee: None,
-        history: Vec::new(),
-        evidence: Some(Box::new(pingan_core::Evidence { rule: w.rule, sensor: w.sensor, series: w.evidence.clone() })),
-        linked: Vec::new(),
-    })
+    let title = w.summary.chars().take(pingan_core::validate::MAX_TITLE).collect();
+    let mut e =
+        place.report(EventId(0), w.rule.category(), w.rule.severity(), title, EventSource::Sensor(s.kind), w.at);
+    e.position = s.position;
+    e.evidence = Some(Box::new(pingan_core::Evidence { rule: w.rule, sensor: w.sensor, series: w.evidence.clone() }));
+    Some(e)
 }
 
 /// `pingan-sync sensors import FILE.csv`: `id,kind,address[,elderly_alone]` per line (a header line is skipped;

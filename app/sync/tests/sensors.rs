@@ -104,6 +104,7 @@ async fn a_silent_water_meter_raises_one_warning_with_its_readings() {
                 "does not read flow",
             ),
             (vec![flow(1, chrono::Utc::now() + chrono::Duration::hours(2), 1.0)], "in the future"),
+            (vec![flow(1, chrono::Utc::now() - chrono::Duration::days(9), 1.0)], "more than 8 days old"),
         ] {
             let (status, answer) = post(&server, &gateway, serde_json::json!({ "readings": bad })).await;
             assert_eq!(status, 422, "{answer}");
@@ -112,6 +113,12 @@ async fn a_silent_water_meter_raises_one_warning_with_its_readings() {
         // The refused readings left no trace: a reading at that time is taken now.
         let (status, answer) = post(&server, &gateway, serde_json::json!({ "readings": [flow(1, t, 2.0)] })).await;
         assert_eq!(status, 200, "{answer}");
+        // Not the expected shape: 400; more readings than one request may carry: 413.
+        let (status, answer) = post(&server, &gateway, serde_json::json!({ "reading": [] })).await;
+        assert_eq!(status, 400, "{answer}");
+        let many: Vec<_> = (0..2001).map(|k| flow(1, t + chrono::Duration::seconds(k + 1), 0.0)).collect();
+        let (status, answer) = post(&server, &gateway, serde_json::json!({ "readings": many })).await;
+        assert_eq!(status, 413, "{answer}");
         // Only gateways (and admins) post readings.
         let (status, _) = post(&server, &op, serde_json::json!({ "readings": [] })).await;
         assert_eq!(status, 403);

@@ -165,19 +165,7 @@ fn note_ui(ui: &mut egui::Ui, e: &Event, d: &ActionDraft, state: &AppState, comm
     };
     let n = draft.text.chars().count();
     ui.horizontal(|ui| {
-        let send =
-            ui.add_enabled(problem.is_none(), egui::Button::new(RichText::new(lang.tr("确认提交", "Submit")).strong()));
-        if let Some(p) = &problem {
-            send.clone().on_disabled_hover_text(p);
-        }
-        if send.clicked()
-            && let Some(a) = action.clone()
-        {
-            commands.push(Command::Act(e.id, a));
-        }
-        if ui.button(lang.tr("取消", "Cancel")).clicked() {
-            commands.push(Command::EditAction(None));
-        }
+        send_row(ui, lang.tr("确认提交", "Submit").to_string(), e, action.clone(), problem.as_deref(), lang, commands);
         let count = RichText::new(format!("{n}/{limit}")).color(if n > limit { theme::OVERDUE } else { theme::DIM });
         ui.label(count);
     });
@@ -241,22 +229,35 @@ fn dispatch_ui(ui: &mut egui::Ui, e: &Event, d: &ActionDraft, state: &AppState, 
             Some(n) => format!("{} → {n}", lang.tr("派遣", "Dispatch")),
             None => lang.tr("派遣", "Dispatch").to_string(),
         };
-        let send = ui.add_enabled(problem.is_none(), egui::Button::new(RichText::new(label).strong()));
-        if let Some(p) = &problem {
-            send.clone().on_disabled_hover_text(p);
-        }
-        if send.clicked()
-            && let Some(a) = action.clone()
-        {
-            commands.push(Command::Act(e.id, a));
-        }
-        if ui.button(lang.tr("取消", "Cancel")).clicked() {
-            commands.push(Command::EditAction(None));
-        }
+        send_row(ui, label, e, action.clone(), problem.as_deref(), lang, commands);
     });
     if chosen != d.worker {
         let mut draft = d.clone();
         draft.worker = chosen;
         commands.push(Command::EditAction(Some(draft)));
+    }
+}
+
+/// The send button (greyed out with `problem` on hover while there is one) and the cancel button of a step's form.
+fn send_row(
+    ui: &mut egui::Ui,
+    label: String,
+    e: &Event,
+    action: Option<EventAction>,
+    problem: Option<&str>,
+    lang: Lang,
+    commands: &mut Vec<Command>,
+) {
+    let send = ui.add_enabled(problem.is_none(), egui::Button::new(RichText::new(label).strong()));
+    if let Some(p) = problem {
+        send.clone().on_disabled_hover_text(p);
+    }
+    if send.clicked()
+        && let Some(a) = action
+    {
+        commands.push(Command::Act(e.id, a));
+    }
+    if ui.button(lang.tr("取消", "Cancel")).clicked() {
+        commands.push(Command::EditAction(None));
     }
 }

@@ -6,7 +6,7 @@ use super::AppState;
 use crate::i18n::Lang;
 use pingan_core::place::Place;
 use pingan_core::routing::Level;
-use pingan_core::{AddressCode, Event, EventAction, EventCategory, EventId, EventSource, EventState, LonLat, Severity};
+use pingan_core::{AddressCode, Event, EventAction, EventCategory, EventId, EventSource, LonLat, Severity};
 use pingan_core::{WorkerId, validate};
 
 /// Where a report typed in by an operator came from.
@@ -112,33 +112,11 @@ impl ReportDraft {
         })?;
         let id = EventId(state.situation.events.iter().map(|e| e.id.0).max().unwrap_or(0) + 1);
         let local = state.now.with_timezone(&pingan_core::china_offset());
-        let mut e = Event {
-            id,
-            number: if state.link().is_some() {
-                String::new()
-            } else {
-                format!("YH-{}-{:05}", local.format("%Y%m%d"), id.0)
-            },
-            category: self.category,
-            severity: self.severity,
-            title: title.to_string(),
-            position: place.position,
-            address: place.address,
-            place: place.name,
-            town: place.town,
-            community: place.community,
-            grid: place.grid,
-            building: place.building,
-            source: self.source.source(),
-            reported_at: state.now,
-            deadline: state.now,
-            level: Level::default(),
-            state: EventState::Reported,
-            assignee: None,
-            history: Vec::new(),
-            evidence: None,
-            linked: Vec::new(),
-        };
+        let mut e = place.report(id, self.category, self.severity, title.to_string(), self.source.source(), state.now);
+        if state.link().is_none() {
+            // Locally numbered; a server numbers its own.
+            e.number = format!("YH-{}-{:05}", local.format("%Y%m%d"), id.0);
+        }
         state.routing.intake(&mut e);
         validate::check_event(&e, &state.district)?;
         Ok(e)
