@@ -519,7 +519,7 @@ pub(super) fn legend_ui(painter: &Painter, view: &View<'_>, rect: Rect) {
         lang.tr("蓝", "Blue"),
         lang.tr("绿", "Green"),
     ];
-    let card = Rect::from_min_size(rect.left_bottom() + vec2(10.0, -118.0), vec2(470.0, 108.0));
+    let card = Rect::from_min_size(rect.left_bottom() + vec2(10.0, -150.0), vec2(470.0, 140.0));
     painter.rect_filled(card, 6.0, theme::PANEL.gamma_multiply(0.92));
     let mut x = card.left() + 12.0;
     let y1 = card.top() + 22.0;
@@ -539,8 +539,31 @@ pub(super) fn legend_ui(painter: &Painter, view: &View<'_>, rect: Rect) {
         let r = painter.text(pos2(x + 28.0, y2), Align2::LEFT_CENTER, t, font.clone(), theme::TEXT);
         x = r.right() + 14.0;
     }
+    // The command loop's marks: timer ring, overdue ring, level badge.
+    let y3 = card.top() + 88.0;
+    let mut x = card.left() + 12.0;
+    painter.text(pos2(x, y3), Align2::LEFT_CENTER, lang.tr("时限", "Deadline"), font.clone(), theme::DIM);
+    x += 44.0;
+    painter.circle_stroke(pos2(x + 8.0, y3), 7.0, Stroke::new(3.0, theme::AMBER));
+    let r =
+        painter.text(pos2(x + 20.0, y3), Align2::LEFT_CENTER, lang.tr("临近时限", "near"), font.clone(), theme::TEXT);
+    x = r.right() + 14.0;
+    painter.circle_stroke(pos2(x + 8.0, y3), 7.0, Stroke::new(2.0, theme::OVERDUE));
+    let r =
+        painter.text(pos2(x + 20.0, y3), Align2::LEFT_CENTER, lang.tr("已逾期", "overdue"), font.clone(), theme::TEXT);
+    x = r.right() + 14.0;
+    let badge = Rect::from_min_size(pos2(x, y3 - 9.0), vec2(20.0, 18.0));
+    painter.rect_filled(badge, 4.0, theme::OVERDUE);
+    painter.text(badge.center(), Align2::CENTER_CENTER, lang.tr("镇", "T"), FontId::proportional(13.0), Color32::WHITE);
     painter.text(
-        pos2(card.left() + 12.0, card.top() + 88.0),
+        pos2(x + 26.0, y3),
+        Align2::LEFT_CENTER,
+        lang.tr("已升级至该层级", "escalated to that level"),
+        font.clone(),
+        theme::TEXT,
+    );
+    painter.text(
+        pos2(card.left() + 12.0, card.top() + 120.0),
         Align2::LEFT_CENTER,
         format!(
             "{}：{} · {} · {}",

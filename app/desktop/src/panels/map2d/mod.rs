@@ -135,7 +135,7 @@ pub fn map_ui(
             let mut labels = Labels {
                 taken: vec![
                     Rect::from_min_size(r.right_top() + vec2(-430.0, 0.0), vec2(430.0, 56.0)),
-                    Rect::from_min_size(r.left_bottom() + vec2(0.0, -130.0), vec2(490.0, 130.0)),
+                    Rect::from_min_size(r.left_bottom() + vec2(0.0, -162.0), vec2(490.0, 162.0)),
                 ],
             };
             draw_unit_names(&painter, &view, projector, response.rect, zoom, &mut labels);
