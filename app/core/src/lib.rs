@@ -12,6 +12,7 @@ pub mod assess;
 pub mod event;
 pub mod geom;
 pub mod import;
+pub mod patrol;
 pub mod place;
 pub mod report;
 pub mod routing;

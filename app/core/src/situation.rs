@@ -1,5 +1,6 @@
 //! The live situation: events and grid workers, which change all the time, over a static [`District`].
 
+use crate::patrol::{TaskBook, TaskBookId};
 use crate::{District, Event, EventId, EventState, GridWorker, Timestamp, WorkerId};
 use serde::{Deserialize, Serialize};
 
@@ -10,6 +11,9 @@ pub struct Situation {
     pub events: Vec<Event>,
     /// Grid workers.
     pub workers: Vec<GridWorker>,
+    /// Patrol task books, by id (oldest first).
+    #[serde(default)]
+    pub task_books: Vec<TaskBook>,
 }
 
 /// Headline counts for the header bar.
@@ -35,6 +39,16 @@ impl Situation {
     /// A mutable event by id.
     pub fn event_mut(&mut self, id: EventId) -> Option<&mut Event> {
         self.events.binary_search_by_key(&id, |e| e.id).ok().map(|i| &mut self.events[i])
+    }
+
+    /// A task book by id.
+    pub fn task_book(&self, id: TaskBookId) -> Option<&TaskBook> {
+        self.task_books.binary_search_by_key(&id, |b| b.id).ok().map(|i| &self.task_books[i])
+    }
+
+    /// A mutable task book by id.
+    pub fn task_book_mut(&mut self, id: TaskBookId) -> Option<&mut TaskBook> {
+        self.task_books.binary_search_by_key(&id, |b| b.id).ok().map(|i| &mut self.task_books[i])
     }
 
     /// A worker by id.
@@ -77,6 +91,9 @@ impl Situation {
             if let Some(g) = w.grids.iter().find(|g| g.index() >= district.grids.len()) {
                 return Err(format!("worker {} refers to missing grid {}", w.name, g.0));
             }
+        }
+        for b in &self.task_books {
+            crate::patrol::check_book(b, district).map_err(|e| format!("task book {}: {e}", b.number))?;
         }
         Ok(())
     }

@@ -5,6 +5,7 @@
 //!
 //! No I/O here: the server (`pingan-sync`) stores and serves these types, the client (`pingan-store`) caches them.
 
+use crate::patrol::{CheckOutcome, CheckResult, TaskBook, TaskBookId};
 use crate::{
     Event, EventAction, EventId, GridWorker, LonLat, Situation, StatusChange, Timestamp, WorkerId, WorkerStatus,
 };
@@ -76,6 +77,12 @@ impl Role {
             }
             (Self::Operator, CommandBody::Act { action, .. }) => !matches!(action, A::Reopen { .. }),
             (Self::Supervisor, CommandBody::Act { .. }) => true,
+            (
+                Self::Operator | Self::Supervisor,
+                CommandBody::IssueTaskBook { .. } | CommandBody::SplitReport { .. },
+            ) => true,
+            (Self::GridWorker, CommandBody::IssueTaskBook { .. } | CommandBody::SplitReport { .. }) => false,
+            (Self::Operator | Self::Supervisor | Self::GridWorker, CommandBody::ReportCheck { .. }) => true,
         }
     }
 }
@@ -122,6 +129,33 @@ pub enum CommandBody {
         /// The worker.
         worker: GridWorker,
     },
+    /// Issue a patrol task book. The server assigns its id and number (those sent are ignored).
+    IssueTaskBook {
+        /// The book, with no check reported.
+        book: Box<TaskBook>,
+    },
+    /// Report one stop of a task book: checked and fine, or a problem found (which files `event`, routed like any
+    /// report).
+    ReportCheck {
+        /// Which book.
+        book: TaskBookId,
+        /// Which stop (index into its checks).
+        check: u16,
+        /// What was found.
+        outcome: CheckOutcome,
+        /// What the worker wrote.
+        note: String,
+        /// The problem, as a new report (required for a problem, absent otherwise).
+        event: Option<Box<Event>>,
+    },
+    /// Split a wrong merge: a linked report of `event` becomes an event of its own (`report`: the new event, whose
+    /// time, source, title and position name the linked report it takes out).
+    SplitReport {
+        /// The event the report was merged into.
+        event: EventId,
+        /// The report as an event of its own.
+        report: Box<Event>,
+    },
 }
 
 impl CommandBody {
@@ -132,6 +166,9 @@ impl CommandBody {
             Self::Act { action, .. } => action.name(),
             Self::WorkerPosition { .. } => "worker_position",
             Self::WorkerJoin { .. } => "worker_join",
+            Self::IssueTaskBook { .. } => "issue_task_book",
+            Self::ReportCheck { .. } => "report_check",
+            Self::SplitReport { .. } => "split_report",
         }
     }
 }
@@ -226,6 +263,31 @@ pub enum ChangeBody {
         event: EventId,
         /// The report.
         report: crate::LinkedReport,
+    },
+    /// A patrol task book was issued.
+    TaskBookIssued {
+        /// The book, as stored.
+        book: Box<TaskBook>,
+    },
+    /// A stop of a task book was reported.
+    CheckReported {
+        /// Which book.
+        book: TaskBookId,
+        /// Which stop.
+        check: u16,
+        /// The report.
+        result: CheckResult,
+        /// The event filed for a problem, as stored (its id is `result.event`).
+        event: Option<Box<Event>>,
+    },
+    /// A linked report was taken out of an event and became an event of its own (a wrong merge split).
+    ReportSplit {
+        /// The event it had joined.
+        event: EventId,
+        /// The linked report taken out.
+        report: crate::LinkedReport,
+        /// The new event, as stored.
+        new_event: Box<Event>,
     },
 }
 
@@ -352,6 +414,40 @@ impl Situation {
                 }
                 e.linked.push(report.clone());
                 true
+            }
+            ChangeBody::TaskBookIssued { book } => match self.task_books.binary_search_by_key(&book.id, |b| b.id) {
+                Ok(i) => {
+                    if self.task_books[i].done() <= book.done() && self.task_books[i] != **book {
+                        self.task_books[i] = (**book).clone();
+                        true
+                    } else {
+                        false
+                    }
+                }
+                Err(i) => {
+                    self.task_books.insert(i, (**book).clone());
+                    true
+                }
+            },
+            ChangeBody::CheckReported { book, check, result, event } => {
+                let mut changed = false;
+                if let Some(e) = event {
+                    changed |= self.apply_change(&ChangeBody::EventReported { event: e.clone() });
+                }
+                if let Some(b) = self.task_book_mut(*book) {
+                    changed |= b.record(usize::from(*check), result);
+                }
+                changed
+            }
+            ChangeBody::ReportSplit { event, report, new_event } => {
+                let mut changed = false;
+                if let Some(e) = self.event_mut(*event)
+                    && let Some(i) = e.linked.iter().position(|r| r == report)
+                {
+                    e.linked.remove(i);
+                    changed = true;
+                }
+                changed | self.apply_change(&ChangeBody::EventReported { event: new_event.clone() })
             }
             ChangeBody::WorkerJoined { worker } => {
                 let i = worker.id.index();

@@ -286,6 +286,34 @@ pub fn check_command(cmd: &ClientCommand, district: &District, now: Timestamp) -
         CommandBody::Act { action, .. } => check_action(action),
         CommandBody::WorkerPosition { position, .. } => check_position("the worker position", *position, district),
         CommandBody::WorkerJoin { worker } => check_worker(worker, district),
+        CommandBody::IssueTaskBook { book } => {
+            if book.checks.iter().any(|c| c.result.is_some()) {
+                return Err("a task book is issued with no stop reported".into());
+            }
+            if book.issued_at > now + max_future() {
+                return Err(format!("the task book's issue time {} lies in the future", book.issued_at.to_rfc3339()));
+            }
+            crate::patrol::check_book(book, district)
+        }
+        CommandBody::ReportCheck { outcome, note, event, .. } => {
+            check_text("the check's note", note, MAX_NOTE)?;
+            match (outcome, event) {
+                (crate::patrol::CheckOutcome::Problem, None) => {
+                    Err("a check that found a problem files it as an event: the event is missing".into())
+                }
+                (crate::patrol::CheckOutcome::Done, Some(_)) => {
+                    Err("a check without a problem files no event: leave the event out or report a problem".into())
+                }
+                (_, Some(e)) => {
+                    if e.reported_at > now + max_future() {
+                        return Err(format!("the report time {} lies in the future", e.reported_at.to_rfc3339()));
+                    }
+                    check_event(e, district)
+                }
+                (_, None) => Ok(()),
+            }
+        }
+        CommandBody::SplitReport { report, .. } => check_event(report, district),
     }
 }
 
@@ -327,6 +355,28 @@ pub fn check_change(body: &ChangeBody, district: &District, situation: &Situatio
                 return Err(format!("event {}: {} linked reports; at most {MAX_LINKED}", e.number, e.linked.len()));
             }
             Ok(())
+        }
+        ChangeBody::TaskBookIssued { book } => crate::patrol::check_book(book, district),
+        ChangeBody::CheckReported { book, check, result, event } => {
+            let b = situation.task_book(*book).ok_or_else(|| format!("a check of unknown task book {}", book.0))?;
+            if usize::from(*check) >= b.checks.len() {
+                return Err(format!("task book {} has no stop {}", b.number, check + 1));
+            }
+            crate::patrol::check_result(result)?;
+            if result.event != event.as_ref().map(|e| e.id) {
+                return Err(format!("task book {}: the check's event does not match the event filed", b.number));
+            }
+            match event {
+                Some(e) => check_event(e, district),
+                None => Ok(()),
+            }
+        }
+        ChangeBody::ReportSplit { event, report, new_event } => {
+            let e = situation.event(*event).ok_or_else(|| format!("a report split from unknown event {}", event.0))?;
+            if !e.linked.contains(report) {
+                return Err(format!("event {}: the report split off is not linked to it", e.number));
+            }
+            check_event(new_event, district)
         }
         ChangeBody::WorkerJoined { worker } => {
             // Ids are dense: a join may replace a worker or add the next one, never leave a hole.
@@ -377,6 +427,17 @@ pub fn retain_fitting(situation: &mut Situation, district: &District) -> Vec<Str
             }
         }
     });
+    situation.task_books.retain(|b| match crate::patrol::check_book(b, district) {
+        Ok(()) => true,
+        Err(err) => {
+            problems.push(format!("task book {}: {err}", b.number));
+            false
+        }
+    });
+    if !situation.task_books.is_sorted_by(|a, b| a.id < b.id) {
+        situation.task_books.sort_by_key(|b| b.id);
+        situation.task_books.dedup_by_key(|b| b.id);
+    }
     // Events are looked up by binary search on id: keep them sorted and unique.
     if !situation.events.is_sorted_by(|a, b| a.id < b.id) {
         situation.events.sort_by_key(|e| e.id);

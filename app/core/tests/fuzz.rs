@@ -787,6 +787,7 @@ fn fitting_situation() -> Situation {
     Situation {
         events: vec![fitting_event(1, 0), fitting_event(2, 2)],
         workers: vec![fitting_worker(0), fitting_worker(1)],
+        task_books: Vec::new(),
     }
 }
 
@@ -888,6 +889,9 @@ fn check_validated(cmd: &ClientCommand) -> Result<(), TestCaseError> {
             }
             _ => {}
         },
+        CommandBody::IssueTaskBook { book } => prop_assert!(book.checks.iter().all(|c| c.result.is_none())),
+        CommandBody::ReportCheck { note, .. } => prop_assert!(chars(note) <= MAX_NOTE),
+        CommandBody::SplitReport { report, .. } => prop_assert!(chars(&report.title) <= MAX_TITLE),
         CommandBody::WorkerPosition { position, .. } => prop_assert!(valid(position)),
         CommandBody::WorkerJoin { worker: w } => {
             prop_assert!(!w.grids.is_empty() && w.grids.len() <= MAX_WORKER_GRIDS);
@@ -962,7 +966,9 @@ fn the_validator_judges_any_typed_command_and_agrees_with_the_decoder() {
             CommandBody::Report { event } => finite(&event.position),
             CommandBody::WorkerPosition { position, .. } => finite(position),
             CommandBody::WorkerJoin { worker } => finite(&worker.position),
-            CommandBody::Act { .. } => true,
+            CommandBody::Act { .. } | CommandBody::IssueTaskBook { .. } => true,
+            CommandBody::ReportCheck { event, .. } => event.as_ref().is_none_or(|e| finite(&e.position)),
+            CommandBody::SplitReport { report, .. } => finite(&report.position),
         };
         if finite_cmd {
             let bytes = serde_json::to_vec(&cmd).unwrap();
@@ -1049,12 +1055,12 @@ fn retain_fitting_cleans_any_situation() {
     let input = prop_oneof![
         // Typed, with positions that may not be numbers.
         3 => (prop::collection::vec(event(false), 0..8), prop::collection::vec(worker(false, 12), 0..6))
-            .prop_map(|(events, workers)| Ok(Situation { events, workers })),
+            .prop_map(|(events, workers)| Ok(Situation { events, workers, task_books: Vec::new() })),
         // A snapshot as it comes over the wire, mutated.
         2 => (prop::collection::vec(event(true), 0..4), prop::collection::vec(worker(true, 6), 0..4),
             prop::collection::vec(mutation(), 0..4))
             .prop_map(|(events, workers, mutations)| {
-                let snap = pingan_core::sync::Snapshot { seq: 7, situation: Situation { events, workers } };
+                let snap = pingan_core::sync::Snapshot { seq: 7, situation: Situation { events, workers, task_books: Vec::new() } };
                 let mut bytes = serde_json::to_vec(&snap).unwrap();
                 mutate(&mut bytes, &mutations);
                 Err(bytes)

@@ -51,7 +51,7 @@ fn keys_must_be_short_printable_ascii() {
 
 fn situation() -> Situation {
     let district = pingan_demo_free_event();
-    Situation { events: vec![district], workers: Vec::new() }
+    Situation { events: vec![district], workers: Vec::new(), task_books: Vec::new() }
 }
 
 /// A minimal event, built by hand (pingan-core does not depend on the demo crate).

@@ -165,6 +165,7 @@ impl Cache {
              CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
              CREATE TABLE IF NOT EXISTS events (id INTEGER PRIMARY KEY, body TEXT NOT NULL);
              CREATE TABLE IF NOT EXISTS workers (id INTEGER PRIMARY KEY, body TEXT NOT NULL);
+             CREATE TABLE IF NOT EXISTS task_books (id INTEGER PRIMARY KEY, body TEXT NOT NULL);
              CREATE TABLE IF NOT EXISTS outbox (id INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT NOT NULL UNIQUE,
                                                 body TEXT NOT NULL);
              CREATE TABLE IF NOT EXISTS refused (id INTEGER PRIMARY KEY AUTOINCREMENT, body TEXT NOT NULL,
@@ -206,6 +207,14 @@ impl Cache {
             match serde_json::from_str(&body) {
                 Ok(w) => situation.workers.push(w),
                 Err(e) => skipped.push(format!("cached worker {id} does not parse: {e}")),
+            }
+        }
+        let mut stmt = self.conn.prepare("SELECT id, body FROM task_books ORDER BY id")?;
+        for row in stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))? {
+            let (id, body) = row?;
+            match serde_json::from_str(&body) {
+                Ok(b) => situation.task_books.push(b),
+                Err(e) => skipped.push(format!("cached task book {id} does not parse: {e}")),
             }
         }
         if !skipped.is_empty() {
@@ -265,6 +274,7 @@ impl Cache {
         let tx = self.conn.transaction()?;
         tx.execute("DELETE FROM events", [])?;
         tx.execute("DELETE FROM workers", [])?;
+        tx.execute("DELETE FROM task_books", [])?;
         set_seq(&tx, 0)?;
         tx.commit()?;
         Ok(())
@@ -306,6 +316,7 @@ impl Cache {
         let tx = self.conn.transaction()?;
         tx.execute("DELETE FROM events", [])?;
         tx.execute("DELETE FROM workers", [])?;
+        tx.execute("DELETE FROM task_books", [])?;
         {
             let mut ins = tx.prepare("INSERT INTO events (id, body) VALUES (?1, ?2)")?;
             for e in &snapshot.situation.events {
@@ -314,6 +325,10 @@ impl Cache {
             let mut ins = tx.prepare("INSERT INTO workers (id, body) VALUES (?1, ?2)")?;
             for w in &snapshot.situation.workers {
                 ins.execute(params![w.id.0 as i64, serde_json::to_string(w)?])?;
+            }
+            let mut ins = tx.prepare("INSERT INTO task_books (id, body) VALUES (?1, ?2)")?;
+            for b in &snapshot.situation.task_books {
+                ins.execute(params![b.id.0 as i64, serde_json::to_string(b)?])?;
             }
         }
         set_seq(&tx, snapshot.seq)?;
@@ -341,6 +356,7 @@ impl Cache {
         let mut skipped = Vec::new();
         let mut events = BTreeSet::new();
         let mut workers = BTreeSet::new();
+        let mut books = BTreeSet::new();
         for c in changes {
             if c.seq <= seq {
                 continue;
@@ -378,6 +394,17 @@ impl Cache {
                     B::WorkerJoined { worker } => {
                         workers.insert(worker.id);
                     }
+                    B::TaskBookIssued { book } => {
+                        books.insert(book.id);
+                    }
+                    B::CheckReported { book, event, .. } => {
+                        books.insert(*book);
+                        events.extend(event.as_ref().map(|e| e.id));
+                    }
+                    B::ReportSplit { event, new_event, .. } => {
+                        events.insert(*event);
+                        events.insert(new_event.id);
+                    }
                 }
             }
         }
@@ -397,6 +424,14 @@ impl Cache {
             for id in workers {
                 if let Some(w) = situation.worker(id) {
                     up.execute(params![id.0 as i64, serde_json::to_string(w)?])?;
+                }
+            }
+            let mut up = tx.prepare(
+                "INSERT INTO task_books (id, body) VALUES (?1, ?2) ON CONFLICT (id) DO UPDATE SET body = excluded.body",
+            )?;
+            for id in books {
+                if let Some(b) = situation.task_book(id) {
+                    up.execute(params![id.0 as i64, serde_json::to_string(b)?])?;
                 }
             }
         }

@@ -305,7 +305,8 @@ impl Db {
         rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).collect()
     }
 
-    /// The whole situation at one seq, as JSON text: `{"seq":…,"situation":{"events":[…],"workers":[…]}}`.
+    /// The whole situation at one seq, as JSON text:
+    /// `{"seq":…,"situation":{"events":[…],"workers":[…],"task_books":[…]}}`.
     /// Read in one transaction, so the parts agree with each other and with the seq.
     pub async fn snapshot_json(&self) -> sqlx::Result<String> {
         let mut tx = self.pool.begin().await?;
@@ -316,12 +317,15 @@ impl Db {
             sqlx::query("SELECT COALESCE(MAX(seq), 0) FROM changes").fetch_one(&mut *tx).await?.try_get(0)?;
         let events = sqlx::query("SELECT body FROM events ORDER BY id").fetch_all(&mut *tx).await?;
         let workers = sqlx::query("SELECT body FROM workers ORDER BY id").fetch_all(&mut *tx).await?;
+        let books = sqlx::query("SELECT body FROM task_books ORDER BY id").fetch_all(&mut *tx).await?;
         tx.commit().await?;
         let mut out = String::with_capacity(64 + events.len() * 700 + workers.len() * 200);
         out.push_str(&format!("{{\"seq\":{seq},\"situation\":{{\"events\":["));
         join_bodies(&mut out, &events)?;
         out.push_str("],\"workers\":[");
         join_bodies(&mut out, &workers)?;
+        out.push_str("],\"task_books\":[");
+        join_bodies(&mut out, &books)?;
         out.push_str("]}}");
         Ok(out)
     }

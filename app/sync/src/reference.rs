@@ -296,7 +296,7 @@ pub async fn store(db: &Db, data: Data) -> Result<Stored, RefError> {
     let (bytes, etag, left_out) = tokio::task::spawn_blocking(move || {
         // A package holds only workers that fit its district (ids dense): after a forced district import the
         // workers that no longer fit stay in the log but not in the package, as clients skip them anyway.
-        let mut fitting = pingan_core::Situation { events: Vec::new(), workers: roster };
+        let mut fitting = pingan_core::Situation { events: Vec::new(), workers: roster, task_books: Vec::new() };
         let left_out = validate::retain_fitting(&mut fitting, &district);
         let mut p = pingan_package::Package::new(version as u64, now, district, fitting.workers, history);
         p.meta.source = "pingan-sync".into();

@@ -8,6 +8,7 @@
 
 use crate::db::{Backend, Db, User, placeholders};
 use crate::hub::{Hub, LiveChange};
+use pingan_core::patrol::{self, CheckResult, TaskBook, TaskBookId};
 use pingan_core::routing::{Actor, RoutingConfig};
 use pingan_core::sync::{self, ChangeBody, ClientCommand, CommandBody, CommandResult, Outcome, Role, Seq};
 use pingan_core::worker::status_after_step;
@@ -241,6 +242,9 @@ pub async fn apply_in_tx(
     // The events the commands name (acted on, or handled according to a worker's status).
     let mut event_ids: HashSet<i64> = HashSet::new();
     let mut reports = false;
+    let mut book_ids: HashSet<i64> = HashSet::new();
+    let mut book_ids_by_grid: HashSet<i64> = HashSet::new();
+    let mut new_books = false;
     for c in batch.iter().flat_map(|(_, commands)| commands.iter()) {
         match &c.body {
             CommandBody::Act { event, .. } => {
@@ -255,6 +259,18 @@ pub async fn apply_in_tx(
                 }
             }
             CommandBody::Report { .. } => reports = true,
+            CommandBody::ReportCheck { book, event, .. } => {
+                book_ids.insert(book.0 as i64);
+                reports |= event.is_some();
+            }
+            CommandBody::SplitReport { event, .. } => {
+                event_ids.insert(event.0 as i64);
+                reports = true;
+            }
+            CommandBody::IssueTaskBook { book } => {
+                new_books = true;
+                book_ids_by_grid.insert(book.grid.0 as i64);
+            }
             CommandBody::WorkerPosition { .. } => {}
         }
     }
@@ -325,8 +341,46 @@ pub async fn apply_in_tx(
     } else {
         0
     };
-    let mut ctx =
-        Ctx { district, routing, now, events, workers, next_event_id, next_worker_id, dirty_workers: HashSet::new() };
+    // The task books reported on, and the open books of the grids new books are for (one open book per grid).
+    let mut books: HashMap<i64, TaskBook> = HashMap::new();
+    for (id, body) in fetch_bodies(&mut *tx, "task_books", &book_ids).await? {
+        books.insert(id, serde_json::from_str(&body)?);
+    }
+    let grids: Vec<i64> = book_ids_by_grid.into_iter().collect();
+    for chunk in grids.chunks(ROWS_PER_STATEMENT) {
+        let sql = format!(
+            "SELECT id, body FROM task_books WHERE state = 'open' AND grid_id IN ({})",
+            placeholders(1, chunk.len())
+        );
+        let mut q = sqlx::query(&sql);
+        for g in chunk {
+            q = q.bind(*g);
+        }
+        for row in q.fetch_all(&mut *tx).await? {
+            let id: i64 = row.try_get(0)?;
+            let body: String = row.try_get(1)?;
+            books.entry(id).or_insert(serde_json::from_str(&body)?);
+        }
+    }
+    let next_book_id: i64 = if new_books {
+        sqlx::query("SELECT COALESCE(MAX(id), 0) + 1 FROM task_books").fetch_one(&mut *tx).await?.try_get(0)?
+    } else {
+        0
+    };
+    let mut ctx = Ctx {
+        district,
+        routing,
+        now,
+        events,
+        workers,
+        books,
+        next_event_id,
+        next_worker_id,
+        next_book_id,
+        dirty_workers: HashSet::new(),
+        dirty_books: HashSet::new(),
+        also_dirty: HashSet::new(),
+    };
 
     // Apply in order.
     let mut results = Vec::with_capacity(batch.len());
@@ -384,7 +438,8 @@ pub async fn apply_in_tx(
         }
         results.push(Ok(out));
     }
-    let Ctx { events, workers, dirty_workers, .. } = ctx;
+    let Ctx { events, workers, dirty_workers, books, dirty_books, also_dirty, .. } = ctx;
+    dirty_events.extend(also_dirty);
 
     // Write.
     for chunk in new_changes.chunks(ROWS_PER_STATEMENT) {
@@ -446,6 +501,26 @@ pub async fn apply_in_tx(
         }
         q.execute(&mut *tx).await?;
     }
+    let dirty_books: Vec<(i64, &'static str, i64, String, String)> = dirty_books
+        .into_iter()
+        .filter_map(|id| books.get(&id).map(|b| (id, b)))
+        .map(|(id, b)| {
+            let state = if b.is_closed() { "closed" } else { "open" };
+            Ok((id, state, b.grid.0 as i64, b.issued_at.to_rfc3339(), serde_json::to_string(b)?))
+        })
+        .collect::<Result<_, serde_json::Error>>()?;
+    for chunk in dirty_books.chunks(ROWS_PER_STATEMENT) {
+        let sql = format!(
+            "INSERT INTO task_books (id, state, grid_id, issued_at, body) VALUES {} \
+             ON CONFLICT (id) DO UPDATE SET state = excluded.state, body = excluded.body",
+            tuples(chunk.len(), 5)
+        );
+        let mut q = sqlx::query(&sql);
+        for (id, state, grid, issued, body) in chunk {
+            q = q.bind(*id).bind(*state).bind(*grid).bind(issued.as_str()).bind(body.as_str());
+        }
+        q.execute(&mut *tx).await?;
+    }
     if backend == Backend::Postgres && !new_changes.is_empty() {
         // Delivered to the other instances when (and only if) the transaction commits.
         sqlx::query("SELECT pg_notify('pingan_changes', $1)")
@@ -488,6 +563,9 @@ fn kind_of(body: &ChangeBody) -> &'static str {
         ChangeBody::WorkerMoved { .. } => "worker_moved",
         ChangeBody::WorkerJoined { .. } => "worker_joined",
         ChangeBody::ReportLinked { .. } => "report_linked",
+        ChangeBody::TaskBookIssued { .. } => "task_book_issued",
+        ChangeBody::CheckReported { .. } => "check_reported",
+        ChangeBody::ReportSplit { .. } => "report_split",
     }
 }
 
@@ -520,10 +598,36 @@ struct Ctx<'a> {
     now: Timestamp,
     events: HashMap<i64, Event>,
     workers: HashMap<i64, GridWorker>,
+    /// Task books reported on, and the open books of grids that new books are for.
+    books: HashMap<i64, TaskBook>,
     next_event_id: i64,
     next_worker_id: i64,
+    next_book_id: i64,
     /// Workers whose record changed (moved, joined, or status changed by an event's step).
     dirty_workers: HashSet<i64>,
+    /// Task books issued or reported on.
+    dirty_books: HashSet<i64>,
+    /// Events changed besides the one a change names (the event a split report left).
+    also_dirty: HashSet<i64>,
+}
+
+impl Ctx<'_> {
+    /// A new report taken in: the next id, reported, no steps, numbered if it has no number, routed at intake (the
+    /// server, not the client, decides the level and the deadline).
+    fn intake(&mut self, event: &Event) -> Event {
+        let mut e = event.clone();
+        e.id = EventId(self.next_event_id as u64);
+        self.next_event_id += 1;
+        e.state = EventState::Reported;
+        e.assignee = None;
+        e.history.clear();
+        e.linked.clear();
+        if e.number.trim().is_empty() {
+            e.number = format!("YH-{}-{:06}", e.reported_at.format("%Y%m%d"), e.id.0);
+        }
+        self.routing.intake(&mut e);
+        e
+    }
 }
 
 type Applied = (ChangeBody, Option<i64>, Option<i64>);
@@ -574,16 +678,7 @@ fn apply(
                     return Ok((ChangeBody::ReportLinked { event: dup, report }, Some(dup.0 as i64), None));
                 }
             }
-            e.id = EventId(ctx.next_event_id as u64);
-            ctx.next_event_id += 1;
-            e.state = EventState::Reported;
-            e.assignee = None;
-            e.history.clear();
-            if e.number.trim().is_empty() {
-                e.number = format!("YH-{}-{:06}", e.reported_at.format("%Y%m%d"), e.id.0);
-            }
-            // The server, not the client, decides the level and the deadline.
-            ctx.routing.intake(&mut e);
+            let e = ctx.intake(&e);
             let id = e.id.0 as i64;
             let body = ChangeBody::EventReported { event: Box::new(e.clone()) };
             ctx.events.insert(id, e);
@@ -681,6 +776,110 @@ fn apply(
             ctx.next_worker_id = ctx.next_worker_id.max(id + 1);
             ctx.workers.insert(id, worker.clone());
             Ok((ChangeBody::WorkerJoined { worker: worker.clone() }, None, Some(id)))
+        }
+        CommandBody::IssueTaskBook { book } => {
+            let actor = actor.as_ref().map_err(Clone::clone)?;
+            patrol::may_issue(actor, book, ctx.district)?;
+            if let Some(open) = ctx.books.values().find(|b| b.grid == book.grid && !b.is_closed()) {
+                let grid = &ctx.district.grids[book.grid.index()];
+                return Err(format!("grid {} already has an open task book ({})", grid.name, open.number));
+            }
+            let mut b = (**book).clone();
+            let id = ctx.next_book_id;
+            ctx.next_book_id += 1;
+            b.id = TaskBookId(id as u64);
+            if b.number.trim().is_empty() {
+                b.number = format!(
+                    "XC-{}-{:06}",
+                    b.issued_at.with_timezone(&pingan_core::china_offset()).format("%Y%m%d"),
+                    id
+                );
+            }
+            b.issued_by = user.name.clone();
+            ctx.books.insert(id, b.clone());
+            ctx.dirty_books.insert(id);
+            Ok((ChangeBody::TaskBookIssued { book: Box::new(b) }, None, None))
+        }
+        CommandBody::ReportCheck { book, check, outcome, note, event } => {
+            let id = book.0 as i64;
+            let b = ctx.books.get(&id).ok_or_else(|| format!("there is no task book {}", book.0))?;
+            let actor = actor.as_ref().map_err(Clone::clone)?;
+            let grids = me.as_ref().map(|w| w.grids.clone()).unwrap_or_default();
+            patrol::may_report_check(actor, &grids, b, usize::from(*check), ctx.district)?;
+            if cmd.at < b.issued_at {
+                return Err(format!("task book {}: the check's time is before the book was issued", b.number));
+            }
+            let number = b.number.clone();
+            let grid = b.grid;
+            let filed = match event {
+                Some(e) => {
+                    if e.grid != grid {
+                        return Err(format!("task book {number}: the problem must lie in the book's grid"));
+                    }
+                    if let Some(me) = &me
+                        && e.source != EventSource::GridWorker(me.id)
+                    {
+                        return Err(format!(
+                            "a grid worker reports as themself: the source must be worker {}",
+                            me.id.0
+                        ));
+                    }
+                    let e = ctx.intake(e);
+                    ctx.events.insert(e.id.0 as i64, e.clone());
+                    Some(e)
+                }
+                None => None,
+            };
+            let result = CheckResult {
+                at: cmd.at,
+                by: user.name.clone(),
+                outcome: *outcome,
+                note: note.clone(),
+                event: filed.as_ref().map(|e| e.id),
+            };
+            if let Some(b) = ctx.books.get_mut(&id) {
+                b.record(usize::from(*check), &result);
+            }
+            ctx.dirty_books.insert(id);
+            let event_id = filed.as_ref().map(|e| e.id.0 as i64);
+            Ok((
+                ChangeBody::CheckReported { book: *book, check: *check, result, event: filed.map(Box::new) },
+                event_id,
+                None,
+            ))
+        }
+        CommandBody::SplitReport { event, report } => {
+            let id = event.0 as i64;
+            let e = ctx.events.get(&id).ok_or_else(|| format!("there is no event {}", event.0))?;
+            let actor = actor.as_ref().map_err(Clone::clone)?;
+            if actor.role != Role::Admin && !e.within(actor.unit) {
+                return Err(format!("event {} is outside this user's unit", e.number));
+            }
+            let linked = pingan_core::LinkedReport {
+                at: report.reported_at,
+                source: report.source,
+                title: report.title.clone(),
+                position: report.position,
+            };
+            let Some(i) = e.linked.iter().position(|r| *r == linked) else {
+                return Err(format!("event {}: no linked report matches the one to split off", e.number));
+            };
+            if report.category != e.category {
+                return Err(format!("event {}: a split report keeps its category", e.number));
+            }
+            let new_event = ctx.intake(report);
+            if let Some(e) = ctx.events.get_mut(&id) {
+                e.linked.remove(i);
+            }
+            ctx.events.insert(new_event.id.0 as i64, new_event.clone());
+            let new_id = new_event.id.0 as i64;
+            // The new event is this change's; the one the report left is stored too.
+            ctx.also_dirty.insert(id);
+            Ok((
+                ChangeBody::ReportSplit { event: *event, report: linked, new_event: Box::new(new_event) },
+                Some(new_id),
+                None,
+            ))
         }
     }
 }

@@ -111,7 +111,7 @@ fn a_logged_step_replays_level_and_deadline_without_the_config() {
     let c = RoutingConfig::default();
     let mut server = event(EventCategory::Dispute, Severity::General);
     c.intake(&mut server);
-    let mut client = Situation { events: vec![server.clone()], workers: vec![] };
+    let mut client = Situation { events: vec![server.clone()], workers: vec![], task_books: Vec::new() };
     let at = t0() + chrono::Duration::hours(1);
     let body =
         act(&mut server, EventAction::Reroute { level: Level::District, reason: "涉众".into() }, at, "op", &c).unwrap();
@@ -191,7 +191,7 @@ fn dispatch_lists_the_grids_workers_by_distance_then_the_towns_when_short() {
     let mut assigned = event(EventCategory::Theft, Severity::General);
     assigned.id = EventId(1);
     assigned.assignee = Some(WorkerId(0));
-    let situation = Situation { events: vec![assigned, e.clone()], workers };
+    let situation = Situation { events: vec![assigned, e.clone()], workers, task_books: Vec::new() };
     let town = |g: GridId| Some(if g.0 == 99 { TownId(7) } else { TownId(1) });
     let c = dispatch_candidates(&situation, &e, town, 0);
     let order: Vec<u32> = c.iter().map(|c| c.worker.0).collect();

@@ -225,7 +225,7 @@ pub fn empty_district() -> District {
 /// A package opened offline: its district, history and roster; nothing moves.
 fn from_package(p: pingan_package::Package, lang: Lang) -> Loaded {
     let district = Arc::new(p.district);
-    let mut situation = Situation { events: Vec::new(), workers: p.workers };
+    let mut situation = Situation { events: Vec::new(), workers: p.workers, task_books: Vec::new() };
     let skipped = pingan_core::validate::retain_fitting(&mut situation, &district);
     let mut notes = vec![format!(
         "{} {} · {} {} · {} {} · {} {}",
