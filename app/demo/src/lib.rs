@@ -12,8 +12,10 @@ pub mod district_gen;
 pub mod geometry;
 pub mod history;
 pub mod names;
+pub mod sensors;
 pub mod sim;
 
 pub use district_gen::{DemoSpec, generate};
 pub use history::{HistorySpec, generate_history};
+pub use sensors::{SensorStream, fleet};
 pub use sim::{SimChange, SimConfig, Simulator};
