@@ -4,10 +4,11 @@
 //! It never reads a clock; the caller passes the time in (the desktop passes wall-clock time, tests a fixed one).
 
 use geo::Intersects;
+use pingan_core::patrol::{CheckOutcome, CheckResult, TaskBookId};
 use pingan_core::routing::RoutingConfig;
 use pingan_core::{
-    Building, BuildingKind, District, Event, EventAction, EventCategory, EventId, EventSource, EventState, GridId,
-    GridWorker, LonLat, Severity, Situation, Timestamp, WorkerId, WorkerKind, WorkerStatus,
+    Building, BuildingId, BuildingKind, District, Event, EventAction, EventCategory, EventId, EventSource, EventState,
+    GridId, GridWorker, LonLat, Severity, Situation, Timestamp, WorkerId, WorkerKind, WorkerStatus,
 };
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -29,6 +30,8 @@ pub struct SimConfig {
     /// Escalate overdue events one level up after the grace, as the server does (the desktop's local demo); off
     /// when a server runs the simulator and escalates by itself.
     pub sla_escalation: bool,
+    /// Share of a task book's checks that find a problem (and file an event); the rest are reported fine.
+    pub patrol_problem_share: f64,
 }
 
 impl Default for SimConfig {
@@ -40,6 +43,7 @@ impl Default for SimConfig {
             response_speed: 5.0,
             handling_speedup: 1.0,
             sla_escalation: true,
+            patrol_problem_share: 0.15,
         }
     }
 }
@@ -51,6 +55,15 @@ pub enum SimChange {
     Reported(EventId),
     /// An event changed state.
     Transition(EventId, EventState),
+    /// A grid worker reported stop `check` of task book `book` (recorded in the situation's book). A check that
+    /// found a problem filed a new event (its id is the result's `event`, in `Situation::events`): it is not listed
+    /// as `Reported` too — a server gets it with the check.
+    Checked {
+        /// The book.
+        book: TaskBookId,
+        /// The stop (index into its checks).
+        check: usize,
+    },
 }
 
 /// The simulator's own state: schedule of pending actions, worker waypoints, random stream.
@@ -68,6 +81,10 @@ pub struct Simulator {
     routing: RoutingConfig,
     /// When overdue events are next looked for.
     next_sla: Timestamp,
+    /// Open task books → when their next stop is reported.
+    books_due: BTreeMap<TaskBookId, Timestamp>,
+    /// Draws for the patrols alone, so that books in the situation do not change which events arrive when.
+    patrol_rng: ChaCha8Rng,
 }
 
 impl Simulator {
@@ -135,6 +152,8 @@ impl Simulator {
             grid_workers,
             routing: RoutingConfig::default(),
             next_sla: start,
+            books_due: BTreeMap::new(),
+            patrol_rng: ChaCha8Rng::seed_from_u64(seed ^ 0x7a77_0b00),
         };
         sim.schedule_arrival();
         // Replay history in ten-minute steps so old events are closed, recent ones open, some overdue.
@@ -206,8 +225,111 @@ impl Simulator {
             self.escalate_overdue(situation, now, &mut changes);
             self.next_sla = now + chrono::Duration::minutes(1);
         }
+        self.carry_out_books(district, situation, now, &mut changes);
         self.now = now;
         changes
+    }
+
+    /// Patrol task books: a worker of each open book's grid reports its stops one by one — the first soon after
+    /// the issue, then one every few (sped-up) minutes —, most fine, about `patrol_problem_share` of them with a
+    /// problem, which files a new event at that stop (then handled like any other).
+    fn carry_out_books(
+        &mut self,
+        district: &District,
+        situation: &mut Situation,
+        now: Timestamp,
+        changes: &mut Vec<SimChange>,
+    ) {
+        let speedup = self.config.handling_speedup.max(0.01);
+        let minutes = |rng: &mut ChaCha8Rng, lo: f64, hi: f64| {
+            chrono::Duration::seconds((rng.random_range(lo..hi) * 60.0 / speedup) as i64)
+        };
+        self.books_due.retain(|id, _| situation.task_book(*id).is_some_and(|b| !b.is_closed()));
+        for b in situation.task_books.iter().filter(|b| !b.is_closed()) {
+            if !self.books_due.contains_key(&b.id) {
+                let first = b.issued_at.max(self.now) + minutes(&mut self.patrol_rng, 0.2, 1.5);
+                self.books_due.insert(b.id, first);
+            }
+        }
+        while let Some((&id, &at)) = self.books_due.iter().filter(|(_, t)| **t <= now).min_by_key(|(id, t)| (**t, **id))
+        {
+            self.books_due.remove(&id);
+            let Some(book) = situation.task_book(id) else { continue };
+            let Some(check) = book.checks.iter().position(|c| c.result.is_none()) else { continue };
+            let (grid, building, items) = (book.grid, book.checks[check].building, book.items.clone());
+            // The grid's own worker (whose home grid it is), else any who serves it.
+            let serving = self.grid_workers.get(grid.index()).map(Vec::as_slice).unwrap_or_default();
+            let own = serving.iter().copied().find(|w| situation.worker(*w).is_some_and(|w| w.grids[0] == grid));
+            let Some(worker) = own.or(serving.first().copied()) else { continue };
+            let by = situation.worker(worker).map_or_else(|| format!("worker {}", worker.0), |w| w.name.clone());
+            let problem = self.patrol_rng.random_bool(self.config.patrol_problem_share.clamp(0.0, 1.0));
+            let (outcome, note, event) = if problem && !items.is_empty() {
+                let category = items[self.patrol_rng.random_range(0..items.len())].category;
+                let e = self.found_event(district, situation, grid, building, category, worker, at);
+                let note = format!("巡查发现：{}", e.title);
+                let id = e.id;
+                situation.events.push(e);
+                let d = delay_of(&mut self.patrol_rng, speedup, EventState::Reported, false);
+                self.due.insert(id, (at + d, false));
+                (CheckOutcome::Problem, note, Some(id))
+            } else {
+                (CheckOutcome::Done, String::new(), None)
+            };
+            let result = CheckResult { at, by, outcome, note, event };
+            let Some(book) = situation.task_book_mut(id) else { continue };
+            book.record(check, &result);
+            changes.push(SimChange::Checked { book: id, check });
+            if !book.is_closed() {
+                let next = at + minutes(&mut self.patrol_rng, 5.0, 40.0);
+                self.books_due.insert(id, next);
+            }
+        }
+    }
+
+    /// A problem a patrol found: an event at the stop's building (or somewhere in the grid), of `category`,
+    /// reported by `worker`, routed at intake.
+    #[allow(clippy::too_many_arguments)]
+    fn found_event(
+        &mut self,
+        district: &District,
+        situation: &Situation,
+        grid: GridId,
+        building: Option<BuildingId>,
+        category: EventCategory,
+        worker: WorkerId,
+        at: Timestamp,
+    ) -> Event {
+        let rng = &mut self.patrol_rng;
+        let severity = Severity::ALL[pick(rng, &crate::catalog::severity_weights(category))];
+        let titles = titles(category);
+        let title = titles[rng.random_range(0..titles.len())].to_string();
+        let g = district.grid(grid);
+        let place = match building.and_then(|b| district.buildings.get(b.index())) {
+            Some(b) => pingan_core::place::Place {
+                town: g.town,
+                community: g.community,
+                grid,
+                building: Some(b.id),
+                address: b.code,
+                position: b.footprint.centroid(),
+                name: format!("{} {}", district.grid_place(grid), b.name),
+            },
+            None => pingan_core::place::Place {
+                town: g.town,
+                community: g.community,
+                grid,
+                building: None,
+                address: g.code,
+                position: random_point_in(district, grid, rng),
+                name: district.grid_place(grid),
+            },
+        };
+        let id = EventId(situation.events.last().map_or(1, |e| e.id.0 + 1));
+        let mut e = place.report(id, category, severity, title, EventSource::GridWorker(worker), at);
+        let local = at.with_timezone(&pingan_core::china_offset());
+        e.number = format!("YH-{}-{:05}", local.format("%Y%m%d"), id.0);
+        self.routing.intake(&mut e);
+        e
     }
 
     /// Escalate every event overdue past the grace one level up, at the moment it became due (so the outcome does not
@@ -243,18 +365,7 @@ impl Simulator {
 
     /// Minutes until the next action from `state`.
     fn delay(&mut self, state: EventState, slow: bool) -> chrono::Duration {
-        let (lo, hi) = match state {
-            EventState::Reported | EventState::Reopened => (1.0, 12.0),
-            EventState::Accepted => (3.0, 20.0),
-            EventState::Escalated => (30.0, 90.0),
-            EventState::Assigned => (5.0, 40.0),
-            EventState::InDisposal => (20.0, 240.0),
-            EventState::Feedback => (10.0, 60.0),
-            EventState::Closed => (120.0, 2000.0),
-        };
-        let mins =
-            self.rng.random_range(lo..hi) * if slow { 8.0 } else { 1.0 } / self.config.handling_speedup.max(0.01);
-        chrono::Duration::seconds((mins * 60.0) as i64)
+        delay_of(&mut self.rng, self.config.handling_speedup, state, slow)
     }
 
     /// Take the next lifecycle step of event `id` at time `at`; returns the new state.
@@ -443,6 +554,21 @@ impl Simulator {
             }
         }
     }
+}
+
+/// Minutes until the next action from `state` (a random draw from `rng`), at `speedup`.
+fn delay_of(rng: &mut ChaCha8Rng, speedup: f64, state: EventState, slow: bool) -> chrono::Duration {
+    let (lo, hi) = match state {
+        EventState::Reported | EventState::Reopened => (1.0, 12.0),
+        EventState::Accepted => (3.0, 20.0),
+        EventState::Escalated => (30.0, 90.0),
+        EventState::Assigned => (5.0, 40.0),
+        EventState::InDisposal => (20.0, 240.0),
+        EventState::Feedback => (10.0, 60.0),
+        EventState::Closed => (120.0, 2000.0),
+    };
+    let mins = rng.random_range(lo..hi) * if slow { 8.0 } else { 1.0 } / speedup.max(0.01);
+    chrono::Duration::seconds((mins * 60.0) as i64)
 }
 
 const FEEDBACK: [&str; 5] =

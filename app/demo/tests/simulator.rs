@@ -106,3 +106,71 @@ fn every_simulated_event_and_worker_fits_the_district_by_the_servers_rules() {
         assert_eq!((s.events.len(), s.workers.len()), before);
     }
 }
+
+/// Task books put in the situation are carried out: a worker of each book's grid reports every stop, one by one,
+/// in time order; about 15 % find a problem, which files an event at that stop, in that grid, reported by that
+/// worker, routed and handled like any other.
+#[test]
+fn open_task_books_are_carried_out_stop_by_stop() {
+    use pingan_core::patrol::{CheckOutcome, TaskBookId};
+    let d = generate(&DemoSpec::small(3));
+    let config = SimConfig { handling_speedup: 4.0, ..SimConfig::default() };
+    let (mut s, mut sim) = Simulator::start(&d, 9, config, t0());
+    let records: Vec<pingan_core::assess::EventRecord> = s.events.iter().map(Into::into).collect();
+    let period = pingan_core::assess::Period::containing(pingan_core::assess::PeriodKind::Month, t0());
+    let risk = pingan_core::assess::RiskConfig::default();
+    let categories = pingan_core::assess::CategorySet::all();
+    let assessment = pingan_core::assess::assess(&d, &records, period, t0().timestamp(), categories, &risk);
+    let patrol = pingan_core::patrol::PatrolConfig::default();
+    // A book for every grid.
+    for c in &d.communities {
+        let unit = pingan_core::UnitRef::Community(c.id);
+        for mut b in pingan_core::patrol::plan(&d, &records, &assessment, &risk, &patrol, unit, t0(), "op", false) {
+            b.id = TaskBookId(s.task_books.len() as u64 + 1);
+            s.task_books.push(b);
+        }
+    }
+    let stops: usize = s.task_books.iter().map(|b| b.checks.len()).sum();
+    assert!(s.task_books.len() >= 20 && stops >= 60, "{} books, {stops} stops", s.task_books.len());
+    let mut checked = Vec::new();
+    let mut first_check = None;
+    for m in 1..=12 * 60 {
+        let now = t0() + Duration::minutes(m);
+        for c in sim.step(&d, &mut s, now) {
+            if let SimChange::Checked { book, check } = c {
+                first_check.get_or_insert(m);
+                let b = s.task_book(book).expect("the book");
+                let r = b.checks[check].result.as_ref().expect("recorded");
+                assert!(r.at <= now && r.at >= b.issued_at);
+                assert!(b.checks[..check].iter().all(|c| c.result.is_some()), "stops in order");
+                checked.push((book, check));
+            }
+        }
+    }
+    assert!(first_check.is_some_and(|m| m <= 1), "the first stop soon after the issue: {first_check:?}");
+    assert_eq!(checked.len(), stops, "every stop reported once");
+    assert!(s.task_books.iter().all(|b| b.is_closed()));
+    let mut problems = 0;
+    for b in &s.task_books {
+        let worker = s.workers.iter().find(|w| w.grids[0] == b.grid).expect("the grid's worker");
+        for c in &b.checks {
+            let r = c.result.as_ref().expect("reported");
+            assert_eq!(r.by, worker.name);
+            match (r.outcome, r.event) {
+                (CheckOutcome::Problem, Some(id)) => {
+                    problems += 1;
+                    let e = s.event(id).expect("the problem's event");
+                    assert_eq!((e.grid, e.building), (b.grid, c.building));
+                    assert_eq!(e.source, pingan_core::EventSource::GridWorker(worker.id));
+                    assert!(b.items.iter().any(|i| i.category == e.category));
+                    assert!(e.reported_at == r.at && !e.number.is_empty());
+                    assert!(e.state != EventState::Reported, "{} was never handled", e.number);
+                }
+                (CheckOutcome::Done, None) => {}
+                other => panic!("odd result {other:?}"),
+            }
+        }
+    }
+    let share = problems as f64 / stops as f64;
+    assert!((0.05..=0.3).contains(&share), "{problems} problems in {stops} stops");
+}
