@@ -10,11 +10,11 @@
 //!   [`crate::theme::ANIMATION_FPS`] frames a second, and only while it is on screen.
 
 use crate::panels::map3d::{self, Map3dPanel};
-use crate::panels::{dashboard, detail, feed, header, import, map2d, status, toolbar};
+use crate::panels::{books, dashboard, detail, feed, header, import, map2d, status, toolbar};
 use crate::services::export::{FolderDialog, RfdDialog};
 use crate::services::import_job::ImportRequest;
 use crate::state::view::Map2dView;
-use crate::state::{AppOptions, AppState, Clock, Command, MapMode, ViewState};
+use crate::state::{AppOptions, AppState, Clock, Command, FeedTab, MapMode, ViewState};
 use crate::theme;
 use std::sync::Arc;
 
@@ -178,8 +178,11 @@ impl eframe::App for PinganApp {
             .default_size(480.0)
             .min_size(360.0)
             .frame(egui::Frame::new().fill(theme::PANEL).inner_margin(10))
-            .show(ui, |ui| feed::event_feed_ui(ui, state, &mut commands));
-        if state.selected.is_some() || state.unit_detail.is_some() {
+            .show(ui, |ui| match state.feed_tab {
+                FeedTab::Events => feed::event_feed_ui(ui, state, &mut commands),
+                FeedTab::TaskBooks => books::book_list_ui(ui, state, &mut commands),
+            });
+        if state.selected.is_some() || state.unit_detail.is_some() || state.selected_book.is_some() {
             egui::Panel::right("detail")
                 .default_size(460.0)
                 .min_size(380.0)
@@ -187,6 +190,8 @@ impl eframe::App for PinganApp {
                 .show(ui, |ui| {
                     if state.selected.is_some() {
                         detail::event_detail_ui(ui, state, &mut commands)
+                    } else if state.selected_book.is_some() {
+                        books::book_detail_ui(ui, state, &mut commands)
                     } else {
                         detail::unit_detail_ui(ui, state, &mut commands)
                     }

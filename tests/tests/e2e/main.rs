@@ -8,6 +8,7 @@ mod command_loop;
 mod district;
 mod import;
 mod linked;
+mod patrol;
 mod repaint;
 mod report;
 mod ui;

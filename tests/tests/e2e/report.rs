@@ -29,10 +29,29 @@ fn export_writes_png_svg_and_csv_that_read_back() {
     let d = pingan_demo::generate(&pingan_demo::DemoSpec::small(7));
     let history = pingan_demo::generate_history(&d, &pingan_demo::HistorySpec::default(), test_now());
     let (live, _) = pingan_demo::Simulator::start(&d, 7, pingan_demo::SimConfig::default(), test_now());
+    // Two task books of one community, one of them worked through, for task_books.csv.
+    let a = compute(&d, &history, RiskView::default(), test_now(), &RiskConfig::default()).assessment;
+    let community = d.communities.iter().find(|c| c.grids.len() >= 2).unwrap();
+    let cfg = pingan_core::patrol::PatrolConfig::default();
+    let unit = pingan_core::UnitRef::Community(community.id);
+    let mut books =
+        pingan_core::patrol::plan(&d, &history, &a, &RiskConfig::default(), &cfg, unit, test_now(), "值班员", false);
+    books.truncate(2);
+    for i in 0..books[0].checks.len() {
+        let r = pingan_core::patrol::CheckResult {
+            at: test_now() + chrono::Duration::hours(1),
+            by: "张三".into(),
+            outcome: pingan_core::patrol::CheckOutcome::Done,
+            note: String::new(),
+            event: None,
+        };
+        books[0].record(i, &r);
+    }
     let data = pingan_desktop::services::assessment::compute_with_loops(
         &d,
         &history,
         &live.events,
+        &books,
         RiskView::default(),
         test_now(),
         &RiskConfig::default(),
@@ -41,7 +60,7 @@ fn export_writes_png_svg_and_csv_that_read_back() {
     let dir = temp_dir("export");
     let towns: Vec<String> = d.towns.iter().map(|t| t.name.clone()).collect();
     let files = export_report(&dir, &data, &towns, Lang::Zh).expect("export");
-    assert_eq!(files.len(), 8);
+    assert_eq!(files.len(), 10);
     for png in ["trend.png", "categories.png"] {
         let img = image::open(dir.join(png)).expect("the PNG decodes");
         assert_eq!((img.width(), img.height()), (1600, 900));
@@ -86,6 +105,18 @@ fn export_writes_png_svg_and_csv_that_read_back() {
     assert!(total.reported > 0 && total.closed > 0 && total.escalations > 0, "{total:?}");
     assert_eq!(data.loops.towns.iter().map(|t| t.reported).sum::<u32>(), total.reported);
     assert_eq!(data.loops.towns.iter().map(|t| t.overdue).sum::<u32>(), total.overdue);
+    // Task books by town: the community's town issued two, closed one (on time), the other towns none.
+    let books_csv = std::fs::read_to_string(dir.join("task_books.csv")).unwrap();
+    let rows: Vec<Vec<&str>> = books_csv.lines().skip(1).map(|l| l.split(',').collect()).collect();
+    assert_eq!(rows.len(), 12, "a row per town");
+    let town = &d.towns[community.town.index()].name;
+    let row = rows.iter().find(|r| r[0] == town.as_str()).unwrap();
+    let stops = books[0].checks.len() + books[1].checks.len();
+    assert_eq!(row[1..8], ["2", "1", "1", "0", &books[0].checks.len().to_string(), &stops.to_string(), "0"]);
+    assert_eq!(row[8], "50.0");
+    assert!(rows.iter().filter(|r| r[0] != town.as_str()).all(|r| r[1] == "0" && r[8].is_empty()));
+    let precision = std::fs::read_to_string(dir.join("precision.csv")).unwrap();
+    assert!(precision.starts_with("rule,checked,useful,false_alarms,precision_pct\n"));
     // A folder that cannot be created gives an error, not a panic.
     let blocked = dir.join("league.csv").join("sub");
     assert!(export_report(&blocked, &data, &towns, Lang::Zh).is_err());

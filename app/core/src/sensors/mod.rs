@@ -143,6 +143,18 @@ impl RuleKind {
             Self::Crowd => "人员聚集超阈值且持续增加",
         }
     }
+
+    /// English name.
+    pub fn en(self) -> &'static str {
+        match self {
+            Self::WaterSilent => "Water meter silent",
+            Self::Smoke => "Smoke alarm",
+            Self::Charger => "E-bike charger alarm",
+            Self::FirePoint => "Straw fire point",
+            Self::HelmetRate => "Helmet rate below standard",
+            Self::Crowd => "Crowd large and growing",
+        }
+    }
 }
 
 /// A rule that fired: what, for which sensor, when, and the readings behind it.

@@ -105,6 +105,14 @@ pub fn dashboard_ui(ui: &mut egui::Ui, state: &AppState, sort: &mut LeagueSort, 
                         RichText::new(lang.tr("闭环考核 · 分级", "Command loop · by level")).font(theme::bold(20.0)),
                     );
                     loops_ui(ui, &data, lang);
+                    if data.patrol.iter().any(|c| c.issued > 0) {
+                        ui.add_space(10.0);
+                        ui.label(
+                            RichText::new(lang.tr("巡查任务书 · 镇街完成情况", "Patrol task books · by town"))
+                                .font(theme::bold(20.0)),
+                        );
+                        patrol_ui(ui, state, &data, lang);
+                    }
                     if !data.loops.precision.is_empty() {
                         ui.add_space(10.0);
                         ui.label(RichText::new(lang.tr("预警精准率", "Warning precision")).font(theme::bold(20.0)));
@@ -267,10 +275,56 @@ fn precision_ui(ui: &mut egui::Ui, data: &ReportData, lang: Lang) {
         }
         ui.end_row();
         for (rule, useful, false_alarms) in &data.loops.precision {
-            ui.label(rule.zh());
+            ui.label(lang.tr(rule.zh(), rule.en()));
             ui.label((useful + false_alarms).to_string());
             ui.label(useful.to_string());
             ui.label(RichText::new(rate(data.loops.precision_of(*rule))).strong());
+            ui.end_row();
+        }
+    });
+}
+
+/// Task books issued this period per town: issued, closed, on time, overdue now, stops checked, problems found,
+/// completion; towns with none are left out, the district's total last.
+fn patrol_ui(ui: &mut egui::Ui, state: &AppState, data: &ReportData, lang: Lang) {
+    egui::Grid::new("patrol").num_columns(7).striped(true).spacing([12.0, 6.0]).show(ui, |ui| {
+        for h in [
+            lang.tr("镇街", "Town"),
+            lang.tr("下发", "Issued"),
+            lang.tr("完成", "Closed"),
+            lang.tr("按时", "On time"),
+            lang.tr("超期", "Overdue"),
+            lang.tr("点位", "Stops"),
+            lang.tr("发现问题", "Problems"),
+        ] {
+            ui.label(RichText::new(h).strong().color(theme::DIM));
+        }
+        ui.end_row();
+        let mut total = pingan_core::patrol::Completion::default();
+        let towns = state.district.towns.iter().map(|t| t.name.as_str());
+        let rows: Vec<(&str, pingan_core::patrol::Completion)> =
+            towns.zip(data.patrol.iter().copied()).filter(|(_, c)| c.issued > 0).collect();
+        for (_, c) in &rows {
+            total.issued += c.issued;
+            total.closed += c.closed;
+            total.on_time += c.on_time;
+            total.overdue += c.overdue;
+            total.checks_done += c.checks_done;
+            total.checks += c.checks;
+            total.problems += c.problems;
+        }
+        for (name, c) in rows.into_iter().chain(std::iter::once((lang.tr("全区", "District"), total))) {
+            ui.label(RichText::new(name).size(18.0));
+            ui.label(c.issued.to_string());
+            ui.label(RichText::new(format!("{} ({})", c.closed, rate(c.rate()))).strong());
+            ui.label(c.on_time.to_string());
+            ui.label(RichText::new(c.overdue.to_string()).color(if c.overdue > 0 {
+                theme::OVERDUE
+            } else {
+                theme::TEXT
+            }));
+            ui.label(format!("{}/{}", c.checks_done, c.checks));
+            ui.label(c.problems.to_string());
             ui.end_row();
         }
     });

@@ -104,7 +104,13 @@ pub fn event_detail_ui(ui: &mut egui::Ui, state: &AppState, commands: &mut Vec<C
                 RichText::new(format!("{} ({})", lang.tr("关联上报", "Linked reports"), e.linked.len()))
                     .font(theme::bold(20.0)),
             );
-            for r in &e.linked {
+            // An operator may take a wrongly merged report out again (the server checks the room's area).
+            let may_split = state.actor().is_some_and(|a| {
+                use pingan_core::sync::Role;
+                matches!(a.role, Role::Operator | Role::Supervisor | Role::Admin)
+                    && (a.role == Role::Admin || e.within(a.unit))
+            });
+            for (i, r) in e.linked.iter().enumerate() {
                 let who = match r.source {
                     EventSource::GridWorker(w) => state.situation.worker(w).map_or("?".into(), |w| w.name.clone()),
                     EventSource::Sensor(_) => lang.tr("物联感知设备", "IoT sensor").to_string(),
@@ -116,6 +122,15 @@ pub fn event_detail_ui(ui: &mut egui::Ui, state: &AppState, commands: &mut Vec<C
                     ui.label(RichText::new(who).strong());
                     ui.label(&r.title);
                     ui.label(RichText::new(format::distance(r.position.distance_m(e.position))).color(theme::DIM));
+                    let split = ui.add_enabled(may_split, egui::Button::new(lang.tr("拆分", "Split")));
+                    if split.clicked() {
+                        commands.push(Command::SplitReport(e.id, i));
+                    }
+                    split
+                        .on_hover_text(lang.tr("误合并：拆为独立事件", "Wrongly merged: make it an event of its own"))
+                        .on_disabled_hover_text(
+                            lang.tr("只有本辖区值班员可以拆分", "Only an operator of this area may split"),
+                        );
                 });
             }
         }
@@ -196,7 +211,39 @@ pub fn unit_detail_ui(ui: &mut egui::Ui, state: &AppState, commands: &mut Vec<Co
     ui.separator();
     let e = &u.explanation;
     let color = theme::RISK[e.score.grade.index()];
-    ui.label(RichText::new(&name).font(theme::bold(22.0)));
+    ui.horizontal(|ui| {
+        ui.label(RichText::new(&name).font(theme::bold(22.0)));
+        if matches!(
+            u.unit,
+            pingan_core::UnitRef::Town(_) | pingan_core::UnitRef::Community(_) | pingan_core::UnitRef::Grid(_)
+        ) {
+            let grids = pingan_core::patrol::grids_of(d, u.unit);
+            let open = grids
+                .iter()
+                .filter(|g| state.situation.task_books.iter().any(|b| b.grid == **g && !b.is_closed()))
+                .count();
+            let may = state.actor().is_some_and(|a| {
+                use pingan_core::sync::Role;
+                matches!(a.role, Role::Operator | Role::Supervisor | Role::Admin)
+            });
+            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                let issue = ui.add_enabled(
+                    may && open < grids.len(),
+                    egui::Button::new(RichText::new(lang.tr("下发巡查任务书", "Issue patrol task books")).size(17.0)),
+                );
+                if issue.clicked() {
+                    commands.push(Command::IssueTaskBooks(u.unit));
+                }
+                issue.on_hover_text(format!(
+                    "{} {} {} · {} {open}",
+                    grids.len(),
+                    lang.tr("个网格各一本", "grids, one book each"),
+                    lang.tr("", ""),
+                    lang.tr("已有进行中", "already open:"),
+                ));
+            });
+        }
+    });
     ui.label(
         RichText::new(format!("■ {} · {:.2}", e.score.grade.name_in(lang), e.score.normalised))
             .font(theme::bold(30.0))

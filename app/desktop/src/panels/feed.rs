@@ -15,10 +15,8 @@ const ROW_HEIGHT: f32 = 62.0;
 pub fn event_feed_ui(ui: &mut egui::Ui, state: &AppState, commands: &mut Vec<Command>) {
     let lang = state.lang;
     let feed = state.feed();
-    ui.horizontal(|ui| {
-        ui.heading(lang.tr("实时事件", "Live events"));
-        ui.label(RichText::new(format!("{} {}", feed.len(), lang.tr("条", "shown"))).color(theme::DIM));
-    });
+    crate::panels::books::tabs_ui(ui, state, commands);
+    ui.label(RichText::new(format!("{} {}", feed.len(), lang.tr("条", "shown"))).color(theme::DIM));
     filters_ui(ui, state, commands);
     ui.separator();
     if feed.is_empty() {

@@ -14,7 +14,12 @@ pub fn report_window(ctx: &egui::Context, state: &AppState, commands: &mut Vec<C
     let lang = state.lang;
     let mut draft = d.clone();
     let mut open = true;
-    egui::Window::new(lang.tr("上报事件", "Report an event"))
+    let title = if d.check.is_some() {
+        lang.tr("巡查发现问题", "Problem found on patrol")
+    } else {
+        lang.tr("上报事件", "Report an event")
+    };
+    egui::Window::new(title)
         .open(&mut open)
         .collapsible(false)
         .resizable(false)
@@ -41,12 +46,18 @@ pub fn report_window(ctx: &egui::Context, state: &AppState, commands: &mut Vec<C
                     }
                 });
                 ui.end_row();
-                ui.label(lang.tr("来源", "Source"));
-                ui.horizontal(|ui| {
-                    for p in PhoneIn::ALL {
-                        ui.selectable_value(&mut draft.source, p, p.label(lang));
-                    }
-                });
+                if let Some((book, check)) = draft.check {
+                    ui.label(lang.tr("任务书", "Task book"));
+                    let number = state.situation.task_book(book).map_or("?", |b| b.number.as_str());
+                    ui.label(format!("{number} · {} {}", lang.tr("点位", "stop"), check + 1));
+                } else {
+                    ui.label(lang.tr("来源", "Source"));
+                    ui.horizontal(|ui| {
+                        for p in PhoneIn::ALL {
+                            ui.selectable_value(&mut draft.source, p, p.label(lang));
+                        }
+                    });
+                }
                 ui.end_row();
                 ui.label(lang.tr("地址编码", "Address code"));
                 ui.add(

@@ -106,6 +106,8 @@ pub struct ReportData {
     /// How the command loop went this period (on time, overdue, escalations, time to close), by level and town,
     /// over the live events (the history has no lifecycle steps).
     pub loops: pingan_core::routing::LoopFigures,
+    /// Patrol task books issued this period, by town (index): issued, closed, on time, overdue, checks.
+    pub patrol: Vec<pingan_core::patrol::Completion>,
     /// How long the computation took, ms.
     pub compute_ms: f64,
 }
@@ -146,15 +148,18 @@ pub fn compute(
         league,
         town_domains,
         loops: Default::default(),
+        patrol: Vec::new(),
         compute_ms: started.elapsed().as_secs_f64() * 1000.0,
     }
 }
 
-/// [`compute`], plus the command loop's figures over the live events (`live`, with their histories).
+/// [`compute`], plus the command loop's figures over the live events (`live`, with their histories) and the
+/// completion of the task books issued in the period.
 pub fn compute_with_loops(
     district: &District,
     records: &[EventRecord],
     live: &[pingan_core::Event],
+    books: &[pingan_core::patrol::TaskBook],
     view: RiskView,
     now: Timestamp,
     config: &RiskConfig,
@@ -163,6 +168,7 @@ pub fn compute_with_loops(
     let (from, to) = data.period.range();
     let at = |t: i64| chrono::DateTime::from_timestamp(t, 0).unwrap_or(now);
     data.loops = pingan_core::routing::loop_figures(live, district.towns.len(), at(from), at(to), now);
+    data.patrol = pingan_core::patrol::completion_by_town(district, books, at(from), at(to), now);
     data
 }
 
@@ -170,6 +176,7 @@ struct Job {
     district: Arc<District>,
     records: Vec<EventRecord>,
     live: Vec<pingan_core::Event>,
+    books: Vec<pingan_core::patrol::TaskBook>,
     view: RiskView,
     now: Timestamp,
 }
@@ -183,8 +190,9 @@ pub struct AssessmentService {
     pub latest: Option<Arc<ReportData>>,
     /// How many results have arrived (a cache of something drawn from `latest` keys on it).
     pub generation: u64,
-    /// Key of the last request: view and the number of live events it saw.
-    requested: Option<(RiskView, usize)>,
+    /// Key of the last request: view, the number of live events it saw, and the task books' count and reported
+    /// stops.
+    requested: Option<(RiskView, usize, usize, usize)>,
     in_flight: bool,
     waker: Arc<std::sync::Mutex<Option<pingan_store::Waker>>>,
 }
@@ -206,7 +214,8 @@ impl AssessmentService {
                     while let Ok(newer) = job_rx.try_recv() {
                         job = newer;
                     }
-                    let data = compute_with_loops(&job.district, &job.records, &job.live, job.view, job.now, &cfg);
+                    let data =
+                        compute_with_loops(&job.district, &job.records, &job.live, &job.books, job.view, job.now, &cfg);
                     if result_tx.send(data).is_err() {
                         break;
                     }
@@ -232,6 +241,7 @@ impl AssessmentService {
         district: &Arc<District>,
         history: &[EventRecord],
         live: &[pingan_core::Event],
+        books: &[pingan_core::patrol::TaskBook],
         view: RiskView,
         now: Timestamp,
     ) -> bool {
@@ -243,12 +253,14 @@ impl AssessmentService {
             self.in_flight = false;
             arrived = true;
         }
-        let key = (RiskView { level: LevelChoice::Auto, ..view }, live.len());
+        let done: usize = books.iter().map(|b| b.done()).sum();
+        let key = (RiskView { level: LevelChoice::Auto, ..view }, live.len(), books.len(), done);
         if self.requested != Some(key) && !self.in_flight {
             let mut records = Vec::with_capacity(history.len() + live.len());
             records.extend_from_slice(history);
             records.extend(live.iter().map(EventRecord::from));
-            let job = Job { district: district.clone(), records, live: live.to_vec(), view, now };
+            let job =
+                Job { district: district.clone(), records, live: live.to_vec(), books: books.to_vec(), view, now };
             if self.jobs.send(job).is_ok() {
                 self.requested = Some(key);
                 self.in_flight = true;

@@ -270,5 +270,33 @@ pub fn export_report(
         by_town.push('\n');
     }
     out.push(write(dir.join("domains_by_town.csv"), by_town)?);
+    // Warning precision per rule: warnings closed with an outcome this period, the useful ones, the share.
+    let mut precision = String::from("rule,checked,useful,false_alarms,precision_pct\n");
+    for (rule, useful, false_alarms) in &data.loops.precision {
+        precision.push_str(&format!(
+            "{},{},{useful},{false_alarms},{}\n",
+            csv_field(lang.tr(rule.zh(), rule.en())),
+            useful + false_alarms,
+            opt(data.loops.precision_of(*rule), 100.0)
+        ));
+    }
+    out.push(write(dir.join("precision.csv"), precision)?);
+    // Patrol task books issued this period, by town.
+    let mut books = String::from("town,issued,closed,on_time,overdue,checks_done,checks,problems,completion_pct\n");
+    for (name, c) in town_names.iter().zip(&data.patrol) {
+        books.push_str(&format!(
+            "{},{},{},{},{},{},{},{},{}\n",
+            csv_field(name),
+            c.issued,
+            c.closed,
+            c.on_time,
+            c.overdue,
+            c.checks_done,
+            c.checks,
+            c.problems,
+            opt(c.rate(), 100.0)
+        ));
+    }
+    out.push(write(dir.join("task_books.csv"), books)?);
     Ok(out)
 }

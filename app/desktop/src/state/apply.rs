@@ -18,6 +18,7 @@ impl AppState {
             Command::ClearSelection => {
                 self.selected = None;
                 self.unit_detail = None;
+                self.selected_book = None;
             }
             Command::SetFilter(f) => self.filter = f,
             Command::SetLang(l) => self.lang = l,
@@ -33,8 +34,20 @@ impl AppState {
                     return;
                 }
                 self.selected = None;
+                self.selected_book = None;
                 self.unit_detail = Some(self.explain_unit(u));
             }
+            Command::SetFeedTab(t) => self.feed_tab = t,
+            Command::SelectBook(id) => {
+                if self.situation.task_book(id).is_some() {
+                    self.selected = None;
+                    self.selected_book = Some(id);
+                }
+            }
+            Command::IssueTaskBooks(unit) => self.issue_books(unit, false),
+            Command::CheckDone(book, check) => self.report_check(book, check, None),
+            Command::CheckProblem(book, check) => self.open_check_problem(book, check),
+            Command::SplitReport(event, index) => self.split_report(event, index),
             // Need a dialog: handled by the app.
             Command::ExportReport | Command::OpenImport => {}
             Command::ImportDialog(r) => self.import_dialog = Some(r),
@@ -170,6 +183,11 @@ impl AppState {
         };
         if let Some(Err(why)) = self.actor().map(|a| a.may_report(&e)) {
             self.tell(format!("{}: {why}", lang.tr("无法上报", "Cannot report")));
+            return;
+        }
+        if let Some((book, check)) = draft.check {
+            self.report_check(book, check, Some(e));
+            self.report = None;
             return;
         }
         let level = lang.tr(e.level.zh(), e.level.en());

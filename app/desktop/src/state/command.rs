@@ -5,6 +5,7 @@ use crate::i18n::Lang;
 use crate::services::assessment::RiskView;
 use crate::services::import_job::ImportRequest;
 use crate::state::Picked;
+use pingan_core::patrol::TaskBookId;
 use pingan_core::{Event, EventAction, EventCategory, EventId, LonLat, Timestamp, TownId, UnitRef};
 
 /// Which events the feed shows, by state.
@@ -65,6 +66,16 @@ impl FeedFilter {
                 StatusFilter::Closed => !e.state.is_open(),
             }
     }
+}
+
+/// Which list the left panel shows.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum FeedTab {
+    /// The live events.
+    #[default]
+    Events,
+    /// The patrol task books.
+    TaskBooks,
 }
 
 /// Which map the central panel shows.
@@ -136,4 +147,16 @@ pub enum Command {
     CloseReport,
     /// Start, change or (with `None`) drop the step being prepared in the event detail.
     EditAction(Option<crate::state::ActionDraft>),
+    /// Show the events or the task books in the left panel.
+    SetFeedTab(FeedTab),
+    /// Show a task book's detail and fly the map to its grid.
+    SelectBook(TaskBookId),
+    /// Issue task books for a unit (one per grid), planned from the current assessment.
+    IssueTaskBooks(UnitRef),
+    /// Report a stop of a task book checked with nothing wrong.
+    CheckDone(TaskBookId, u16),
+    /// Open the report form for a problem found at a stop of a task book (sending it reports the stop).
+    CheckProblem(TaskBookId, u16),
+    /// Take a linked report out of an event: it becomes an event of its own (a wrong merge).
+    SplitReport(EventId, usize),
 }

@@ -57,6 +57,8 @@ pub struct ReportDraft {
     pub description: String,
     /// The next map click sets the place.
     pub picking: bool,
+    /// The stop of a task book this report is the problem found at (sending it reports the stop).
+    pub check: Option<(pingan_core::patrol::TaskBookId, u16)>,
 }
 
 impl Default for ReportDraft {
@@ -69,6 +71,7 @@ impl Default for ReportDraft {
             position: None,
             description: String::new(),
             picking: false,
+            check: None,
         }
     }
 }
@@ -112,7 +115,17 @@ impl ReportDraft {
         })?;
         let id = EventId(state.situation.events.iter().map(|e| e.id.0).max().unwrap_or(0) + 1);
         let local = state.now.with_timezone(&pingan_core::china_offset());
-        let mut e = place.report(id, self.category, self.severity, title.to_string(), self.source.source(), state.now);
+        // A problem found on patrol is the patrolling worker's report (the first worker of the book's grid).
+        let source = match self.check.and_then(|(b, _)| state.situation.task_book(b)) {
+            Some(book) => state
+                .situation
+                .workers
+                .iter()
+                .find(|w| w.grids.contains(&book.grid))
+                .map_or(self.source.source(), |w| EventSource::GridWorker(w.id)),
+            None => self.source.source(),
+        };
+        let mut e = place.report(id, self.category, self.severity, title.to_string(), source, state.now);
         if state.link().is_none() {
             // Locally numbered; a server numbers its own.
             e.number = format!("YH-{}-{:05}", local.format("%Y%m%d"), id.0);

@@ -14,9 +14,10 @@ mod drafts;
 mod import;
 mod link;
 mod options;
+mod patrol;
 pub mod view;
 
-pub use command::{Command, FeedFilter, MapMode, StatusFilter};
+pub use command::{Command, FeedFilter, FeedTab, MapMode, StatusFilter};
 pub use drafts::{ActionDraft, ActionKind, PhoneIn, ReportDraft};
 pub use options::{AppOptions, Clock};
 pub use view::{FlyTo, Picked, ViewState};
@@ -120,6 +121,14 @@ pub struct AppState {
     pub report: Option<ReportDraft>,
     /// A lifecycle step being prepared in the event detail (its note, its worker).
     pub action: Option<ActionDraft>,
+    /// What the left panel lists: events or task books.
+    pub feed_tab: FeedTab,
+    /// The task book whose detail is shown (when no event is selected).
+    pub selected_book: Option<pingan_core::patrol::TaskBookId>,
+    /// The patrol rules: which units get task books, what to check, by when (the shipped rules).
+    pub patrol: pingan_core::patrol::PatrolConfig,
+    /// The assessment generation the due task books were last looked for at.
+    books_checked: u64,
 }
 
 impl AppState {
@@ -173,6 +182,10 @@ impl AppState {
             rights: None,
             report: None,
             action: None,
+            feed_tab: FeedTab::default(),
+            selected_book: None,
+            patrol: pingan_core::patrol::PatrolConfig::default(),
+            books_checked: 0,
             basemap_dir: crate::services::basemap::dir(
                 options.cache_dir.clone().or_else(crate::tile_cache_dir).as_deref(),
             ),
@@ -197,8 +210,20 @@ impl AppState {
         }
         self.poll_link();
         self.poll_import();
-        if self.assessment.poll(&self.district, &self.history, &self.situation.events, self.risk_view, self.now) {
+        if self.assessment.poll(
+            &self.district,
+            &self.history,
+            &self.situation.events,
+            &self.situation.task_books,
+            self.risk_view,
+            self.now,
+        ) {
             self.version += 1;
+        }
+        if self.assessment.generation != self.books_checked {
+            // A new assessment (however it arrived): the local demo issues the books it calls for.
+            self.books_checked = self.assessment.generation;
+            self.issue_due_books();
         }
     }
 

@@ -211,6 +211,15 @@ impl ViewState {
                     }
                 }
             }
+            Command::SelectBook(id) => {
+                let grid = state.situation.task_book(*id).and_then(|b| state.district.grids.get(b.grid.index()));
+                if let Some(g) = grid {
+                    self.map2d.fly_to = Some(FlyTo { target: g.label_at, zoom: 16.0 });
+                    if state.map_mode == MapMode::Map3d {
+                        self.map3d.fly_to(g.label_at, 1200.0);
+                    }
+                }
+            }
             Command::FlyTo(target, zoom) => self.map2d.fly_to = Some(FlyTo { target: *target, zoom: *zoom }),
             Command::ShowWholeDistrict => {
                 self.map2d.fly_to = None;

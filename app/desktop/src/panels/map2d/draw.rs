@@ -519,7 +519,7 @@ pub(super) fn legend_ui(painter: &Painter, view: &View<'_>, rect: Rect) {
         lang.tr("蓝", "Blue"),
         lang.tr("绿", "Green"),
     ];
-    let card = Rect::from_min_size(rect.left_bottom() + vec2(10.0, -150.0), vec2(470.0, 140.0));
+    let card = Rect::from_min_size(rect.left_bottom() + vec2(10.0, -150.0), vec2(560.0, 140.0));
     painter.rect_filled(card, 6.0, theme::PANEL.gamma_multiply(0.92));
     let mut x = card.left() + 12.0;
     let y1 = card.top() + 22.0;
@@ -530,6 +530,17 @@ pub(super) fn legend_ui(painter: &Painter, view: &View<'_>, rect: Rect) {
         let r = painter.text(pos2(x + 16.0, y1), Align2::LEFT_CENTER, t, font.clone(), theme::TEXT);
         x = r.right() + 12.0;
     }
+    // A patrol task book's badge over its grid.
+    let badge = Rect::from_min_size(pos2(x, y1 - 10.0), vec2(22.0, 20.0));
+    painter.rect_filled(badge, 4.0, theme::ACCENT);
+    painter.text(badge.center(), Align2::CENTER_CENTER, lang.tr("巡", "P"), theme::bold(13.0), Color32::WHITE);
+    painter.text(
+        pos2(x + 28.0, y1),
+        Align2::LEFT_CENTER,
+        lang.tr("巡查任务书", "task book"),
+        font.clone(),
+        theme::TEXT,
+    );
     let y2 = card.top() + 56.0;
     let mut x = card.left() + 12.0;
     painter.text(pos2(x, y2), Align2::LEFT_CENTER, lang.tr("风险", "Risk"), font.clone(), theme::DIM);

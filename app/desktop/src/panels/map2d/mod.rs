@@ -4,6 +4,7 @@
 //! land, water, roads, unit boundaries with names, buildings when zoomed in, event markers and grid workers.
 //! Online raster tiles, when enabled, are dimmed underneath.
 
+mod books;
 mod draw;
 
 use crate::i18n::Lang;
@@ -39,6 +40,7 @@ struct View<'a> {
     index: &'a SpatialIndex,
     situation: &'a Situation,
     selected: Option<EventId>,
+    selected_book: Option<pingan_core::patrol::TaskBookId>,
     now: Timestamp,
     lang: Lang,
     assessment: Option<&'a Assessment>,
@@ -84,6 +86,7 @@ pub fn map_ui(
         index: &state.index,
         situation: &state.situation,
         selected: state.selected,
+        selected_book: state.selected_book,
         now: state.now,
         lang: state.lang,
         assessment: latest.as_ref().map(|d| &d.assessment),
@@ -123,6 +126,7 @@ pub fn map_ui(
             }
             let poi_spots = draw_scenario(&painter, &view, projector, response.rect, zoom);
             let pulse = (ui.input(|i| i.time) * 3.0).sin() as f32 * 0.5 + 0.5;
+            let book_hits = books::draw_books(&painter, &view, projector, response.rect);
             let hits = draw_live(&painter, &view, projector, response.rect, zoom, pulse);
             *marks = hits.marks;
             if hits.pulsing {
@@ -135,7 +139,7 @@ pub fn map_ui(
             let mut labels = Labels {
                 taken: vec![
                     Rect::from_min_size(r.right_top() + vec2(-430.0, 0.0), vec2(430.0, 56.0)),
-                    Rect::from_min_size(r.left_bottom() + vec2(0.0, -162.0), vec2(490.0, 162.0)),
+                    Rect::from_min_size(r.left_bottom() + vec2(0.0, -162.0), vec2(580.0, 162.0)),
                 ],
             };
             draw_unit_names(&painter, &view, projector, response.rect, zoom, &mut labels);
@@ -177,6 +181,9 @@ pub fn map_ui(
                 }
                 if let Some(id) = hits.event_at(pos) {
                     return Some(Command::SelectEvent(id));
+                }
+                if let Some((_, id)) = book_hits.iter().find(|(q, _)| q.distance(pos) <= 14.0) {
+                    return Some(Command::SelectBook(*id));
                 }
                 // Open ground: the unit under the cursor at the level the fill shows.
                 let p = projector.unproject(pos.to_vec2());
