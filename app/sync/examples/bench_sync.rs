@@ -33,6 +33,8 @@ async fn setup() -> anyhow::Result<Setup> {
         db: dir.path().join("bench.db").display().to_string(),
         listen: "127.0.0.1:0".parse()?,
         limits,
+        // No automatic task books in the middle of a measurement.
+        patrol_every: None,
         ..Default::default()
     };
     let running = pingan_sync::start(config).await?;

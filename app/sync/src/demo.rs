@@ -1,6 +1,12 @@
 //! `pingan-sync --demo`: seeds the demo district's workers and events, then drives the simulator live, sending its
 //! reports, lifecycle steps and worker movements through the same writer (and the same checks) as any client.
 //!
+//! It also registers a demo sensor fleet ([`pingan_demo::sensors`]) and posts its readings — the last 21 hours at
+//! once, then as they come — through the same intake as `POST /v1/readings`, so warnings (a silent meter, an alarm, a
+//! fire point, a junction's helmet rate, a growing crowd) arrive every few minutes with their evidence. The patrol
+//! sweeper issues task books for red units; the simulator is fed the open books and its grid workers carry them out,
+//! their reports sent as `ReportCheck` (a problem files its event with the check).
+//!
 //! The server routes every report at intake and its SLA sweeper escalates what falls late (the simulator's own SLA
 //! escalation is off). So that the loop is seen at every level, late items included: the deadlines are divided by
 //! the simulator's handling speed-up (unless `--routing` is given), and one seeded event in [`STALLED_EVERY`] is left
@@ -8,8 +14,9 @@
 
 use crate::db::Db;
 use crate::writer::Writer;
+use pingan_core::patrol::TaskBook;
 use pingan_core::routing::RoutingConfig;
-use pingan_core::sync::{ClientCommand, CommandBody, Outcome, Role};
+use pingan_core::sync::{ChangeBody, ClientCommand, CommandBody, Outcome, Role};
 use pingan_core::{District, EventId, GridWorker, Situation, Timestamp, WorkerStatus};
 use pingan_demo::{SimChange, SimConfig, Simulator};
 use sqlx::Row as _;
@@ -27,11 +34,19 @@ pub struct DemoConfig {
     pub handling_speedup: f64,
     /// Divide the routing's deadlines by the speed-up (the CLI sets it unless `--routing` is given).
     pub scale_deadlines: bool,
+    /// Sensor anomalies (hence warnings) per hour of the demo fleet (0: the fleet reads only ordinary values).
+    pub sensor_warnings_per_hour: f64,
 }
 
 impl Default for DemoConfig {
     fn default() -> Self {
-        Self { events_per_hour: 24.0, worker_moves_per_sec: 50.0, handling_speedup: 4.0, scale_deadlines: true }
+        Self {
+            events_per_hour: 24.0,
+            worker_moves_per_sec: 50.0,
+            handling_speedup: 4.0,
+            scale_deadlines: true,
+            sensor_warnings_per_hour: 12.0,
+        }
     }
 }
 
@@ -87,6 +102,7 @@ impl Status {
 /// Run the demo until the process ends, or until another district is imported: the simulator only knows the
 /// district (and the workers) it started on, so it stops rather than report events into a district that is not its
 /// own.
+#[allow(clippy::too_many_arguments)]
 pub async fn run(
     db: Db,
     writer: Writer,
@@ -95,6 +111,7 @@ pub async fn run(
     seed: u64,
     config: DemoConfig,
     status: Arc<Status>,
+    sensors: Arc<crate::sensors::Sensors>,
 ) -> anyhow::Result<()> {
     let started_on = shared.current().district_version;
     let user = db.system_user("demo", Role::Admin).await?;
@@ -132,6 +149,15 @@ pub async fn run(
     } else {
         tracing::info!("demo: the log is not empty; continuing it with new events only");
     }
+    {
+        let (db, writer, shared, district) = (db.clone(), writer.clone(), shared.clone(), district.clone());
+        tokio::spawn(async move {
+            let fed = feed_sensors(&db, &writer, &shared, &district, seed, config, &sensors, started_on).await;
+            if let Err(e) = fed {
+                tracing::warn!("demo: the sensor feed stopped: {e:#}");
+            }
+        });
+    }
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
     let mut next_worker = 0usize;
     let mut budget = 0.0f64;
@@ -148,14 +174,43 @@ pub async fn run(
             return Ok(());
         }
         let now = chrono::Utc::now();
+        // The open task books, as the server holds them (its ids): the simulator's workers carry them out.
+        match open_books(&db).await {
+            Ok(books) => {
+                for book in books {
+                    situation.apply_change(&ChangeBody::TaskBookIssued { book: Box::new(book) });
+                }
+            }
+            Err(e) => tracing::warn!("demo: could not read the open task books: {e:#}"),
+        }
         let changes = sim.step(&district, &mut situation, now);
         let mut cmds = Vec::new();
+        // The simulator's event each report (or problem-finding check) files, in the order of `cmds`.
         let mut reported = Vec::new();
         for ch in changes {
             match ch {
+                SimChange::Checked { book, check } => {
+                    let Some(result) = situation.task_book(book).and_then(|b| b.checks.get(check)?.result.clone())
+                    else {
+                        continue;
+                    };
+                    let event = result.event.and_then(|id| situation.event(id)).cloned();
+                    reported.push(result.event);
+                    cmds.push(ClientCommand {
+                        key: key(),
+                        at: result.at,
+                        body: CommandBody::ReportCheck {
+                            book,
+                            check: check as u16,
+                            outcome: result.outcome,
+                            note: result.note.clone(),
+                            event: event.map(Box::new),
+                        },
+                    });
+                }
                 SimChange::Reported(id) => {
                     if let Some(e) = situation.event(id) {
-                        reported.push(id);
+                        reported.push(Some(id));
                         cmds.push(ClientCommand {
                             key: key(),
                             at: now,
@@ -203,13 +258,19 @@ pub async fn run(
                 let mut r = reported.into_iter();
                 for (cmd, res) in cmds.iter().zip(results) {
                     match (&cmd.body, res.outcome) {
-                        (CommandBody::Report { .. }, Outcome::Applied { event: Some(server), .. }) => {
-                            if let Some(sim_id) = r.next() {
+                        (
+                            CommandBody::Report { .. } | CommandBody::ReportCheck { .. },
+                            Outcome::Applied { event: Some(server), .. },
+                        ) => {
+                            if let Some(Some(sim_id)) = r.next() {
                                 ids.insert(sim_id, server);
                             }
                         }
-                        (CommandBody::Report { .. }, _) => {
+                        (CommandBody::Report { .. } | CommandBody::ReportCheck { .. }, outcome) => {
                             r.next();
+                            if let Outcome::Rejected { reason } = outcome {
+                                tracing::debug!("demo: {} refused: {reason}", cmd.body.name());
+                            }
                         }
                         (_, Outcome::Rejected { reason }) => {
                             tracing::debug!("demo: {} refused: {reason}", cmd.body.name())
@@ -284,4 +345,94 @@ pub fn joining(w: &GridWorker) -> GridWorker {
         w.status = WorkerStatus::Patrolling;
     }
     w
+}
+
+/// The open task books the server holds.
+async fn open_books(db: &Db) -> anyhow::Result<Vec<TaskBook>> {
+    let rows = sqlx::query("SELECT body FROM task_books WHERE state = 'open'").fetch_all(&db.pool).await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        let body: String = r.try_get(0)?;
+        out.push(serde_json::from_str(&body)?);
+    }
+    Ok(out)
+}
+
+/// Readings are posted in batches of at most this many (the HTTP limit per request).
+const READINGS_PER_BATCH: usize = 2_000;
+
+/// What the sensor feed has done so far (for the log).
+#[derive(Debug, Default)]
+struct Fed {
+    readings: usize,
+    warnings: usize,
+    refused: usize,
+}
+
+/// Register the demo fleet, then post its readings through the same intake as `POST /v1/readings`: the last
+/// 21 hours (after any reading already stored) at once, then every few seconds what has come since; anomalies from
+/// now on. Stops with the demo, when another district is imported.
+#[allow(clippy::too_many_arguments)]
+async fn feed_sensors(
+    db: &Db,
+    writer: &Writer,
+    shared: &crate::reference::Shared,
+    district: &Arc<District>,
+    seed: u64,
+    config: DemoConfig,
+    sensors: &crate::sensors::Sensors,
+    started_on: i64,
+) -> anyhow::Result<()> {
+    let d = district.clone();
+    let fleet = tokio::task::spawn_blocking(move || pingan_demo::sensors::fleet(&d, seed)).await?;
+    let n = crate::sensors::register(db, &fleet).await?;
+    let now = chrono::Utc::now();
+    // After the newest stored reading, so that a restarted demo never posts a reading out of order.
+    let last: Option<String> = sqlx::query("SELECT MAX(at) FROM readings").fetch_one(&db.pool).await?.try_get(0)?;
+    let last = last.and_then(|t| chrono::DateTime::parse_from_rfc3339(&t).ok()).map(|t| t.to_utc());
+    let mut start = now - chrono::Duration::hours(21);
+    if let Some(last) = last {
+        start = start.max(last + chrono::Duration::seconds(1));
+    }
+    let mut stream = pingan_demo::SensorStream::new(
+        fleet,
+        seed,
+        start,
+        now + chrono::Duration::seconds(2),
+        config.sensor_warnings_per_hour,
+    );
+    tracing::info!("demo: {n} sensors registered; readings from {start}");
+    let mut fed = Fed::default();
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(5));
+    loop {
+        tick.tick().await;
+        if shared.current().district_version != started_on {
+            return Ok(());
+        }
+        let now = chrono::Utc::now();
+        let readings = stream.readings(now);
+        for batch in readings.chunks(READINGS_PER_BATCH) {
+            match sensors.take(db, writer, district, batch, now).await {
+                Ok(taken) => {
+                    fed.readings += taken.stored;
+                    fed.warnings += taken.warnings.iter().filter(|w| w.event.is_some()).count();
+                    fed.refused += taken.refused.len();
+                    for w in &taken.warnings {
+                        tracing::info!(
+                            "demo: sensor {} raised {:?} (event {:?})",
+                            w.sensor.0,
+                            w.rule,
+                            w.event.map(|e| e.0)
+                        );
+                    }
+                    for why in &taken.refused {
+                        tracing::debug!("demo: a sensor warning was refused: {why}");
+                    }
+                }
+                Err(crate::sensors::Refusal::Bad(why)) => tracing::warn!("demo: readings refused: {why}"),
+                Err(crate::sensors::Refusal::Storage(why)) => tracing::warn!("demo: readings not stored: {why}"),
+            }
+        }
+        tracing::debug!("demo: sensor feed so far: {fed:?}");
+    }
 }

@@ -9,12 +9,14 @@
 //! - [`reference`]: the district, roster and history the server holds, their imports, and the district package.
 //! - [`units`]: the room (district, town or community) each user sits in, resolved against the district.
 //! - [`sla`]: the SLA sweeper — overdue events escalated one level up, once per breach across instances.
+//! - [`patrol`]: the patrol sweeper — task books issued by the server for red units, once per grid and day.
 
 pub mod conn;
 pub mod db;
 pub mod demo;
 pub mod http;
 pub mod hub;
+pub mod patrol;
 pub mod reference;
 pub mod sensors;
 pub mod sla;
@@ -50,6 +52,11 @@ pub struct ServeConfig {
     pub routing: RoutingConfig,
     /// How often the SLA sweeper looks for overdue events (`None`: never — no automatic escalation).
     pub sla_every: Option<std::time::Duration>,
+    /// How often the patrol sweeper issues task books for the units that call for them (`None`: never). The first
+    /// sweep comes [`patrol::FIRST_AFTER`] after the start, or after one interval when that is shorter.
+    pub patrol_every: Option<std::time::Duration>,
+    /// The patrol rules (`--patrol FILE`; the shipped `assets/config/patrol.toml` by default).
+    pub patrol: pingan_core::patrol::PatrolConfig,
 }
 
 impl Default for ServeConfig {
@@ -65,6 +72,8 @@ impl Default for ServeConfig {
             demo_token: None,
             routing: RoutingConfig::default(),
             sla_every: Some(sla::DEFAULT_EVERY),
+            patrol_every: Some(patrol::DEFAULT_EVERY),
+            patrol: pingan_core::patrol::PatrolConfig::default(),
         }
     }
 }
@@ -123,12 +132,19 @@ pub async fn start(config: ServeConfig) -> anyhow::Result<Running> {
         let user = sla::user(&db).await?;
         tokio::spawn(sla::run(db.clone(), writer.clone(), user, routing.clone(), every));
     }
+    if let Some(every) = config.patrol_every {
+        let user = patrol::user(&db).await?;
+        let first = every.min(patrol::FIRST_AFTER);
+        let rules = Arc::new(config.patrol.clone());
+        tokio::spawn(patrol::run(db.clone(), writer.clone(), user, shared.clone(), rules, every, first));
+    }
     if db.backend == db::Backend::Postgres {
         tokio::spawn(hub::listen_postgres(db.url.clone(), hub.clone()));
     }
     tokio::spawn(reference::watch(db.clone(), shared.clone(), hub.clone()));
     let mut state = http::AppState::new(db.clone(), hub, writer.clone(), config.limits, config.seed, shared.clone());
     state.routing = routing;
+    state.sensors = Arc::new(sensors::Sensors::load(&db, chrono::Utc::now()).await?);
     if let Some(demo) = config.demo {
         let Some(district) = district else { anyhow::bail!("--demo needs a district: {}", writer::NO_DISTRICT) };
         if let Some(token) = &config.demo_token {
@@ -138,15 +154,15 @@ pub async fn start(config: ServeConfig) -> anyhow::Result<Running> {
         let status = Arc::new(demo::Status::default());
         state.demo = status.clone();
         let db = db.clone();
+        let sensors = state.sensors.clone();
         tokio::spawn(async move {
-            let ran = demo::run(db, writer, shared, district, config.seed, demo, status.clone()).await;
+            let ran = demo::run(db, writer, shared, district, config.seed, demo, status.clone(), sensors).await;
             if let Err(e) = ran {
                 tracing::error!("demo stopped: {e:#}");
                 status.set(format!("stopped: {e:#}"));
             }
         });
     }
-    state.sensors = Arc::new(sensors::Sensors::load(&db, chrono::Utc::now()).await?);
     let state = Arc::new(state);
     let listener = tokio::net::TcpListener::bind(config.listen).await?;
     let addr = listener.local_addr()?;

@@ -282,9 +282,15 @@ pub async fn import(db: &Db, district: &District, text: &str) -> anyhow::Result<
     if !problems.is_empty() {
         return Ok(Err(problems));
     }
+    Ok(Ok(register(db, &sensors).await?))
+}
+
+/// Store `sensors` in the registry in one transaction (a sensor already registered under the same id is replaced);
+/// returns how many. The import's storing half, also used by `--demo` for its fleet.
+pub async fn register(db: &Db, sensors: &[Sensor]) -> anyhow::Result<usize> {
     let mut tx = db.pool.begin().await?;
     let now = time_text(chrono::Utc::now());
-    for s in &sensors {
+    for s in sensors {
         sqlx::query("DELETE FROM sensors WHERE id = $1").bind(i64::from(s.id.0)).execute(&mut *tx).await?;
         sqlx::query("INSERT INTO sensors (id, kind, body, created_at) VALUES ($1, $2, $3, $4)")
             .bind(i64::from(s.id.0))
@@ -295,5 +301,5 @@ pub async fn import(db: &Db, district: &District, text: &str) -> anyhow::Result<
             .await?;
     }
     tx.commit().await?;
-    Ok(Ok(sensors.len()))
+    Ok(sensors.len())
 }

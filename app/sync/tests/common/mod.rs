@@ -82,9 +82,13 @@ impl Server {
         // in the middle of a test would add changes it does not expect.
         let sla: &[&str] =
             if self.args.iter().any(|a| a.starts_with("--sla-every")) { &[] } else { &["--sla-every", "0"] };
+        // Likewise no automatic task books unless asked for: a red unit in the seeded history would get some.
+        let patrol: &[&str] =
+            if self.args.iter().any(|a| a.starts_with("--patrol-every")) { &[] } else { &["--patrol-every", "0"] };
         let mut child = Command::new(bin())
             .args(["--db", &self.db, "--small", "--listen", &format!("127.0.0.1:{}", self.port)])
             .args(sla)
+            .args(patrol)
             .args(&self.args)
             .env("RUST_LOG", std::env::var("PINGAN_TEST_SERVER_LOG").unwrap_or_else(|_| "warn".into()))
             .stdout(Stdio::piped())
