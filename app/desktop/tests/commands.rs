@@ -208,3 +208,36 @@ fn import_commands_without_an_import_change_nothing_and_a_second_import_waits() 
     assert!(Arc::ptr_eq(&district, &s.district), "the district is unchanged");
     assert!(s.messages.back().is_some_and(|(_, m)| m.contains("nothing.geojson")), "{:?}", s.messages.back());
 }
+
+#[test]
+fn the_local_demo_sensors_raise_routed_warnings_with_evidence() {
+    use pingan_desktop::services::demo_sensors::DemoSensors;
+    let (mut state, _) = setup();
+    let start = state.now;
+    let mut sensors = DemoSensors::new(&state.district, 7, start);
+    let before = state.situation.events.len();
+    let routing = pingan_core::routing::RoutingConfig::default();
+    let mut fired = 0;
+    // Twelve hours in ten-minute steps.
+    for step in 1..=72 {
+        let now = start + chrono::Duration::minutes(10 * step);
+        fired += sensors.advance(&state.district, &mut state.situation, &routing, now);
+    }
+    assert!(fired >= 12, "about four warnings an hour: {fired}");
+    let warnings: Vec<_> = state.situation.events[before..].iter().collect();
+    let linked: usize = state.situation.events.iter().map(|e| e.linked.len()).sum();
+    assert_eq!(warnings.len() + linked, fired, "each warning is a new event or a linked report");
+    assert!(!warnings.is_empty());
+    for e in &warnings {
+        let ev = e.evidence.as_ref().expect("a warning carries its readings");
+        assert!(!ev.series.is_empty());
+        assert_eq!(e.category, ev.rule.category());
+        assert!(matches!(e.source, pingan_core::EventSource::Sensor(_)));
+        assert_eq!(e.deadline, e.reported_at + routing.time_limit(e.level, e.severity), "routed at intake");
+        pingan_core::validate::check_event(e, &state.district).unwrap();
+    }
+    // Ids stay dense and sorted, so the simulator and the detail keep finding events.
+    assert!(state.situation.events.windows(2).all(|w| w[0].id < w[1].id));
+    let rules: std::collections::HashSet<_> = warnings.iter().map(|e| e.evidence.as_ref().unwrap().rule).collect();
+    assert!(rules.len() >= 3, "several rules fire: {rules:?}");
+}

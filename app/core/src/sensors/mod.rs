@@ -172,6 +172,22 @@ pub struct Warning {
     pub evidence: Vec<(Timestamp, f64)>,
 }
 
+impl Warning {
+    /// The warning as a report (not yet routed or numbered): at the sensor's place in `district` (its address code's
+    /// building or grid) and position, of its rule's category and severity, raised by the sensor, with the readings
+    /// as evidence. `None` when the sensor's address is not in the district.
+    pub fn event(&self, district: &crate::District, sensor: &Sensor) -> Option<Event> {
+        let place = district.place_of_code(&sensor.address)?;
+        let title = self.summary.chars().take(crate::validate::MAX_TITLE).collect();
+        let source = crate::EventSource::Sensor(sensor.kind);
+        let mut e = place.report(EventId(0), self.rule.category(), self.rule.severity(), title, source, self.at);
+        e.position = sensor.position;
+        e.evidence =
+            Some(Box::new(crate::Evidence { rule: self.rule, sensor: self.sensor, series: self.evidence.clone() }));
+        Some(e)
+    }
+}
+
 /// A reading that cannot be taken.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
 pub enum ReadingError {

@@ -4,6 +4,7 @@
 
 pub mod assessment;
 pub mod basemap;
+pub mod demo_sensors;
 pub mod export;
 pub mod fills;
 pub mod import_job;

@@ -81,7 +81,7 @@ pub struct LoadSpec {
 /// What keeps the situation current.
 pub enum Live {
     /// The local simulator (demo or imported district).
-    Simulated(Box<Simulator>),
+    Simulated(Box<Simulator>, Box<crate::services::demo_sensors::DemoSensors>),
     /// The sync server: the link brings the situation, and the operator's actions go through its outbox.
     Server(pingan_store::Link),
     /// Nothing: a district package opened offline shows what it holds.
@@ -93,24 +93,26 @@ impl Live {
     pub fn link(&self) -> Option<&pingan_store::Link> {
         match self {
             Self::Server(l) => Some(l),
-            Self::Simulated(_) | Self::Fixed => None,
+            Self::Simulated(..) | Self::Fixed => None,
         }
     }
 
     /// The simulator, when the situation is simulated locally.
     pub fn simulator(&self) -> Option<&Simulator> {
         match self {
-            Self::Simulated(s) => Some(s.as_ref()),
+            Self::Simulated(s, _) => Some(s.as_ref()),
             Self::Server(_) | Self::Fixed => None,
         }
     }
 
-    /// Run the simulator up to `now` (workers walk, events arrive and move on); a server's updates are taken by
-    /// `AppState::poll_link` instead. Returns whether the situation was advanced.
+    /// Run the simulator up to `now` (workers walk, events arrive and move on, the demo's sensors read and warn); a
+    /// server's updates are taken by `AppState::poll_link` instead. Returns whether the situation was advanced.
     pub fn advance(&mut self, district: &District, situation: &mut Situation, now: Timestamp) -> bool {
         match self {
-            Self::Simulated(sim) => {
+            Self::Simulated(sim, sensors) => {
                 sim.step(district, situation, now);
+                // The demo fleet's warnings, routed by the simulator's rules.
+                sensors.advance(district, situation, sim.routing(), now);
                 true
             }
             Self::Server(_) | Self::Fixed => false,
@@ -180,13 +182,14 @@ impl Source {
         tracing::info!("event history: {} records in {} ms", history.len(), started.elapsed().as_millis());
         progress(0.4);
         let (situation, simulator) = Simulator::start(&district, spec.seed, sim, spec.now);
+        let sensors = crate::services::demo_sensors::DemoSensors::new(&district, spec.seed, spec.now);
         progress(0.6);
         let loaded = Loaded {
             district,
             index,
             history,
             situation,
-            live: Live::Simulated(Box::new(simulator)),
+            live: Live::Simulated(Box::new(simulator), Box::new(sensors)),
             scene: None,
             notes,
             skipped: 0,
