@@ -8,14 +8,15 @@ use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use pingan_core::assess::{CategorySet, Grade, Period, PeriodKind, RiskConfig, assess};
 use pingan_core::patrol::{BookState, CheckOutcome};
-use pingan_core::{GridId, UnitRef};
+use pingan_core::{CommunityId, GridId, UnitRef};
 use pingan_desktop::{Command, FeedTab, PinganApp};
 use pingan_tests::test_options;
 use std::collections::BTreeSet;
 
 fn harness() -> Harness<'static, PinganApp> {
+    // A wall's height, so that a book's stops are on screen below its check items.
     Harness::builder()
-        .with_size(egui::vec2(1600.0, 900.0))
+        .with_size(egui::vec2(1920.0, 1200.0))
         .with_max_steps(64)
         .build_eframe(|cc| PinganApp::new(cc, test_options()))
 }
@@ -29,8 +30,8 @@ fn started() -> Harness<'static, PinganApp> {
     h
 }
 
-/// The grids of the communities graded red this month over the key categories, worked out here from the records.
-fn red_grids(h: &Harness<'static, PinganApp>) -> BTreeSet<GridId> {
+/// The communities graded red this month over the key categories, reddest first, worked out here from the records.
+fn red_communities(h: &Harness<'static, PinganApp>) -> Vec<CommunityId> {
     let s = &h.state().state;
     let records = s.records();
     let a = assess(
@@ -41,22 +42,38 @@ fn red_grids(h: &Harness<'static, PinganApp>) -> BTreeSet<GridId> {
         CategorySet::key(),
         &RiskConfig::default(),
     );
-    s.district
+    let mut red: Vec<CommunityId> = s
+        .district
         .communities
         .iter()
         .filter(|c| a.communities[c.id.index()].grade == Grade::Red)
-        .flat_map(|c| c.grids.iter().copied())
-        .collect()
+        .map(|c| c.id)
+        .collect();
+    red.sort_by(|x, y| a.communities[y.index()].normalised.total_cmp(&a.communities[x.index()].normalised));
+    red
+}
+
+/// The grids of the communities graded red.
+fn red_grids(h: &Harness<'static, PinganApp>) -> BTreeSet<GridId> {
+    let d = &h.state().state.district;
+    red_communities(h).into_iter().flat_map(|c| d.communities[c.index()].grids.iter().copied()).collect()
 }
 
 #[test]
 fn red_communities_get_books_whose_stops_are_reported_until_they_close() {
     let mut h = started();
-    let red = red_grids(&h);
-    assert!(!red.is_empty(), "the demo has red communities this month");
+    let red = red_communities(&h);
+    let load = h.state().state.patrol.max_open_units;
+    assert!(red.len() > load, "the demo has more red communities this month than the open load");
+    // The reddest communities within the load, every grid of each.
+    let d = &h.state().state.district;
+    let expected: BTreeSet<GridId> =
+        red[..load].iter().flat_map(|c| d.communities[c.index()].grids.iter().copied()).collect();
     let s = &h.state().state;
     let auto: BTreeSet<GridId> = s.situation.task_books.iter().filter(|b| b.automatic).map(|b| b.grid).collect();
-    assert_eq!(auto, red, "one automatic book per grid of every red community, and no other");
+    assert_eq!(auto, expected, "one automatic book per grid of the reddest communities, and no other");
+    let units: BTreeSet<String> = s.situation.task_books.iter().map(|b| format!("{:?}", b.unit)).collect();
+    assert_eq!(units.len(), load);
     assert!(s.situation.task_books.iter().all(|b| b.grade == Grade::Red && b.state(s.now) == BookState::Open));
     // The list: the tab shows how many are open.
     let open = s.situation.task_books.len();
@@ -83,6 +100,7 @@ fn red_communities_get_books_whose_stops_are_reported_until_they_close() {
     let events = h.state().state.situation.events.len();
     h.get_all_by_role_and_label(Role::Button, "发现问题…").next().unwrap().click();
     h.run();
+    assert!(h.state().state.report.is_some(), "{:?}", h.state().state.messages);
     h.get_by_label_contains("巡查发现问题");
     let description = h.get_by_role(Role::MultilineTextInput);
     description.focus();

@@ -347,6 +347,10 @@ pub struct PatrolConfig {
     pub due_hours: u32,
     /// Days before a grid gets another automatic book.
     pub cooldown_days: u32,
+    /// Days into a month during which the previous month's grades are read.
+    pub settle_days: u32,
+    /// Most units holding open automatic books at once (the reddest first).
+    pub max_open_units: usize,
     /// The item for a category without its own.
     pub general: ItemText,
     /// Items by category.
@@ -412,6 +416,12 @@ impl PatrolConfig {
         if c.cooldown_days > 365 {
             return bad("cooldown_days must be at most 365");
         }
+        if c.settle_days > 27 {
+            return bad("settle_days must be at most 27");
+        }
+        if c.max_open_units == 0 {
+            return bad("max_open_units must be at least 1");
+        }
         Ok(c)
     }
 
@@ -419,6 +429,15 @@ impl PatrolConfig {
     pub fn item(&self, category: EventCategory) -> CheckItem {
         let t = self.items.get(&category).unwrap_or(&self.general);
         CheckItem { category, zh: t.zh.clone(), en: t.en.clone() }
+    }
+
+    /// The period whose grades call for books at `now`: this calendar month (China time), or the previous one
+    /// during the first `settle_days` days of a month.
+    pub fn period(&self, now: Timestamp) -> Period {
+        use chrono::Datelike as _;
+        let month = Period::containing(crate::assess::PeriodKind::Month, now);
+        let day = now.with_timezone(&crate::china_offset()).day();
+        if day <= self.settle_days { month.previous() } else { month }
     }
 
     /// Whether `grade` calls for books.
@@ -515,8 +534,10 @@ pub fn plan(
         .collect()
 }
 
-/// The units that call for automatic books now: at the configured level, graded one of the configured grades, with
-/// no grid holding an open book and none that got an automatic book within the cooldown. In district order.
+/// The units that call for automatic books now: at the configured level, graded one of the configured grades (in
+/// `assessment`, which should be of [`PatrolConfig::period`]), with no grid holding an open book and none that got
+/// an automatic book within the cooldown; the reddest (highest normalised score) first, as many as keep the units
+/// holding open automatic books within `max_open_units`.
 pub fn due_units(
     district: &District,
     assessment: &Assessment,
@@ -534,7 +555,11 @@ pub fn due_units(
             *slot = true;
         }
     }
-    config
+    let mut open_units: Vec<UnitRef> = books.iter().filter(|b| b.automatic && !b.is_closed()).map(|b| b.unit).collect();
+    open_units.sort_by_key(|u| format!("{u:?}"));
+    open_units.dedup();
+    let room = config.max_open_units.saturating_sub(open_units.len());
+    let mut due: Vec<UnitRef> = config
         .units(district)
         .into_iter()
         .filter(|u| config.triggers(assessment.unit(*u).grade))
@@ -542,7 +567,11 @@ pub fn due_units(
             let grids = grids_of(district, *u);
             !grids.is_empty() && !grids.iter().any(|g| busy.get(g.index()).copied().unwrap_or(true))
         })
-        .collect()
+        .collect();
+    // Reddest first; ties in district order.
+    due.sort_by(|a, b| assessment.unit(*b).normalised.total_cmp(&assessment.unit(*a).normalised));
+    due.truncate(room);
+    due
 }
 
 /// The idempotency key of an automatic book: one per grid and day issued, so instances sharing a database issue it

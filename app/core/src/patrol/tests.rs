@@ -324,3 +324,41 @@ fn the_log_carries_books_checks_and_split_reports_idempotently() {
     let old: Situation = serde_json::from_str(r#"{"events":[],"workers":[]}"#).unwrap();
     assert!(old.task_books.is_empty());
 }
+
+#[test]
+fn the_reddest_units_go_first_within_the_open_load_and_a_young_month_reads_the_last() {
+    let d = district();
+    // Both communities red, the west one more so.
+    let west_building = d.buildings.iter().rposition(|_| true).unwrap();
+    let mut records = record(&d, 0, EventCategory::TelecomFraud, 60);
+    records.extend(record(&d, west_building, EventCategory::TelecomFraud, 90));
+    let a = scored(&d, &records);
+    let east = d.grids[d.buildings[0].grid.index()].community;
+    let west = d.grids[d.buildings[west_building].grid.index()].community;
+    assert!(a.communities.iter().all(|c| c.grade == Grade::Red));
+    let mut config = PatrolConfig::default();
+    assert_eq!(due_units(&d, &a, &[], &config, t0()), vec![UnitRef::Community(west), UnitRef::Community(east)]);
+    config.max_open_units = 1;
+    assert_eq!(due_units(&d, &a, &[], &config, t0()), vec![UnitRef::Community(west)], "the reddest first");
+    let mut book = planned(&d, &records, &a, UnitRef::Community(west)).remove(0);
+    book.automatic = true;
+    assert!(due_units(&d, &a, std::slice::from_ref(&book), &config, t0()).is_empty(), "the load is full");
+    // A book issued by hand does not count against the automatic load.
+    book.automatic = false;
+    book.grid = d.buildings[0].grid;
+    book.unit = UnitRef::Community(east);
+    assert_eq!(due_units(&d, &a, &[book], &config, t0()), vec![UnitRef::Community(west)]);
+    // The first week of a month reads the month before.
+    let at = |s: &str| chrono::DateTime::parse_from_rfc3339(s).unwrap().to_utc();
+    let p = |s: &str| config.period(at(s)).label();
+    assert_eq!(
+        p("2026-12-03T10:00:00+08:00"),
+        Period::containing(PeriodKind::Month, at("2026-11-15T00:00:00+08:00")).label()
+    );
+    assert_eq!(
+        p("2026-12-08T10:00:00+08:00"),
+        Period::containing(PeriodKind::Month, at("2026-12-15T00:00:00+08:00")).label()
+    );
+    let bad = DEFAULT_PATROL_TOML.replace("max_open_units = 6", "max_open_units = 0");
+    assert!(PatrolConfig::from_toml(&bad).unwrap_err().to_string().contains("max_open_units"));
+}

@@ -44,7 +44,7 @@ impl AppState {
                     self.selected_book = Some(id);
                 }
             }
-            Command::IssueTaskBooks(unit) => self.issue_books(unit, false),
+            Command::IssueTaskBooks(unit) => self.issue_books(unit),
             Command::CheckDone(book, check) => self.report_check(book, check, None),
             Command::CheckProblem(book, check) => self.open_check_problem(book, check),
             Command::SplitReport(event, index) => self.split_report(event, index),

@@ -127,8 +127,8 @@ pub struct AppState {
     pub selected_book: Option<pingan_core::patrol::TaskBookId>,
     /// The patrol rules: which units get task books, what to check, by when (the shipped rules).
     pub patrol: pingan_core::patrol::PatrolConfig,
-    /// The assessment generation the due task books were last looked for at.
-    books_checked: u64,
+    /// When the local demo last looked for units due a task book.
+    books_checked: Option<Timestamp>,
 }
 
 impl AppState {
@@ -185,7 +185,7 @@ impl AppState {
             feed_tab: FeedTab::default(),
             selected_book: None,
             patrol: pingan_core::patrol::PatrolConfig::default(),
-            books_checked: 0,
+            books_checked: None,
             basemap_dir: crate::services::basemap::dir(
                 options.cache_dir.clone().or_else(crate::tile_cache_dir).as_deref(),
             ),
@@ -220,11 +220,8 @@ impl AppState {
         ) {
             self.version += 1;
         }
-        if self.assessment.generation != self.books_checked {
-            // A new assessment (however it arrived): the local demo issues the books it calls for.
-            self.books_checked = self.assessment.generation;
-            self.issue_due_books();
-        }
+        // The local demo issues the books the patrol rules call for (every few minutes of its clock).
+        self.issue_due_books();
     }
 
     /// The link to the sync server, when the situation comes from one.

@@ -4,7 +4,7 @@
 //! through the same `Situation::apply_change` the log uses.
 
 use super::AppState;
-use pingan_core::assess::{CategorySet, Period, PeriodKind};
+use pingan_core::assess::{CategorySet, assess};
 use pingan_core::patrol::{self, CheckOutcome, CheckResult, TaskBookId};
 use pingan_core::sync::{ChangeBody, CommandBody};
 use pingan_core::{Event, EventId, UnitRef};
@@ -12,10 +12,34 @@ use pingan_core::{Event, EventId, UnitRef};
 /// Who the local demo's books are issued by (the server's sweeper is the system user `patrol`).
 const LOCAL_ISSUER: &str = "值班长";
 
+/// How often the local demo looks for units due a book (the server's `--patrol-every` default).
+const LOCAL_SWEEP_S: i64 = 300;
+
 impl AppState {
-    /// Issue task books for `unit`, one per grid, planned from this month's assessment of the nine key categories
-    /// (as the server does). Grids that already hold an open book are left out; what could not be issued is told.
-    pub(crate) fn issue_books(&mut self, unit: UnitRef, automatic: bool) {
+    /// The assessment the patrol rules read (the key categories over [`pingan_core::patrol::PatrolConfig::period`],
+    /// as the server does) and the records it was made of.
+    fn patrol_assessment(&self) -> (Vec<pingan_core::assess::EventRecord>, pingan_core::assess::Assessment) {
+        let records = self.records();
+        let period = self.patrol.period(self.now);
+        let cfg = self.assessment.config();
+        let a = assess(&self.district, &records, period, self.now.timestamp(), CategorySet::key(), cfg);
+        (records, a)
+    }
+
+    /// Issue task books for `unit` by hand, one per grid, planned from the patrol rules' assessment. Grids that
+    /// already hold an open book are left out; what could not be issued is told.
+    pub(crate) fn issue_books(&mut self, unit: UnitRef) {
+        let (records, assessment) = self.patrol_assessment();
+        self.issue_planned(unit, &records, &assessment, false);
+    }
+
+    fn issue_planned(
+        &mut self,
+        unit: UnitRef,
+        records: &[pingan_core::assess::EventRecord],
+        assessment: &pingan_core::assess::Assessment,
+        automatic: bool,
+    ) {
         let lang = self.lang;
         let Some(actor) = self.actor() else {
             self.tell(
@@ -23,20 +47,10 @@ impl AppState {
             );
             return;
         };
-        let records = self.records();
-        let period = Period::containing(PeriodKind::Month, self.now);
         let cfg = self.assessment.config().clone();
-        let assessment = pingan_core::assess::assess(
-            &self.district,
-            &records,
-            period,
-            self.now.timestamp(),
-            CategorySet::key(),
-            &cfg,
-        );
         let issuer = if automatic { LOCAL_ISSUER } else { "operator" };
         let books =
-            patrol::plan(&self.district, &records, &assessment, &cfg, &self.patrol, unit, self.now, issuer, automatic);
+            patrol::plan(&self.district, records, assessment, &cfg, &self.patrol, unit, self.now, issuer, automatic);
         let (mut issued, mut skipped) = (0, 0);
         for mut book in books {
             if self.situation.task_books.iter().any(|b| b.grid == book.grid && !b.is_closed()) {
@@ -86,22 +100,21 @@ impl AppState {
         }
     }
 
-    /// The local demo plays the server's part: when a new assessment arrives, red units (by the patrol rules) whose
-    /// grids hold no open or recent book get books, automatically. Not with a server (its sweeper does it) nor for
-    /// a package opened offline (nothing moves).
+    /// The local demo plays the server's part: every [`LOCAL_SWEEP`] of clock time (and at the start), red units by
+    /// the patrol rules whose grids hold no open or recent book get books automatically, the reddest first within
+    /// the open load. Not with a server (its sweeper does it) nor for a package opened offline (nothing moves).
     pub(crate) fn issue_due_books(&mut self) {
         if self.live.simulator().is_none() {
             return;
         }
-        let Some(data) = self.assessment.latest.clone() else { return };
-        // The patrol rules read the month's grade over the key categories, as the server does.
-        if data.view.period != PeriodKind::Month || data.view.category.is_some() {
+        if self.books_checked.is_some_and(|t| self.now < t + chrono::Duration::seconds(LOCAL_SWEEP_S)) {
             return;
         }
-        let due =
-            patrol::due_units(&self.district, &data.assessment, &self.situation.task_books, &self.patrol, self.now);
+        self.books_checked = Some(self.now);
+        let (records, assessment) = self.patrol_assessment();
+        let due = patrol::due_units(&self.district, &assessment, &self.situation.task_books, &self.patrol, self.now);
         for unit in due {
-            self.issue_books(unit, true);
+            self.issue_planned(unit, &records, &assessment, true);
         }
     }
 
@@ -144,7 +157,11 @@ impl AppState {
             return;
         }
         self.situation.apply_change(&change);
-        self.note(format!("{number} {} {}: {}", lang.tr("第", "stop"), check + 1, outcome.zh()));
+        let stop = match lang {
+            crate::i18n::Lang::Zh => format!("第{}处", check + 1),
+            crate::i18n::Lang::En => format!("stop {}", check + 1),
+        };
+        self.note(format!("{number} {stop}: {}", lang.tr(outcome.zh(), outcome.en())));
     }
 
     /// Open the report form at stop `check` of `book` (its building, or its grid), to file the problem found there.

@@ -1,5 +1,5 @@
-//! Patrol task books on the 2D map: a badge (巡) over the grid of every open book, blue in time and red overdue;
-//! the selected book's stops as numbered squares on their buildings — white to do, green checked, amber with a
+//! Patrol task books on the 2D map: a badge (巡) over the grid of every open book, blue in time and red overdue —
+//! from the communities' zoom in, or at every zoom while the task books tab is open —; the selected book's stops as numbered squares on their buildings — white to do, green checked, amber with a
 //! problem found.
 
 use super::View;
@@ -15,13 +15,15 @@ pub(super) fn draw_books(
     view: &View<'_>,
     projector: &Projector,
     rect: Rect,
+    zoom: f64,
 ) -> Vec<(Pos2, TaskBookId)> {
     let bbox = view_bbox(projector, rect);
+    let badges = view.books_tab || zoom >= super::COMMUNITIES_ZOOM;
     let mut hits = Vec::new();
     for b in &view.situation.task_books {
         let selected = view.selected_book == Some(b.id);
         let state = b.state(view.now);
-        if state == BookState::Closed && !selected {
+        if (state == BookState::Closed || !badges) && !selected {
             continue;
         }
         let Some(grid) = view.district.grids.get(b.grid.index()) else { continue };

@@ -41,6 +41,8 @@ struct View<'a> {
     situation: &'a Situation,
     selected: Option<EventId>,
     selected_book: Option<pingan_core::patrol::TaskBookId>,
+    /// The task books tab is open (their badges show at every zoom, not only close up).
+    books_tab: bool,
     now: Timestamp,
     lang: Lang,
     assessment: Option<&'a Assessment>,
@@ -87,6 +89,7 @@ pub fn map_ui(
         situation: &state.situation,
         selected: state.selected,
         selected_book: state.selected_book,
+        books_tab: state.feed_tab == crate::state::FeedTab::TaskBooks,
         now: state.now,
         lang: state.lang,
         assessment: latest.as_ref().map(|d| &d.assessment),
@@ -126,7 +129,7 @@ pub fn map_ui(
             }
             let poi_spots = draw_scenario(&painter, &view, projector, response.rect, zoom);
             let pulse = (ui.input(|i| i.time) * 3.0).sin() as f32 * 0.5 + 0.5;
-            let book_hits = books::draw_books(&painter, &view, projector, response.rect);
+            let book_hits = books::draw_books(&painter, &view, projector, response.rect, zoom);
             let hits = draw_live(&painter, &view, projector, response.rect, zoom, pulse);
             *marks = hits.marks;
             if hits.pulsing {
