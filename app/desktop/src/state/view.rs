@@ -212,11 +212,28 @@ impl ViewState {
                 }
             }
             Command::SelectBook(id) => {
-                let grid = state.situation.task_book(*id).and_then(|b| state.district.grids.get(b.grid.index()));
-                if let Some(g) = grid {
-                    self.map2d.fly_to = Some(FlyTo { target: g.label_at, zoom: 16.0 });
+                // The middle of its stops (its grid's label when it has no building).
+                let d = &state.district;
+                let target = state.situation.task_book(*id).and_then(|b| {
+                    let stops: Vec<LonLat> = b
+                        .checks
+                        .iter()
+                        .filter_map(|c| c.building.and_then(|x| d.buildings.get(x.index())))
+                        .map(|x| x.footprint.centroid())
+                        .collect();
+                    if stops.is_empty() {
+                        return d.grids.get(b.grid.index()).map(|g| g.label_at);
+                    }
+                    let n = stops.len() as f64;
+                    Some(LonLat::new(
+                        stops.iter().map(|p| p.lon).sum::<f64>() / n,
+                        stops.iter().map(|p| p.lat).sum::<f64>() / n,
+                    ))
+                });
+                if let Some(target) = target {
+                    self.map2d.fly_to = Some(FlyTo { target, zoom: 15.5 });
                     if state.map_mode == MapMode::Map3d {
-                        self.map3d.fly_to(g.label_at, 1200.0);
+                        self.map3d.fly_to(target, 1400.0);
                     }
                 }
             }
