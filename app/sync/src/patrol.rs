@@ -199,6 +199,7 @@ pub async fn sweep(
     .await?;
     let mut out = Swept { units: due.len(), records, ..Swept::default() };
     let sends = due.into_iter().map(|(unit, books)| {
+        let grade = books.first().map(|b| b.grade);
         let cmds: Vec<ClientCommand> = books
             .into_iter()
             .map(|b| ClientCommand {
@@ -207,9 +208,9 @@ pub async fn sweep(
                 body: CommandBody::IssueTaskBook { book: Box::new(b) },
             })
             .collect();
-        async move { (unit, cmds.len(), writer.submit(user.clone(), cmds).await) }
+        async move { (unit, grade, cmds.len(), writer.submit(user.clone(), cmds).await) }
     });
-    for (unit, n, r) in futures_util::future::join_all(sends).await {
+    for (unit, grade, n, r) in futures_util::future::join_all(sends).await {
         let name = unit_name(&district, unit);
         match r {
             Ok(results) => {
@@ -229,8 +230,8 @@ pub async fn sweep(
                 }
                 if !issued.is_empty() {
                     tracing::info!(
-                        "patrol: {name} is graded {:?}: issued {} of {n} task books (changes {:?})",
-                        config.grades,
+                        "patrol: {name} is graded {}: issued {} of {n} task books (changes {:?})",
+                        grade.map_or("?", |g| g.en()),
                         issued.len(),
                         issued
                     );

@@ -337,3 +337,34 @@ async fn the_demo_shows_warnings_books_and_checks() {
         }
     }
 }
+
+/// A patrol file that does not parse or make sense stops the start, naming the file and what is wrong.
+#[test]
+fn a_bad_patrol_file_stops_the_start() {
+    let dir = tempfile::tempdir().expect("dir");
+    let file = dir.path().join("patrol.toml");
+    let text = pingan_core::patrol::DEFAULT_PATROL_TOML.replace("due_hours = 72", "due_hours = 0");
+    std::fs::write(&file, text).expect("write");
+    let db = dir.path().join("sync.db");
+    let out = Command::new(bin())
+        .args(["--db", db.to_str().expect("path"), "--listen", "127.0.0.1:0", "--patrol", file.to_str().expect("path")])
+        .output()
+        .expect("run pingan-sync");
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "started with a bad patrol file");
+    assert!(said.contains("--patrol") && said.contains("patrol.toml") && said.contains("due_hours"), "{said}");
+    let missing = dir.path().join("nowhere.toml");
+    let out = Command::new(bin())
+        .args([
+            "--db",
+            db.to_str().expect("path"),
+            "--listen",
+            "127.0.0.1:0",
+            "--patrol",
+            missing.to_str().expect("path"),
+        ])
+        .output()
+        .expect("run pingan-sync");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read it"));
+}
