@@ -9,6 +9,7 @@
 
 pub mod address;
 pub mod assess;
+pub mod coverage;
 pub mod event;
 pub mod geom;
 pub mod import;
@@ -21,6 +22,8 @@ pub mod sensors;
 pub mod situation;
 pub mod spatial;
 pub mod sync;
+#[cfg(test)]
+pub(crate) mod testing;
 pub mod units;
 pub mod validate;
 pub mod worker;

@@ -1,46 +1,12 @@
 use super::*;
 use crate::assess::{CategorySet, PeriodKind, RiskConfig, assess};
-use crate::import::{Crs, ImportAs, parse};
 use crate::sync::{ChangeBody, CommandBody};
+use crate::testing::district;
 use crate::{CommunityId, Event, EventSource, EventState, LinkedReport, LonLat, Severity, Situation};
 
 fn t0() -> Timestamp {
     // 2026-09-21 (a month well under way).
     chrono::DateTime::from_timestamp(1_790_000_000, 0).unwrap()
-}
-
-fn square(lon: f64, lat: f64, size: f64) -> String {
-    format!(
-        "[[[{lon},{lat}],[{},{lat}],[{},{}],[{lon},{}],[{lon},{lat}]]]",
-        lon + size,
-        lon + size,
-        lat + size,
-        lat + size
-    )
-}
-
-/// Two communities side by side, each with three buildings.
-fn district() -> District {
-    let feature = |props: &str, geom: String| {
-        format!(r#"{{"type":"Feature","properties":{props},"geometry":{{"type":"Polygon","coordinates":{geom}}}}}"#)
-    };
-    let units = [
-        feature(r#"{"name":"东村","population":3000}"#, square(120.00, 30.00, 0.01)),
-        feature(r#"{"name":"西村","population":3000}"#, square(120.01, 30.00, 0.01)),
-    ];
-    let mut buildings = Vec::new();
-    for c in 0..2 {
-        for i in 0..3 {
-            let lon = 120.001 + 0.01 * f64::from(c) + 0.002 * f64::from(i);
-            buildings.push(feature(&format!(r#"{{"name":"{c}-{i}号楼","height":20}}"#), square(lon, 30.004, 0.0005)));
-        }
-    }
-    let fc = |fs: &[String]| format!(r#"{{"type":"FeatureCollection","features":[{}]}}"#, fs.join(","));
-    let mut got = parse(fc(&units).as_bytes(), Crs::Wgs84, ImportAs::Communities).unwrap();
-    got.buildings = parse(fc(&buildings).as_bytes(), Crs::Wgs84, ImportAs::Buildings).unwrap().buildings;
-    let d = crate::scenario::district_from_import("测试", &got).unwrap().district;
-    assert_eq!((d.communities.len(), d.grids.len(), d.buildings.len()), (2, 2, 6));
-    d
 }
 
 fn record(d: &District, building: usize, category: EventCategory, n: usize) -> Vec<EventRecord> {
