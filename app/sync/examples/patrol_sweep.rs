@@ -18,7 +18,7 @@ async fn main() -> anyhow::Result<()> {
     let db = pingan_sync::db::Db::open(&db).await?;
     let current = pingan_sync::reference::load_current(&db, None).await?;
     let district = current.district.ok_or_else(|| anyhow::anyhow!("no district stored"))?;
-    let (from, to) = pingan_core::assess::Period::containing(pingan_core::assess::PeriodKind::Month, now).range();
+    let (from, to) = PatrolConfig::default().period(now).range();
     let mut cache = HistoryCache::default();
     let t = Instant::now();
     let records = cache.month(&db, current.version, from, to).await?;
@@ -31,7 +31,7 @@ async fn main() -> anyhow::Result<()> {
     let plan = t.elapsed();
     let books: usize = due.iter().map(|(_, b)| b.len()).sum();
     println!(
-        "{}: {} records this month; read {:.0} ms cold, {:.3} ms cached; graded and planned in {:.0} ms: {} units \
+        "{}: {} records in the period; read {:.0} ms cold, {:.3} ms cached; graded and planned in {:.0} ms: {} units \
          due, {books} books",
         district.name,
         records.len(),

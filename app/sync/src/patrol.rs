@@ -1,7 +1,9 @@
-//! Automatic patrol task books (巡查任务书): every `--patrol-every` the server grades the district for the current
-//! month (the five-colour assessment of the key categories over the stored history and the live events), finds the
-//! units that call for books ([`patrol::due_units`]: red by the shipped `assets/config/patrol.toml` or `--patrol`,
-//! no open book in their grids, none issued automatically within the cooldown) and issues one book per grid
+//! Automatic patrol task books (巡查任务书): every `--patrol-every` the server grades the district for the month
+//! [`PatrolConfig::period`] names (this calendar month, or the previous one in a month's first `settle_days`; the
+//! five-colour assessment of the key categories over the stored history and the live events), finds the units that
+//! call for books ([`patrol::due_units`]: red by the shipped `assets/config/patrol.toml` or `--patrol`, no open book
+//! in their grids, none issued automatically within the cooldown, the reddest first while at most `max_open_units`
+//! hold open automatic books) and issues one book per grid
 //! ([`patrol::plan`]) — an `IssueTaskBook` through the same writer and checks as an operator's, sent as the system
 //! user [`PATROL_USER`].
 //!
@@ -15,7 +17,7 @@
 use crate::db::{Db, User};
 use crate::reference::Shared;
 use crate::writer::{SubmitError, Writer};
-use pingan_core::assess::{self, CategorySet, EventRecord, Period, PeriodKind, RiskConfig};
+use pingan_core::assess::{self, CategorySet, EventRecord, RiskConfig};
 use pingan_core::patrol::{self, PatrolConfig, TaskBook};
 use pingan_core::sync::{ClientCommand, CommandBody, Outcome, Role};
 use pingan_core::{BuildingId, CommunityId, District, Event, GridId, Timestamp, TownId, UnitRef};
@@ -113,7 +115,7 @@ pub struct Swept {
     pub ms: u128,
 }
 
-/// The books due at `now`: the assessment of the month over `records`, the units [`patrol::due_units`] names, one
+/// The books due at `now`: the assessment of [`PatrolConfig::period`] over `records`, the units [`patrol::due_units`] names, one
 /// book per grid of each ([`patrol::plan`], automatic, issued by [`PATROL_USER`]).
 pub fn due_books(
     district: &District,
@@ -122,7 +124,7 @@ pub fn due_books(
     config: &PatrolConfig,
     now: Timestamp,
 ) -> Vec<(UnitRef, Vec<TaskBook>)> {
-    let period = Period::containing(PeriodKind::Month, now);
+    let period = config.period(now);
     let risk = RiskConfig::default();
     let assessment = assess::assess(district, records, period, now.timestamp(), CategorySet::key(), &risk);
     patrol::due_units(district, &assessment, books, config, now)
@@ -158,8 +160,7 @@ pub async fn sweep(
     let started = std::time::Instant::now();
     let current = shared.current();
     let Some(district) = current.district.clone() else { return Ok(Swept::default()) };
-    let period = Period::containing(PeriodKind::Month, now);
-    let (from, to) = period.range();
+    let (from, to) = config.period(now).range();
     let history = cache.month(db, current.version, from, to).await?;
     let rows = sqlx::query("SELECT body FROM events").fetch_all(&db.pool).await?;
     let mut live = Vec::new();

@@ -167,17 +167,18 @@ async fn the_sweeper_issues_books_for_a_red_unit_once() {
         eprintln!("-- {}", target.name);
         let db = target.db.as_str();
         let district = pingan_sync::district(2026, true);
-        let server = Server::start(db, &["--patrol-every", "1"]);
-        let admin = server.user("admin", "admin");
-        // Forty serious thefts this month in one community: red whatever the rest of the month holds.
+        // The district first, with no sweeper.
+        drop(Server::start(db, &[]));
+        // A hundred and fifty serious thefts in one community in the month the sweeper grades (this one, or the
+        // last in a month's first days): among the reddest units whatever the rest of the month holds.
         let community = &district.communities[3];
         let now = chrono::Utc::now();
-        let month = pingan_core::assess::Period::containing(pingan_core::assess::PeriodKind::Month, now).range().0;
-        let start = (now - chrono::Duration::minutes(30)).timestamp().max(month + 1);
+        let (from, to) = PatrolConfig::default().period(now).range();
+        let start = (now.timestamp().min(to) - 1800).max(from + 1);
         let mut csv = String::from("at,category,severity,grid\n");
-        for i in 0..40 {
+        for i in 0..150 {
             let g = district.grid(community.grids[i % community.grids.len()]);
-            let at = chrono::DateTime::from_timestamp(start + i as i64 * 10, 0).expect("time").min(now);
+            let at = chrono::DateTime::from_timestamp(start + i as i64 * 5, 0).expect("time").min(now);
             csv.push_str(&format!("{},Theft,Major,{}\n", at.to_rfc3339(), g.code));
         }
         let dir = tempfile::tempdir().expect("dir");
@@ -188,7 +189,8 @@ async fn the_sweeper_issues_books_for_a_red_unit_once() {
             .output()
             .expect("events import");
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        // The reference version moved: the next sweep reads the history again and finds the community red.
+        let server = Server::start(db, &["--patrol-every", "1"]);
+        let admin = server.user("admin", "admin");
         let books_for = |snap: &pingan_core::sync::Snapshot| -> Vec<TaskBook> {
             snap.situation.task_books.iter().filter(|b| b.unit == UnitRef::Community(community.id)).cloned().collect()
         };
