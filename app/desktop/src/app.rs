@@ -10,7 +10,7 @@
 //!   [`crate::theme::ANIMATION_FPS`] frames a second, and only while it is on screen.
 
 use crate::panels::map3d::{self, Map3dPanel};
-use crate::panels::{books, dashboard, detail, feed, header, import, map2d, status, toolbar};
+use crate::panels::{books, coverage, dashboard, detail, feed, header, import, map2d, status, toolbar};
 use crate::services::export::{FolderDialog, RfdDialog};
 use crate::services::import_job::ImportRequest;
 use crate::state::view::Map2dView;
@@ -181,6 +181,7 @@ impl eframe::App for PinganApp {
             .show(ui, |ui| match state.feed_tab {
                 FeedTab::Events => feed::event_feed_ui(ui, state, &mut commands),
                 FeedTab::TaskBooks => books::book_list_ui(ui, state, &mut commands),
+                FeedTab::Coverage => coverage::coverage_ui(ui, state, &mut commands),
             });
         if state.selected.is_some() || state.unit_detail.is_some() || state.selected_book.is_some() {
             egui::Panel::right("detail")

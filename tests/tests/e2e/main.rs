@@ -13,3 +13,4 @@ mod repaint;
 mod report;
 mod ui;
 mod view3d;
+mod wall;

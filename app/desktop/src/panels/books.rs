@@ -13,14 +13,16 @@ use pingan_core::patrol::{BookState, CheckOutcome, TaskBook};
 /// Height of one list row in points.
 const ROW_HEIGHT: f32 = 62.0;
 
-/// The switch between the live events and the task books, at the top of the left panel.
+/// The switch between the live events, the task books and coverage, at the top of the left panel.
 pub fn tabs_ui(ui: &mut egui::Ui, state: &AppState, commands: &mut Vec<Command>) {
     let lang = state.lang;
     let open = state.situation.task_books.iter().filter(|b| !b.is_closed()).count();
+    let voids = state.voids().len();
     ui.horizontal(|ui| {
         for (tab, label) in [
             (FeedTab::Events, lang.tr("实时事件", "Live events").to_string()),
-            (FeedTab::TaskBooks, format!("{} ({open})", lang.tr("巡查任务书", "Patrol task books"))),
+            (FeedTab::TaskBooks, format!("{} ({open})", lang.tr("巡查任务书", "Task books"))),
+            (FeedTab::Coverage, format!("{} ({voids})", lang.tr("覆盖盲区", "Coverage"))),
         ] {
             let text = RichText::new(label).font(theme::bold(20.0));
             if ui.selectable_label(state.feed_tab == tab, text).clicked() && state.feed_tab != tab {

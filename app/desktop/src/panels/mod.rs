@@ -3,6 +3,7 @@
 
 pub mod actions;
 pub mod books;
+pub mod coverage;
 pub mod dashboard;
 pub mod detail;
 pub mod feed;

@@ -76,6 +76,8 @@ pub enum FeedTab {
     Events,
     /// The patrol task books.
     TaskBooks,
+    /// Coverage: grids without a worker, workers whose position is stale.
+    Coverage,
 }
 
 /// Which map the central panel shows.

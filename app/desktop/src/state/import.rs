@@ -72,7 +72,10 @@ impl AppState {
         self.assessment.set_waker(self.waker.clone());
         self.selected = None;
         self.unit_detail = None;
+        self.selected_book = None;
         self.filter = FeedFilter::default();
+        self.coverage = pingan_core::coverage::Coverage::new(&self.district, self.now);
+        self.coverage_seen = None;
     }
 
     /// Put a finished import (or demo rebuild) in place.

@@ -34,6 +34,9 @@ use pingan_demo::{DemoSpec, SimConfig};
 use std::collections::VecDeque;
 use std::sync::Arc;
 
+/// How often the workers' positions are folded into the coverage record, seconds of clock time.
+pub const COVERAGE_EVERY_S: i64 = 10;
+
 /// A unit's score breakdown, computed when it is selected.
 #[derive(Clone, Debug)]
 pub struct UnitDetail {
@@ -129,6 +132,12 @@ pub struct AppState {
     pub patrol: pingan_core::patrol::PatrolConfig,
     /// When the local demo last looked for units due a task book.
     books_checked: Option<Timestamp>,
+    /// When each grid was last covered by a fresh on-duty worker (for the coverage voids).
+    pub coverage: pingan_core::coverage::Coverage,
+    /// The voids' and stale positions' thresholds.
+    pub coverage_config: pingan_core::coverage::CoverageConfig,
+    /// When the workers were last folded into `coverage`.
+    coverage_seen: Option<Timestamp>,
 }
 
 impl AppState {
@@ -150,6 +159,7 @@ impl AppState {
         let loaded = source.load(spec, false, &|_| {});
         let mut assessment = AssessmentService::new(RiskConfig::default());
         assessment.set_waker(waker.clone());
+        let loaded_district = loaded.district.clone();
         let mut state = Self {
             district: loaded.district,
             index: loaded.index,
@@ -186,6 +196,9 @@ impl AppState {
             selected_book: None,
             patrol: pingan_core::patrol::PatrolConfig::default(),
             books_checked: None,
+            coverage: pingan_core::coverage::Coverage::new(&loaded_district, now),
+            coverage_config: Default::default(),
+            coverage_seen: None,
             basemap_dir: crate::services::basemap::dir(
                 options.cache_dir.clone().or_else(crate::tile_cache_dir).as_deref(),
             ),
@@ -222,6 +235,7 @@ impl AppState {
         }
         // The local demo issues the books the patrol rules call for (every few minutes of its clock).
         self.issue_due_books();
+        self.observe_coverage();
     }
 
     /// The link to the sync server, when the situation comes from one.
@@ -283,6 +297,26 @@ impl AppState {
     /// The selected event.
     pub fn selected_event(&self) -> Option<&Event> {
         self.selected.and_then(|id| self.situation.event(id))
+    }
+
+    /// Fold the workers' positions into the coverage record, at most every [`COVERAGE_EVERY_S`] of clock time (and
+    /// at the start): a few thousand point lookups, not per frame.
+    fn observe_coverage(&mut self) {
+        if self.coverage_seen.is_some_and(|t| self.now < t + chrono::Duration::seconds(COVERAGE_EVERY_S)) {
+            return;
+        }
+        self.coverage_seen = Some(self.now);
+        self.coverage.observe(&self.district, &self.index, &self.situation, &self.coverage_config, self.now);
+    }
+
+    /// Grids without cover now, longest first.
+    pub fn voids(&self) -> Vec<pingan_core::coverage::Void> {
+        self.coverage.voids(&self.coverage_config, self.now)
+    }
+
+    /// On-duty workers whose position is stale now, oldest first.
+    pub fn stale_workers(&self) -> Vec<pingan_core::WorkerId> {
+        pingan_core::coverage::stale_workers(&self.situation, &self.coverage_config, self.now)
     }
 
     /// Who the operator is, for greying out what would be refused: with a server, the role and unit it named

@@ -337,6 +337,27 @@ impl Hits {
     }
 }
 
+/// Coverage voids: each grid without a worker for the configured minutes, outlined in dashed magenta (from the
+/// communities' zoom in; the coverage tab lists them all).
+pub(super) fn draw_voids(painter: &Painter, view: &View<'_>, projector: &Projector, rect: Rect, zoom: f64) {
+    if zoom < COMMUNITIES_ZOOM {
+        return;
+    }
+    let bbox = view_bbox(projector, rect);
+    for v in &view.voids {
+        let Some(g) = view.district.grids.get(v.grid.index()) else { continue };
+        if !visible(&g.outline, &bbox) {
+            continue;
+        }
+        let mut ring = outline_ui(projector, &g.outline.exterior);
+        if let Some(first) = ring.first().copied() {
+            ring.push(first);
+        }
+        let stroke = Stroke::new(2.5, crate::panels::coverage::VOID);
+        painter.extend(Shape::dashed_line(&ring, stroke, 10.0, 6.0));
+    }
+}
+
 pub(super) fn draw_live(
     painter: &Painter,
     view: &View<'_>,
@@ -354,8 +375,14 @@ pub(super) fn draw_live(
             continue;
         }
         let p = to_ui(projector, w.position);
-        let color =
-            if matches!(w.status, WorkerStatus::Handling(_)) { Color32::from_rgb(150, 255, 90) } else { theme::WORKER };
+        let color = if view.now - w.seen_at > view.stale_after {
+            // Stale (TAK): where they were, greyed; they cover nothing until they report again.
+            crate::panels::coverage::STALE
+        } else if matches!(w.status, WorkerStatus::Handling(_)) {
+            Color32::from_rgb(150, 255, 90)
+        } else {
+            theme::WORKER
+        };
         painter.circle(p, worker_r, color, Stroke::new(1.0, Color32::from_rgb(10, 60, 30)));
         hits.workers.push((p, i));
     }

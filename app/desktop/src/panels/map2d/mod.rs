@@ -43,6 +43,10 @@ struct View<'a> {
     selected_book: Option<pingan_core::patrol::TaskBookId>,
     /// The task books tab is open (their badges show at every zoom, not only close up).
     books_tab: bool,
+    /// Grids without cover now.
+    voids: Vec<pingan_core::coverage::Void>,
+    /// A worker position older than this is stale.
+    stale_after: chrono::Duration,
     now: Timestamp,
     lang: Lang,
     assessment: Option<&'a Assessment>,
@@ -90,6 +94,8 @@ pub fn map_ui(
         selected: state.selected,
         selected_book: state.selected_book,
         books_tab: state.feed_tab == crate::state::FeedTab::TaskBooks,
+        voids: state.voids(),
+        stale_after: state.coverage_config.stale_after(),
         now: state.now,
         lang: state.lang,
         assessment: latest.as_ref().map(|d| &d.assessment),
@@ -129,6 +135,7 @@ pub fn map_ui(
             }
             let poi_spots = draw_scenario(&painter, &view, projector, response.rect, zoom);
             let pulse = (ui.input(|i| i.time) * 3.0).sin() as f32 * 0.5 + 0.5;
+            draw_voids(&painter, &view, projector, response.rect, zoom);
             let book_hits = books::draw_books(&painter, &view, projector, response.rect, zoom);
             let hits = draw_live(&painter, &view, projector, response.rect, zoom, pulse);
             *marks = hits.marks;
