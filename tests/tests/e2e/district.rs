@@ -75,6 +75,8 @@ fn server(
         seed,
         small,
         demo_district: demo.is_some(),
+        // No automatic task books: the tests count what the server sends.
+        patrol_every: None,
         ..Default::default()
     };
     let running = rt.block_on(pingan_sync::start(config)).unwrap();

@@ -100,8 +100,10 @@ fn seeded(rt: &tokio::runtime::Runtime, dir: &std::path::Path) -> Seeded {
         listen: "127.0.0.1:0".parse().unwrap(),
         seed: 7,
         small: true,
-        // The seeded events are long overdue: no automatic escalations behind the test's back.
+        // The seeded events are long overdue: no automatic escalations behind the test's back; no automatic task books
+        // either.
         sla_every: None,
+        patrol_every: None,
         ..Default::default()
     };
     let running = rt.block_on(pingan_sync::start(config)).unwrap();
@@ -330,4 +332,56 @@ fn a_report_from_the_desk_reaches_the_server_routed() {
     assert_eq!(e.address, code);
     let on_server = rt.block_on(api.event(e.id)).unwrap();
     assert_eq!(on_server.title, "楼道堆放杂物");
+}
+
+#[test]
+fn a_task_book_issued_and_checked_at_the_desk_is_the_servers() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let Seeded { running, url, api, snap } = seeded(&rt, dir.path());
+    let token = rt.block_on(async {
+        let op = running.db.add_user("op", pingan_core::sync::Role::Supervisor).await.unwrap();
+        running.db.new_token(&op).await.unwrap()
+    });
+    let mut h = harness(ServerOptions { url, token, cache: Some(dir.path().join("cache.sqlite")) });
+    wait_synced(&mut h, snap.situation.events.len());
+    // No local books with a server: the server's sweeper is off here, so none at all.
+    assert!(h.state().state.situation.task_books.is_empty());
+    let community = h.state().state.district.communities[3].id;
+    let grids = h.state().state.district.communities[3].grids.len();
+    h.state_mut().apply(pingan_desktop::Command::IssueTaskBooks(pingan_core::UnitRef::Community(community)));
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while h.state().state.situation.task_books.len() < grids {
+        assert!(Instant::now() < deadline, "the books came back from the server");
+        std::thread::sleep(Duration::from_millis(50));
+        h.run();
+    }
+    let book = h.state().state.situation.task_books[0].clone();
+    assert!(book.number.starts_with("XC-"), "numbered by the server: {}", book.number);
+    assert_eq!(book.issued_by, "op", "the server names who issued it");
+    // A problem at stop 1, typed into the form, goes to the server as the stop's report with its event.
+    h.state_mut().apply(pingan_desktop::Command::CheckProblem(book.id, 0));
+    let mut d = h.state().state.report.clone().expect("the form opened at the stop");
+    d.description = "消防通道被占用".into();
+    h.state_mut().apply(pingan_desktop::Command::EditReport(d));
+    h.state_mut().apply(pingan_desktop::Command::SubmitReport);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let b = h.state().state.situation.task_book(book.id).unwrap().clone();
+        if let Some(r) = &b.checks[0].result {
+            assert_eq!(r.outcome, pingan_core::patrol::CheckOutcome::Problem);
+            let id = r.event.expect("the problem's event");
+            let on_server = rt.block_on(api.event(id)).unwrap();
+            assert_eq!(on_server.title, "消防通道被占用");
+            assert_eq!(on_server.grid, book.grid);
+            assert!(h.state().state.situation.event(id).is_some(), "and it came back to the desk");
+            break;
+        }
+        assert!(Instant::now() < deadline, "the stop's report came back from the server");
+        std::thread::sleep(Duration::from_millis(50));
+        h.run();
+    }
+    // The snapshot a new client would get carries the book as the desk shows it.
+    let snapshot = rt.block_on(api.snapshot()).unwrap();
+    assert_eq!(snapshot.situation.task_book(book.id), h.state().state.situation.task_book(book.id));
 }
