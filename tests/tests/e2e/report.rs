@@ -170,11 +170,13 @@ fn dashboard_shows_the_report_and_exports_it() {
         "domains.csv",
         "domains_by_town.csv",
         "loops.csv",
+        "precision.csv",
+        "task_books.csv",
     ] {
         assert!(dir.join(f).is_file(), "{f} written");
     }
     let msg = &h.state().state.messages.back().unwrap().1;
-    assert!(msg.contains("已导出 8"), "{msg}");
+    assert!(msg.contains("已导出 10"), "{msg}");
     std::fs::remove_dir_all(&dir).ok();
 }
 

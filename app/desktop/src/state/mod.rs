@@ -223,6 +223,9 @@ impl AppState {
         }
         self.poll_link();
         self.poll_import();
+        // The local demo issues the books the patrol rules call for (every few minutes of its clock), before the
+        // assessment is asked for, so that it counts them.
+        self.issue_due_books();
         if self.assessment.poll(
             &self.district,
             &self.history,
@@ -233,8 +236,6 @@ impl AppState {
         ) {
             self.version += 1;
         }
-        // The local demo issues the books the patrol rules call for (every few minutes of its clock).
-        self.issue_due_books();
         self.observe_coverage();
     }
 
