@@ -535,6 +535,51 @@ pub struct Event {
     /// Later reports of the same thing, merged into this event instead of making new ones (oldest first).
     #[serde(default)]
     pub linked: Vec<LinkedReport>,
+    /// Who acknowledged it on the wall, when, at which level (`None`: not yet; see [`Event::attention`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acknowledged: Option<Ack>,
+}
+
+/// An operator's acknowledgement of an item that called for attention.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ack {
+    /// Who (user name).
+    pub by: String,
+    /// When.
+    pub at: Timestamp,
+    /// The event's level then: an escalation above it calls for attention again.
+    pub level: Level,
+}
+
+/// Why an event calls for the wall's attention.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Attention {
+    /// 特别重大 or 重大.
+    Serious,
+    /// A sensor warning.
+    Warning,
+    /// Escalated (by the SLA sweeper or by hand) to a higher level.
+    Escalated,
+}
+
+impl Attention {
+    /// Chinese name.
+    pub fn zh(self) -> &'static str {
+        match self {
+            Self::Serious => "重大事件",
+            Self::Warning => "感知预警",
+            Self::Escalated => "超时升级",
+        }
+    }
+
+    /// English name.
+    pub fn en(self) -> &'static str {
+        match self {
+            Self::Serious => "Serious event",
+            Self::Warning => "Sensor warning",
+            Self::Escalated => "Escalated",
+        }
+    }
 }
 
 /// What a sensor warning turned out to be, recorded when it is closed.
@@ -639,6 +684,30 @@ impl Event {
         }
     }
 
+    /// Why this event calls for the wall's attention, if it does: an open 特别重大/重大 event, an open sensor warning,
+    /// or an open event escalated above its intake level — most pressing reason first. `None` when closed or none
+    /// applies.
+    pub fn attention(&self) -> Option<Attention> {
+        if !self.state.is_open() {
+            return None;
+        }
+        if self.severity >= Severity::Major {
+            Some(Attention::Serious)
+        } else if self.evidence.is_some() {
+            Some(Attention::Warning)
+        } else if self.history.iter().any(|h| matches!(h.action, EventAction::Escalate { .. })) {
+            Some(Attention::Escalated)
+        } else {
+            None
+        }
+    }
+
+    /// Whether it calls for attention and nobody acknowledged it at its current level (an escalation past an
+    /// acknowledgement calls again).
+    pub fn unacknowledged(&self) -> bool {
+        self.attention().is_some() && self.acknowledged.as_ref().is_none_or(|a| self.level > a.level)
+    }
+
     /// Whether the event is still open after its deadline.
     pub fn is_overdue(&self, now: Timestamp) -> bool {
         self.state.is_open() && now > self.deadline
@@ -735,6 +804,7 @@ mod tests {
             history: vec![],
             evidence: None,
             linked: Vec::new(),
+            acknowledged: None,
         };
         assert!(!e.is_overdue(t0 + chrono::Duration::hours(3)));
         assert!(e.is_overdue(t0 + chrono::Duration::hours(5)));

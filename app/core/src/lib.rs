@@ -30,8 +30,8 @@ pub mod worker;
 
 pub use address::{AddressCode, AddressCodeError, AddressLevel};
 pub use event::{
-    Event, EventAction, EventCategory, EventId, EventSource, EventState, Evidence, LinkedReport, SensorKind, Severity,
-    StatusChange, TransitionError, WarningOutcome,
+    Ack, Attention, Event, EventAction, EventCategory, EventId, EventSource, EventState, Evidence, LinkedReport,
+    SensorKind, Severity, StatusChange, TransitionError, WarningOutcome,
 };
 pub use geom::{LocalFrame, LonLat, LonLatError, Polygon};
 pub use situation::Situation;

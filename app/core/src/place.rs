@@ -104,6 +104,7 @@ impl Place {
             history: Vec::new(),
             evidence: None,
             linked: Vec::new(),
+            acknowledged: None,
         }
     }
 }

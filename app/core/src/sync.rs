@@ -83,6 +83,8 @@ impl Role {
             ) => true,
             (Self::GridWorker, CommandBody::IssueTaskBook { .. } | CommandBody::SplitReport { .. }) => false,
             (Self::Operator | Self::Supervisor | Self::GridWorker, CommandBody::ReportCheck { .. }) => true,
+            (Self::Operator | Self::Supervisor, CommandBody::Acknowledge { .. }) => true,
+            (Self::GridWorker, CommandBody::Acknowledge { .. }) => false,
         }
     }
 }
@@ -148,6 +150,12 @@ pub enum CommandBody {
         /// The problem, as a new report (required for a problem, absent otherwise).
         event: Option<Box<Event>>,
     },
+    /// Acknowledge an item that called for the wall's attention (a serious event, a sensor warning, an escalation):
+    /// it leaves every room's unacknowledged list, and the log records who and when.
+    Acknowledge {
+        /// Which event.
+        event: EventId,
+    },
     /// Split a wrong merge: a linked report of `event` becomes an event of its own (`report`: the new event, whose
     /// time, source, title and position name the linked report it takes out).
     SplitReport {
@@ -169,6 +177,7 @@ impl CommandBody {
             Self::IssueTaskBook { .. } => "issue_task_book",
             Self::ReportCheck { .. } => "report_check",
             Self::SplitReport { .. } => "split_report",
+            Self::Acknowledge { .. } => "acknowledge",
         }
     }
 }
@@ -279,6 +288,13 @@ pub enum ChangeBody {
         result: CheckResult,
         /// The event filed for a problem, as stored (its id is `result.event`).
         event: Option<Box<Event>>,
+    },
+    /// An item that called for attention was acknowledged.
+    Acknowledged {
+        /// Which event.
+        event: EventId,
+        /// Who, when, at which level.
+        ack: crate::event::Ack,
     },
     /// A linked report was taken out of an event and became an event of its own (a wrong merge split).
     ReportSplit {
@@ -438,6 +454,14 @@ impl Situation {
                     changed |= b.record(usize::from(*check), result);
                 }
                 changed
+            }
+            ChangeBody::Acknowledged { event, ack } => {
+                let Some(e) = self.event_mut(*event) else { return false };
+                if e.acknowledged.as_ref() == Some(ack) {
+                    return false;
+                }
+                e.acknowledged = Some(ack.clone());
+                true
             }
             ChangeBody::ReportSplit { event, report, new_event } => {
                 let mut changed = false;

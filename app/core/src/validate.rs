@@ -314,6 +314,7 @@ pub fn check_command(cmd: &ClientCommand, district: &District, now: Timestamp) -
             }
         }
         CommandBody::SplitReport { report, .. } => check_event(report, district),
+        CommandBody::Acknowledge { .. } => Ok(()),
     }
 }
 
@@ -370,6 +371,12 @@ pub fn check_change(body: &ChangeBody, district: &District, situation: &Situatio
                 Some(e) => check_event(e, district),
                 None => Ok(()),
             }
+        }
+        ChangeBody::Acknowledged { event, ack } => {
+            if situation.event(*event).is_none() {
+                return Err(format!("an acknowledgement of event {}, which is not known", event.0));
+            }
+            check_text("the acknowledging user", &ack.by, MAX_NAME)
         }
         ChangeBody::ReportSplit { event, report, new_event } => {
             let e = situation.event(*event).ok_or_else(|| format!("a report split from unknown event {}", event.0))?;

@@ -737,6 +737,7 @@ fn random_event(finite: bool) -> impl Strategy<Value = Event> {
             history,
             evidence: None,
             linked: Vec::new(),
+            acknowledged: None,
         },
     )
 }
@@ -767,6 +768,7 @@ fn fitting_event(id: u64, g: usize) -> Event {
         history: Vec::new(),
         evidence: None,
         linked: Vec::new(),
+        acknowledged: None,
     }
 }
 
@@ -892,6 +894,7 @@ fn check_validated(cmd: &ClientCommand) -> Result<(), TestCaseError> {
         CommandBody::IssueTaskBook { book } => prop_assert!(book.checks.iter().all(|c| c.result.is_none())),
         CommandBody::ReportCheck { note, .. } => prop_assert!(chars(note) <= MAX_NOTE),
         CommandBody::SplitReport { report, .. } => prop_assert!(chars(&report.title) <= MAX_TITLE),
+        CommandBody::Acknowledge { .. } => {}
         CommandBody::WorkerPosition { position, .. } => prop_assert!(valid(position)),
         CommandBody::WorkerJoin { worker: w } => {
             prop_assert!(!w.grids.is_empty() && w.grids.len() <= MAX_WORKER_GRIDS);
@@ -966,7 +969,7 @@ fn the_validator_judges_any_typed_command_and_agrees_with_the_decoder() {
             CommandBody::Report { event } => finite(&event.position),
             CommandBody::WorkerPosition { position, .. } => finite(position),
             CommandBody::WorkerJoin { worker } => finite(&worker.position),
-            CommandBody::Act { .. } | CommandBody::IssueTaskBook { .. } => true,
+            CommandBody::Act { .. } | CommandBody::IssueTaskBook { .. } | CommandBody::Acknowledge { .. } => true,
             CommandBody::ReportCheck { event, .. } => event.as_ref().is_none_or(|e| finite(&e.position)),
             CommandBody::SplitReport { report, .. } => finite(&report.position),
         };

@@ -516,6 +516,7 @@ impl Simulator {
             history: Vec::new(),
             evidence: None,
             linked: Vec::new(),
+            acknowledged: None,
         };
         self.routing.intake(&mut e);
         e

@@ -10,12 +10,13 @@
 //!   [`crate::theme::ANIMATION_FPS`] frames a second, and only while it is on screen.
 
 use crate::panels::map3d::{self, Map3dPanel};
-use crate::panels::{books, coverage, dashboard, detail, feed, header, import, map2d, status, toolbar};
+use crate::panels::{attention, books, coverage, dashboard, detail, feed, header, import, map2d, status, toolbar};
 use crate::services::export::{FolderDialog, RfdDialog};
 use crate::services::import_job::ImportRequest;
 use crate::state::view::Map2dView;
 use crate::state::{AppOptions, AppState, Clock, Command, FeedTab, MapMode, ViewState};
 use crate::theme;
+use crate::wall::{self, WallLayout, WallPanel, WallScreen};
 use std::sync::Arc;
 
 /// The command-room app.
@@ -37,6 +38,10 @@ pub struct PinganApp {
     map3d: Map3dPanel,
     /// When the app began loading (the first frame's log line says how long it took to get there).
     started: std::time::Instant,
+    /// The banner the map last flew to.
+    banner_seen: Option<pingan_core::EventId>,
+    /// Kiosk mode: the wall's layout (`pingan --wall`).
+    pub wall: Option<WallLayout>,
 }
 
 impl PinganApp {
@@ -47,7 +52,13 @@ impl PinganApp {
         let started = std::time::Instant::now();
         let ctx = cc.egui_ctx.clone();
         let waker = pingan_store::Waker(Arc::new(move || ctx.request_repaint()));
-        let state = AppState::with_waker(&options, Some(waker));
+        let mut state = AppState::with_waker(&options, Some(waker));
+        let wall = options.wall.as_ref().map(|(layout, problem)| {
+            if let Some(p) = problem {
+                state.tell(p.clone());
+            }
+            layout.clone()
+        });
         tracing::info!(
             "district {}: {} towns, {} communities, {} grids, {} buildings, {} events, {} workers ({} ms)",
             state.district.name,
@@ -86,6 +97,8 @@ impl PinganApp {
             basemap: None,
             map3d,
             started,
+            banner_seen: None,
+            wall,
         }
     }
 
@@ -161,6 +174,11 @@ impl eframe::App for PinganApp {
         }
         self.state.tick();
         let mut commands = Vec::new();
+        if self.wall.is_some() {
+            self.wall_ui(ui, &mut commands);
+            self.after_commands(ui.ctx(), commands);
+            return;
+        }
         let state = &self.state;
         egui::Panel::top("header")
             .exact_size(84.0)
@@ -178,25 +196,13 @@ impl eframe::App for PinganApp {
             .default_size(480.0)
             .min_size(360.0)
             .frame(egui::Frame::new().fill(theme::PANEL).inner_margin(10))
-            .show(ui, |ui| match state.feed_tab {
-                FeedTab::Events => feed::event_feed_ui(ui, state, &mut commands),
-                FeedTab::TaskBooks => books::book_list_ui(ui, state, &mut commands),
-                FeedTab::Coverage => coverage::coverage_ui(ui, state, &mut commands),
-            });
-        if state.selected.is_some() || state.unit_detail.is_some() || state.selected_book.is_some() {
+            .show(ui, |ui| feed_panel_ui(ui, state, &mut commands));
+        if has_detail(state) {
             egui::Panel::right("detail")
                 .default_size(460.0)
                 .min_size(380.0)
                 .frame(egui::Frame::new().fill(theme::PANEL).inner_margin(10))
-                .show(ui, |ui| {
-                    if state.selected.is_some() {
-                        detail::event_detail_ui(ui, state, &mut commands)
-                    } else if state.selected_book.is_some() {
-                        books::book_detail_ui(ui, state, &mut commands)
-                    } else {
-                        detail::unit_detail_ui(ui, state, &mut commands)
-                    }
-                });
+                .show(ui, |ui| detail_panel_ui(ui, state, &mut commands));
         }
         if self.basemap.as_ref().map(|(p, _)| p) != state.basemap.as_ref() {
             self.basemap = state.basemap.as_ref().map(|p| (p.clone(), crate::services::basemap::open(p, ui.ctx())));
@@ -208,9 +214,11 @@ impl eframe::App for PinganApp {
             (None, None) => None,
         };
         let league_sort = &mut self.league_sort;
+        let mut map_rect = egui::Rect::NOTHING;
         egui::CentralPanel::no_frame().show(ui, |ui| {
             // Both maps share this size for converting between 2D zoom and 3D distance.
-            view.map3d.last_size = ui.available_rect_before_wrap().size();
+            map_rect = ui.available_rect_before_wrap();
+            view.map3d.last_size = map_rect.size();
             match state.map_mode {
                 _ if state.district.towns.is_empty() => status::waiting_ui(ui, state),
                 MapMode::Map2d => map2d::map_ui(ui, state, &mut view.map2d, tiles, &mut commands),
@@ -218,21 +226,206 @@ impl eframe::App for PinganApp {
                 MapMode::Dashboard => dashboard::dashboard_ui(ui, state, league_sort, &mut commands),
             }
         });
+        attention::banner_ui(ui.ctx(), map_rect, state, &mut commands);
         import::import_windows(ui.ctx(), state, &mut commands);
         crate::panels::report::report_window(ui.ctx(), state, &mut commands);
+        self.after_commands(ui.ctx(), commands);
+    }
+}
+
+impl PinganApp {
+    /// Carry out the frame's commands, follow the district and a new banner, and ask for the next frame when
+    /// something moves by itself.
+    fn after_commands(&mut self, ctx: &egui::Context, commands: Vec<Command>) {
         for c in commands {
             self.apply(c);
         }
-        self.follow_district(ui.ctx());
+        // A new banner flies the map to its item.
+        let banner = self.state.attention.banner.map(|(id, _)| id);
+        if banner != self.banner_seen {
+            self.banner_seen = banner;
+            if let Some(e) = banner.and_then(|id| self.state.situation.event(id)) {
+                let at = e.position;
+                self.apply(Command::FlyTo(at, 16.0));
+            }
+        }
+        self.follow_district(ctx);
         // A map not drawn (no district yet) has no camera to move.
         if !self.state.district.towns.is_empty() && self.view.animating(self.state.map_mode) {
-            ui.ctx().request_repaint();
+            ctx.request_repaint();
         }
         if self.state.clock == Clock::Live {
             // The header's clock shows seconds: the next frame is due when it turns over (the simulator advances
             // then too).
             let ms_into_second = self.state.clock.now().timestamp_subsec_millis() as u64;
-            ui.ctx().request_repaint_after(std::time::Duration::from_millis(1000 - ms_into_second.min(999)));
+            ctx.request_repaint_after(std::time::Duration::from_millis(1000 - ms_into_second.min(999)));
         }
+    }
+}
+
+/// Whether the right-hand detail has something to show (an event, a task book or a unit).
+fn has_detail(state: &AppState) -> bool {
+    state.selected.is_some() || state.unit_detail.is_some() || state.selected_book.is_some()
+}
+
+/// The left panel: events, task books, coverage or acknowledgements, by its tab.
+fn feed_panel_ui(ui: &mut egui::Ui, state: &AppState, commands: &mut Vec<Command>) {
+    match state.feed_tab {
+        FeedTab::Events => feed::event_feed_ui(ui, state, commands),
+        FeedTab::TaskBooks => books::book_list_ui(ui, state, commands),
+        FeedTab::Coverage => coverage::coverage_ui(ui, state, commands),
+        FeedTab::Attention => attention::attention_ui(ui, state, commands),
+    }
+}
+
+/// The detail: the selected event, else the selected task book, else the selected unit.
+fn detail_panel_ui(ui: &mut egui::Ui, state: &AppState, commands: &mut Vec<Command>) {
+    if state.selected.is_some() {
+        detail::event_detail_ui(ui, state, commands)
+    } else if state.selected_book.is_some() {
+        books::book_detail_ui(ui, state, commands)
+    } else if state.unit_detail.is_some() {
+        detail::unit_detail_ui(ui, state, commands)
+    } else {
+        let lang = state.lang;
+        ui.label(
+            egui::RichText::new(lang.tr(
+                "点选事件、任务书或地图上的单元查看详情",
+                "Select an event, a task book or a unit on the map to see it here",
+            ))
+            .size(20.0)
+            .color(theme::DIM),
+        );
+    }
+}
+
+/// The viewport of a wall screen: borderless and fullscreen on its monitor, or at its place and size.
+pub fn screen_viewport(screen: &WallScreen, builder: egui::ViewportBuilder) -> egui::ViewportBuilder {
+    let builder = builder.with_decorations(false).with_title("平安 Pingan");
+    match (screen.monitor, screen.position) {
+        (Some(m), _) => builder.with_monitor(m).with_fullscreen(true),
+        (None, Some(p)) => builder.with_position(p).with_inner_size(screen.size.unwrap_or([1920.0, 1080.0])),
+        (None, None) => builder.with_fullscreen(true),
+    }
+}
+
+/// What a wall screen draws with.
+struct Parts<'a> {
+    state: &'a AppState,
+    view: &'a mut ViewState,
+    tiles: Option<&'a mut dyn walkers::Tiles>,
+    league_sort: &'a mut dashboard::LeagueSort,
+    /// Where the map was drawn (the banner goes over it).
+    map_rect: Option<egui::Rect>,
+}
+
+impl PinganApp {
+    /// The wall: the first screen in the main window, each other one in its own borderless viewport (so no surface
+    /// is wider than a screen); text sized from the screen height.
+    fn wall_ui(&mut self, ui: &mut egui::Ui, commands: &mut Vec<Command>) {
+        let Some(layout) = self.wall.clone() else { return };
+        let ctx = ui.ctx().clone();
+        // Sizes are made for a 1080-pixel-high screen; a taller one (or a far wall's font scale) zooms.
+        let physical = ctx.content_rect().height() * ctx.pixels_per_point();
+        let native = ctx.native_pixels_per_point().unwrap_or(1.0);
+        let zoom = layout.zoom_for(physical / native);
+        if (ctx.zoom_factor() - zoom).abs() > 0.01 {
+            ctx.set_zoom_factor(zoom);
+        }
+        if self.basemap.as_ref().map(|(p, _)| p) != self.state.basemap.as_ref() {
+            self.basemap = self.state.basemap.as_ref().map(|p| (p.clone(), crate::services::basemap::open(p, &ctx)));
+        }
+        let tiles: Option<&mut dyn walkers::Tiles> = match (&mut self.basemap, &mut self.online_tiles) {
+            (Some((_, offline)), _) => Some(offline),
+            (None, Some(online)) => Some(online),
+            (None, None) => None,
+        };
+        let mut parts = Parts {
+            state: &self.state,
+            view: &mut self.view,
+            tiles,
+            league_sort: &mut self.league_sort,
+            map_rect: None,
+        };
+        screen_ui(ui, &layout.screens[0], 0, &mut parts, commands);
+        for (i, screen) in layout.screens.iter().enumerate().skip(1) {
+            let id = egui::ViewportId::from_hash_of(("pingan-wall", i));
+            let builder = screen_viewport(screen, egui::ViewportBuilder::default());
+            ctx.show_viewport_immediate(id, builder, |ui, _class| screen_ui(ui, screen, i, &mut parts, commands));
+        }
+        let state = parts.state;
+        if let Some(rect) = parts.map_rect {
+            attention::banner_ui(&ctx, rect, state, commands);
+        }
+        import::import_windows(&ctx, state, commands);
+        crate::panels::report::report_window(&ctx, state, commands);
+    }
+}
+
+/// One wall screen: the header if it has one, the status bar on the first, its panels top to bottom by weight.
+fn screen_ui(ui: &mut egui::Ui, screen: &WallScreen, index: usize, parts: &mut Parts<'_>, commands: &mut Vec<Command>) {
+    let state = parts.state;
+    if screen.header {
+        egui::Panel::top(("wall-header", index))
+            .exact_size(84.0)
+            .frame(egui::Frame::new().fill(theme::PANEL).inner_margin(egui::Margin::symmetric(8, 6)))
+            .show(ui, |ui| header::header_ui(ui, state, commands));
+    }
+    if index == 0 {
+        egui::Panel::bottom("status")
+            .exact_size(30.0)
+            .frame(egui::Frame::new().fill(theme::PANEL).inner_margin(egui::Margin::symmetric(10, 4)))
+            .show(ui, |ui| status::status_ui(ui, state));
+    }
+    egui::CentralPanel::no_frame().show(ui, |ui| {
+        let full = ui.available_rect_before_wrap();
+        let mut top = full.top();
+        for (panel, share) in screen.panels.iter().zip(wall::shares(screen)) {
+            let rect = egui::Rect::from_min_size(
+                egui::pos2(full.left(), top),
+                egui::vec2(full.width(), full.height() * share),
+            );
+            top = rect.bottom();
+            let mut child = ui.new_child(egui::UiBuilder::new().max_rect(rect).id_salt(("wall-panel", index, *panel)));
+            child.set_clip_rect(rect);
+            wall_panel_ui(&mut child, *panel, parts, commands);
+        }
+    });
+}
+
+/// One panel of a wall screen.
+fn wall_panel_ui(ui: &mut egui::Ui, panel: WallPanel, parts: &mut Parts<'_>, commands: &mut Vec<Command>) {
+    let state = parts.state;
+    let framed = |ui: &mut egui::Ui, f: &mut dyn FnMut(&mut egui::Ui)| {
+        egui::Frame::new().fill(theme::PANEL).inner_margin(10).show(ui, |ui| {
+            ui.set_min_size(ui.available_size());
+            f(ui)
+        });
+    };
+    match panel {
+        WallPanel::Map => {
+            egui::Frame::new()
+                .fill(theme::BG)
+                .inner_margin(egui::Margin::symmetric(10, 6))
+                .show(ui, |ui| toolbar::toolbar_ui(ui, state, commands));
+            let rect = ui.available_rect_before_wrap();
+            parts.map_rect = Some(rect);
+            parts.view.map3d.last_size = rect.size();
+            match state.map_mode {
+                _ if state.district.towns.is_empty() => status::waiting_ui(ui, state),
+                MapMode::Map3d => map3d::view3d_ui(ui, state, &mut parts.view.map3d, commands),
+                // The report has its own panels on the wall: the map stays a map.
+                MapMode::Map2d | MapMode::Dashboard => {
+                    let tiles = parts.tiles.as_mut().map(|t| -> &mut dyn walkers::Tiles { &mut **t });
+                    map2d::map_ui(ui, state, &mut parts.view.map2d, tiles, commands)
+                }
+            }
+        }
+        WallPanel::Feed => framed(ui, &mut |ui| feed_panel_ui(ui, state, commands)),
+        WallPanel::Detail => framed(ui, &mut |ui| {
+            egui::ScrollArea::vertical().id_salt("wall-detail").show(ui, |ui| detail_panel_ui(ui, state, commands));
+        }),
+        WallPanel::Report => dashboard::report_ui(ui, state, commands),
+        WallPanel::Tables => dashboard::tables_ui(ui, state, parts.league_sort),
     }
 }

@@ -36,6 +36,11 @@ struct Cli {
     /// Open in a window of this size instead of maximised, e.g. 1920x1080.
     #[arg(long)]
     size: Option<String>,
+    /// Kiosk mode for the command room's wall: one borderless fullscreen window per screen, the panels on each
+    /// screen as LAYOUT.toml says (default: the shipped three-screen layout, assets/config/wall.toml). A layout file
+    /// that is wrong is told and the default used.
+    #[arg(long, value_name = "LAYOUT.toml", num_args = 0..=1, default_missing_value = "")]
+    wall: Option<std::path::PathBuf>,
     /// Sync with this pingan-sync server (e.g. http://127.0.0.1:7878) instead of simulating locally.
     #[arg(long)]
     server: Option<String>,
@@ -294,15 +299,32 @@ fn main() -> anyhow::Result<()> {
         let at = pingan_core::LonLat::try_new(lon, lat).with_context(|| format!("--view {v:?}"))?;
         options.initial_view = Some((at, zoom));
     }
-    let mut viewport = egui::ViewportBuilder::default().with_title("平安 Pingan").with_min_inner_size([1024.0, 640.0]);
-    viewport = match cli.size.as_deref() {
-        Some(s) => {
-            let (w, h) = s.split_once('x').with_context(|| format!("--size {s:?}: expected WIDTHxHEIGHT"))?;
-            let (w, h): (f32, f32) = (w.parse().context("--size width")?, h.parse().context("--size height")?);
-            viewport.with_inner_size([w, h])
+    if let Some(path) = &cli.wall {
+        let (layout, problem) = if path.as_os_str().is_empty() {
+            (pingan_desktop::wall::WallLayout::default(), None)
+        } else {
+            pingan_desktop::wall::WallLayout::load(path)
+        };
+        if let Some(p) = &problem {
+            tracing::warn!("{p}");
+            eprintln!("pingan: {p}");
         }
-        None => viewport.with_inner_size([1600.0, 900.0]).with_maximized(true),
-    };
+        options.wall = Some((layout, problem));
+    }
+    let mut viewport = egui::ViewportBuilder::default().with_title("平安 Pingan").with_min_inner_size([1024.0, 640.0]);
+    if let Some((layout, _)) = &options.wall {
+        // The wall's first screen is the main window: borderless, fullscreen on its monitor or at its place.
+        viewport = pingan_desktop::app::screen_viewport(&layout.screens[0], viewport);
+    } else {
+        viewport = match cli.size.as_deref() {
+            Some(s) => {
+                let (w, h) = s.split_once('x').with_context(|| format!("--size {s:?}: expected WIDTHxHEIGHT"))?;
+                let (w, h): (f32, f32) = (w.parse().context("--size width")?, h.parse().context("--size height")?);
+                viewport.with_inner_size([w, h])
+            }
+            None => viewport.with_inner_size([1600.0, 900.0]).with_maximized(true),
+        };
+    }
     let native = eframe::NativeOptions { viewport, renderer: eframe::Renderer::Wgpu, ..Default::default() };
     eframe::run_native("pingan", native, Box::new(move |cc| Ok(Box::new(PinganApp::new(cc, options)))))
         .map_err(|e| anyhow::anyhow!("could not open the window: {e}"))

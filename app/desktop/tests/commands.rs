@@ -241,3 +241,47 @@ fn the_local_demo_sensors_raise_routed_warnings_with_evidence() {
     let rules: std::collections::HashSet<_> = warnings.iter().map(|e| e.evidence.as_ref().unwrap().rule).collect();
     assert!(rules.len() >= 3, "several rules fire: {rules:?}");
 }
+
+// The wall layout (issue 16): parsed, checked, refused with the reason.
+
+#[test]
+fn the_shipped_layout_is_three_screens_map_in_the_middle() {
+    let w = pingan_desktop::wall::WallLayout::default();
+    assert_eq!(w.screens.len(), 3);
+    assert_eq!(w.screens[1].panels, vec![pingan_desktop::wall::WallPanel::Map]);
+    assert_eq!(
+        w.screens[0].panels,
+        vec![pingan_desktop::wall::WallPanel::Report, pingan_desktop::wall::WallPanel::Tables]
+    );
+    assert_eq!(pingan_desktop::wall::shares(&w.screens[0]), vec![0.55, 0.45]);
+    assert_eq!(pingan_desktop::wall::shares(&w.screens[1]), vec![1.0]);
+    assert!((w.zoom_for(2160.0) - 2.0).abs() < 1e-6);
+}
+
+#[test]
+fn a_bad_layout_says_what_is_wrong() {
+    let bad = |t: &str, want: &str| {
+        let e = pingan_desktop::wall::WallLayout::from_toml(t).unwrap_err();
+        assert!(e.contains(want), "{e}");
+    };
+    bad("font_scale = 9\n[[screen]]\nmonitor = 0\npanels = [\"map\"]", "font_scale");
+    bad("[[screen]]\nmonitor = 0\npanels = [\"mapp\"]", "unknown variant");
+    bad("[[screen]]\nmonitor = 0\npanels = []", "no panels");
+    bad("[[screen]]\nmonitor = 0\npanels = [\"feed\"]", "no screen shows the map");
+    bad("[[screen]]\nmonitor = 0\npanels = [\"map\", \"map\"]", "twice");
+    bad("[[screen]]\nposition = [0, 0]\nsize = [11520, 2160]\npanels = [\"map\"]", "one screen per display");
+    bad("[[screen]]\nmonitor = 0\nposition = [0, 0]\npanels = [\"map\"]", "either a monitor or a position");
+    bad("[[screen]]\nmonitor = 0\npanels = [\"map\", \"feed\"]\nweights = [1]", "one positive weight");
+    bad("screens = 3", "wall layout");
+    // A file that does not read gives the default and the reason.
+    let dir = std::env::temp_dir().join(format!("pingan-wall-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = dir.join("wall.toml");
+    std::fs::write(&p, "[[screen]]\nmonitor = 0\npanels = [\"dashboard\"]").unwrap();
+    let (w, why) = pingan_desktop::wall::WallLayout::load(&p);
+    assert_eq!(w, pingan_desktop::wall::WallLayout::default());
+    assert!(why.unwrap().contains("using the default layout"));
+    let (_, why) = pingan_desktop::wall::WallLayout::load(&dir.join("missing.toml"));
+    assert!(why.unwrap().contains("missing.toml"));
+    std::fs::remove_dir_all(&dir).ok();
+}

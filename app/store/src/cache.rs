@@ -401,6 +401,9 @@ impl Cache {
                         books.insert(*book);
                         events.extend(event.as_ref().map(|e| e.id));
                     }
+                    B::Acknowledged { event, .. } => {
+                        events.insert(*event);
+                    }
                     B::ReportSplit { event, new_event, .. } => {
                         events.insert(*event);
                         events.insert(new_event.id);

@@ -267,6 +267,9 @@ pub async fn apply_in_tx(
                 event_ids.insert(event.0 as i64);
                 reports = true;
             }
+            CommandBody::Acknowledge { event } => {
+                event_ids.insert(event.0 as i64);
+            }
             CommandBody::IssueTaskBook { book } => {
                 new_books = true;
                 book_ids_by_grid.insert(book.grid.0 as i64);
@@ -566,6 +569,7 @@ fn kind_of(body: &ChangeBody) -> &'static str {
         ChangeBody::TaskBookIssued { .. } => "task_book_issued",
         ChangeBody::CheckReported { .. } => "check_reported",
         ChangeBody::ReportSplit { .. } => "report_split",
+        ChangeBody::Acknowledged { .. } => "acknowledged",
     }
 }
 
@@ -847,6 +851,39 @@ fn apply(
                 event_id,
                 None,
             ))
+        }
+        CommandBody::Acknowledge { event } => {
+            let id = event.0 as i64;
+            let e = ctx.events.get_mut(&id).ok_or_else(|| format!("there is no event {}", event.0))?;
+            let actor = actor.as_ref().map_err(Clone::clone)?;
+            if actor.role != Role::Admin && !e.within(actor.unit) {
+                return Err(format!(
+                    "event {} is outside this user's unit: a room acknowledges its own area",
+                    e.number
+                ));
+            }
+            if e.attention().is_none() {
+                return Err(format!(
+                    "event {} calls for no attention (closed, or neither serious nor a warning nor escalated)",
+                    e.number
+                ));
+            }
+            if !e.unacknowledged()
+                && let Some(a) = &e.acknowledged
+            {
+                return Err(format!(
+                    "event {} was already acknowledged by {} at {}",
+                    e.number,
+                    a.by,
+                    a.at.to_rfc3339()
+                ));
+            }
+            if cmd.at < e.reported_at {
+                return Err(format!("event {}: acknowledged before it was reported", e.number));
+            }
+            let ack = pingan_core::Ack { by: user.name.clone(), at: cmd.at, level: e.level };
+            e.acknowledged = Some(ack.clone());
+            Ok((ChangeBody::Acknowledged { event: *event, ack }, Some(id), None))
         }
         CommandBody::SplitReport { event, report } => {
             let id = event.0 as i64;

@@ -468,3 +468,59 @@ fn pick(demo: &pingan_core::Situation, e: &Event) -> WorkerId {
 fn futures_executor_block<F: std::future::Future>(f: F) -> F::Output {
     tokio::task::block_in_place(|| tokio::runtime::Handle::current().block_on(f))
 }
+
+/// Acknowledgement (issue 16): a serious report calls for attention until an operator of its area acknowledges it;
+/// the log records who and when, once — a second acknowledgement, one outside the room's area, a grid worker's, and
+/// one of an item that calls for nothing are refused with the reason; an escalation above the acknowledged level
+/// calls again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_acknowledgement_is_recorded_once_with_who_and_when() {
+    for target in targets().await {
+        eprintln!("-- {}", target.name);
+        let server = Server::start(&target.db, &[]);
+        let (admin, demo) = workers_only(&server).await;
+        let district = pingan_sync::district(2026, true);
+        let e0 = &demo.events[1];
+        let other_town = district.towns.iter().find(|t| t.id != e0.town).unwrap();
+        let op = server.user("wall-op", "operator");
+        let far = user_in(&target.db, "far-op", "operator", &other_town.code.to_string());
+        let worker = server.user_bound("w0", 0);
+        let serious = applied(&send(&server, &admin, report(&demo, 1, EventCategory::Theft, Severity::Major)).await);
+        let quiet = applied(&send(&server, &admin, report(&demo, 2, EventCategory::Dispute, Severity::General)).await);
+        assert!(get(&server, &op, serious).await.unacknowledged());
+        refused(&send(&server, &far, CommandBody::Acknowledge { event: serious }).await, &["outside this user's unit"]);
+        let by_worker = server.api(&worker).send(&[cmd(CommandBody::Acknowledge { event: serious })]).await;
+        assert!(
+            matches!(&by_worker, Err(pingan_store::ApiError::Forbidden(why)) if why.contains("may not acknowledge")),
+            "{by_worker:?}"
+        );
+        refused(&send(&server, &op, CommandBody::Acknowledge { event: quiet }).await, &["calls for no attention"]);
+        refused(&send(&server, &op, CommandBody::Acknowledge { event: EventId(999_999) }).await, &["no event"]);
+        let before = chrono::Utc::now() - chrono::Duration::seconds(5);
+        applied(&send(&server, &op, CommandBody::Acknowledge { event: serious }).await);
+        refused(
+            &send(&server, &op, CommandBody::Acknowledge { event: serious }).await,
+            &["already acknowledged by wall-op"],
+        );
+        let e = get(&server, &op, serious).await;
+        let ack = e.acknowledged.clone().expect("recorded");
+        assert_eq!(ack.by, "wall-op");
+        assert!(ack.at >= before && ack.at <= chrono::Utc::now());
+        assert!(!e.unacknowledged());
+        let acks: Vec<_> = log(&server, &op)
+            .await
+            .into_iter()
+            .filter_map(|c| match c {
+                ChangeBody::Acknowledged { event, ack } => Some((event, ack.by)),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(acks, vec![(serious, "wall-op".to_string())], "once in the log");
+        // Escalated above the level it was acknowledged at: it calls again, and may be acknowledged again.
+        applied(&act(&server, &admin, serious, EventAction::Accept).await);
+        applied(&act(&server, &admin, serious, EventAction::Escalate { reason: "需区级协调警力".into() }).await);
+        let e = get(&server, &op, serious).await;
+        assert!(e.level > ack.level && e.unacknowledged());
+        applied(&send(&server, &op, CommandBody::Acknowledge { event: serious }).await);
+    }
+}

@@ -242,6 +242,7 @@ fn event(d: &District, id: u64) -> Event {
         history: vec![],
         evidence: None,
         linked: Vec::new(),
+        acknowledged: None,
     }
 }
 

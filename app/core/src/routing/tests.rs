@@ -29,6 +29,7 @@ fn event(category: EventCategory, severity: Severity) -> Event {
         history: vec![],
         evidence: None,
         linked: Vec::new(),
+        acknowledged: None,
     }
 }
 

@@ -144,6 +144,7 @@ fn event(id: u64, category: EventCategory, lon: f64, minutes: i64) -> Event {
         history: vec![],
         evidence: None,
         linked: Vec::new(),
+        acknowledged: None,
     }
 }
 

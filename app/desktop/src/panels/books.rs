@@ -23,6 +23,10 @@ pub fn tabs_ui(ui: &mut egui::Ui, state: &AppState, commands: &mut Vec<Command>)
             (FeedTab::Events, lang.tr("实时事件", "Live events").to_string()),
             (FeedTab::TaskBooks, format!("{} ({open})", lang.tr("巡查任务书", "Task books"))),
             (FeedTab::Coverage, format!("{} ({voids})", lang.tr("覆盖盲区", "Coverage"))),
+            (
+                FeedTab::Attention,
+                format!("{} ({})", lang.tr("待确认", "To acknowledge"), state.attention.unacked.len()),
+            ),
         ] {
             let text = RichText::new(label).font(theme::bold(20.0));
             if ui.selectable_label(state.feed_tab == tab, text).clicked() && state.feed_tab != tab {

@@ -85,41 +85,91 @@ pub fn dashboard_ui(ui: &mut egui::Ui, state: &AppState, sort: &mut LeagueSort, 
             let left_w = avail.x * 0.55;
             ui.vertical(|ui| {
                 ui.set_width(left_w);
-                ui.label(RichText::new(lang.tr("近24个月趋势", "24-month trend")).font(theme::bold(20.0)));
-                trend_ui(ui, &data, lang, (avail.y - ticker_h) * 0.55);
-                ui.label(
-                    RichText::new(format!("{} · {}", lang.tr("九类重点事件", "Key categories"), data.period.label()))
-                        .font(theme::bold(20.0)),
-                );
-                categories_ui(ui, &data, lang, (avail.y - ticker_h) * 0.3);
+                charts_ui(ui, &data, lang, avail.y - ticker_h);
             });
             ui.vertical(|ui| {
                 // The league and the loop table scroll together when the screen is short.
                 egui::ScrollArea::vertical().id_salt("dashboard-right").max_height(avail.y - ticker_h).show(ui, |ui| {
-                    ui.label(
-                        RichText::new(lang.tr("平安赛马榜 · 镇街", "League table · towns")).font(theme::bold(20.0)),
-                    );
-                    league_ui(ui, &data, lang, sort);
-                    ui.add_space(10.0);
-                    ui.label(
-                        RichText::new(lang.tr("闭环考核 · 分级", "Command loop · by level")).font(theme::bold(20.0)),
-                    );
-                    loops_ui(ui, &data, lang);
-                    if data.patrol.iter().any(|c| c.issued > 0) {
-                        ui.add_space(10.0);
-                        ui.label(
-                            RichText::new(lang.tr("巡查任务书 · 镇街完成情况", "Patrol task books · by town"))
-                                .font(theme::bold(20.0)),
-                        );
-                        patrol_ui(ui, state, &data, lang);
-                    }
-                    if !data.loops.precision.is_empty() {
-                        ui.add_space(10.0);
-                        ui.label(RichText::new(lang.tr("预警精准率", "Warning precision")).font(theme::bold(20.0)));
-                        precision_ui(ui, &data, lang);
-                    }
+                    tables_body_ui(ui, state, &data, sort);
                 });
             });
+        });
+        ticker_ui(ui, state);
+    });
+}
+
+/// The trends and the key categories, in `height`.
+fn charts_ui(ui: &mut egui::Ui, data: &ReportData, lang: Lang, height: f32) {
+    ui.label(RichText::new(lang.tr("近24个月趋势", "24-month trend")).font(theme::bold(20.0)));
+    trend_ui(ui, data, lang, height * 0.55);
+    ui.label(
+        RichText::new(format!("{} · {}", lang.tr("九类重点事件", "Key categories"), data.period.label()))
+            .font(theme::bold(20.0)),
+    );
+    categories_ui(ui, data, lang, height * 0.3);
+}
+
+/// The league table, the command loop, task books by town and warning precision, one under the other.
+fn tables_body_ui(ui: &mut egui::Ui, state: &AppState, data: &ReportData, sort: &mut LeagueSort) {
+    let lang = state.lang;
+    ui.label(RichText::new(lang.tr("平安赛马榜 · 镇街", "League table · towns")).font(theme::bold(20.0)));
+    league_ui(ui, data, lang, sort);
+    ui.add_space(10.0);
+    ui.label(RichText::new(lang.tr("闭环考核 · 分级", "Command loop · by level")).font(theme::bold(20.0)));
+    loops_ui(ui, data, lang);
+    if data.patrol.iter().any(|c| c.issued > 0) {
+        ui.add_space(10.0);
+        ui.label(
+            RichText::new(lang.tr("巡查任务书 · 镇街完成情况", "Patrol task books · by town")).font(theme::bold(20.0)),
+        );
+        patrol_ui(ui, state, data, lang);
+    }
+    if !data.loops.precision.is_empty() {
+        ui.add_space(10.0);
+        ui.label(RichText::new(lang.tr("预警精准率", "Warning precision")).font(theme::bold(20.0)));
+        precision_ui(ui, data, lang);
+    }
+}
+
+/// The wall's report panel: the title, the seven domain tiles, the trends and the key categories.
+pub fn report_ui(ui: &mut egui::Ui, state: &AppState, commands: &mut Vec<Command>) {
+    let lang = state.lang;
+    let Some(data) = state.assessment.latest.clone() else {
+        ui.label(RichText::new(lang.tr("正在计算报表…", "Computing the report…")).size(24.0));
+        return;
+    };
+    egui::Frame::new().fill(theme::BG).inner_margin(12).show(ui, |ui| {
+        ui.horizontal(|ui| {
+            ui.label(
+                RichText::new(lang.tr("平安法治实时报表", "Real-time safety report"))
+                    .font(theme::bold(28.0))
+                    .color(theme::ACCENT),
+            );
+            ui.label(RichText::new(data.period.label()).color(theme::DIM));
+            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                if ui.button(RichText::new(lang.tr("导出报表…", "Export report…")).size(18.0)).clicked() {
+                    commands.push(Command::ExportReport);
+                }
+            });
+        });
+        kpi_row_ui(ui, &data, lang);
+        ui.add_space(8.0);
+        let h = ui.available_height();
+        charts_ui(ui, &data, lang, h - 60.0);
+    });
+}
+
+/// The wall's tables panel: league, command loop, task books, precision, and the ticker.
+pub fn tables_ui(ui: &mut egui::Ui, state: &AppState, sort: &mut LeagueSort) {
+    let lang = state.lang;
+    let Some(data) = state.assessment.latest.clone() else {
+        ui.label(RichText::new(lang.tr("正在计算报表…", "Computing the report…")).size(24.0));
+        return;
+    };
+    egui::Frame::new().fill(theme::BG).inner_margin(12).show(ui, |ui| {
+        let h = ui.available_height() - 50.0;
+        egui::ScrollArea::vertical().id_salt("wall-tables").max_height(h).show(ui, |ui| {
+            tables_body_ui(ui, state, &data, sort);
         });
         ticker_ui(ui, state);
     });

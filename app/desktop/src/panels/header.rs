@@ -34,6 +34,17 @@ pub fn header_ui(ui: &mut egui::Ui, state: &AppState, commands: &mut Vec<Command
         kpi_ui(ui, lang.tr("逾期", "Overdue"), h.overdue, if h.overdue > 0 { theme::OVERDUE } else { theme::TEXT });
         kpi_ui(ui, lang.tr("今日上报", "Reported today"), h.today, theme::TEXT);
         kpi_ui(ui, lang.tr("在岗网格员", "Workers on duty"), h.on_duty, theme::WORKER);
+        let unacked = state.attention.unacked.len();
+        let r = kpi_ui(
+            ui,
+            lang.tr("待确认", "To acknowledge"),
+            unacked,
+            if unacked > 0 { theme::AMBER } else { theme::TEXT },
+        );
+        if r.interact(egui::Sense::click()).on_hover_text(lang.tr("查看待确认事项", "Show what waits")).clicked()
+        {
+            commands.push(Command::SetFeedTab(crate::state::FeedTab::Attention));
+        }
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
             ui.add_space(8.0);
             let (label, next) = match lang {
@@ -51,16 +62,18 @@ pub fn header_ui(ui: &mut egui::Ui, state: &AppState, commands: &mut Vec<Command
     });
 }
 
-fn kpi_ui(ui: &mut egui::Ui, label: &str, value: usize, color: Color32) {
-    egui::Frame::new().fill(theme::CARD).corner_radius(6.0).inner_margin(egui::Margin::symmetric(14, 4)).show(
-        ui,
-        |ui| {
+fn kpi_ui(ui: &mut egui::Ui, label: &str, value: usize, color: Color32) -> egui::Response {
+    egui::Frame::new()
+        .fill(theme::CARD)
+        .corner_radius(6.0)
+        .inner_margin(egui::Margin::symmetric(14, 4))
+        .show(ui, |ui| {
             ui.vertical(|ui| {
                 ui.label(RichText::new(label).color(theme::DIM).size(16.0));
                 ui.label(RichText::new(value.to_string()).font(theme::bold(32.0)).color(color));
             });
-        },
-    );
+        })
+        .response
 }
 
 /// The sync link: online / reconnecting / offline, last sync, outbox length. Without a server: "local demo".

@@ -2,6 +2,7 @@
 //! also move their own cameras ([`crate::state::ViewState`]), which hold no domain data.
 
 pub mod actions;
+pub mod attention;
 pub mod books;
 pub mod coverage;
 pub mod dashboard;

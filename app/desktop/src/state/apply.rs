@@ -48,6 +48,8 @@ impl AppState {
             Command::CheckDone(book, check) => self.report_check(book, check, None),
             Command::CheckProblem(book, check) => self.open_check_problem(book, check),
             Command::SplitReport(event, index) => self.split_report(event, index),
+            Command::Acknowledge(id) => self.acknowledge(id),
+            Command::DismissBanner => self.attention.banner = None,
             // Need a dialog: handled by the app.
             Command::ExportReport | Command::OpenImport => {}
             Command::ImportDialog(r) => self.import_dialog = Some(r),

@@ -78,6 +78,8 @@ pub enum FeedTab {
     TaskBooks,
     /// Coverage: grids without a worker, workers whose position is stale.
     Coverage,
+    /// The items waiting for an acknowledgement.
+    Attention,
 }
 
 /// Which map the central panel shows.
@@ -161,4 +163,8 @@ pub enum Command {
     CheckProblem(TaskBookId, u16),
     /// Take a linked report out of an event: it becomes an event of its own (a wrong merge).
     SplitReport(EventId, usize),
+    /// Acknowledge an item that called for attention.
+    Acknowledge(EventId),
+    /// Take the banner down (the item stays in the unacknowledged list).
+    DismissBanner,
 }

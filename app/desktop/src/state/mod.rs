@@ -9,6 +9,7 @@
 //! this module only puts what it loads in place.
 
 mod apply;
+mod attention;
 mod command;
 mod drafts;
 mod import;
@@ -17,6 +18,7 @@ mod options;
 mod patrol;
 pub mod view;
 
+pub use attention::{AttentionState, BANNER_FOR_S};
 pub use command::{Command, FeedFilter, FeedTab, MapMode, StatusFilter};
 pub use drafts::{ActionDraft, ActionKind, PhoneIn, ReportDraft};
 pub use options::{AppOptions, Clock};
@@ -138,6 +140,8 @@ pub struct AppState {
     pub coverage_config: pingan_core::coverage::CoverageConfig,
     /// When the workers were last folded into `coverage`.
     coverage_seen: Option<Timestamp>,
+    /// The unacknowledged items and the banner.
+    pub attention: AttentionState,
 }
 
 impl AppState {
@@ -199,6 +203,7 @@ impl AppState {
             coverage: pingan_core::coverage::Coverage::new(&loaded_district, now),
             coverage_config: Default::default(),
             coverage_seen: None,
+            attention: AttentionState::default(),
             basemap_dir: crate::services::basemap::dir(
                 options.cache_dir.clone().or_else(crate::tile_cache_dir).as_deref(),
             ),
@@ -237,6 +242,7 @@ impl AppState {
             self.version += 1;
         }
         self.observe_coverage();
+        self.refresh_attention();
     }
 
     /// The link to the sync server, when the situation comes from one.

@@ -55,6 +55,8 @@ pub struct AppOptions {
     /// A district package to open instead of the demo or a server (`pingan --package FILE`, read and checked
     /// before the window opens).
     pub package: Option<Box<pingan_package::Package>>,
+    /// Kiosk mode on the wall: the layout, and why a layout file was not used (told in the status bar).
+    pub wall: Option<(crate::wall::WallLayout, Option<String>)>,
 }
 
 impl Default for AppOptions {
@@ -72,6 +74,7 @@ impl Default for AppOptions {
             scenario_dir: None,
             import: None,
             package: None,
+            wall: None,
         }
     }
 }
