@@ -63,3 +63,92 @@ fn grids_no_fresh_worker_stood_in_are_voids_and_stale_workers_are_listed() {
     assert_eq!(h.state().state.feed_tab, FeedTab::Coverage);
     h.get_by_label_contains(&format!("无人网格 ({n})"));
 }
+
+#[test]
+fn a_new_serious_event_raises_a_banner_flies_there_and_waits_for_an_acknowledgement() {
+    let mut h = harness();
+    h.run();
+    let before = h.state().state.attention.unacked.len();
+    assert!(h.state().state.attention.banner.is_none(), "what was there at the start raises no banner");
+    h.get_by_label(&before.to_string());
+    // A critical event arrives.
+    let e = {
+        let s = &h.state().state;
+        let mut e = s.situation.events.iter().find(|e| e.state.is_open()).unwrap().clone();
+        e.id = pingan_core::EventId(s.situation.events.last().unwrap().id.0 + 1);
+        e.number = "YH-TEST-00001".into();
+        e.severity = pingan_core::Severity::Critical;
+        e.title = "化工厂仓库起火，浓烟扩散".into();
+        e.history.clear();
+        e.acknowledged = None;
+        e.reported_at = s.now;
+        e.deadline = s.now + chrono::Duration::hours(2);
+        e
+    };
+    let change = pingan_core::sync::ChangeBody::EventReported { event: Box::new(e.clone()) };
+    h.state_mut().state.situation.apply_change(&change);
+    h.state_mut().state.version += 1;
+    h.run();
+    let s = &h.state().state;
+    assert_eq!(s.attention.banner.map(|b| b.0), Some(e.id), "a banner for it");
+    assert_eq!(s.attention.unacked.len(), before + 1);
+    assert_eq!(s.attention.unacked[0], e.id, "newest first");
+    h.get_by_label("▲ 重大事件");
+    assert!(h.query_all_by_label_contains("化工厂仓库起火，浓烟扩散").count() >= 2, "on the banner and in the feed");
+    // The map flew there (the flight has landed by now).
+    let home = h.state().state.district.bbox().centre();
+    let centre = h.state().view.map2d.centre(home);
+    assert!(centre.distance_m(e.position) < 50.0, "the map is at the event: {} m off", centre.distance_m(e.position));
+    // Acknowledged from the banner: gone from the list, the banner down, recorded.
+    h.get_all_by_role_and_label(Role::Button, "确认").next().unwrap().click();
+    h.run();
+    let s = &h.state().state;
+    assert!(s.attention.banner.is_none());
+    assert_eq!(s.attention.unacked.len(), before);
+    assert_eq!(s.situation.event(e.id).unwrap().acknowledged.as_ref().unwrap().level, e.level);
+    // Acknowledging again changes nothing.
+    h.state_mut().apply(Command::Acknowledge(e.id));
+    assert_eq!(h.state().state.attention.unacked.len(), before);
+    // The list: what waits, with its own 确认.
+    h.state_mut().apply(Command::SetFeedTab(FeedTab::Attention));
+    h.run();
+    h.get_by_label_contains(&format!("待确认 ({before})"));
+}
+
+#[test]
+fn the_wall_puts_each_panel_on_its_screen() {
+    let options = pingan_desktop::AppOptions {
+        wall: Some((pingan_desktop::wall::WallLayout::default(), None)),
+        ..test_options()
+    };
+    // Each screen is its own viewport; kittest draws the others inside the main one.
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1920.0, 1080.0))
+        .with_max_steps(64)
+        .build_eframe(move |cc| PinganApp::new(cc, options.clone()));
+    h.run();
+    h.state_mut().state.assessment.wait();
+    h.run();
+    assert!(h.state().wall.is_some());
+    // Left: the report and the tables; centre: the map with its toolbar; right: feed and detail.
+    h.get_by_label_contains("平安法治实时报表");
+    h.get_by_label_contains("平安赛马榜");
+    h.get_by_label("五色研判");
+    h.get_by_role_and_label(Role::Button, "实时事件");
+    h.get_by_label_contains("点选事件、任务书或地图上的单元查看详情");
+    // Three headers, one per screen.
+    assert_eq!(h.query_all_by_label_contains("社会治理指挥中心").count(), 3);
+    // A layout that is wrong: told, the default used.
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("wall.toml");
+    std::fs::write(&bad, "font_scale = 1\n[[screen]]\nmonitor = 0\npanels = [\"feed\"]\n").unwrap();
+    let (layout, why) = pingan_desktop::wall::WallLayout::load(&bad);
+    assert_eq!(layout, pingan_desktop::wall::WallLayout::default());
+    let options = pingan_desktop::AppOptions { wall: Some((layout, why)), ..test_options() };
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1920.0, 1080.0))
+        .with_max_steps(64)
+        .build_eframe(move |cc| PinganApp::new(cc, options.clone()));
+    h.run();
+    assert!(h.state().state.messages.iter().any(|(_, m)| m.contains("no screen shows the map")));
+}
