@@ -385,3 +385,52 @@ fn a_task_book_issued_and_checked_at_the_desk_is_the_servers() {
     let snapshot = rt.block_on(api.snapshot()).unwrap();
     assert_eq!(snapshot.situation.task_book(book.id), h.state().state.situation.task_book(book.id));
 }
+
+#[test]
+fn an_acknowledgement_at_the_desk_reaches_the_server_once() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let Seeded { running, url, api, snap } = seeded(&rt, dir.path());
+    let token = rt.block_on(async {
+        let op = running.db.add_user("op", pingan_core::sync::Role::Supervisor).await.unwrap();
+        running.db.new_token(&op).await.unwrap()
+    });
+    let mut h = harness(ServerOptions { url, token, cache: Some(dir.path().join("cache.sqlite")) });
+    wait_synced(&mut h, snap.situation.events.len());
+    let id = *h.state().state.attention.unacked.first().expect("the seeded events hold serious ones");
+    h.state_mut().apply(pingan_desktop::Command::Acknowledge(id));
+    // Shown at once; sent once even when pressed again.
+    assert!(!h.state().state.situation.event(id).unwrap().unacknowledged());
+    h.state_mut().apply(pingan_desktop::Command::Acknowledge(id));
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let e = rt.block_on(api.event(id)).unwrap();
+        if let Some(ack) = e.acknowledged {
+            assert_eq!(ack.by, "op", "the server names who");
+            break;
+        }
+        assert!(Instant::now() < deadline, "the acknowledgement reached the server");
+        std::thread::sleep(Duration::from_millis(50));
+        h.run();
+    }
+    // Once in the log.
+    let (mut acks, mut after) = (0, 0);
+    loop {
+        let page = rt.block_on(api.changes(after, 10_000)).unwrap();
+        let Some(last) = page.changes.last() else { break };
+        after = last.seq;
+        acks += page
+            .changes
+            .iter()
+            .filter(|c| matches!(c.body, pingan_core::sync::ChangeBody::Acknowledged { event, .. } if event == id))
+            .count();
+    }
+    assert_eq!(acks, 1);
+    // And the server's record comes back to the desk.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while h.state().state.situation.event(id).unwrap().acknowledged.as_ref().is_none_or(|a| a.by != "op") {
+        assert!(Instant::now() < deadline, "the server's acknowledgement came back");
+        std::thread::sleep(Duration::from_millis(50));
+        h.run();
+    }
+}
