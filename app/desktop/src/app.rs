@@ -404,10 +404,13 @@ fn wall_panel_ui(ui: &mut egui::Ui, panel: WallPanel, parts: &mut Parts<'_>, com
     };
     match panel {
         WallPanel::Map => {
-            egui::Frame::new()
-                .fill(theme::BG)
-                .inner_margin(egui::Margin::symmetric(10, 6))
-                .show(ui, |ui| toolbar::toolbar_ui(ui, state, commands));
+            // The toolbar in a strip of its own height (it centres itself in whatever height it is given).
+            let full = ui.available_rect_before_wrap();
+            let strip = egui::Rect::from_min_size(full.min, egui::vec2(full.width(), 46.0));
+            ui.painter().rect_filled(strip, 0.0, theme::BG);
+            let mut bar = ui.new_child(egui::UiBuilder::new().max_rect(strip.shrink2(egui::vec2(10.0, 6.0))));
+            toolbar::toolbar_ui(&mut bar, state, commands);
+            ui.advance_cursor_after_rect(strip);
             let rect = ui.available_rect_before_wrap();
             parts.map_rect = Some(rect);
             parts.view.map3d.last_size = rect.size();

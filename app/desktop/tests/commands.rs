@@ -253,7 +253,7 @@ fn the_shipped_layout_is_three_screens_map_in_the_middle() {
         w.screens[0].panels,
         vec![pingan_desktop::wall::WallPanel::Report, pingan_desktop::wall::WallPanel::Tables]
     );
-    assert_eq!(pingan_desktop::wall::shares(&w.screens[0]), vec![0.55, 0.45]);
+    assert_eq!(pingan_desktop::wall::shares(&w.screens[0]), vec![0.66, 0.34]);
     assert_eq!(pingan_desktop::wall::shares(&w.screens[1]), vec![1.0]);
     assert!((w.zoom_for(2160.0) - 2.0).abs() < 1e-6);
 }

@@ -154,8 +154,15 @@ pub fn report_ui(ui: &mut egui::Ui, state: &AppState, commands: &mut Vec<Command
         });
         kpi_row_ui(ui, &data, lang);
         ui.add_space(8.0);
-        let h = ui.available_height();
-        charts_ui(ui, &data, lang, h - 60.0);
+        // Two titles of ~30 points each, then the trends and the key categories share what is left.
+        let h = (ui.available_height() - 110.0).max(120.0);
+        ui.label(RichText::new(lang.tr("近24个月趋势", "24-month trend")).font(theme::bold(20.0)));
+        trend_ui(ui, &data, lang, h * 0.5);
+        ui.label(
+            RichText::new(format!("{} · {}", lang.tr("九类重点事件", "Key categories"), data.period.label()))
+                .font(theme::bold(20.0)),
+        );
+        categories_ui(ui, &data, lang, h * 0.5);
     });
 }
 
