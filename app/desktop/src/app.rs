@@ -42,6 +42,10 @@ pub struct PinganApp {
     banner_seen: Option<pingan_core::EventId>,
     /// Kiosk mode: the wall's layout (`pingan --wall`).
     pub wall: Option<WallLayout>,
+    /// The wall's auto-tour, when its layout has one.
+    pub tour: Option<crate::tour::Tour>,
+    /// When the operator last touched anything (UI seconds; `None`: not yet), for pausing the tour.
+    last_input: Option<f64>,
 }
 
 impl PinganApp {
@@ -98,7 +102,9 @@ impl PinganApp {
             map3d,
             started,
             banner_seen: None,
+            tour: wall.as_ref().and_then(|w| w.tour.clone()).map(crate::tour::Tour::new),
             wall,
+            last_input: None,
         }
     }
 
@@ -240,14 +246,51 @@ impl PinganApp {
         for c in commands {
             self.apply(c);
         }
-        // A new banner flies the map to its item.
+        // Operator input pauses the auto-tour.
+        let t = ctx.input(|i| i.time);
+        let touched = ctx.input(|i| {
+            i.events.iter().any(|e| {
+                matches!(
+                    e,
+                    egui::Event::PointerButton { .. }
+                        | egui::Event::PointerMoved(_)
+                        | egui::Event::MouseWheel { .. }
+                        | egui::Event::Key { .. }
+                        | egui::Event::Text(_)
+                        | egui::Event::Zoom(_)
+                        | egui::Event::Touch { .. }
+                )
+            })
+        });
+        if touched {
+            self.last_input = Some(t);
+        }
+        // A new banner flies the map to its item (and holds the tour there).
         let banner = self.state.attention.banner.map(|(id, _)| id);
         if banner != self.banner_seen {
             self.banner_seen = banner;
             if let Some(e) = banner.and_then(|id| self.state.situation.event(id)) {
                 let at = e.position;
+                self.last_input = Some(t);
                 self.apply(Command::FlyTo(at, 16.0));
             }
+        }
+        if let Some(mut tour) = self.tour.take() {
+            let stops = tour.stops(&self.state);
+            let idle = self.last_input.map_or(f64::INFINITY, |l| t - l);
+            if let Some(i) = tour.step(t, idle, stops.len()) {
+                tracing::debug!("tour: stop {i} of {}", stops.len());
+                let stop = stops[i];
+                self.apply(Command::FlyTo(stop.at, stop.zoom));
+            }
+            // The next stop, or the end of the pause, needs a frame even if nothing else happens.
+            let wait = match (tour.due_in(t), tour.paused) {
+                (Some(d), _) => d,
+                (None, true) => self.last_input.map_or(0.0, |l| (l + tour.config.resume_after_s - t).max(0.0)),
+                (None, false) => tour.config.dwell_s,
+            };
+            ctx.request_repaint_after(std::time::Duration::from_secs_f64(wait + 0.05));
+            self.tour = Some(tour);
         }
         self.follow_district(ctx);
         // A map not drawn (no district yet) has no camera to move.

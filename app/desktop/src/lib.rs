@@ -22,6 +22,7 @@ pub mod panels;
 pub mod services;
 pub mod state;
 pub mod theme;
+pub mod tour;
 pub mod wall;
 
 pub use app::PinganApp;

@@ -53,6 +53,48 @@ fn yes() -> bool {
     true
 }
 
+/// Which units the auto-tour visits.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(untagged)]
+pub enum TourStops {
+    /// `"towns"` (every town) or `"red"` (the communities graded red in the five-colour view).
+    Kind(TourKind),
+    /// Units by name (towns, communities or grids), in order.
+    Names(Vec<String>),
+}
+
+/// A kind of tour.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TourKind {
+    /// Every town, in district order.
+    Towns,
+    /// The red communities of the five-colour view, reddest first.
+    Red,
+}
+
+/// The auto-tour: the map cycles through units, pausing on any operator input and resuming after an idle time.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TourConfig {
+    /// What it visits.
+    pub stops: TourStops,
+    /// Seconds at each stop.
+    #[serde(default = "dwell")]
+    pub dwell_s: f64,
+    /// Seconds without input before it resumes.
+    #[serde(default = "resume")]
+    pub resume_after_s: f64,
+}
+
+fn dwell() -> f64 {
+    20.0
+}
+
+fn resume() -> f64 {
+    60.0
+}
+
 /// A whole wall.
 #[derive(Clone, Debug, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -60,6 +102,9 @@ pub struct WallLayout {
     /// Multiplies every size.
     #[serde(default = "one")]
     pub font_scale: f32,
+    /// The auto-tour (none: the map stays where the operator leaves it).
+    #[serde(default)]
+    pub tour: Option<TourConfig>,
     /// The screens, the main window first.
     #[serde(rename = "screen")]
     pub screens: Vec<WallScreen>,
@@ -105,6 +150,16 @@ impl WallLayout {
                     "wall layout: screen {n} is {w}×{h}: a screen's window is 100 to {MAX_SURFACE_PX} px each way \
                      (split a wider wall into one screen per display)"
                 ));
+            }
+        }
+        if let Some(t) = &w.tour {
+            if !(3.0..=3600.0).contains(&t.dwell_s) || !(5.0..=86_400.0).contains(&t.resume_after_s) {
+                return Err("wall layout: [tour] dwell_s must be 3 to 3600 s, resume_after_s 5 to 86400 s".into());
+            }
+            if let TourStops::Names(n) = &t.stops
+                && (n.is_empty() || n.len() > 500)
+            {
+                return Err("wall layout: [tour] stops lists 1 to 500 unit names".into());
             }
         }
         let mut seen = std::collections::HashSet::new();

@@ -285,3 +285,65 @@ fn a_bad_layout_says_what_is_wrong() {
     assert!(why.unwrap().contains("missing.toml"));
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn the_tour_dwells_pauses_on_input_and_resumes_with_the_next_stop() {
+    use pingan_desktop::tour::Tour;
+    use pingan_desktop::wall::{TourConfig, TourKind, TourStops};
+    let config = TourConfig { stops: TourStops::Kind(TourKind::Towns), dwell_s: 20.0, resume_after_s: 60.0 };
+    let mut t = Tour::new(config.clone());
+    let quiet = f64::INFINITY;
+    assert_eq!(t.step(0.0, quiet, 3), Some(0), "starts at once");
+    assert_eq!(t.step(10.0, quiet, 3), None, "dwells");
+    assert_eq!(t.due_in(10.0), Some(10.0));
+    assert_eq!(t.step(20.0, quiet, 3), Some(1));
+    // The operator touches something at 25 s: paused, and stays paused for a minute of quiet.
+    assert_eq!(t.step(25.0, 0.0, 3), None);
+    assert!(t.paused);
+    assert_eq!(t.step(80.0, 55.0, 3), None);
+    assert!(t.paused);
+    // Quiet for a minute: on with the next stop at once, then round again.
+    assert_eq!(t.step(86.0, 61.0, 3), Some(2));
+    assert!(!t.paused);
+    assert_eq!(t.step(106.0, 81.0, 3), Some(0), "wraps around");
+    assert_eq!(Tour::new(config).step(0.0, quiet, 0), None, "nothing to visit");
+    // The stops: every town; named units; the red communities of the view.
+    let (mut state, _) = setup();
+    let towns = Tour::new(TourConfig { stops: TourStops::Kind(TourKind::Towns), dwell_s: 20.0, resume_after_s: 60.0 });
+    let stops = towns.stops(&state);
+    assert_eq!(stops.len(), state.district.towns.len());
+    assert_eq!(stops[0].at, state.district.towns[0].label_at);
+    let names = vec![
+        state.district.communities[2].name.clone(),
+        "不存在的镇".to_string(),
+        state.district.towns[1].name.clone(),
+    ];
+    let named = Tour::new(TourConfig { stops: TourStops::Names(names), dwell_s: 20.0, resume_after_s: 60.0 });
+    let stops = named.stops(&state);
+    assert_eq!(stops.len(), 2, "an unknown name is left out");
+    assert_eq!(stops[0].unit, UnitRef::Community(state.district.communities[2].id));
+    assert_eq!(stops[1].unit, UnitRef::Town(state.district.towns[1].id));
+    state.tick();
+    state.assessment.wait();
+    let red = Tour::new(TourConfig { stops: TourStops::Kind(TourKind::Red), dwell_s: 20.0, resume_after_s: 60.0 });
+    let a = &state.assessment.latest.as_ref().unwrap().assessment;
+    let n_red = a.communities.iter().filter(|c| c.grade == pingan_core::assess::Grade::Red).count();
+    let stops = red.stops(&state);
+    assert_eq!(stops.len(), n_red);
+    assert!(
+        stops.windows(2).all(|w| {
+            let score = |s: &pingan_desktop::tour::Stop| match s.unit {
+                UnitRef::Community(c) => a.communities[c.index()].normalised,
+                _ => f64::NAN,
+            };
+            score(&w[0]) >= score(&w[1])
+        }),
+        "reddest first"
+    );
+    // A layout's tour settings are checked.
+    let bad = "[tour]\nstops = \"towns\"\ndwell_s = 1\n[[screen]]\nmonitor = 0\npanels = [\"map\"]";
+    assert!(pingan_desktop::wall::WallLayout::from_toml(bad).unwrap_err().contains("dwell_s"));
+    let named = "[tour]\nstops = [\"良渚街道\"]\n[[screen]]\nmonitor = 0\npanels = [\"map\"]";
+    let w = pingan_desktop::wall::WallLayout::from_toml(named).unwrap();
+    assert_eq!(w.tour.unwrap().stops, TourStops::Names(vec!["良渚街道".into()]));
+}

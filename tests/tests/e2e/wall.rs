@@ -138,6 +138,12 @@ fn the_wall_puts_each_panel_on_its_screen() {
     h.get_by_label_contains("点选事件、任务书或地图上的单元查看详情");
     // Three headers, one per screen.
     assert_eq!(h.query_all_by_label_contains("社会治理指挥中心").count(), 3);
+    // The default layout tours the towns: nobody touched anything, so it began with the first.
+    let tour = h.state().tour.clone().expect("the default layout tours");
+    assert_eq!((tour.index, tour.paused), (Some(0), false));
+    let home = h.state().state.district.bbox().centre();
+    let first = h.state().state.district.towns[0].label_at;
+    assert!(h.state().view.map2d.centre(home).distance_m(first) < 100.0, "the map is at the first town");
     // A layout that is wrong: told, the default used.
     let dir = tempfile::tempdir().unwrap();
     let bad = dir.path().join("wall.toml");
