@@ -47,6 +47,10 @@ impl AppState {
                 newest = Some(*id);
             }
         }
+        // Remember only what is still waiting: an item acknowledged comes back only at a higher level (a new key),
+        // so a wall running for months keeps a small set.
+        let waiting: HashSet<(EventId, Level)> = unacked.iter().map(|(_, id, level)| (*id, *level)).collect();
+        self.attention.seen.retain(|k| waiting.contains(k));
         self.attention.unacked = unacked.into_iter().map(|(_, id, _)| id).collect();
         if let Some(id) = newest {
             tracing::info!("attention: event {} raised a banner", id.0);
