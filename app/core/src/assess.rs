@@ -303,6 +303,13 @@ impl Period {
         (midnight(self.start), midnight(self.end()))
     }
 
+    /// The Unix-second window `[from, to)` a figure of this period counts as of `as_of`: the period, cut at `as_of`
+    /// while it runs (what [`assess`] and the report's per-period counts use).
+    pub fn window(&self, as_of: i64) -> (i64, i64) {
+        let (from, to) = self.range();
+        (from, to.min(as_of.max(from)))
+    }
+
     /// Months of the period that have passed by `as_of` (Unix seconds): the full length once it is over, the
     /// elapsed part while it runs (so the current month is not judged as if it were complete).
     pub fn months_until(&self, as_of: i64) -> f64 {
@@ -412,8 +419,7 @@ pub fn assess(
     categories: CategorySet,
     config: &RiskConfig,
 ) -> Assessment {
-    let (from, to) = period.range();
-    let to = to.min(as_of.max(from));
+    let (from, to) = period.window(as_of);
     let mut w_b = vec![(0.0, 0u32); district.buildings.len()];
     let mut w_g = vec![(0.0, 0u32); district.grids.len()];
     let mut w_c = vec![(0.0, 0u32); district.communities.len()];
@@ -508,8 +514,7 @@ pub fn explain(
     categories: CategorySet,
     config: &RiskConfig,
 ) -> Explanation {
-    let (from, to) = period.range();
-    let to = to.min(as_of.max(from));
+    let (from, to) = period.window(as_of);
     let stats = match unit {
         UnitRef::District => district.stats,
         UnitRef::Town(t) => district.town(t).stats,

@@ -2,7 +2,7 @@
 //! (环比) and year-on-year (同比) change, values per town, monthly trends, and the league table (平安赛马榜).
 
 use crate::assess::{Assessment, CategorySet, EventRecord, Grade, Period, PeriodKind};
-use crate::{EventCategory, Timestamp};
+use crate::{EventCategory, Timestamp, TownId};
 use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 
@@ -125,11 +125,107 @@ fn shift_months(d: NaiveDate, months: i32) -> NaiveDate {
     }
 }
 
+/// Which running span a domain tile's figure covers: today, this month or this year so far.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Span {
+    /// Today so far (本日).
+    Day,
+    /// This month so far (本月).
+    Month,
+    /// This year so far (本年).
+    Year,
+}
+
+impl Span {
+    /// All three, shortest first.
+    pub const ALL: [Span; 3] = [Self::Day, Self::Month, Self::Year];
+
+    /// Chinese name.
+    pub fn zh(self) -> &'static str {
+        ["今日", "本月", "本年"][self as usize]
+    }
+
+    /// English name.
+    pub fn en(self) -> &'static str {
+        ["today", "this month", "this year"][self as usize]
+    }
+
+    /// The Unix-second window `[from, to)` the span covers at `now`: from its first midnight (UTC+8) to `now`.
+    pub fn window(self, now: Timestamp) -> (i64, i64) {
+        let today = now.with_timezone(&crate::china_offset()).date_naive();
+        let start = match self {
+            Self::Day => today,
+            Self::Month => today.with_day(1).unwrap_or(today),
+            Self::Year => NaiveDate::from_ymd_opt(today.year(), 1, 1).unwrap_or(today),
+        };
+        (midnight(start), now.timestamp())
+    }
+}
+
+/// Which records one of the report's numbers counts: of `categories`, reported in `[from, to)`, in `town` when set.
+/// The report counts with it and a drill-through filters with it, so the number and the list behind it agree.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Tally {
+    /// Window start, Unix seconds (inclusive).
+    pub from: i64,
+    /// Window end, Unix seconds (exclusive).
+    pub to: i64,
+    /// The categories counted.
+    pub categories: CategorySet,
+    /// Only this town's records (`None`: the whole district).
+    pub town: Option<TownId>,
+}
+
+impl Tally {
+    /// A domain tile's figure for `span` at `now` ([`DomainFigures::day`], `month`, `year`).
+    pub fn domain(domain: Domain, span: Span, now: Timestamp) -> Self {
+        let (from, to) = span.window(now);
+        Self { from, to, categories: domain.set(), town: None }
+    }
+
+    /// A figure of `period` as of `as_of` for `categories` (the window [`crate::assess::assess`], [`domain_counts`]
+    /// and [`category_counts`] use): the league's events per town, a key category's bar.
+    pub fn period(period: Period, as_of: i64, categories: CategorySet) -> Self {
+        let (from, to) = period.window(as_of);
+        Self { from, to, categories, town: None }
+    }
+
+    /// The same, for one town only.
+    pub fn in_town(self, town: TownId) -> Self {
+        Self { town: Some(town), ..self }
+    }
+
+    /// Whether the figure counts `r`.
+    pub fn matches(&self, r: &EventRecord) -> bool {
+        r.at >= self.from
+            && r.at < self.to
+            && self.categories.contains(r.category)
+            && self.town.is_none_or(|t| t == r.town)
+    }
+
+    /// The figure: how many of `records` it counts.
+    pub fn count(&self, records: &[EventRecord]) -> u32 {
+        records.iter().filter(|r| self.matches(r)).count() as u32
+    }
+}
+
+/// This period's events per key category as of `as_of` (the report's key-category bars), in
+/// [`EventCategory::KEY`] order; each bar is [`Tally::period`] of its one category.
+pub fn category_counts(records: &[EventRecord], period: Period, as_of: i64) -> Vec<(EventCategory, u32)> {
+    let window = Tally::period(period, as_of, CategorySet::key());
+    let mut counts = vec![0u32; EventCategory::KEY.len()];
+    for r in records.iter().filter(|r| window.matches(r)) {
+        if let Some(i) = EventCategory::KEY.iter().position(|c| *c == r.category) {
+            counts[i] += 1;
+        }
+    }
+    EventCategory::KEY.iter().copied().zip(counts).collect()
+}
+
 /// The report's figures for every domain at time `now`, counting `records`.
 pub fn domain_figures(records: &[EventRecord], now: Timestamp) -> Vec<DomainFigures> {
     let today = now.with_timezone(&crate::china_offset()).date_naive();
     let t = now.timestamp();
-    let day0 = midnight(today);
     let month0 = midnight(today.with_day(1).unwrap_or(today));
     let year0 = midnight(NaiveDate::from_ymd_opt(today.year(), 1, 1).unwrap_or(today));
     // Same span one month and one year back: from the 1st to the same time of day on the same day.
@@ -141,11 +237,9 @@ pub fn domain_figures(records: &[EventRecord], now: Timestamp) -> Vec<DomainFigu
     Domain::ALL
         .iter()
         .map(|d| {
-            let set = d.set();
-            let count = |from: i64, to: i64| {
-                records.iter().filter(|r| r.at >= from && r.at < to && set.contains(r.category)).count() as u32
-            };
-            let (day, month, year) = (count(day0, t), count(month0, t), count(year0, t));
+            let categories = d.set();
+            let count = |from: i64, to: i64| Tally { from, to, categories, town: None }.count(records);
+            let [day, month, year] = Span::ALL.map(|span| Tally::domain(*d, span, now).count(records));
             let month_before = count(prev_m, prev_m + since_month);
             let month_year_ago = count(year_ago_m, year_ago_m + since_month);
             let year_before = count(year_ago_y, year_ago_y + since_year);
@@ -273,10 +367,9 @@ pub fn domain_counts(
         Level::Grid => district.grids.len(),
     };
     let sets: Vec<CategorySet> = Domain::ALL.iter().map(|d| d.set()).collect();
-    let (from, to) = period.range();
-    let to = to.min(as_of.max(from));
+    let window = Tally::period(period, as_of, CategorySet::all());
     let mut out = vec![[0u32; 7]; n];
-    for r in records.iter().filter(|r| r.at >= from && r.at < to) {
+    for r in records.iter().filter(|r| window.matches(r)) {
         let i = match level {
             Level::Town => r.town.index(),
             Level::Community => r.community.index(),

@@ -29,6 +29,51 @@ pub struct Headline {
     pub today: usize,
 }
 
+/// One of the header's counts of events: which events it counts is [`HeadlineCount::counts`], and
+/// [`Situation::headline`] counts with it, so a drill-through lists exactly the events behind the number.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum HeadlineCount {
+    /// Not closed ([`Headline::open`]).
+    Open,
+    /// Open and past the deadline ([`Headline::overdue`]).
+    Overdue,
+    /// Reported since the start of today, UTC+8 ([`Headline::today`]).
+    Today,
+}
+
+impl HeadlineCount {
+    /// All three, in header order.
+    pub const ALL: [HeadlineCount; 3] = [Self::Open, Self::Overdue, Self::Today];
+
+    /// Whether the count at `now` includes `e`.
+    pub fn counts(self, e: &Event, now: Timestamp) -> bool {
+        match self {
+            Self::Open => e.state != EventState::Closed,
+            Self::Overdue => e.state != EventState::Closed && e.is_overdue(now),
+            Self::Today => today_start(now).is_some_and(|m| e.reported_at >= m),
+        }
+    }
+
+    /// Chinese name.
+    pub fn zh(self) -> &'static str {
+        ["未办结事件", "逾期", "今日上报"][self as usize]
+    }
+
+    /// English name.
+    pub fn en(self) -> &'static str {
+        ["Open events", "Overdue", "Reported today"][self as usize]
+    }
+}
+
+/// The start of `now`'s day in China Standard Time.
+fn today_start(now: Timestamp) -> Option<Timestamp> {
+    now.with_timezone(&crate::china_offset())
+        .date_naive()
+        .and_hms_opt(0, 0, 0)
+        .map(|t| t - chrono::Duration::hours(8))
+        .map(|t| t.and_utc())
+}
+
 impl Situation {
     /// An event by id.
     pub fn event(&self, id: EventId) -> Option<&Event> {
@@ -58,26 +103,13 @@ impl Situation {
 
     /// Counts for the header at time `now`.
     pub fn headline(&self, now: Timestamp) -> Headline {
-        let local_midnight = now
-            .with_timezone(&crate::china_offset())
-            .date_naive()
-            .and_hms_opt(0, 0, 0)
-            .map(|t| t - chrono::Duration::hours(8))
-            .map(|t| t.and_utc());
-        let mut h =
-            Headline { on_duty: self.workers.iter().filter(|w| w.status.on_duty()).count(), ..Default::default() };
-        for e in &self.events {
-            if e.state != EventState::Closed {
-                h.open += 1;
-                if e.is_overdue(now) {
-                    h.overdue += 1;
-                }
-            }
-            if local_midnight.is_some_and(|m| e.reported_at >= m) {
-                h.today += 1;
-            }
+        let count = |c: HeadlineCount| self.events.iter().filter(|e| c.counts(e, now)).count();
+        Headline {
+            open: count(HeadlineCount::Open),
+            overdue: count(HeadlineCount::Overdue),
+            today: count(HeadlineCount::Today),
+            on_duty: self.workers.iter().filter(|w| w.status.on_duty()).count(),
         }
-        h
     }
 
     /// Check that every reference points into `district` (used after loading data from elsewhere).

@@ -347,3 +347,32 @@ fn the_tour_dwells_pauses_on_input_and_resumes_with_the_next_stop() {
     let w = pingan_desktop::wall::WallLayout::from_toml(named).unwrap();
     assert_eq!(w.tour.unwrap().stops, TourStops::Names(vec!["良渚街道".into()]));
 }
+
+#[test]
+fn drilling_through_a_number_lists_exactly_its_events_and_clearing_restores_the_feed() {
+    use pingan_core::report::{Domain, Span, domain_figures};
+    use pingan_core::situation::HeadlineCount;
+    use pingan_desktop::state::Drill;
+    let (mut s, mut v) = setup();
+    let normal: Vec<_> = s.feed().iter().map(|e| e.id).collect();
+    apply(&mut s, &mut v, Command::SetFeedTab(pingan_desktop::FeedTab::TaskBooks));
+    let h = s.situation.headline(s.now);
+    apply(&mut s, &mut v, Command::Drill(Drill::Headline(HeadlineCount::Open)));
+    assert_eq!(s.feed_tab, pingan_desktop::FeedTab::Events, "a drill shows the events tab");
+    assert_eq!(s.drilled().unwrap().total(), h.open);
+    assert!(s.drilled().unwrap().history.is_empty(), "the header counts live events only");
+    // A domain's figures count the history and the live events: the drill lists both.
+    let figures = domain_figures(&s.records(), s.now);
+    for (k, d) in Domain::ALL.iter().enumerate() {
+        for (span, n) in [(Span::Day, figures[k].day), (Span::Month, figures[k].month), (Span::Year, figures[k].year)] {
+            apply(&mut s, &mut v, Command::Drill(Drill::Domain { domain: *d, span }));
+            let drilled = s.drilled().unwrap();
+            assert_eq!(drilled.total(), n as usize, "{d:?} {span:?}");
+            assert!(drilled.live.iter().all(|e| d.categories().contains(&e.category)));
+        }
+    }
+    assert!(figures.iter().any(|f| f.year > 0));
+    apply(&mut s, &mut v, Command::ClearDrill);
+    assert!(s.drill.is_none() && s.drilled().is_none());
+    assert_eq!(s.feed().iter().map(|e| e.id).collect::<Vec<_>>(), normal);
+}

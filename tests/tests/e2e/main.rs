@@ -6,6 +6,7 @@ mod bad_data;
 mod basemap;
 mod command_loop;
 mod district;
+mod drill;
 mod import;
 mod linked;
 mod patrol;

@@ -528,6 +528,51 @@ impl LoopFigures {
     }
 }
 
+/// One of the command loop's counts of events (the loop table's 上报, 办结, 按时, 逾期): which events it counts is
+/// [`LoopFigure::counts`], the rule [`loop_figures`] counts by, so a drill-through lists exactly the events behind a
+/// figure.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum LoopFigure {
+    /// Reported in the period ([`LoopStats::reported`]).
+    Reported,
+    /// Of those, closed ([`LoopStats::closed`]).
+    Closed,
+    /// Of the closed, closed by their deadline ([`LoopStats::on_time`]).
+    OnTime,
+    /// Of those reported, open and past the deadline now ([`LoopStats::overdue`]).
+    Overdue,
+}
+
+impl LoopFigure {
+    /// Whether the figure for events reported in `[from, to)`, as of `now`, counts `e`.
+    pub fn counts(self, e: &Event, from: Timestamp, to: Timestamp, now: Timestamp) -> bool {
+        if e.reported_at < from || e.reported_at >= to {
+            return false;
+        }
+        match self {
+            Self::Reported => true,
+            Self::Closed => closing(e).is_some(),
+            Self::OnTime => closing(e).is_some_and(|c| c.at <= e.deadline),
+            Self::Overdue => e.is_overdue(now),
+        }
+    }
+
+    /// Chinese name.
+    pub fn zh(self) -> &'static str {
+        ["上报", "办结", "按时办结", "逾期"][self as usize]
+    }
+
+    /// English name.
+    pub fn en(self) -> &'static str {
+        ["reported", "closed", "closed on time", "overdue"][self as usize]
+    }
+}
+
+/// The step that closed `e`, when it is closed now.
+pub fn closing(e: &Event) -> Option<&crate::event::StatusChange> {
+    e.history.iter().rev().find(|h| matches!(h.action, EventAction::Close { .. }) && !e.state.is_open())
+}
+
 /// Work out [`LoopFigures`] from `events` (with their histories).
 pub fn loop_figures(events: &[Event], towns: usize, from: Timestamp, to: Timestamp, now: Timestamp) -> LoopFigures {
     let mut f = LoopFigures { towns: vec![LoopStats::default(); towns], ..Default::default() };
@@ -536,8 +581,7 @@ pub fn loop_figures(events: &[Event], towns: usize, from: Timestamp, to: Timesta
     for e in events.iter().filter(|e| e.reported_at >= from && e.reported_at < to) {
         let li = level_index(e.level);
         let ti = e.town.index();
-        let close =
-            e.history.iter().rev().find(|h| matches!(h.action, EventAction::Close { .. }) && !e.state.is_open());
+        let close = closing(e);
         let escalations = e
             .history
             .iter()

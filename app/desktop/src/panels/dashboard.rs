@@ -1,14 +1,18 @@
 //! The dashboard (驾驶舱): KPI tiles of the seven report domains with 环比/同比 arrows, 24-month trends, this
 //! period's key categories, the league table (平安赛马榜, sortable), and a ticker of major events. Laid out to be
-//! read from across a room.
+//! read from across a room. Every count drills through ([`crate::panels::drill`]): a click lists and maps the
+//! events behind it.
 
 use crate::i18n::{Lang, Named};
+use crate::panels::drill::Numbers;
 use crate::services::assessment::ReportData;
-use crate::state::{AppState, Command};
+use crate::state::{AppState, Command, Drill, LoopScope};
 use crate::{format, theme};
 use egui::{Color32, RichText};
 use egui_plot::{Bar, BarChart, Legend, Line, Plot};
 use pingan_core::Severity;
+use pingan_core::report::Span;
+use pingan_core::routing::LoopFigure;
 
 /// Sort order of the league table.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -77,7 +81,7 @@ pub fn dashboard_ui(ui: &mut egui::Ui, state: &AppState, sort: &mut LeagueSort, 
             });
         });
         ui.add_space(6.0);
-        kpi_row_ui(ui, &data, lang);
+        kpi_row_ui(ui, &data, &mut Numbers::new(lang, Some(&mut *commands)));
         ui.add_space(8.0);
         let avail = ui.available_size();
         let ticker_h = 44.0;
@@ -85,12 +89,12 @@ pub fn dashboard_ui(ui: &mut egui::Ui, state: &AppState, sort: &mut LeagueSort, 
             let left_w = avail.x * 0.55;
             ui.vertical(|ui| {
                 ui.set_width(left_w);
-                charts_ui(ui, &data, lang, avail.y - ticker_h);
+                charts_ui(ui, &data, &mut Numbers::new(lang, Some(&mut *commands)), avail.y - ticker_h);
             });
             ui.vertical(|ui| {
                 // The league and the loop table scroll together when the screen is short.
                 egui::ScrollArea::vertical().id_salt("dashboard-right").max_height(avail.y - ticker_h).show(ui, |ui| {
-                    tables_body_ui(ui, state, &data, sort);
+                    tables_body_ui(ui, state, &data, sort, &mut Numbers::new(lang, Some(&mut *commands)));
                 });
             });
         });
@@ -99,24 +103,31 @@ pub fn dashboard_ui(ui: &mut egui::Ui, state: &AppState, sort: &mut LeagueSort, 
 }
 
 /// The trends and the key categories, in `height`.
-fn charts_ui(ui: &mut egui::Ui, data: &ReportData, lang: Lang, height: f32) {
+fn charts_ui(ui: &mut egui::Ui, data: &ReportData, nums: &mut Numbers<'_>, height: f32) {
+    let lang = nums.lang();
     ui.label(RichText::new(lang.tr("近24个月趋势", "24-month trend")).font(theme::bold(20.0)));
     trend_ui(ui, data, lang, height * 0.55);
     ui.label(
         RichText::new(format!("{} · {}", lang.tr("九类重点事件", "Key categories"), data.period.label()))
             .font(theme::bold(20.0)),
     );
-    categories_ui(ui, data, lang, height * 0.3);
+    categories_ui(ui, data, nums, height * 0.3);
 }
 
 /// The league table, the command loop, task books by town and warning precision, one under the other.
-fn tables_body_ui(ui: &mut egui::Ui, state: &AppState, data: &ReportData, sort: &mut LeagueSort) {
+fn tables_body_ui(
+    ui: &mut egui::Ui,
+    state: &AppState,
+    data: &ReportData,
+    sort: &mut LeagueSort,
+    nums: &mut Numbers<'_>,
+) {
     let lang = state.lang;
     ui.label(RichText::new(lang.tr("平安赛马榜 · 镇街", "League table · towns")).font(theme::bold(20.0)));
-    league_ui(ui, data, lang, sort);
+    league_ui(ui, data, sort, nums);
     ui.add_space(10.0);
     ui.label(RichText::new(lang.tr("闭环考核 · 分级", "Command loop · by level")).font(theme::bold(20.0)));
-    loops_ui(ui, data, lang);
+    loops_ui(ui, data, nums);
     if data.patrol.iter().any(|c| c.issued > 0) {
         ui.add_space(10.0);
         ui.label(
@@ -152,7 +163,7 @@ pub fn report_ui(ui: &mut egui::Ui, state: &AppState, commands: &mut Vec<Command
                 }
             });
         });
-        kpi_row_ui(ui, &data, lang);
+        kpi_row_ui(ui, &data, &mut Numbers::new(lang, Some(&mut *commands)));
         ui.add_space(8.0);
         // Two titles of ~30 points each, then the trends and the key categories share what is left.
         let h = (ui.available_height() - 110.0).max(120.0);
@@ -162,12 +173,22 @@ pub fn report_ui(ui: &mut egui::Ui, state: &AppState, commands: &mut Vec<Command
             RichText::new(format!("{} · {}", lang.tr("九类重点事件", "Key categories"), data.period.label()))
                 .font(theme::bold(20.0)),
         );
-        categories_ui(ui, &data, lang, h * 0.5);
+        categories_ui(ui, &data, &mut Numbers::new(lang, Some(&mut *commands)), h * 0.5);
     });
 }
 
-/// The wall's tables panel: league, command loop, task books, precision, and the ticker.
+/// The wall's tables panel: league, command loop, task books, precision, and the ticker (its numbers are plain: see
+/// [`tables_drill_ui`]).
 pub fn tables_ui(ui: &mut egui::Ui, state: &AppState, sort: &mut LeagueSort) {
+    tables_inner_ui(ui, state, sort, Numbers::new(state.lang, None));
+}
+
+/// The wall's tables panel with its numbers drilling through (pushing to `commands`).
+pub fn tables_drill_ui(ui: &mut egui::Ui, state: &AppState, sort: &mut LeagueSort, commands: &mut Vec<Command>) {
+    tables_inner_ui(ui, state, sort, Numbers::new(state.lang, Some(commands)));
+}
+
+fn tables_inner_ui(ui: &mut egui::Ui, state: &AppState, sort: &mut LeagueSort, mut nums: Numbers<'_>) {
     let lang = state.lang;
     let Some(data) = state.assessment.latest.clone() else {
         ui.label(RichText::new(lang.tr("正在计算报表…", "Computing the report…")).size(24.0));
@@ -176,13 +197,14 @@ pub fn tables_ui(ui: &mut egui::Ui, state: &AppState, sort: &mut LeagueSort) {
     egui::Frame::new().fill(theme::BG).inner_margin(12).show(ui, |ui| {
         let h = ui.available_height() - 50.0;
         egui::ScrollArea::vertical().id_salt("wall-tables").max_height(h).show(ui, |ui| {
-            tables_body_ui(ui, state, &data, sort);
+            tables_body_ui(ui, state, &data, sort, &mut nums);
         });
         ticker_ui(ui, state);
     });
 }
 
-fn kpi_row_ui(ui: &mut egui::Ui, data: &ReportData, lang: Lang) {
+fn kpi_row_ui(ui: &mut egui::Ui, data: &ReportData, nums: &mut Numbers<'_>) {
+    let lang = nums.lang();
     let gap = ui.spacing().item_spacing.x;
     let w = ((ui.available_width() - 6.0 * gap) / 7.0).floor();
     ui.horizontal(|ui| {
@@ -192,8 +214,11 @@ fn kpi_row_ui(ui: &mut egui::Ui, data: &ReportData, lang: Lang) {
                 ui.set_max_width(w - 16.0);
                 ui.vertical(|ui| {
                     ui.label(RichText::new(f.domain.name_in(lang)).font(theme::bold(18.0)).color(DOMAIN_COLORS[k]));
+                    let domain = f.domain;
+                    let name = |span: Span, n: u32| format!("{} {} {n}", domain.zh(), span.zh());
                     ui.horizontal(|ui| {
-                        ui.label(RichText::new(f.month.to_string()).font(theme::bold(34.0)));
+                        let text = RichText::new(f.month.to_string()).font(theme::bold(34.0));
+                        nums.show(ui, text, name(Span::Month, f.month), Drill::Domain { domain, span: Span::Month });
                         ui.label(RichText::new(lang.tr("本月", "month")).color(theme::DIM));
                     });
                     let (mom, c1) = change_text(f.mom, lang);
@@ -206,17 +231,20 @@ fn kpi_row_ui(ui: &mut egui::Ui, data: &ReportData, lang: Lang) {
                         ui.label(RichText::new(lang.tr("同比", "YoY")).color(theme::DIM).size(16.0));
                         ui.label(RichText::new(yoy).color(c2).strong().size(16.0));
                     });
-                    ui.label(
-                        RichText::new(format!(
-                            "{} {} · {} {}",
-                            lang.tr("今日", "today"),
-                            f.day,
-                            lang.tr("本年", "year"),
-                            f.year
-                        ))
-                        .color(theme::DIM)
-                        .size(15.0),
-                    );
+                    ui.horizontal_wrapped(|ui| {
+                        ui.spacing_mut().item_spacing.x = 4.0;
+                        let dim = |t: &str| RichText::new(t).color(theme::DIM).size(15.0);
+                        let num = |n: u32| RichText::new(n.to_string()).color(theme::TEXT).size(15.0);
+                        ui.label(dim(lang.tr("今日", "today")));
+                        nums.show(ui, num(f.day), name(Span::Day, f.day), Drill::Domain { domain, span: Span::Day });
+                        ui.label(dim(lang.tr("· 本年", "· year")));
+                        nums.show(
+                            ui,
+                            num(f.year),
+                            name(Span::Year, f.year),
+                            Drill::Domain { domain, span: Span::Year },
+                        );
+                    });
                 });
             });
         }
@@ -245,7 +273,9 @@ fn trend_ui(ui: &mut egui::Ui, data: &ReportData, lang: Lang, height: f32) {
         });
 }
 
-fn categories_ui(ui: &mut egui::Ui, data: &ReportData, lang: Lang, height: f32) {
+/// The key categories' bars; a click on a bar's column drills through to its events.
+fn categories_ui(ui: &mut egui::Ui, data: &ReportData, nums: &mut Numbers<'_>, height: f32) {
+    let lang = nums.lang();
     let names: Vec<String> = data.category_counts.iter().map(|(c, _)| c.name_in(lang).to_string()).collect();
     let bars: Vec<Bar> = data
         .category_counts
@@ -253,7 +283,7 @@ fn categories_ui(ui: &mut egui::Ui, data: &ReportData, lang: Lang, height: f32) 
         .enumerate()
         .map(|(i, (c, n))| Bar::new(i as f64, *n as f64).name(c.name_in(lang)).width(0.7))
         .collect();
-    Plot::new("categories")
+    let r = Plot::new("categories")
         .height(height.max(120.0))
         .allow_zoom(false)
         .allow_drag(false)
@@ -267,6 +297,14 @@ fn categories_ui(ui: &mut egui::Ui, data: &ReportData, lang: Lang, height: f32) 
             }
         })
         .show(ui, |plot| plot.bar_chart(BarChart::new(lang.tr("事件数", "events"), bars).color(theme::ACCENT)));
+    let clicked = r.response.clicked().then(|| r.response.interact_pointer_pos()).flatten();
+    if let Some(pos) = clicked {
+        let x = r.transform.value_from_position(pos).x.round();
+        if let Some((category, _)) = (x >= 0.0).then(|| data.category_counts.get(x as usize)).flatten() {
+            nums.push(Drill::Category { category: *category, period: data.period });
+        }
+    }
+    r.response.on_hover_cursor(egui::CursorIcon::PointingHand);
 }
 
 /// A rate as a percentage, or a dash.
@@ -281,8 +319,10 @@ fn median(m: Option<f64>, lang: Lang) -> String {
 
 /// The command loop by level and for the district: reported, closed, on-time rate, overdue now, escalations in,
 /// median time to close (this period, live events).
-fn loops_ui(ui: &mut egui::Ui, data: &ReportData, lang: Lang) {
+fn loops_ui(ui: &mut egui::Ui, data: &ReportData, nums: &mut Numbers<'_>) {
     use pingan_core::routing::Level;
+    let lang = nums.lang();
+    let period = data.period;
     egui::Grid::new("loops").num_columns(7).striped(true).spacing([12.0, 6.0]).show(ui, |ui| {
         for h in [
             lang.tr("层级", "Level"),
@@ -299,18 +339,20 @@ fn loops_ui(ui: &mut egui::Ui, data: &ReportData, lang: Lang) {
         let rows = Level::ALL
             .iter()
             .zip(&data.loops.levels)
-            .map(|(l, s)| (lang.tr(l.zh(), l.en()), s))
-            .chain(std::iter::once((lang.tr("全区", "District"), &data.loops.district)));
-        for (name, s) in rows {
+            .map(|(l, s)| (lang.tr(l.zh(), l.en()), l.zh(), LoopScope::Level(*l), s))
+            .chain(std::iter::once((lang.tr("全区", "District"), "全区", LoopScope::District, &data.loops.district)));
+        for (name, zh, scope, s) in rows {
             ui.label(RichText::new(name).size(18.0));
-            ui.label(s.reported.to_string());
-            ui.label(s.closed.to_string());
-            ui.label(RichText::new(rate(s.on_time_rate())).strong());
-            ui.label(RichText::new(s.overdue.to_string()).color(if s.overdue > 0 {
-                theme::OVERDUE
-            } else {
-                theme::TEXT
-            }));
+            let mut cell = |ui: &mut egui::Ui, text: RichText, figure: LoopFigure, n: u32| {
+                let name = format!("{zh} {} {n}", figure.zh());
+                nums.show(ui, text, name, Drill::Loop { scope, figure, period });
+            };
+            cell(ui, RichText::new(s.reported.to_string()), LoopFigure::Reported, s.reported);
+            cell(ui, RichText::new(s.closed.to_string()), LoopFigure::Closed, s.closed);
+            cell(ui, RichText::new(rate(s.on_time_rate())).strong(), LoopFigure::OnTime, s.on_time);
+            let overdue =
+                RichText::new(s.overdue.to_string()).color(if s.overdue > 0 { theme::OVERDUE } else { theme::TEXT });
+            cell(ui, overdue, LoopFigure::Overdue, s.overdue);
             ui.label(s.escalations.to_string());
             ui.label(median(s.median_close_min, lang));
             ui.end_row();
@@ -387,7 +429,8 @@ fn patrol_ui(ui: &mut egui::Ui, state: &AppState, data: &ReportData, lang: Lang)
     });
 }
 
-fn league_ui(ui: &mut egui::Ui, data: &ReportData, lang: Lang, sort: &mut LeagueSort) {
+fn league_ui(ui: &mut egui::Ui, data: &ReportData, sort: &mut LeagueSort, nums: &mut Numbers<'_>) {
+    let lang = nums.lang();
     let mut rows = data.league.clone();
     match sort {
         LeagueSort::Rank => rows.sort_by_key(|r| r.rank),
@@ -420,7 +463,9 @@ fn league_ui(ui: &mut egui::Ui, data: &ReportData, lang: Lang, sort: &mut League
             ui.label(RichText::new(r.rank.to_string()).font(theme::bold(19.0)));
             ui.label(RichText::new(&r.name).size(19.0));
             ui.label(RichText::new(format!("{:.2}", r.score)).monospace());
-            ui.label(r.events.to_string());
+            let town = pingan_core::TownId(r.unit as u16);
+            let drill = Drill::Town { town, period: data.period, category: data.view.category };
+            nums.show(ui, RichText::new(r.events.to_string()), format!("{} 事件 {}", r.name, r.events), drill);
             let c = theme::RISK[r.grade.index()];
             ui.label(RichText::new(format!("■ {}", r.grade.name_in(lang))).color(c).strong());
             let ch = r.rank_change();
@@ -431,12 +476,21 @@ fn league_ui(ui: &mut egui::Ui, data: &ReportData, lang: Lang, sort: &mut League
             };
             ui.label(RichText::new(t).color(c).strong());
             let loops = data.loops.towns.get(r.unit).cloned().unwrap_or_default();
-            ui.label(rate(loops.on_time_rate()));
-            ui.label(RichText::new(loops.overdue.to_string()).color(if loops.overdue > 0 {
+            let scope = LoopScope::Town(town);
+            let on_time = Drill::Loop { scope, figure: LoopFigure::OnTime, period: data.period };
+            nums.show(
+                ui,
+                RichText::new(rate(loops.on_time_rate())),
+                format!("{} 按时办结 {}", r.name, loops.on_time),
+                on_time,
+            );
+            let overdue = RichText::new(loops.overdue.to_string()).color(if loops.overdue > 0 {
                 theme::OVERDUE
             } else {
                 theme::TEXT
-            }));
+            });
+            let drill = Drill::Loop { scope, figure: LoopFigure::Overdue, period: data.period };
+            nums.show(ui, overdue, format!("{} 逾期 {}", r.name, loops.overdue), drill);
             ui.label(loops.escalations.to_string());
             ui.end_row();
         }

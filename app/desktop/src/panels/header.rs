@@ -1,9 +1,10 @@
-//! The header bar: district, headline counts, clock, language switch.
+//! The header bar: district, headline counts (the event counts drill through), clock, language switch.
 
 use crate::i18n::Lang;
-use crate::state::{AppState, Command};
+use crate::state::{AppState, Command, Drill};
 use crate::{format, theme};
 use egui::{Color32, RichText};
+use pingan_core::situation::HeadlineCount;
 
 /// Draw the header; pushes commands for the language switch.
 pub fn header_ui(ui: &mut egui::Ui, state: &AppState, commands: &mut Vec<Command>) {
@@ -30,9 +31,16 @@ pub fn header_ui(ui: &mut egui::Ui, state: &AppState, commands: &mut Vec<Command
             );
         });
         ui.add_space(24.0);
-        kpi_ui(ui, lang.tr("未办结事件", "Open events"), h.open, theme::TEXT);
-        kpi_ui(ui, lang.tr("逾期", "Overdue"), h.overdue, if h.overdue > 0 { theme::OVERDUE } else { theme::TEXT });
-        kpi_ui(ui, lang.tr("今日上报", "Reported today"), h.today, theme::TEXT);
+        // The event counts drill through: a click lists (and maps) exactly the events counted.
+        for (count, value, color) in [
+            (HeadlineCount::Open, h.open, theme::TEXT),
+            (HeadlineCount::Overdue, h.overdue, if h.overdue > 0 { theme::OVERDUE } else { theme::TEXT }),
+            (HeadlineCount::Today, h.today, theme::TEXT),
+        ] {
+            let label = lang.tr(count.zh(), count.en());
+            let r = kpi_ui(ui, label, value, color).interact(egui::Sense::click());
+            crate::panels::drill::clickable(r, format!("{label} {value}"), Drill::Headline(count), lang, commands);
+        }
         kpi_ui(ui, lang.tr("在岗网格员", "Workers on duty"), h.on_duty, theme::WORKER);
         let unacked = state.attention.unacked.len();
         let r = kpi_ui(

@@ -7,6 +7,7 @@ pub mod books;
 pub mod coverage;
 pub mod dashboard;
 pub mod detail;
+pub mod drill;
 pub mod feed;
 pub mod header;
 pub mod import;

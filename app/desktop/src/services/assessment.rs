@@ -129,13 +129,6 @@ pub fn compute(
     let town_domains = report::domain_counts(district, records, period, now.timestamp(), report::Level::Town);
     let figures = report::domain_figures(records, now);
     let trends = Domain::ALL.iter().map(|d| (*d, report::monthly_trend(records, d.set(), now, 24))).collect();
-    let (from, to) = period.range();
-    let mut counts = vec![0u32; EventCategory::KEY.len()];
-    for r in records.iter().filter(|r| r.at >= from && r.at < to) {
-        if let Some(i) = EventCategory::KEY.iter().position(|c| *c == r.category) {
-            counts[i] += 1;
-        }
-    }
     ReportData {
         view,
         now,
@@ -144,7 +137,7 @@ pub fn compute(
         previous,
         figures,
         trends,
-        category_counts: EventCategory::KEY.iter().copied().zip(counts).collect(),
+        category_counts: report::category_counts(records, period, now.timestamp()),
         league,
         town_domains,
         loops: Default::default(),

@@ -50,6 +50,11 @@ impl AppState {
             Command::SplitReport(event, index) => self.split_report(event, index),
             Command::Acknowledge(id) => self.acknowledge(id),
             Command::DismissBanner => self.attention.banner = None,
+            Command::Drill(d) => {
+                self.drill = Some(d);
+                self.feed_tab = super::FeedTab::Events;
+            }
+            Command::ClearDrill => self.drill = None,
             // Need a dialog: handled by the app.
             Command::ExportReport | Command::OpenImport => {}
             Command::ImportDialog(r) => self.import_dialog = Some(r),

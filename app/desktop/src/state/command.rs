@@ -167,4 +167,8 @@ pub enum Command {
     Acknowledge(EventId),
     /// Take the banner down (the item stays in the unacknowledged list).
     DismissBanner,
+    /// Drill through a number: the feed (switched to the events tab) and the maps show exactly its events.
+    Drill(crate::state::Drill),
+    /// End the drill: the feed's filters again.
+    ClearDrill,
 }

@@ -12,6 +12,7 @@ mod apply;
 mod attention;
 mod command;
 mod drafts;
+mod drill;
 mod import;
 mod link;
 mod options;
@@ -21,6 +22,7 @@ pub mod view;
 pub use attention::{AttentionState, BANNER_FOR_S};
 pub use command::{Command, FeedFilter, FeedTab, MapMode, StatusFilter};
 pub use drafts::{ActionDraft, ActionKind, PhoneIn, ReportDraft};
+pub use drill::{Drill, DrillMatch, Drilled, LoopScope, on_map};
 pub use options::{AppOptions, Clock};
 pub use view::{FlyTo, Picked, ViewState};
 
@@ -142,6 +144,8 @@ pub struct AppState {
     coverage_seen: Option<Timestamp>,
     /// The unacknowledged items and the banner.
     pub attention: AttentionState,
+    /// The number drilled through: the feed and the maps show exactly its events (`None`: the feed's filters).
+    pub drill: Option<Drill>,
 }
 
 impl AppState {
@@ -204,6 +208,7 @@ impl AppState {
             coverage_config: Default::default(),
             coverage_seen: None,
             attention: AttentionState::default(),
+            drill: None,
             basemap_dir: crate::services::basemap::dir(
                 options.cache_dir.clone().or_else(crate::tile_cache_dir).as_deref(),
             ),
@@ -287,11 +292,35 @@ impl AppState {
         UnitDetail { unit, period, explanation, trend, domains }
     }
 
-    /// Events passing the filter, by time left: open ones with the nearest (or longest-passed) deadline first, then
-    /// closed ones, newest first.
+    /// The drill in force, at the current time (`None`: no drill).
+    pub fn drill_match(&self) -> Option<DrillMatch> {
+        self.drill.map(|d| d.at(self.now))
+    }
+
+    /// The events behind the drilled number: the live ones as the feed lists them, then the history records, newest
+    /// first (`None`: no drill).
+    pub fn drilled(&self) -> Option<Drilled<'_>> {
+        let m = self.drill_match()?;
+        let mut history: Vec<&EventRecord> =
+            if m.counts_history() { self.history.iter().rev().filter(|r| m.record(r)).collect() } else { Vec::new() };
+        history.sort_by_key(|r| std::cmp::Reverse(r.at));
+        Some(Drilled { live: self.feed(), history })
+    }
+
+    /// Events passing the filter — or, with a drill, exactly the drilled live events — by time left: open ones with
+    /// the nearest (or longest-passed) deadline first, then closed ones, newest first.
     pub fn feed(&self) -> Vec<&Event> {
-        let mut feed: Vec<&Event> =
-            self.situation.events.iter().rev().filter(|e| self.filter.accepts(e, self.now)).collect();
+        let drill = self.drill_match();
+        let mut feed: Vec<&Event> = self
+            .situation
+            .events
+            .iter()
+            .rev()
+            .filter(|e| match &drill {
+                Some(m) => m.event(e),
+                None => self.filter.accepts(e, self.now),
+            })
+            .collect();
         feed.sort_by(|a, b| match (a.state.is_open(), b.state.is_open()) {
             (true, true) => a.deadline.cmp(&b.deadline),
             (true, false) => std::cmp::Ordering::Less,

@@ -386,7 +386,7 @@ pub(super) fn draw_live(
         painter.circle(p, worker_r, color, Stroke::new(1.0, Color32::from_rgb(10, 60, 30)));
         hits.workers.push((p, i));
     }
-    // Events: open ones, severity-coloured; overdue ones pulse red.
+    // Events: open ones (with a drill, exactly its live events), severity-coloured; overdue ones pulse red.
     let r = if zoom >= 14.0 {
         9.0
     } else if zoom >= 12.0 {
@@ -395,7 +395,7 @@ pub(super) fn draw_live(
         5.0
     };
     let mut selected = None;
-    for e in view.situation.events.iter().filter(|e| e.state.is_open() || Some(e.id) == view.selected) {
+    for e in view.situation.events.iter().filter(|e| crate::state::on_map(view.drill.as_ref(), e, view.selected)) {
         if !bbox.contains(e.position) {
             continue;
         }

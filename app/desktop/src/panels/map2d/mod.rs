@@ -52,6 +52,8 @@ struct View<'a> {
     assessment: Option<&'a Assessment>,
     risk_view: RiskView,
     routing: &'a pingan_core::routing::RoutingConfig,
+    /// The drill in force: only its live events are drawn.
+    drill: Option<crate::state::DrillMatch>,
 }
 
 /// Which level the fill shows at `zoom` for `choice`.
@@ -101,8 +103,10 @@ pub fn map_ui(
         assessment: latest.as_ref().map(|d| &d.assessment),
         risk_view: state.risk_view,
         routing: &state.routing,
+        drill: state.drill_match(),
     };
     let picking_place = state.report.as_ref().is_some_and(|r| r.picking);
+    let drill_note = drill_note(state);
     let map = Map::new(tiles, memory, lon_lat(home.lon, home.lat)).double_click_to_zoom(true);
     let clicked = map
         .show(ui, |ui, response, projector, _memory| {
@@ -171,6 +175,12 @@ pub fn map_ui(
                 }
             }
             legend_ui(&painter, &view, response.rect);
+            if let Some(note) = &drill_note {
+                let at = response.rect.left_top() + vec2(10.0, 10.0);
+                let galley = painter.layout_no_wrap(note.clone(), FontId::proportional(17.0), theme::ACCENT);
+                painter.rect_filled(Rect::from_min_size(at, galley.size()).expand(6.0), 6.0, theme::CARD);
+                painter.galley(at, galley, theme::ACCENT);
+            }
             if let Some(text) = attribution.as_ref().map(|a| a.text) {
                 painter.text(
                     response.rect.right_bottom() - vec2(8.0, 6.0),
@@ -261,4 +271,21 @@ fn animate_camera(ui: &egui::Ui, district: &District, view: &mut Map2dView) {
     }
     view.memory.center_at(lon_lat(next.lon, next.lat));
     view.memory.set_zoom(nz).ok();
+}
+
+/// While a drill is in force, what the map shows of it: its live events are drawn, its history records only counted.
+fn drill_note(state: &AppState) -> Option<String> {
+    let drilled = state.drilled()?;
+    let lang = state.lang;
+    let label = state.drill.map(|d| d.label(&state.district, lang)).unwrap_or_default();
+    let mut note =
+        format!("{}{label} · {} {}", lang.tr("筛选：", "Filter: "), lang.tr("图上", "on the map"), drilled.live.len());
+    if !drilled.history.is_empty() {
+        note.push_str(&format!(
+            " · {} {}",
+            lang.tr("历史记录（不在图上）", "history records (not mapped)"),
+            drilled.history.len()
+        ));
+    }
+    Some(note)
 }

@@ -87,7 +87,8 @@ pub fn view3d_ui(ui: &mut egui::Ui, state: &AppState, view: &mut View3d, command
     let mut markers = Vec::new();
     let mut event_hits: Vec<(Pos2, EventId)> = Vec::new();
     let mut pulsing = false;
-    for e in state.situation.events.iter().filter(|e| e.state.is_open() || state.selected == Some(e.id)) {
+    let drill = state.drill_match();
+    for e in state.situation.events.iter().filter(|e| crate::state::on_map(drill.as_ref(), e, state.selected)) {
         let p = view.local(e.position);
         let beam = (60.0 + 40.0 * e.severity as u8 as f64) * (camera.distance_m / 3000.0).clamp(0.3, 8.0);
         if state.selected == Some(e.id) {

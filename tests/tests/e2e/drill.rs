@@ -1,0 +1,165 @@
+//! Drill-through (issue 16, item 4): every number on the screen lists and maps exactly the events behind it. Each
+//! number is clicked (the key-category bars, inside a plot, by their command), and the drilled feed's count must be
+//! the number shown; the breadcrumb tells the drill and its count, and one click on it brings the normal feed back.
+
+use egui::accesskit::Role;
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use pingan_core::report::Span;
+use pingan_core::routing::{Level, LoopFigure};
+use pingan_core::situation::HeadlineCount;
+use pingan_desktop::state::{Drill, LoopScope, on_map};
+use pingan_desktop::{Command, FeedTab, Lang, MapMode, PinganApp};
+use pingan_tests::test_options;
+
+fn harness() -> Harness<'static, PinganApp> {
+    Harness::builder()
+        .with_size(egui::vec2(1920.0, 1080.0))
+        .with_max_steps(64)
+        .build_eframe(|cc| PinganApp::new(cc, test_options()))
+}
+
+/// The app on the dashboard with its report computed.
+fn dashboard() -> Harness<'static, PinganApp> {
+    let mut h = harness();
+    h.run();
+    h.state_mut().state.assessment.wait();
+    h.run();
+    h.state_mut().apply(Command::SetMapMode(MapMode::Dashboard));
+    h.state_mut().state.assessment.wait();
+    h.run();
+    assert!(h.state().state.assessment.latest.is_some(), "the report is there");
+    h
+}
+
+/// The ids the normal feed lists.
+fn feed_ids(h: &Harness<'static, PinganApp>) -> Vec<pingan_core::EventId> {
+    h.state().state.feed().iter().map(|e| e.id).collect()
+}
+
+/// After a drill to `expected` events: the state holds it, the events tab shows, the drilled feed counts exactly
+/// `expected`, the breadcrumb says so, the maps draw exactly the drilled live events; then the breadcrumb's clear
+/// brings `normal` back.
+fn check_and_clear(h: &mut Harness<'static, PinganApp>, what: &str, expected: usize, normal: &[pingan_core::EventId]) {
+    {
+        let s = &h.state().state;
+        let drill = s.drill.unwrap_or_else(|| panic!("{what}: a click drills through"));
+        assert_eq!(s.feed_tab, FeedTab::Events, "{what}: the events tab shows");
+        let drilled = s.drilled().expect("a drill");
+        assert_eq!(drilled.total(), expected, "{what}: the drilled feed's count is the number shown");
+        let m = s.drill_match().expect("a drill");
+        assert!(drilled.live.iter().all(|e| m.event(e)) && drilled.history.iter().all(|r| m.record(r)), "{what}");
+        let mapped = s.situation.events.iter().filter(|e| on_map(Some(&m), e, s.selected)).count();
+        assert_eq!(mapped, drilled.live.len(), "{what}: the map draws the drilled live events");
+        let crumb = format!("筛选：{} ({expected})", drill.label(&s.district, Lang::Zh));
+        h.get_by_label(&crumb);
+    }
+    h.get_by_role_and_label(Role::Button, "× 清除").click();
+    h.run();
+    assert!(h.state().state.drill.is_none(), "{what}: one click clears the drill");
+    assert_eq!(feed_ids(h), normal, "{what}: the normal feed is back");
+    assert!(h.query_all_by_label_contains("筛选：").next().is_none(), "{what}: no breadcrumb");
+}
+
+/// Click the number whose accessible name is `name`, and check the drill it starts.
+fn click_number(h: &mut Harness<'static, PinganApp>, name: &str, expected: usize, normal: &[pingan_core::EventId]) {
+    // Scrolled into view first (the loop table sits below the league), then clicked where it is drawn.
+    h.get_by_label(name).scroll_to_me();
+    h.run();
+    h.get_by_label(name).click();
+    h.run();
+    check_and_clear(h, name, expected, normal);
+}
+
+#[test]
+fn the_header_counts_drill_through_to_their_live_events() {
+    let mut h = harness();
+    h.run();
+    let normal = feed_ids(&h);
+    let headline = {
+        let s = &h.state().state;
+        s.situation.headline(s.now)
+    };
+    assert!(headline.open > 0 && headline.today > 0, "{headline:?}");
+    for (count, n) in [
+        (HeadlineCount::Open, headline.open),
+        (HeadlineCount::Overdue, headline.overdue),
+        (HeadlineCount::Today, headline.today),
+    ] {
+        click_number(&mut h, &format!("{} {n}", count.zh()), n, &normal);
+    }
+    // From another tab, a click on a count brings the events tab back with the drill.
+    h.state_mut().apply(Command::SetFeedTab(FeedTab::TaskBooks));
+    h.run();
+    click_number(&mut h, &format!("未办结事件 {}", headline.open), headline.open, &normal);
+}
+
+#[test]
+fn every_domain_tile_drills_through_to_its_history_and_live_events() {
+    let mut h = dashboard();
+    let normal = feed_ids(&h);
+    let figures = h.state().state.assessment.latest.as_ref().unwrap().figures.clone();
+    assert_eq!(figures.len(), 7);
+    assert!(figures.iter().any(|f| f.month > 0), "the demo's history fills the month");
+    for f in &figures {
+        for (span, n) in [(Span::Month, f.month), (Span::Day, f.day), (Span::Year, f.year)] {
+            click_number(&mut h, &format!("{} {} {n}", f.domain.zh(), span.zh()), n as usize, &normal);
+        }
+    }
+    // A year's drill reaches into the history: its records are listed after the live events.
+    let criminal = figures[0];
+    h.get_by_label(&format!("刑事案件 本年 {}", criminal.year)).click();
+    h.run();
+    let (live, history) = {
+        let d = h.state().state.drilled().unwrap();
+        (d.live.len(), d.history.len())
+    };
+    assert!(history > 0, "history records behind the year's figure");
+    h.get_by_label(&format!("{} 条 · 实时 {live} · 历史 {history}", criminal.year));
+    check_and_clear(&mut h, "刑事案件 本年", criminal.year as usize, &normal);
+}
+
+#[test]
+fn league_rows_loop_figures_and_category_bars_drill_through() {
+    let mut h = dashboard();
+    let normal = feed_ids(&h);
+    let data = h.state().state.assessment.latest.clone().unwrap();
+    // The league's first row: its events, its on-time and overdue figures.
+    let row = data.league.iter().find(|r| r.rank == 1).unwrap().clone();
+    assert!(row.events > 0, "{row:?}");
+    click_number(&mut h, &format!("{} 事件 {}", row.name, row.events), row.events as usize, &normal);
+    let loops = data.loops.towns[row.unit].clone();
+    click_number(&mut h, &format!("{} 按时办结 {}", row.name, loops.on_time), loops.on_time as usize, &normal);
+    click_number(&mut h, &format!("{} 逾期 {}", row.name, loops.overdue), loops.overdue as usize, &normal);
+    // The command loop's table: every level and the district.
+    let scopes = Level::ALL
+        .iter()
+        .zip(&data.loops.levels)
+        .map(|(l, s)| (l.zh(), s.clone()))
+        .chain(std::iter::once(("全区", data.loops.district.clone())));
+    for (zh, s) in scopes {
+        for (figure, n) in [
+            (LoopFigure::Reported, s.reported),
+            (LoopFigure::Closed, s.closed),
+            (LoopFigure::OnTime, s.on_time),
+            (LoopFigure::Overdue, s.overdue),
+        ] {
+            click_number(&mut h, &format!("{zh} {} {n}", figure.zh()), n as usize, &normal);
+        }
+    }
+    assert!(data.loops.district.reported > 0, "the loop has live events");
+    // The key categories' bars (a plot: their command, as a click on a bar's column pushes it).
+    assert!(data.category_counts.iter().any(|(_, n)| *n > 0));
+    for (category, n) in &data.category_counts {
+        h.state_mut().apply(Command::Drill(Drill::Category { category: *category, period: data.period }));
+        h.run();
+        check_and_clear(&mut h, category.zh(), *n as usize, &normal);
+    }
+    // A town's drill by command names the town in the breadcrumb.
+    let town = pingan_core::TownId(row.unit as u16);
+    let drill = Drill::Loop { scope: LoopScope::Town(town), figure: LoopFigure::Reported, period: data.period };
+    h.state_mut().apply(Command::Drill(drill));
+    h.run();
+    h.get_by_label_contains(&format!("筛选：{} · 上报", row.name));
+    check_and_clear(&mut h, "town reported", loops.reported as usize, &normal);
+}
