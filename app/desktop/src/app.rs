@@ -462,6 +462,9 @@ fn wall_panel_ui(ui: &mut egui::Ui, panel: WallPanel, parts: &mut Parts<'_>, com
                 MapMode::Map3d => map3d::view3d_ui(ui, state, &mut parts.view.map3d, commands),
                 // The report has its own panels on the wall: the map stays a map.
                 MapMode::Map2d | MapMode::Dashboard => {
+                    // A reborrow with a shorter object lifetime; `as_deref_mut` keeps the parts' lifetime and does
+                    // not borrow-check here.
+                    #[allow(clippy::option_as_ref_deref)]
                     let tiles = parts.tiles.as_mut().map(|t| -> &mut dyn walkers::Tiles { &mut **t });
                     map2d::map_ui(ui, state, &mut parts.view.map2d, tiles, commands)
                 }
@@ -472,6 +475,6 @@ fn wall_panel_ui(ui: &mut egui::Ui, panel: WallPanel, parts: &mut Parts<'_>, com
             egui::ScrollArea::vertical().id_salt("wall-detail").show(ui, |ui| detail_panel_ui(ui, state, commands));
         }),
         WallPanel::Report => dashboard::report_ui(ui, state, commands),
-        WallPanel::Tables => dashboard::tables_ui(ui, state, parts.league_sort),
+        WallPanel::Tables => dashboard::tables_ui(ui, state, parts.league_sort, commands),
     }
 }

@@ -177,14 +177,9 @@ pub fn report_ui(ui: &mut egui::Ui, state: &AppState, commands: &mut Vec<Command
     });
 }
 
-/// The wall's tables panel: league, command loop, task books, precision, and the ticker (its numbers are plain: see
-/// [`tables_drill_ui`]).
-pub fn tables_ui(ui: &mut egui::Ui, state: &AppState, sort: &mut LeagueSort) {
-    tables_inner_ui(ui, state, sort, Numbers::new(state.lang, None));
-}
-
-/// The wall's tables panel with its numbers drilling through (pushing to `commands`).
-pub fn tables_drill_ui(ui: &mut egui::Ui, state: &AppState, sort: &mut LeagueSort, commands: &mut Vec<Command>) {
+/// The wall's tables panel: league, command loop, task books, precision, and the ticker; its numbers drill through
+/// (pushing to `commands`).
+pub fn tables_ui(ui: &mut egui::Ui, state: &AppState, sort: &mut LeagueSort, commands: &mut Vec<Command>) {
     tables_inner_ui(ui, state, sort, Numbers::new(state.lang, Some(commands)));
 }
 
