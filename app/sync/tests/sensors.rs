@@ -125,8 +125,8 @@ async fn a_silent_water_meter_raises_one_warning_with_its_readings() {
     }
 }
 
-/// A grid worker's report of the same fire a charger alarm raised minutes earlier, 50 m away, joins the warning
-/// event instead of making a new one; another category, or far away, makes its own.
+/// A hotline call and a grid worker's report of the same fire a charger alarm raised minutes earlier, 50 m away, join
+/// the warning event instead of making new ones; another category makes its own.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_second_report_of_the_same_thing_joins_the_open_event() {
     for target in targets().await {
@@ -172,6 +172,28 @@ async fn a_second_report_of_the_same_thing_joins_the_open_event() {
         let w = api.event(warning).await.unwrap();
         assert_eq!(w.linked.len(), 1);
         assert_eq!((w.linked[0].source, w.linked[0].title.as_str()), (EventSource::Hotline, "电动车充电起火，有烟"));
+        // The grid's own worker reports the same fire from the scene: linked too (any source merges).
+        let demo = demo_situation();
+        let admin_token = server.user("admin", "admin");
+        for chunk in seed_commands(&demo.workers, &[]).chunks(200) {
+            let r = server.api(&admin_token).send(chunk).await.expect("seed the roster");
+            assert!(r.iter().all(|r| matches!(r.outcome, pingan_core::sync::Outcome::Applied { .. })), "{r:?}");
+        }
+        let worker = demo.workers.iter().find(|x| x.grids.contains(&w.grid)).expect("a worker serves the grid");
+        let field = server.user_bound("field", worker.id.0);
+        let mut seen = call.clone();
+        seen.source = EventSource::GridWorker(worker.id);
+        seen.title = "现场确认：充电车棚冒烟".into();
+        seen.reported_at = now - chrono::Duration::minutes(1);
+        let r = server.api(&field).send(&[send(seen, "field-1")]).await.unwrap();
+        assert!(
+            matches!(r[0].outcome, pingan_core::sync::Outcome::Applied { event: Some(id), .. } if id == warning),
+            "{:?}",
+            r[0].outcome
+        );
+        let w = api.event(warning).await.unwrap();
+        assert_eq!(w.linked.len(), 2);
+        assert_eq!(w.linked[1].source, EventSource::GridWorker(worker.id));
         // Another category at the same place is a new event.
         let mut other = call.clone();
         other.category = EventCategory::Theft;
@@ -183,6 +205,6 @@ async fn a_second_report_of_the_same_thing_joins_the_open_event() {
         );
         // The merge is in the log: a client replaying it sees the linked report.
         let snap = api.snapshot().await.unwrap();
-        assert_eq!(snap.situation.event(warning).unwrap().linked.len(), 1);
+        assert_eq!(snap.situation.event(warning).unwrap().linked.len(), 2);
     }
 }

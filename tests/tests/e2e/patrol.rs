@@ -77,7 +77,7 @@ fn red_communities_get_books_whose_stops_are_reported_until_they_close() {
     assert!(s.situation.task_books.iter().all(|b| b.grade == Grade::Red && b.state(s.now) == BookState::Open));
     // The list: the tab shows how many are open.
     let open = s.situation.task_books.len();
-    h.get_by_role_and_label(Role::Button, &format!("巡查任务书 ({open})")).click();
+    h.get_by_role_and_label(Role::Button, &format!("任务书 ({open})")).click();
     h.run();
     assert_eq!(h.state().state.feed_tab, FeedTab::TaskBooks);
     // Of the rows on screen, the book with the most stops.

@@ -58,7 +58,7 @@ fn grids_no_fresh_worker_stood_in_are_voids_and_stale_workers_are_listed() {
     assert!(!voids.is_empty() && voids.len() < s.district.grids.len(), "{} of {}", voids.len(), s.district.grids.len());
     // The tab counts them; the list names them.
     let n = voids.len();
-    h.get_by_role_and_label(Role::Button, &format!("覆盖盲区 ({n})")).click();
+    h.get_by_role_and_label(Role::Button, &format!("盲区 ({n})")).click();
     h.run();
     assert_eq!(h.state().state.feed_tab, FeedTab::Coverage);
     h.get_by_label_contains(&format!("无人网格 ({n})"));
@@ -137,7 +137,7 @@ fn the_wall_puts_each_panel_on_its_screen() {
     h.get_by_role_and_label(Role::Button, "实时事件");
     h.get_by_label_contains("点选事件、任务书或地图上的单元查看详情");
     // Three headers, one per screen.
-    assert_eq!(h.query_all_by_label_contains("社会治理指挥中心").count(), 3);
+    assert_eq!(h.query_all_by_label("平安余杭").count(), 3);
     // The default layout tours the towns: nobody touched anything, so it began with the first.
     let tour = h.state().tour.clone().expect("the default layout tours");
     assert_eq!((tour.index, tour.paused), (Some(0), false));

@@ -18,11 +18,11 @@ pub fn tabs_ui(ui: &mut egui::Ui, state: &AppState, commands: &mut Vec<Command>)
     let lang = state.lang;
     let open = state.situation.task_books.iter().filter(|b| !b.is_closed()).count();
     let voids = state.voids().len();
-    ui.horizontal(|ui| {
+    ui.horizontal_wrapped(|ui| {
         for (tab, label) in [
             (FeedTab::Events, lang.tr("实时事件", "Live events").to_string()),
-            (FeedTab::TaskBooks, format!("{} ({open})", lang.tr("巡查任务书", "Task books"))),
-            (FeedTab::Coverage, format!("{} ({voids})", lang.tr("覆盖盲区", "Coverage"))),
+            (FeedTab::TaskBooks, format!("{} ({open})", lang.tr("任务书", "Books"))),
+            (FeedTab::Coverage, format!("{} ({voids})", lang.tr("盲区", "Voids"))),
             (
                 FeedTab::Attention,
                 format!("{} ({})", lang.tr("待确认", "To acknowledge"), state.attention.unacked.len()),

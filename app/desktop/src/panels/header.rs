@@ -10,27 +10,32 @@ use pingan_core::situation::HeadlineCount;
 pub fn header_ui(ui: &mut egui::Ui, state: &AppState, commands: &mut Vec<Command>) {
     let lang = state.lang;
     let h = state.situation.headline(state.now);
+    // Below ~1500 points the counts and the clock need the room of the subtitle.
+    let narrow = ui.available_width() < 1500.0;
     ui.horizontal_centered(|ui| {
         ui.add_space(8.0);
         let title = format::title(&state.district.name, lang);
         ui.label(RichText::new(title).font(theme::bold(34.0)).color(theme::ACCENT));
-        ui.vertical(|ui| {
-            ui.label(
-                RichText::new(lang.tr("社会治理指挥中心", "Social Governance Command Centre")).font(theme::bold(20.0)),
-            );
-            ui.label(
-                RichText::new(format!(
-                    "{} · {} {} · {} {}",
-                    state.district.name,
-                    state.district.towns.len(),
-                    lang.tr("镇街", "towns"),
-                    state.district.grids.len(),
-                    lang.tr("网格", "grids")
-                ))
-                .color(theme::DIM),
-            );
-        });
-        ui.add_space(24.0);
+        if !narrow {
+            ui.vertical(|ui| {
+                ui.label(
+                    RichText::new(lang.tr("社会治理指挥中心", "Social Governance Command Centre"))
+                        .font(theme::bold(20.0)),
+                );
+                ui.label(
+                    RichText::new(format!(
+                        "{} · {} {} · {} {}",
+                        state.district.name,
+                        state.district.towns.len(),
+                        lang.tr("镇街", "towns"),
+                        state.district.grids.len(),
+                        lang.tr("网格", "grids")
+                    ))
+                    .color(theme::DIM),
+                );
+            });
+        }
+        ui.add_space(if narrow { 12.0 } else { 24.0 });
         // The event counts drill through: a click lists (and maps) exactly the events counted.
         for (count, value, color) in [
             (HeadlineCount::Open, h.open, theme::TEXT),
