@@ -33,31 +33,6 @@ fn routing_file(dir: &std::path::Path, community_h: f64, town_h: f64) -> String 
     path.display().to_string()
 }
 
-fn bin() -> &'static str {
-    env!("CARGO_BIN_EXE_pingan-sync")
-}
-
-/// `pingan-sync user add NAME --role ROLE --unit UNIT`; returns the token.
-fn user_in(db: &str, name: &str, role: &str, unit: &str) -> String {
-    let out = Command::new(bin())
-        .args(["--db", db, "user", "add", name, "--role", role, "--unit", unit])
-        .output()
-        .expect("user add");
-    assert!(out.status.success(), "user add --unit {unit} failed: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout).expect("utf8").trim().to_string()
-}
-
-/// Send one command (retrying a rate limit) and return its outcome.
-async fn send(server: &Server, token: &str, body: CommandBody) -> Outcome {
-    let c = cmd(body);
-    loop {
-        match server.api(token).send(std::slice::from_ref(&c)).await {
-            Err(pingan_store::ApiError::RateLimited(_)) => tokio::time::sleep(Duration::from_millis(200)).await,
-            r => return r.expect("send").remove(0).outcome,
-        }
-    }
-}
-
 async fn act(server: &Server, token: &str, event: EventId, action: EventAction) -> Outcome {
     send(server, token, CommandBody::Act { event, action }).await
 }

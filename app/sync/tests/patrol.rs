@@ -14,31 +14,6 @@ use pingan_core::{EventCategory, EventSource, GridId, Severity, UnitRef};
 use std::process::Command;
 use std::time::Duration;
 
-fn bin() -> &'static str {
-    env!("CARGO_BIN_EXE_pingan-sync")
-}
-
-/// `pingan-sync user add NAME --role ROLE --unit UNIT`; returns the token.
-fn user_in(db: &str, name: &str, role: &str, unit: &str) -> String {
-    let out = Command::new(bin())
-        .args(["--db", db, "user", "add", name, "--role", role, "--unit", unit])
-        .output()
-        .expect("user add");
-    assert!(out.status.success(), "user add --unit {unit} failed: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout).expect("utf8").trim().to_string()
-}
-
-/// Send one command (retrying a rate limit) and return its outcome.
-async fn send(server: &Server, token: &str, body: CommandBody) -> Outcome {
-    let c = cmd(body);
-    loop {
-        match server.api(token).send(std::slice::from_ref(&c)).await {
-            Err(pingan_store::ApiError::RateLimited(_)) => tokio::time::sleep(Duration::from_millis(200)).await,
-            r => return r.expect("send").remove(0).outcome,
-        }
-    }
-}
-
 #[track_caller]
 fn refused(o: &Outcome, needle: &str) {
     match o {
@@ -269,6 +244,34 @@ async fn a_wrong_merge_is_split_into_its_own_event() {
         refused(
             &send(&server, &sup, CommandBody::SplitReport { event: a, report: Box::new(wrong) }).await,
             "no linked report matches",
+        );
+        // Who may split, and what: a room of another town, a grid worker, another category, an unknown event.
+        let other_town = district.towns.iter().find(|t| t.id != place.town).expect("another town");
+        let far = user_in(db, "far", "operator", &other_town.code.to_string());
+        refused(
+            &send(&server, &far, CommandBody::SplitReport { event: a, report: Box::new(second.clone()) }).await,
+            "outside this user's unit",
+        );
+        let worker = server.user_bound("w0", 0);
+        let by_worker = server
+            .api(&worker)
+            .send(&[cmd(CommandBody::SplitReport { event: a, report: Box::new(second.clone()) })])
+            .await;
+        assert!(matches!(&by_worker, Err(pingan_store::ApiError::Forbidden(_))), "{by_worker:?}");
+        let mut recategorised = second.clone();
+        recategorised.category = EventCategory::Theft;
+        refused(
+            &send(&server, &sup, CommandBody::SplitReport { event: a, report: Box::new(recategorised) }).await,
+            "keeps its category",
+        );
+        refused(
+            &send(
+                &server,
+                &sup,
+                CommandBody::SplitReport { event: pingan_core::EventId(999_999), report: Box::new(second.clone()) },
+            )
+            .await,
+            "there is no event",
         );
         let o = send(&server, &sup, CommandBody::SplitReport { event: a, report: Box::new(second.clone()) }).await;
         let Outcome::Applied { event: Some(new), .. } = o else { panic!("the split was refused: {o:?}") };

@@ -141,6 +141,19 @@ fn seeded(rt: &tokio::runtime::Runtime, dir: &std::path::Path) -> Seeded {
     Seeded { running, url, api, snap }
 }
 
+/// A seeded server, its supervisor `op`, and the desk signed in as them, synced.
+fn supervisor_desk(rt: &tokio::runtime::Runtime, dir: &std::path::Path) -> (Seeded, Harness<'static, PinganApp>) {
+    let seeded = seeded(rt, dir);
+    let token = rt.block_on(async {
+        let op = seeded.running.db.add_user("op", pingan_core::sync::Role::Supervisor).await.unwrap();
+        seeded.running.db.new_token(&op).await.unwrap()
+    });
+    let url = seeded.url.clone();
+    let mut h = harness(ServerOptions { url, token, cache: Some(dir.join("cache.sqlite")) });
+    wait_synced(&mut h, seeded.snap.situation.events.len());
+    (seeded, h)
+}
+
 /// Run the app until it has every seeded event and says it is online.
 fn wait_synced(h: &mut Harness<'static, PinganApp>, n: usize) {
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -303,13 +316,8 @@ fn a_community_operator_sees_what_the_server_would_refuse_greyed_out() {
 fn a_report_from_the_desk_reaches_the_server_routed() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let Seeded { running, url, api, snap } = seeded(&rt, dir.path());
-    let token = rt.block_on(async {
-        let op = running.db.add_user("op", pingan_core::sync::Role::Supervisor).await.unwrap();
-        running.db.new_token(&op).await.unwrap()
-    });
-    let mut h = harness(ServerOptions { url, token, cache: Some(dir.path().join("cache.sqlite")) });
-    wait_synced(&mut h, snap.situation.events.len());
+    let (seeded, mut h) = supervisor_desk(&rt, dir.path());
+    let (api, snap) = (&seeded.api, &seeded.snap);
     let code = h.state().state.district.buildings[120].code;
     h.state_mut().apply(pingan_desktop::Command::OpenReport);
     let mut d = h.state().state.report.clone().unwrap();
@@ -338,13 +346,8 @@ fn a_report_from_the_desk_reaches_the_server_routed() {
 fn a_task_book_issued_and_checked_at_the_desk_is_the_servers() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let Seeded { running, url, api, snap } = seeded(&rt, dir.path());
-    let token = rt.block_on(async {
-        let op = running.db.add_user("op", pingan_core::sync::Role::Supervisor).await.unwrap();
-        running.db.new_token(&op).await.unwrap()
-    });
-    let mut h = harness(ServerOptions { url, token, cache: Some(dir.path().join("cache.sqlite")) });
-    wait_synced(&mut h, snap.situation.events.len());
+    let (seeded, mut h) = supervisor_desk(&rt, dir.path());
+    let api = &seeded.api;
     // No local books with a server: the server's sweeper is off here, so none at all.
     assert!(h.state().state.situation.task_books.is_empty());
     let community = h.state().state.district.communities[3].id;
@@ -390,13 +393,8 @@ fn a_task_book_issued_and_checked_at_the_desk_is_the_servers() {
 fn an_acknowledgement_at_the_desk_reaches_the_server_once() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let Seeded { running, url, api, snap } = seeded(&rt, dir.path());
-    let token = rt.block_on(async {
-        let op = running.db.add_user("op", pingan_core::sync::Role::Supervisor).await.unwrap();
-        running.db.new_token(&op).await.unwrap()
-    });
-    let mut h = harness(ServerOptions { url, token, cache: Some(dir.path().join("cache.sqlite")) });
-    wait_synced(&mut h, snap.situation.events.len());
+    let (seeded, mut h) = supervisor_desk(&rt, dir.path());
+    let api = &seeded.api;
     let id = *h.state().state.attention.unacked.first().expect("the seeded events hold serious ones");
     h.state_mut().apply(pingan_desktop::Command::Acknowledge(id));
     // Shown at once; sent once even when pressed again.

@@ -25,6 +25,8 @@ pub const DEFAULT_PATROL_TOML: &str = include_str!("../../../../assets/config/pa
 pub const MAX_CHECKS: usize = 64;
 /// The most items (what to check) one book may hold.
 pub const MAX_ITEMS: usize = 16;
+/// The longest a book may run, days from issue to deadline (the config's `due_hours` allows 90).
+pub const MAX_DUE_DAYS: i64 = 90;
 
 /// Stable identifier of a task book (handed out by the server, increasing).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -230,6 +232,12 @@ pub fn check_book(book: &TaskBook, district: &District) -> Result<(), String> {
     }
     if book.due <= book.issued_at {
         return Err(format!("task book for grid {}: the deadline must come after the issue", grid.name));
+    }
+    if book.due - book.issued_at > chrono::Duration::days(MAX_DUE_DAYS) {
+        return Err(format!(
+            "task book for grid {}: the deadline is at most {MAX_DUE_DAYS} days after the issue",
+            grid.name
+        ));
     }
     if book.items.is_empty() || book.items.len() > MAX_ITEMS {
         return Err(format!("a task book lists 1 to {MAX_ITEMS} things to check, got {}", book.items.len()));

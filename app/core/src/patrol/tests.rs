@@ -167,6 +167,9 @@ fn bad_books_and_reports_are_refused_with_the_reason() {
     b.due = b.issued_at;
     assert!(check_book(&b, &d).unwrap_err().contains("deadline"));
     let mut b = good.clone();
+    b.due = b.issued_at + chrono::Duration::days(MAX_DUE_DAYS + 1);
+    assert!(check_book(&b, &d).unwrap_err().contains("at most 90 days"));
+    let mut b = good.clone();
     b.grid = GridId(99);
     assert!(check_book(&b, &d).unwrap_err().contains("no grid"));
     let mut b = good.clone();
@@ -187,6 +190,48 @@ fn bad_books_and_reports_are_refused_with_the_reason() {
         body: CommandBody::IssueTaskBook { book: Box::new(b) },
     };
     assert!(crate::validate::check_command(&cmd, &d, t0()).unwrap_err().contains("no stop reported"));
+    // Issued in the future: refused.
+    let mut b = good.clone();
+    b.issued_at = t0() + chrono::Duration::hours(1);
+    b.due = b.issued_at + chrono::Duration::hours(72);
+    let cmd = crate::sync::ClientCommand {
+        key: "k".into(),
+        at: t0(),
+        body: CommandBody::IssueTaskBook { book: Box::new(b) },
+    };
+    assert!(crate::validate::check_command(&cmd, &d, t0()).unwrap_err().contains("in the future"));
+    // A stop's report: a problem names its event, a fine stop none, a note within its limit.
+    let check = |outcome, note: &str, event: Option<Event>| crate::sync::ClientCommand {
+        key: "c".into(),
+        at: t0(),
+        body: CommandBody::ReportCheck {
+            book: good.id,
+            check: 0,
+            outcome,
+            note: note.into(),
+            event: event.map(Box::new),
+        },
+    };
+    let e = event(&d, 1);
+    assert!(
+        crate::validate::check_command(&check(CheckOutcome::Problem, "", None), &d, t0())
+            .unwrap_err()
+            .contains("event is missing")
+    );
+    assert!(
+        crate::validate::check_command(&check(CheckOutcome::Done, "", Some(e.clone())), &d, t0())
+            .unwrap_err()
+            .contains("files no event")
+    );
+    assert!(crate::validate::check_command(&check(CheckOutcome::Done, &"字".repeat(2001), None), &d, t0()).is_err());
+    let mut late = e.clone();
+    late.reported_at = t0() + chrono::Duration::hours(2);
+    assert!(
+        crate::validate::check_command(&check(CheckOutcome::Problem, "", Some(late)), &d, t0())
+            .unwrap_err()
+            .contains("future")
+    );
+    assert!(crate::validate::check_command(&check(CheckOutcome::Problem, "堆物", Some(e)), &d, t0()).is_ok());
 }
 
 #[test]

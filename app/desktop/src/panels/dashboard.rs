@@ -319,18 +319,18 @@ fn loops_ui(ui: &mut egui::Ui, data: &ReportData, nums: &mut Numbers<'_>) {
     let lang = nums.lang();
     let period = data.period;
     egui::Grid::new("loops").num_columns(7).striped(true).spacing([12.0, 6.0]).show(ui, |ui| {
-        for h in [
-            lang.tr("层级", "Level"),
-            lang.tr("上报", "Reported"),
-            lang.tr("办结", "Closed"),
-            lang.tr("按时率", "On time"),
-            lang.tr("逾期", "Overdue"),
-            lang.tr("升级", "Escalated"),
-            lang.tr("办结中位时长", "Median to close"),
-        ] {
-            ui.label(RichText::new(h).strong().color(theme::DIM));
-        }
-        ui.end_row();
+        header_row(
+            ui,
+            &[
+                lang.tr("层级", "Level"),
+                lang.tr("上报", "Reported"),
+                lang.tr("办结", "Closed"),
+                lang.tr("按时率", "On time"),
+                lang.tr("逾期", "Overdue"),
+                lang.tr("升级", "Escalated"),
+                lang.tr("办结中位时长", "Median to close"),
+            ],
+        );
         let rows = Level::ALL
             .iter()
             .zip(&data.loops.levels)
@@ -359,15 +359,15 @@ fn loops_ui(ui: &mut egui::Ui, data: &ReportData, nums: &mut Numbers<'_>) {
 /// precision.
 fn precision_ui(ui: &mut egui::Ui, data: &ReportData, lang: Lang) {
     egui::Grid::new("precision").num_columns(4).striped(true).spacing([12.0, 6.0]).show(ui, |ui| {
-        for h in [
-            lang.tr("预警规则", "Rule"),
-            lang.tr("已核查", "Checked"),
-            lang.tr("有效", "Useful"),
-            lang.tr("精准率", "Precision"),
-        ] {
-            ui.label(RichText::new(h).strong().color(theme::DIM));
-        }
-        ui.end_row();
+        header_row(
+            ui,
+            &[
+                lang.tr("预警规则", "Rule"),
+                lang.tr("已核查", "Checked"),
+                lang.tr("有效", "Useful"),
+                lang.tr("精准率", "Precision"),
+            ],
+        );
         for (rule, useful, false_alarms) in &data.loops.precision {
             ui.label(lang.tr(rule.zh(), rule.en()));
             ui.label((useful + false_alarms).to_string());
@@ -382,18 +382,18 @@ fn precision_ui(ui: &mut egui::Ui, data: &ReportData, lang: Lang) {
 /// completion; towns with none are left out, the district's total last.
 fn patrol_ui(ui: &mut egui::Ui, state: &AppState, data: &ReportData, lang: Lang) {
     egui::Grid::new("patrol").num_columns(7).striped(true).spacing([12.0, 6.0]).show(ui, |ui| {
-        for h in [
-            lang.tr("镇街", "Town"),
-            lang.tr("下发", "Issued"),
-            lang.tr("完成", "Closed"),
-            lang.tr("按时", "On time"),
-            lang.tr("超期", "Overdue"),
-            lang.tr("点位", "Stops"),
-            lang.tr("发现问题", "Problems"),
-        ] {
-            ui.label(RichText::new(h).strong().color(theme::DIM));
-        }
-        ui.end_row();
+        header_row(
+            ui,
+            &[
+                lang.tr("镇街", "Town"),
+                lang.tr("下发", "Issued"),
+                lang.tr("完成", "Closed"),
+                lang.tr("按时", "On time"),
+                lang.tr("超期", "Overdue"),
+                lang.tr("点位", "Stops"),
+                lang.tr("发现问题", "Problems"),
+            ],
+        );
         let mut total = pingan_core::patrol::Completion::default();
         let towns = state.district.towns.iter().map(|t| t.name.as_str());
         let rows: Vec<(&str, pingan_core::patrol::Completion)> =
@@ -422,6 +422,14 @@ fn patrol_ui(ui: &mut egui::Ui, state: &AppState, data: &ReportData, lang: Lang)
             ui.end_row();
         }
     });
+}
+
+/// A table's header: the column names, dimmed, then the end of the row.
+fn header_row(ui: &mut egui::Ui, names: &[&str]) {
+    for h in names {
+        ui.label(RichText::new(*h).strong().color(theme::DIM));
+    }
+    ui.end_row();
 }
 
 fn league_ui(ui: &mut egui::Ui, data: &ReportData, sort: &mut LeagueSort, nums: &mut Numbers<'_>) {

@@ -76,6 +76,7 @@ impl AppState {
         self.filter = FeedFilter::default();
         self.coverage = pingan_core::coverage::Coverage::new(&self.district, self.now);
         self.coverage_seen = None;
+        self.voids.clear();
     }
 
     /// Put a finished import (or demo rebuild) in place.

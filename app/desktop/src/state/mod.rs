@@ -142,6 +142,8 @@ pub struct AppState {
     pub coverage_config: pingan_core::coverage::CoverageConfig,
     /// When the workers were last folded into `coverage`.
     coverage_seen: Option<Timestamp>,
+    /// The coverage voids found then.
+    voids: Vec<pingan_core::coverage::Void>,
     /// The unacknowledged items and the banner.
     pub attention: AttentionState,
     /// The number drilled through: the feed and the maps show exactly its events (`None`: the feed's filters).
@@ -207,6 +209,7 @@ impl AppState {
             coverage: pingan_core::coverage::Coverage::new(&loaded_district, now),
             coverage_config: Default::default(),
             coverage_seen: None,
+            voids: Vec::new(),
             attention: AttentionState::default(),
             drill: None,
             basemap_dir: crate::services::basemap::dir(
@@ -343,11 +346,13 @@ impl AppState {
         }
         self.coverage_seen = Some(self.now);
         self.coverage.observe(&self.district, &self.index, &self.situation, &self.coverage_config, self.now);
+        // Kept with the observation: the map, the tab's count and its list read it every frame.
+        self.voids = self.coverage.voids(&self.coverage_config, self.now);
     }
 
-    /// Grids without cover now, longest first.
-    pub fn voids(&self) -> Vec<pingan_core::coverage::Void> {
-        self.coverage.voids(&self.coverage_config, self.now)
+    /// Grids without cover as of the last observation (at most [`COVERAGE_EVERY_S`] old), longest first.
+    pub fn voids(&self) -> &[pingan_core::coverage::Void] {
+        &self.voids
     }
 
     /// On-duty workers whose position is stale now, oldest first.

@@ -111,10 +111,29 @@ impl AppState {
             return;
         }
         self.books_checked = Some(self.now);
-        let (records, assessment) = self.patrol_assessment();
-        let due = patrol::due_units(&self.district, &assessment, &self.situation.task_books, &self.patrol, self.now);
+        // The assessment thread's latest result serves when it is of the patrol's period and the key categories
+        // (the usual view); then the records are put together only when a unit is due.
+        let period = self.patrol.period(self.now);
+        let cached = self.assessment.latest.clone().filter(|d| d.period == period && d.view.category.is_none());
+        let (records, computed) = match cached {
+            Some(_) => (None, None),
+            None => {
+                let (r, a) = self.patrol_assessment();
+                (Some(r), Some(a))
+            }
+        };
+        let assessment = match (&cached, &computed) {
+            (Some(d), _) => &d.assessment,
+            (None, Some(a)) => a,
+            (None, None) => return,
+        };
+        let due = patrol::due_units(&self.district, assessment, &self.situation.task_books, &self.patrol, self.now);
+        if due.is_empty() {
+            return;
+        }
+        let records = records.unwrap_or_else(|| self.records());
         for unit in due {
-            self.issue_planned(unit, &records, &assessment, true);
+            self.issue_planned(unit, &records, assessment, true);
         }
     }
 

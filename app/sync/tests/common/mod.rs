@@ -52,7 +52,8 @@ pub struct Server {
     args: Vec<String>,
 }
 
-fn bin() -> &'static str {
+/// The server binary cargo built for these tests.
+pub fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_pingan-sync")
 }
 
@@ -146,6 +147,27 @@ pub fn user(db: &str, name: &str, role: &str) -> String {
     let out = Command::new(bin()).args(["--db", db, "user", "add", name, "--role", role]).output().expect("user add");
     assert!(out.status.success(), "user add failed: {}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8(out.stdout).expect("utf8").trim().to_string()
+}
+
+/// `pingan-sync user add NAME --role ROLE --unit UNIT`; returns the token.
+pub fn user_in(db: &str, name: &str, role: &str, unit: &str) -> String {
+    let out = Command::new(bin())
+        .args(["--db", db, "user", "add", name, "--role", role, "--unit", unit])
+        .output()
+        .expect("user add");
+    assert!(out.status.success(), "user add --unit {unit} failed: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).expect("utf8").trim().to_string()
+}
+
+/// Send one command (retrying a rate limit) and return its outcome.
+pub async fn send(server: &Server, token: &str, body: CommandBody) -> Outcome {
+    let c = cmd(body);
+    loop {
+        match server.api(token).send(std::slice::from_ref(&c)).await {
+            Err(pingan_store::ApiError::RateLimited(_)) => tokio::time::sleep(Duration::from_millis(200)).await,
+            r => return r.expect("send").remove(0).outcome,
+        }
+    }
 }
 
 /// `pingan-sync user add NAME --role grid_worker --worker ID`; returns the token.

@@ -344,7 +344,7 @@ pub(super) fn draw_voids(painter: &Painter, view: &View<'_>, projector: &Project
         return;
     }
     let bbox = view_bbox(projector, rect);
-    for v in &view.voids {
+    for v in view.voids {
         let Some(g) = view.district.grids.get(v.grid.index()) else { continue };
         if !visible(&g.outline, &bbox) {
             continue;

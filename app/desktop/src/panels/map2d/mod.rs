@@ -44,7 +44,7 @@ struct View<'a> {
     /// The task books tab is open (their badges show at every zoom, not only close up).
     books_tab: bool,
     /// Grids without cover now.
-    voids: Vec<pingan_core::coverage::Void>,
+    voids: &'a [pingan_core::coverage::Void],
     /// A worker position older than this is stale.
     stale_after: chrono::Duration,
     now: Timestamp,
