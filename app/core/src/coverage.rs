@@ -98,12 +98,16 @@ impl Coverage {
                 continue;
             }
             let Some(g) = index.grid_at(district, w.position) else { continue };
-            if let Some(slot) = self.last.get_mut(g.index()) {
-                let at = w.seen_at.min(now);
-                if slot.is_none_or(|t| t < at) {
-                    *slot = Some(at);
-                }
-            }
+            self.cover(g, w.seen_at.min(now));
+        }
+    }
+
+    /// Record that a fresh on-duty worker stood in grid `g` at `at` (a later time than the one kept wins).
+    pub fn cover(&mut self, g: GridId, at: Timestamp) {
+        if let Some(slot) = self.last.get_mut(g.index())
+            && slot.is_none_or(|t| t < at)
+        {
+            *slot = Some(at);
         }
     }
 

@@ -467,6 +467,11 @@ pub struct StatusChange {
     /// The event's deadline after this step, when the step moved it.
     #[serde(default)]
     pub deadline: Option<Timestamp>,
+    /// The level and deadline this step moved the event away from (set with `level`/`deadline`): what a replay
+    /// needs to show the event as it was before its first move. `None` on steps that moved nothing, and on steps
+    /// logged before this was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prior: Option<(Level, Timestamp)>,
 }
 
 impl StatusChange {
@@ -666,7 +671,8 @@ impl Event {
             self.assignee = Some(*worker);
         }
         let (level, deadline) = moved.map_or((None, None), |(l, d)| (Some(l), Some(d)));
-        self.history.push(StatusChange { at, from: self.state, to, action, level, deadline });
+        let prior = moved.map(|_| (self.level, self.deadline));
+        self.history.push(StatusChange { at, from: self.state, to, action, level, deadline, prior });
         self.take_step_routing();
         self.state = to;
         Ok(to)

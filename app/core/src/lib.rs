@@ -15,6 +15,7 @@ pub mod geom;
 pub mod import;
 pub mod patrol;
 pub mod place;
+pub mod replay;
 pub mod report;
 pub mod routing;
 pub mod scenario;

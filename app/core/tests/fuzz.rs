@@ -610,6 +610,7 @@ fn status_change() -> impl Strategy<Value = StatusChange> {
         action,
         level: None,
         deadline: None,
+        prior: None,
     })
 }
 

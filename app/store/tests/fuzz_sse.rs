@@ -112,7 +112,7 @@ fn change() -> impl Strategy<Value = Change> {
         (any::<u64>(), time(), state(), state(), action, text()).prop_map(|(event, at, from, to, action, by)| {
             ChangeBody::EventActed {
                 event: EventId(event),
-                change: StatusChange { at, from, to, action, level: None, deadline: None },
+                change: StatusChange { at, from, to, action, level: None, deadline: None, prior: None },
                 by,
             }
         }),
