@@ -14,8 +14,10 @@ pub mod history;
 pub mod names;
 pub mod sensors;
 pub mod sim;
+pub mod tracks;
 
 pub use district_gen::{DemoSpec, generate};
 pub use history::{HistorySpec, generate_history};
 pub use sensors::{SensorStream, fleet};
 pub use sim::{SimChange, SimConfig, Simulator};
+pub use tracks::past_tracks;
