@@ -116,6 +116,17 @@ impl Api {
         self.get_json(&format!("/v1/changes?after={after}&limit={limit}")).await
     }
 
+    /// `GET /v1/tracks`: up to `limit` of the workers' kept track points reported since `since`, seq above `after`.
+    pub async fn tracks(
+        &self,
+        since: pingan_core::Timestamp,
+        after: Seq,
+        limit: usize,
+    ) -> Result<ChangePage, ApiError> {
+        let since = since.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        self.get_json(&format!("/v1/tracks?since={since}&after={after}&limit={limit}")).await
+    }
+
     /// `GET /v1/events/{id}`.
     pub async fn event(&self, id: pingan_core::EventId) -> Result<pingan_core::Event, ApiError> {
         self.get_json(&format!("/v1/events/{}", id.0)).await

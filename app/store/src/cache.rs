@@ -10,8 +10,8 @@
 //! said whose token it is). A command is sent only to its own server and only as the same token or the same user
 //! ([`Cache::outbox_for`]); the others are kept, never deleted silently, and reported ([`Cache::held`]).
 
-use pingan_core::sync::{Change, ClientCommand, Seq, Snapshot};
-use pingan_core::{District, EventId, Situation, WorkerId};
+use pingan_core::sync::{Change, ChangeBody, ClientCommand, Seq, Snapshot};
+use pingan_core::{District, EventId, Situation, Timestamp, WorkerId};
 use rusqlite::{Connection, OptionalExtension as _, params};
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -58,6 +58,9 @@ pub struct Cached {
     pub package: Option<Box<pingan_package::Package>>,
     /// Why the kept package could not be read.
     pub package_error: Option<String>,
+    /// The workers' kept track points (the server's thinned `worker_moved` changes) within the link's
+    /// [`crate::LinkConfig::track_days`], by seq.
+    pub tracks: Vec<Change>,
 }
 
 /// Who a queued command belongs to: the server it is for and the identity it was made under.
@@ -171,7 +174,9 @@ impl Cache {
              CREATE TABLE IF NOT EXISTS refused (id INTEGER PRIMARY KEY AUTOINCREMENT, body TEXT NOT NULL,
                                                  reason TEXT NOT NULL);
              CREATE TABLE IF NOT EXISTS package (id INTEGER PRIMARY KEY CHECK (id = 1), etag TEXT NOT NULL,
-                                                 body BLOB NOT NULL);",
+                                                 body BLOB NOT NULL);
+             CREATE TABLE IF NOT EXISTS tracks (seq INTEGER PRIMARY KEY, at_ms INTEGER NOT NULL, body TEXT NOT NULL);
+             CREATE INDEX IF NOT EXISTS tracks_at ON tracks (at_ms);",
         )?;
         // Who each queued command belongs to (added to older files in place; their rows keep empty values and are
         // held, since nobody can say whose they were).
@@ -275,9 +280,47 @@ impl Cache {
         tx.execute("DELETE FROM events", [])?;
         tx.execute("DELETE FROM workers", [])?;
         tx.execute("DELETE FROM task_books", [])?;
+        tx.execute("DELETE FROM tracks", [])?;
         set_seq(&tx, 0)?;
         tx.commit()?;
         Ok(())
+    }
+
+    /// The newest seq of the kept track points (0: none): where the next `/v1/tracks` page starts.
+    pub fn tracks_seq(&self) -> Result<Seq, CacheError> {
+        Ok(self.conn.query_row("SELECT COALESCE(MAX(seq), 0) FROM tracks", [], |r| r.get(0))?)
+    }
+
+    /// Keep a page of the server's thinned tracks (its `worker_moved` changes; anything else is left out) and forget
+    /// points reported before `keep_from` (the replay reaches no further back), in one transaction.
+    pub fn add_tracks(&mut self, changes: &[Change], keep_from: Timestamp) -> Result<(), CacheError> {
+        let tx = self.conn.transaction()?;
+        {
+            let mut ins = tx.prepare("INSERT OR IGNORE INTO tracks (seq, at_ms, body) VALUES (?1, ?2, ?3)")?;
+            for c in changes {
+                if let ChangeBody::WorkerMoved { at, .. } = &c.body {
+                    ins.execute(params![c.seq, at.timestamp_millis(), serde_json::to_string(&c.body)?])?;
+                }
+            }
+        }
+        tx.execute("DELETE FROM tracks WHERE at_ms < ?1", [keep_from.timestamp_millis()])?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The kept track points reported at or after `from`, by seq (a row that does not parse is left out).
+    pub fn tracks(&self, from: Timestamp) -> Result<Vec<Change>, CacheError> {
+        let mut stmt = self.conn.prepare("SELECT seq, body FROM tracks WHERE at_ms >= ?1 ORDER BY seq")?;
+        let rows = stmt.query_map([from.timestamp_millis()], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (seq, body) = row?;
+            match serde_json::from_str(&body) {
+                Ok(body) => out.push(Change { seq, body }),
+                Err(e) => tracing::warn!("cached track point {seq} does not parse: {e}"),
+            }
+        }
+        Ok(out)
     }
 
     /// The server's district package as last downloaded, with its ETag (`None`: never downloaded).
@@ -314,6 +357,9 @@ impl Cache {
     /// Replace everything with a snapshot.
     pub fn replace(&mut self, snapshot: &Snapshot) -> Result<(), CacheError> {
         let tx = self.conn.transaction()?;
+        // A snapshot starts another history (a first sync, a restored server, a new district): its seqs are not the
+        // kept tracks' seqs.
+        tx.execute("DELETE FROM tracks", [])?;
         tx.execute("DELETE FROM events", [])?;
         tx.execute("DELETE FROM workers", [])?;
         tx.execute("DELETE FROM task_books", [])?;

@@ -54,9 +54,23 @@ pub struct LinkConfig {
     /// Download the server's district package, keep it in the cache, check on every connect whether it changed, and
     /// check records against it (a `district` given here is used until a package is kept or downloaded).
     pub fetch_district: bool,
+    /// Days of the workers' tracks to keep for replays (`0`: none): the link pulls the server's thinned tracks
+    /// (`/v1/tracks`) on every connect and every few minutes, keeps them in the cache for that long, and hands them
+    /// on as [`Update::Tracks`].
+    pub track_days: u32,
     /// Called (on the link thread) after each update is queued, so that a UI that repaints only on change wakes up
     /// to [`Link::poll`] it (`None`: the owner polls on its own schedule).
     pub waker: Option<Waker>,
+}
+
+/// How often a connected link pulls the server's thinned tracks.
+const TRACKS_EVERY: Duration = Duration::from_secs(300);
+
+impl LinkConfig {
+    /// The earliest report the kept tracks reach back to.
+    fn tracks_from(&self) -> Timestamp {
+        chrono::Utc::now() - chrono::Duration::days(i64::from(self.track_days))
+    }
 }
 
 /// A callback that tells the link's owner an update is waiting (e.g. `egui::Context::request_repaint`).
@@ -94,8 +108,15 @@ impl LinkConfig {
             batch: 500,
             district: None,
             fetch_district: false,
+            track_days: 0,
             waker: None,
         }
+    }
+
+    /// The same, keeping `days` days of the workers' tracks (see [`LinkConfig::track_days`]).
+    pub fn with_tracks(mut self, days: u32) -> Self {
+        self.track_days = days;
+        self
     }
 
     /// The same, taking the district from the server (see [`LinkConfig::fetch_district`]).
@@ -212,6 +233,9 @@ pub enum Update {
     /// The server's district package changed (or arrived for the first time): already kept in the cache, and what
     /// the link checks records against from now on. A snapshot follows when the district changed.
     District(Box<pingan_package::Package>),
+    /// Workers' track points from the server's thinned tracks (`worker_moved` changes, older than the live stream's
+    /// and already kept in the cache): for replays, not to apply to the situation.
+    Tracks(Vec<Change>),
 }
 
 /// The UI's handle.
@@ -258,6 +282,9 @@ impl Link {
         cache.set_origin(&me)?;
         let mut cached = cache.load()?;
         cached.other_server = other_server;
+        if config.track_days > 0 {
+            cached.tracks = cache.tracks(config.tracks_from())?;
+        }
         let mut config = config;
         let mut package_etag = None;
         if config.fetch_district
@@ -519,6 +546,10 @@ impl Worker {
             Ok(info) => {
                 let token_hash = self.me.lock().unwrap_or_else(|p| p.into_inner()).token_hash.clone();
                 self.cache.set_info(&token_hash, &info)?;
+                // Pages no longer than the server serves (a smaller --max-page answers a bigger one with 400).
+                if let Some(max) = info.pointer("/limits/max_page").and_then(|v| v.as_u64()).filter(|m| *m > 0) {
+                    self.config.page = self.config.page.min(max as usize);
+                }
                 (
                     info.get("user")
                         .and_then(|u| u.as_str())
@@ -615,6 +646,7 @@ impl Worker {
         }
         self.catch_up(api).await?;
         self.flush(api).await?;
+        self.pull_tracks(api).await?;
         let mut stream = api.stream(self.seq).await?;
         self.failures = 0;
         let now = chrono::Utc::now();
@@ -626,6 +658,8 @@ impl Worker {
             s.last_error = None;
         });
         let mut tick = tokio::time::interval(Duration::from_secs(2));
+        // The server keeps a track point per worker per five minutes: pull them about as often.
+        let mut tracks = tokio::time::interval_at(tokio::time::Instant::now() + TRACKS_EVERY, TRACKS_EVERY);
         loop {
             if self.stopped() {
                 return Err(End::Stopped);
@@ -648,6 +682,51 @@ impl Worker {
                 }
                 _ = self.wake.recv() => self.flush(api).await?,
                 _ = tick.tick() => self.flush(api).await?,
+                _ = tracks.tick() => self.pull_tracks(api).await?,
+            }
+        }
+    }
+
+    /// Pull the server's thinned tracks newer than the cache's, keep them there and hand them on (nothing when
+    /// [`LinkConfig::track_days`] is 0). A server that has no `/v1/tracks` (older than this client) ends it quietly.
+    async fn pull_tracks(&mut self, api: &Api) -> Result<(), End> {
+        if self.config.track_days == 0 {
+            return Ok(());
+        }
+        let from = self.config.tracks_from();
+        let limit = self.config.page.max(1);
+        loop {
+            if self.stopped() {
+                return Err(End::Stopped);
+            }
+            let after = self.cache.tracks_seq()?;
+            let page = match api.tracks(from, after, limit).await {
+                Ok(p) => p,
+                Err(ApiError::Rejected(404, _)) => return Ok(()),
+                Err(e) => return Err(e.into()),
+            };
+            let n = page.changes.len();
+            // Checked like any change: a worker the situation knows, at a position in the worker's grids.
+            let mut left_out = Vec::new();
+            let fitting: Vec<Change> = page
+                .changes
+                .into_iter()
+                .filter(|c| {
+                    matches!(c.body, pingan_core::sync::ChangeBody::WorkerMoved { .. })
+                        && self.config.district.as_ref().is_none_or(|d| {
+                            pingan_core::validate::check_change(&c.body, d, &self.mirror)
+                                .map_err(|why| left_out.push(format!("track point {}: {why}", c.seq)))
+                                .is_ok()
+                        })
+                })
+                .collect();
+            self.report_skipped(left_out);
+            self.cache.add_tracks(&fitting, from)?;
+            if !fitting.is_empty() {
+                self.send(Update::Tracks(fitting));
+            }
+            if n < limit {
+                return Ok(());
             }
         }
     }

@@ -305,6 +305,25 @@ impl Db {
         rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).collect()
     }
 
+    /// Up to `limit` kept track points (`worker_moved` bodies) reported at or after `since_ms` (Unix ms) with seq
+    /// above `after`, by seq. Starts at the first seq reported that late (found by the `at_ms` index), so a first
+    /// page does not scan the months before it.
+    pub async fn tracks_after(&self, since_ms: i64, after: Seq, limit: i64) -> sqlx::Result<Vec<(Seq, String)>> {
+        let first: Option<Seq> = sqlx::query("SELECT MIN(seq) FROM tracks WHERE at_ms >= $1")
+            .bind(since_ms)
+            .fetch_one(&self.pool)
+            .await?
+            .try_get(0)?;
+        let Some(first) = first else { return Ok(Vec::new()) };
+        let rows = sqlx::query("SELECT seq, body FROM tracks WHERE seq > $1 AND at_ms >= $2 ORDER BY seq LIMIT $3")
+            .bind(after.max(first - 1))
+            .bind(since_ms)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).collect()
+    }
+
     /// The whole situation at one seq, as JSON text:
     /// `{"seq":…,"situation":{"events":[…],"workers":[…],"task_books":[…]}}`.
     /// Read in one transaction, so the parts agree with each other and with the seq.

@@ -173,6 +173,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/info", get(info))
         .route("/v1/snapshot", get(snapshot))
         .route("/v1/changes", get(changes))
+        .route("/v1/tracks", get(tracks))
         .route("/v1/stream", get(stream))
         .route("/v1/events/{id}", get(event))
         .route("/v1/district", get(district))
@@ -325,6 +326,60 @@ async fn changes(
     }
     let head = state.db.head().await.map_err(storage)?;
     let rows = state.db.changes_after(after, limit).await.map_err(storage)?;
+    Ok(json_text(change_page(&rows, head)))
+}
+
+#[derive(Deserialize)]
+struct TracksQuery {
+    since: Option<String>,
+    after: Option<Seq>,
+    limit: Option<i64>,
+}
+
+/// How far back `GET /v1/tracks` reaches (a desk's replay looks back at most 31 days).
+pub const TRACKS_MAX_DAYS: i64 = 31;
+
+/// `GET /v1/tracks?since=RFC3339&after=SEQ&limit=N`: the workers' thinned tracks (the `worker_moved` changes the
+/// `tracks` projection kept) reported at or after `since` with seq above `after`, oldest seq first, in the same shape
+/// as `/v1/changes`; a page shorter than `limit` is the last. `since` is required and at most
+/// [`TRACKS_MAX_DAYS`] back.
+async fn tracks(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    q: Result<Query<TracksQuery>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult<Response> {
+    reader(&state, &headers).await?;
+    let q = parse_query(q)?;
+    let since =
+        q.since.as_deref().ok_or_else(|| ApiError::new(StatusCode::BAD_REQUEST, "since is required (RFC 3339)"))?;
+    let since = chrono::DateTime::parse_from_rfc3339(since)
+        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, format!("since {since:?} is not an RFC 3339 time: {e}")))?
+        .with_timezone(&chrono::Utc);
+    let oldest = chrono::Utc::now() - chrono::Duration::days(TRACKS_MAX_DAYS);
+    if since < oldest {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            format!("since reaches back at most {TRACKS_MAX_DAYS} days (to {})", oldest.to_rfc3339()),
+        ));
+    }
+    let after = q.after.unwrap_or(0);
+    if after < 0 {
+        return Err(ApiError::new(StatusCode::BAD_REQUEST, "after must be 0 or more"));
+    }
+    let limit = q.limit.unwrap_or(state.limits.max_page);
+    if !(1..=state.limits.max_page).contains(&limit) {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            format!("limit must be between 1 and {}", state.limits.max_page),
+        ));
+    }
+    let head = state.db.head().await.map_err(storage)?;
+    let rows = state.db.tracks_after(since.timestamp_millis(), after, limit).await.map_err(storage)?;
+    Ok(json_text(change_page(&rows, head)))
+}
+
+/// `{"changes":[{"seq":…,"body":…},…],"head":…}` from stored bodies (copied as they are, not parsed).
+fn change_page(rows: &[(Seq, String)], head: Seq) -> String {
     let mut out = String::with_capacity(32 + rows.iter().map(|(_, b)| b.len() + 24).sum::<usize>());
     out.push_str("{\"changes\":[");
     for (i, (seq, body)) in rows.iter().enumerate() {
@@ -334,7 +389,7 @@ async fn changes(
         out.push_str(&format!("{{\"seq\":{seq},\"body\":{body}}}"));
     }
     out.push_str(&format!("],\"head\":{}}}", head.max(rows.last().map_or(0, |r| r.0))));
-    Ok(json_text(out))
+    out
 }
 
 async fn event(State(state): State<Arc<AppState>>, headers: HeaderMap, Path(id): Path<String>) -> ApiResult<Response> {

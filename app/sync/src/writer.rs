@@ -9,6 +9,7 @@
 use crate::db::{Backend, Db, User, placeholders};
 use crate::hub::{Hub, LiveChange};
 use pingan_core::patrol::{self, CheckResult, TaskBook, TaskBookId};
+use pingan_core::replay::{self, TrackPoint};
 use pingan_core::routing::{Actor, RoutingConfig};
 use pingan_core::sync::{self, ChangeBody, ClientCommand, CommandBody, CommandResult, Outcome, Role, Seq};
 use pingan_core::worker::status_after_step;
@@ -159,7 +160,12 @@ struct NewChange {
     worker: Option<i64>,
     user: i64,
     body: String,
+    /// The worker's report this move made, when the tracks keep it ([`pingan_core::replay::keeps`]): Unix ms.
+    track: Option<i64>,
 }
+
+/// The slot of the server's thinned worker tracks (`tracks` table): the desk's own ([`replay::TRACK_STEP`]).
+pub const TRACK_STEP: chrono::Duration = replay::TRACK_STEP;
 
 async fn write_batch(
     db: &Db,
@@ -383,6 +389,7 @@ pub async fn apply_in_tx(
         dirty_workers: HashSet::new(),
         dirty_books: HashSet::new(),
         also_dirty: HashSet::new(),
+        track: None,
     };
 
     // Apply in order.
@@ -430,6 +437,7 @@ pub async fn apply_in_tx(
                         worker,
                         user: user.id,
                         body: serde_json::to_string(&body)?,
+                        track: ctx.track.take(),
                     });
                     Outcome::Applied { seq: head, event: event.map(|e| EventId(e as u64)) }
                 }
@@ -460,6 +468,15 @@ pub async fn apply_in_tx(
         let mut q = sqlx::query(&sql);
         for c in chunk {
             q = q.bind(c.seq).bind(c.kind).bind(c.event).bind(c.worker).bind(c.user).bind(&c.body).bind(now.clone());
+        }
+        q.execute(&mut *tx).await?;
+    }
+    let tracks: Vec<&NewChange> = new_changes.iter().filter(|c| c.track.is_some()).collect();
+    for chunk in tracks.chunks(ROWS_PER_STATEMENT) {
+        let sql = format!("INSERT INTO tracks (seq, worker_id, at_ms, body) VALUES {}", tuples(chunk.len(), 4));
+        let mut q = sqlx::query(&sql);
+        for c in chunk {
+            q = q.bind(c.seq).bind(c.worker).bind(c.track).bind(&c.body);
         }
         q.execute(&mut *tx).await?;
     }
@@ -613,6 +630,8 @@ struct Ctx<'a> {
     dirty_books: HashSet<i64>,
     /// Events changed besides the one a change names (the event a split report left).
     also_dirty: HashSet<i64>,
+    /// Set by a worker's move or join that the tracks keep: the report's time, Unix ms.
+    track: Option<i64>,
 }
 
 impl Ctx<'_> {
@@ -753,6 +772,12 @@ fn apply(
                 // Every client keeps the newest position; an older one (a late retry, a slow clock) is refused so
                 // that the log and every cache agree.
                 return Err(format!("worker {}: a newer position is already known", worker.0));
+            }
+            // Thinned against the worker's previous report: the same points as against the last kept one.
+            let point = |at, position, status| TrackPoint { at, seen_at: at, position, status };
+            let previous = point(w.seen_at, w.position, w.status);
+            if replay::keeps(Some(&previous), &point(cmd.at, *position, *status), TRACK_STEP) {
+                ctx.track = Some(cmd.at.timestamp_millis());
             }
             w.position = *position;
             w.status = *status;

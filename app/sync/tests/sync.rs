@@ -480,3 +480,85 @@ async fn two_instances_on_one_postgres_share_the_log_and_the_live_stream() {
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_server_keeps_thinned_tracks_and_serves_them_for_replays() {
+    use pingan_core::replay::{TrackPoint, keeps, point_of};
+    for target in targets().await {
+        eprintln!("-- {}", target.name);
+        let server = Server::start(&target.db, &["--max-page", "500"]);
+        let (admin, demo) = seeded(&server, 3).await;
+        let w = demo.workers.iter().find(|w| w.status == WorkerStatus::Patrolling).expect("a worker on patrol");
+        let token = server.user_bound(&format!("walker-{}", target.name), w.id.0);
+        // Forty reports, 50 s to 3 min apart, one stretch off duty: what the rule keeps, worked out here.
+        let start = chrono::Utc::now() - chrono::Duration::hours(3);
+        let mut at = start;
+        let mut previous = TrackPoint { at: w.seen_at, seen_at: w.seen_at, position: w.position, status: w.status };
+        let mut expected = Vec::new();
+        for k in 0..40i64 {
+            at += chrono::Duration::seconds(50 + (k * 37) % 130);
+            let status = if (15..18).contains(&k) { WorkerStatus::OffDuty } else { WorkerStatus::Patrolling };
+            let next = TrackPoint { at, seen_at: at, position: w.position, status };
+            if keeps(Some(&previous), &next, pingan_sync::writer::TRACK_STEP) {
+                expected.push(at);
+            }
+            previous = next;
+            let mut c = cmd(CommandBody::WorkerPosition { worker: w.id, position: w.position, status });
+            c.at = at;
+            let r = server.api(&token).send(&[c]).await.expect("send");
+            assert!(matches!(r[0].outcome, Outcome::Applied { .. }), "{:?}", r[0].outcome);
+        }
+        assert!(expected.len() > 5 && expected.len() < 30, "{} of 40 kept", expected.len());
+        let api = server.api(&admin);
+        let mine = |changes: &[pingan_core::sync::Change]| -> Vec<chrono::DateTime<chrono::Utc>> {
+            changes.iter().filter_map(|c| point_of(&c.body)).filter(|(id, _)| *id == w.id).map(|(_, p)| p.at).collect()
+        };
+        let all = api.tracks(start, 0, 500).await.expect("tracks");
+        assert_eq!(mine(&all.changes), expected, "the server kept exactly what the rule keeps");
+        // Paged: the same points.
+        let (mut after, mut paged) = (0, Vec::new());
+        loop {
+            let page = api.tracks(start, after, 3).await.expect("page");
+            paged.extend(mine(&page.changes));
+            let Some(last) = page.changes.last() else { break };
+            after = last.seq;
+        }
+        assert_eq!(paged, expected);
+        // `since` cuts by report time.
+        let later = api.tracks(expected[5], 0, 500).await.expect("tracks since");
+        assert_eq!(mine(&later.changes), expected[5..]);
+        // A desk's link keeps them in its cache and hands them on, and a second start reads them from the cache.
+        let dir = tempfile::tempdir().unwrap();
+        let config = || LinkConfig::new(&server.url, &admin, dir.path().join("cache.db")).with_tracks(1);
+        let (link, _) = Link::start(config()).expect("link");
+        let mut got = Vec::new();
+        wait_until(30, "the tracks", || {
+            for u in link.poll() {
+                if let pingan_store::Update::Tracks(cs) = u {
+                    got.extend(mine(&cs));
+                }
+            }
+            got.len() >= expected.len()
+        });
+        assert_eq!(got, expected);
+        drop(link);
+        let (_link, cached) = Link::start(config()).expect("link again");
+        assert_eq!(mine(&cached.tracks), expected, "kept in the cache");
+        // Refused clearly.
+        let http = reqwest::Client::new();
+        for (query, needle) in [
+            ("", "since is required"),
+            ("since=yesterday", "not an RFC 3339 time"),
+            ("since=2020-01-01T00:00:00Z", "at most 31 days"),
+            (&format!("since={}&limit=0", start.format("%Y-%m-%dT%H:%M:%SZ")), "limit must be between 1 and 500"),
+            (&format!("since={}&after=-1", start.format("%Y-%m-%dT%H:%M:%SZ")), "after must be 0 or more"),
+        ] {
+            let r = http.get(format!("{}/v1/tracks?{query}", server.url)).bearer_auth(&admin).send().await.unwrap();
+            assert_eq!(r.status().as_u16(), 400, "{query}");
+            let text = r.text().await.unwrap();
+            assert!(text.starts_with("{\"error\":") && text.contains(needle), "{query}: {text}");
+        }
+        let r = http.get(format!("{}/v1/tracks?since=2026-01-01T00:00:00Z", server.url)).send().await.unwrap();
+        assert_eq!(r.status().as_u16(), 401, "no token");
+    }
+}
