@@ -222,8 +222,11 @@ impl eframe::App for PinganApp {
         let league_sort = &mut self.league_sort;
         let mut map_rect = egui::Rect::NOTHING;
         egui::CentralPanel::no_frame().show(ui, |ui| {
+            // The maps have the replay timeline under them.
+            let (rect, mut ui) = with_timeline(ui, state, false, &mut commands);
+            let ui = &mut ui;
             // Both maps share this size for converting between 2D zoom and 3D distance.
-            map_rect = ui.available_rect_before_wrap();
+            map_rect = rect;
             view.map3d.last_size = map_rect.size();
             match state.map_mode {
                 _ if state.district.towns.is_empty() => status::waiting_ui(ui, state),
@@ -297,6 +300,11 @@ impl PinganApp {
         if !self.state.district.towns.is_empty() && self.view.animating(self.state.map_mode) {
             ctx.request_repaint();
         }
+        // A playing replay moves the moment with the clock: 10 frames a second (each rebuilds the moment shown), once
+        // a second at 1×.
+        if let Some(r) = self.state.replay().filter(|r| r.playing) {
+            ctx.request_repaint_after(std::time::Duration::from_millis(if r.speed <= 1 { 1000 } else { 100 }));
+        }
         if self.state.clock == Clock::Live {
             // The header's clock shows seconds: the next frame is due when it turns over (the simulator advances
             // then too).
@@ -304,6 +312,29 @@ impl PinganApp {
             ctx.request_repaint_after(std::time::Duration::from_millis(1000 - ms_into_second.min(999)));
         }
     }
+}
+
+/// Split off the replay timeline at the bottom of a map's area (not under the dashboard, nor before a district is
+/// there; on the wall's map screen `always`) and draw it; returns the map's rect and a child `Ui` for the map in it.
+fn with_timeline(
+    ui: &mut egui::Ui,
+    state: &AppState,
+    always: bool,
+    commands: &mut Vec<Command>,
+) -> (egui::Rect, egui::Ui) {
+    let full = ui.available_rect_before_wrap();
+    let shown = (always || state.map_mode != MapMode::Dashboard) && !state.district.towns.is_empty();
+    let map = if shown { full.with_max_y(full.bottom() - crate::panels::timeline::HEIGHT) } else { full };
+    if shown {
+        let strip = egui::Rect::from_min_max(egui::pos2(full.left(), map.bottom()), full.max);
+        ui.painter().rect_filled(strip, 0.0, theme::PANEL);
+        let mut bar =
+            ui.new_child(egui::UiBuilder::new().max_rect(strip.shrink2(egui::vec2(10.0, 4.0))).id_salt("timeline"));
+        crate::panels::timeline::timeline_ui(&mut bar, state, commands);
+    }
+    let child = ui.new_child(egui::UiBuilder::new().max_rect(map).id_salt("map-area"));
+    ui.advance_cursor_after_rect(full);
+    (map, child)
 }
 
 /// Whether the right-hand detail has something to show (an event, a task book or a unit).
@@ -454,7 +485,8 @@ fn wall_panel_ui(ui: &mut egui::Ui, panel: WallPanel, parts: &mut Parts<'_>, com
             let mut bar = ui.new_child(egui::UiBuilder::new().max_rect(strip.shrink2(egui::vec2(10.0, 6.0))));
             toolbar::toolbar_ui(&mut bar, state, commands);
             ui.advance_cursor_after_rect(strip);
-            let rect = ui.available_rect_before_wrap();
+            let (rect, mut map_ui) = with_timeline(ui, state, true, commands);
+            let ui = &mut map_ui;
             parts.map_rect = Some(rect);
             parts.view.map3d.last_size = rect.size();
             match state.map_mode {

@@ -27,7 +27,7 @@ pub mod wall;
 
 pub use app::PinganApp;
 pub use i18n::Lang;
-pub use state::{AppOptions, AppState, Clock, Command, FeedTab, MapMode, ServerOptions};
+pub use state::{AppOptions, AppState, Clock, Command, FeedTab, MapMode, ReplayCommand, ServerOptions, TRACK_STEP_S};
 
 /// Where online map tiles are cached: the platform cache dir (`~/.cache/pingan/tiles` on Linux), if there is one.
 pub fn tile_cache_dir() -> Option<std::path::PathBuf> {

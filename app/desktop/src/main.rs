@@ -17,6 +17,10 @@ struct Cli {
     /// Simulated events per hour.
     #[arg(long, default_value_t = 24.0)]
     events_per_hour: f64,
+    /// Days the replay timeline reaches back (the demo simulates its events' closed loops and its workers' walks
+    /// over them; with a server, the tracks kept since this desk first synced).
+    #[arg(long, default_value_t = 7, value_parser = clap::value_parser!(u32).range(1..=31))]
+    replay_days: u32,
     /// Show online OpenStreetMap tiles under the overlay (cached on disk). Off by default: offline is normal.
     #[arg(long)]
     online_tiles: bool,
@@ -258,6 +262,8 @@ fn main() -> anyhow::Result<()> {
     let mut options = AppOptions { lang, online_tiles: cli.online_tiles, ..AppOptions::default() };
     options.spec.seed = cli.seed;
     options.sim.events_per_hour = cli.events_per_hour;
+    options.replay_days = cli.replay_days;
+    options.sim.history_hours = options.sim.history_hours.max(f64::from(cli.replay_days) * 24.0);
     options.scenario_dir = cli.scenario_dir.clone().or_else(pingan_desktop::services::import_job::default_dir);
     if let Some(path) = cli.import.clone() {
         use pingan_core::import::{Crs, ImportAs};

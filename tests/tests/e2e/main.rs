@@ -11,6 +11,7 @@ mod import;
 mod linked;
 mod patrol;
 mod repaint;
+mod replay;
 mod report;
 mod ui;
 mod view3d;

@@ -71,3 +71,22 @@ fn a_live_clock_asks_for_a_frame_when_its_second_turns_and_news_wakes_the_app() 
     h.step();
     assert_eq!(next_frame(&h), Duration::ZERO, "a flying camera asks for the next frame at once");
 }
+
+#[test]
+fn a_playing_replay_asks_for_frames_at_ten_a_second_and_a_held_one_for_none() {
+    use pingan_desktop::{Command, ReplayCommand};
+    let mut h = harness(AppOptions { map_mode: MapMode::Map2d, ..test_options() });
+    settle(&mut h);
+    let now = test_now();
+    h.state_mut().apply(Command::Replay(ReplayCommand::At(now - chrono::Duration::hours(5))));
+    settle(&mut h);
+    // Nothing pulses at the moment replayed (no marker turned overdue seconds before it).
+    let at = h.state().state.now;
+    h.state_mut().state.situation.events.retain(|e| !pingan_desktop::panels::pulsing(e, at));
+    h.run_steps(3);
+    assert_eq!(next_frame(&h), Duration::MAX, "a held replay on a frozen clock asks for nothing");
+    h.state_mut().apply(Command::Replay(ReplayCommand::Speed(600)));
+    h.state_mut().apply(Command::Replay(ReplayCommand::Play));
+    h.run_steps(2);
+    assert_eq!(next_frame(&h), Duration::from_millis(100), "playing: 10 frames a second");
+}

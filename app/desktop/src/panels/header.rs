@@ -68,7 +68,14 @@ pub fn header_ui(ui: &mut egui::Ui, state: &AppState, commands: &mut Vec<Command
                 commands.push(Command::SetLang(next));
             }
             ui.add_space(12.0);
-            ui.label(RichText::new(format::clock(state.now, lang)).font(theme::bold(26.0)).monospace());
+            // During a replay the clock is the moment shown, in amber, and says so.
+            let clock = RichText::new(format::clock(state.now, lang)).font(theme::bold(26.0)).monospace();
+            if state.replay().is_some() {
+                ui.label(clock.color(theme::AMBER));
+                ui.label(RichText::new(lang.tr("回放", "REPLAY")).font(theme::bold(22.0)).color(theme::AMBER));
+            } else {
+                ui.label(clock);
+            }
             ui.add_space(12.0);
             link_ui(ui, state);
         });

@@ -16,6 +16,7 @@ pub mod map2d;
 pub mod map3d;
 pub mod report;
 pub mod status;
+pub mod timeline;
 pub mod toolbar;
 
 /// How long an overdue event's marker pulses after it turned overdue; after that it keeps a steady red ring. A new

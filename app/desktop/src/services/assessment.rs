@@ -185,7 +185,7 @@ pub struct AssessmentService {
     pub generation: u64,
     /// Key of the last request: view, the number of live events it saw, and the task books' count and reported
     /// stops.
-    requested: Option<(RiskView, usize, usize, usize)>,
+    requested: Option<(RiskView, usize, usize, usize, Option<i64>)>,
     in_flight: bool,
     waker: Arc<std::sync::Mutex<Option<pingan_store::Waker>>>,
 }
@@ -227,15 +227,15 @@ impl AssessmentService {
         &self.config
     }
 
-    /// Ask for `view` if it (or the live event count) changed since the last request; collect finished results.
-    /// Returns true when a new result arrived.
+    /// Ask for `view` if it (the live event count, the books, or `moment` — a replay's ten-minute slot) changed since
+    /// the last request; collect finished results. Returns true when a new result arrived.
     pub fn poll(
         &mut self,
         district: &Arc<District>,
         history: &[EventRecord],
         live: &[pingan_core::Event],
         books: &[pingan_core::patrol::TaskBook],
-        view: RiskView,
+        (view, moment): (RiskView, Option<i64>),
         now: Timestamp,
     ) -> bool {
         let mut arrived = false;
@@ -247,7 +247,7 @@ impl AssessmentService {
             arrived = true;
         }
         let done: usize = books.iter().map(|b| b.done()).sum();
-        let key = (RiskView { level: LevelChoice::Auto, ..view }, live.len(), books.len(), done);
+        let key = (RiskView { level: LevelChoice::Auto, ..view }, live.len(), books.len(), done, moment);
         if self.requested != Some(key) && !self.in_flight {
             let mut records = Vec::with_capacity(history.len() + live.len());
             records.extend_from_slice(history);

@@ -13,7 +13,7 @@ use std::path::Path;
 /// The built-in demo as a package: the district, the workers and the history the app shows on it (the open events
 /// of the simulation's start count as history too).
 pub fn from_demo(spec: &DemoSpec, sim: SimConfig, now: Timestamp) -> Package {
-    let load = LoadSpec { seed: spec.seed, sim, now, lang: Lang::Zh, waker: None };
+    let load = LoadSpec { seed: spec.seed, sim, now, lang: Lang::Zh, waker: None, replay_days: 0 };
     let loaded = Source::Demo(spec.clone()).load(load, false, &|_| {});
     let mut history = (*loaded.history).clone();
     history.extend(loaded.situation.events.iter().map(EventRecord::from));

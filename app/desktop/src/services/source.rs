@@ -8,6 +8,7 @@
 
 use crate::i18n::Lang;
 use pingan_core::assess::EventRecord;
+use pingan_core::replay::Tracks;
 use pingan_core::{District, Situation, SpatialIndex, Timestamp};
 use pingan_demo::{DemoSpec, HistorySpec, SimConfig, Simulator};
 use std::sync::Arc;
@@ -76,6 +77,8 @@ pub struct LoadSpec {
     /// Called when something loaded in the background has news (the app passes egui's `request_repaint`, so that
     /// it repaints on change rather than every frame; `None`: the owner polls).
     pub waker: Option<pingan_store::Waker>,
+    /// How many days of the workers' tracks to keep for the timeline (0: none — a package made from the demo).
+    pub replay_days: u32,
 }
 
 /// What keeps the situation current.
@@ -139,6 +142,8 @@ pub struct Loaded {
     pub notes: Vec<String>,
     /// Records of the cache skipped because they do not fit the district.
     pub skipped: usize,
+    /// The workers' tracks known at the start (the demo's walk over its simulated past; empty elsewhere).
+    pub tracks: Tracks,
     /// The package's offline basemap (a PMTiles archive), when it carries one.
     pub tiles: Option<Vec<u8>>,
 }
@@ -182,6 +187,23 @@ impl Source {
         tracing::info!("event history: {} records in {} ms", history.len(), started.elapsed().as_millis());
         progress(0.4);
         let (situation, simulator) = Simulator::start(&district, spec.seed, sim, spec.now);
+        let tracks = match spec.replay_days {
+            0 => no_tracks(0),
+            days => {
+                let started = std::time::Instant::now();
+                let from = history_end.max(spec.now - chrono::Duration::days(i64::from(days)));
+                let step = pingan_core::replay::TRACK_STEP;
+                let keep = chrono::Duration::days(i64::from(days));
+                let tracks = pingan_demo::past_tracks(&district, &situation, spec.seed, &sim, from, step, keep);
+                tracing::info!(
+                    "worker tracks: {} points ({} MB) in {} ms",
+                    tracks.len(),
+                    tracks.bytes() >> 20,
+                    started.elapsed().as_millis()
+                );
+                tracks
+            }
+        };
         let sensors = crate::services::demo_sensors::DemoSensors::new(&district, spec.seed, spec.now);
         progress(0.6);
         let loaded = Loaded {
@@ -193,10 +215,16 @@ impl Source {
             scene: None,
             notes,
             skipped: 0,
+            tracks,
             tiles: None,
         };
         finish(loaded, tessellate, progress)
     }
+}
+
+/// Empty tracks keeping `days` days (filled as the situation moves).
+fn no_tracks(days: u32) -> Tracks {
+    Tracks::new(pingan_core::replay::TRACK_STEP, chrono::Duration::days(i64::from(days)))
 }
 
 /// The last step of every load: the 3D scene when asked for, and progress at 100 %.
@@ -253,6 +281,7 @@ fn from_package(p: pingan_package::Package, lang: Lang) -> Loaded {
         scene: None,
         notes,
         skipped: skipped.len(),
+        tracks: no_tracks(0),
         tiles: p.tiles,
     }
 }
@@ -271,6 +300,7 @@ fn connect(server: &ServerOptions, spec: &LoadSpec) -> Loaded {
         scene: None,
         notes: Vec::new(),
         skipped: 0,
+        tracks: no_tracks(spec.replay_days),
         tiles: None,
     };
     let Some(cache) = server.cache.clone().or_else(|| pingan_store::default_cache_path(&server.url)) else {
@@ -278,7 +308,9 @@ fn connect(server: &ServerOptions, spec: &LoadSpec) -> Loaded {
         loaded.notes.push(msg.into());
         return loaded;
     };
-    let mut config = pingan_store::LinkConfig::new(&server.url, &server.token, cache.clone()).fetching_district();
+    let mut config = pingan_store::LinkConfig::new(&server.url, &server.token, cache.clone())
+        .fetching_district()
+        .with_tracks(spec.replay_days);
     config.waker = spec.waker.clone();
     match pingan_store::Link::start(config) {
         Ok((link, cached)) => {
@@ -310,6 +342,8 @@ fn connect(server: &ServerOptions, spec: &LoadSpec) -> Loaded {
             }
             let mut situation = cached.situation;
             let mut left_out = cached.skipped;
+            // The tracks kept from earlier syncs (checked when they came; the link pulls what is newer).
+            loaded.tracks.merge(cached.tracks.iter().filter_map(|c| pingan_core::replay::point_of(&c.body)));
             if let Some(p) = cached.package {
                 loaded.district = Arc::new(p.district);
                 loaded.index = SpatialIndex::new(&loaded.district);

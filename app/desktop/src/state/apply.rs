@@ -9,7 +9,18 @@ impl AppState {
     pub fn apply(&mut self, cmd: Command) {
         // Whatever the user asked for may change what is shown.
         self.version += 1;
+        if self.refused_in_replay(&cmd) {
+            let msg = self
+                .lang
+                .tr("回放中只能查看：请先回到实时再操作", "A replay is for looking only: go back to live to act");
+            self.tell(msg.into());
+            return;
+        }
+        if matches!(cmd, Command::Import(_) | Command::AcceptImport | Command::RemoveScenario) {
+            self.end_replay();
+        }
         match cmd {
+            Command::Replay(r) => self.apply_replay(r),
             Command::SelectEvent(id) => {
                 if self.situation.event(id).is_some() {
                     self.selected = Some(id);

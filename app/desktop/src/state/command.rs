@@ -171,4 +171,6 @@ pub enum Command {
     Drill(crate::state::Drill),
     /// End the drill: the feed's filters again.
     ClearDrill,
+    /// Move the time-travel replay (a moment, play, pause, speed, back to live).
+    Replay(crate::state::ReplayCommand),
 }

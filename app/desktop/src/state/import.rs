@@ -31,6 +31,7 @@ impl AppState {
             now: self.now,
             lang: self.lang,
             waker: self.waker.clone(),
+            replay_days: self.replay_days,
         }
     }
 
@@ -63,6 +64,9 @@ impl AppState {
         scene: Option<(usize, Arc<pingan_render::Scene>)>,
     ) {
         self.version += 1;
+        // Reached with the live situation in place (a command ends a replay first, a tick swaps it in): the
+        // replay's copy of the past is of the old district.
+        self.replay = None;
         self.scene = scene;
         self.district = district;
         self.index = index;
@@ -90,6 +94,7 @@ impl AppState {
                 // With a server, the situation stays the server's (an import can only be overlaid then).
                 self.situation = p.situation;
                 self.live = p.live;
+                self.tracks = p.tracks;
             }
             for n in p.notes {
                 self.tell(n);

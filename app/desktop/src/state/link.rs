@@ -79,6 +79,10 @@ impl AppState {
                         match pingan_core::validate::check_change(&c.body, &district, &self.situation) {
                             Ok(()) => {
                                 self.situation.apply_change(&c.body);
+                                // The log's own report times, not the tick's.
+                                if let Some((w, p)) = pingan_core::replay::point_of(&c.body) {
+                                    self.tracks.record(w, p.at, p.seen_at, p.position, p.status);
+                                }
                             }
                             Err(why) => skipped.push(format!("change {}: {why}", c.seq)),
                         }
@@ -113,6 +117,11 @@ impl AppState {
                     }
                 }
                 pingan_store::Update::Refused(r) => refused.push(r),
+                // The server's thinned past (checked by the link): where the workers were while this desk was not
+                // watching.
+                pingan_store::Update::Tracks(points) => {
+                    self.tracks.merge(points.iter().filter_map(|c| pingan_core::replay::point_of(&c.body)));
+                }
             }
         }
         if !skipped.is_empty() {

@@ -17,6 +17,7 @@ mod import;
 mod link;
 mod options;
 mod patrol;
+mod replay;
 pub mod view;
 
 pub use attention::{AttentionState, BANNER_FOR_S};
@@ -24,6 +25,7 @@ pub use command::{Command, FeedFilter, FeedTab, MapMode, StatusFilter};
 pub use drafts::{ActionDraft, ActionKind, PhoneIn, ReportDraft};
 pub use drill::{Drill, DrillMatch, Drilled, LoopScope, on_map};
 pub use options::{AppOptions, Clock};
+pub use replay::{Replay, ReplayCommand, SPEEDS as REPLAY_SPEEDS};
 pub use view::{FlyTo, Picked, ViewState};
 
 use crate::i18n::Lang;
@@ -40,6 +42,9 @@ use std::sync::Arc;
 
 /// How often the workers' positions are folded into the coverage record, seconds of clock time.
 pub const COVERAGE_EVERY_S: i64 = 10;
+
+/// The tracks' thinning step in seconds ([`pingan_core::replay::TRACK_STEP`]).
+pub const TRACK_STEP_S: i64 = pingan_core::replay::TRACK_STEP.num_seconds();
 
 /// A unit's score breakdown, computed when it is selected.
 #[derive(Clone, Debug)]
@@ -148,6 +153,21 @@ pub struct AppState {
     pub attention: AttentionState,
     /// The number drilled through: the feed and the maps show exactly its events (`None`: the feed's filters).
     pub drill: Option<Drill>,
+    /// The time-travel replay in progress (`None`: live).
+    replay: Option<Replay>,
+    /// How many days back the timeline reaches.
+    pub replay_days: u32,
+    /// Every worker's observations over the last `replay_days` (what a replay puts them at).
+    tracks: pingan_core::replay::Tracks,
+    /// Bumped when a tick brought live changes (a replay rebuilds what it shows then).
+    live_version: u64,
+    /// When the tracks were last pruned.
+    tracks_pruned: Option<Timestamp>,
+    /// The timeline's bars: the live version they were counted at, the hour they start at, events reported per hour.
+    replay_counts: (Option<u64>, Timestamp, Vec<u32>),
+    /// The earliest moment anything is known for (the first event reported, the first track point), as of the last
+    /// count: the timeline starts no earlier.
+    replay_known_from: Option<Timestamp>,
 }
 
 impl AppState {
@@ -164,8 +184,14 @@ impl AppState {
             (None, Some(server)) => Source::Server(server.clone()),
             (None, None) => Source::Demo(options.spec.clone()),
         };
-        let spec =
-            LoadSpec { seed: options.spec.seed, sim: options.sim, now, lang: options.lang, waker: waker.clone() };
+        let spec = LoadSpec {
+            seed: options.spec.seed,
+            sim: options.sim,
+            now,
+            lang: options.lang,
+            waker: waker.clone(),
+            replay_days: options.replay_days,
+        };
         let loaded = source.load(spec, false, &|_| {});
         let mut assessment = AssessmentService::new(RiskConfig::default());
         assessment.set_waker(waker.clone());
@@ -212,6 +238,13 @@ impl AppState {
             voids: Vec::new(),
             attention: AttentionState::default(),
             drill: None,
+            replay: None,
+            replay_days: options.replay_days,
+            tracks: loaded.tracks,
+            live_version: 0,
+            tracks_pruned: None,
+            replay_counts: (None, now, Vec::new()),
+            replay_known_from: None,
             basemap_dir: crate::services::basemap::dir(
                 options.cache_dir.clone().or_else(crate::tile_cache_dir).as_deref(),
             ),
@@ -226,7 +259,12 @@ impl AppState {
 
     /// Advance to the clock's time (run the simulator), and take what background work brought: the link's
     /// updates, a finished import, a finished assessment. Cheap when nothing is new.
+    ///
+    /// During a replay the live situation is put back in place for this work and set aside again after it, so the
+    /// simulator or the link goes on underneath; the assessment is asked for the moment shown.
     pub fn tick(&mut self) {
+        self.replay_swap_in();
+        let before = self.version;
         let now = self.clock.now();
         if now > self.now {
             if self.live.advance(&self.district, &mut self.situation, now) {
@@ -239,18 +277,51 @@ impl AppState {
         // The local demo issues the books the patrol rules call for (every few minutes of its clock), before the
         // assessment is asked for, so that it counts them.
         self.issue_due_books();
+        self.observe_coverage();
+        self.refresh_attention();
+        self.observe_tracks();
+        if self.version != before {
+            self.live_version += 1;
+        }
+        if self.replay_counts.0 != Some(self.live_version) {
+            let first_event = self.situation.events.iter().map(|e| e.reported_at).min();
+            self.replay_known_from = match (first_event, self.tracks.first()) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            let (from, to) = self.replay_window();
+            let counts =
+                pingan_core::replay::reported_per(&self.situation.events, from, to, chrono::Duration::hours(1));
+            self.replay_counts = (Some(self.live_version), from, counts);
+        }
+        self.replay_swap_out();
+        // The assessment of the moment shown: a replay asks again every ten minutes of replayed time.
+        let moment = self.replay.as_ref().map(|r| r.at.timestamp().div_euclid(600));
         if self.assessment.poll(
             &self.district,
             &self.history,
             &self.situation.events,
             &self.situation.task_books,
-            self.risk_view,
+            (self.risk_view, moment),
             self.now,
         ) {
             self.version += 1;
         }
-        self.observe_coverage();
-        self.refresh_attention();
+    }
+
+    /// Events reported per hour (the timeline's bars) as of the last change, and the moment the first hour starts.
+    pub fn replay_counts(&self) -> (Timestamp, &[u32]) {
+        (self.replay_counts.1, &self.replay_counts.2)
+    }
+
+    /// Keep the workers' latest observations in their tracks (thinned there), and forget what is older than the
+    /// timeline reaches, once an hour of clock.
+    fn observe_tracks(&mut self) {
+        self.tracks.observe(&self.situation, self.now);
+        if self.tracks_pruned.is_none_or(|t| self.now - t > chrono::Duration::hours(1)) {
+            self.tracks_pruned = Some(self.now);
+            self.tracks.prune(self.now);
+        }
     }
 
     /// The link to the sync server, when the situation comes from one.
@@ -350,9 +421,13 @@ impl AppState {
         self.voids = self.coverage.voids(&self.coverage_config, self.now);
     }
 
-    /// Grids without cover as of the last observation (at most [`COVERAGE_EVERY_S`] old), longest first.
+    /// Grids without cover as of the last observation (at most [`COVERAGE_EVERY_S`] old), longest first; during a
+    /// replay, those of the moment shown.
     pub fn voids(&self) -> &[pingan_core::coverage::Void] {
-        &self.voids
+        match &self.replay {
+            Some(r) => &r.voids,
+            None => &self.voids,
+        }
     }
 
     /// On-duty workers whose position is stale now, oldest first.

@@ -57,6 +57,9 @@ pub struct AppOptions {
     pub package: Option<Box<pingan_package::Package>>,
     /// Kiosk mode on the wall: the layout, and why a layout file was not used (told in the status bar).
     pub wall: Option<(crate::wall::WallLayout, Option<String>)>,
+    /// How many days back the replay timeline reaches (the demo simulates that far back when its simulator's
+    /// `history_hours` does; the workers' tracks are kept that long).
+    pub replay_days: u32,
 }
 
 impl Default for AppOptions {
@@ -75,6 +78,7 @@ impl Default for AppOptions {
             import: None,
             package: None,
             wall: None,
+            replay_days: 7,
         }
     }
 }
