@@ -11,6 +11,8 @@ PACKAGES=(
   libvulkan1 mesa-vulkan-drivers libegl1 libegl-mesa0 libgl1-mesa-dri libfontconfig1
   # headless screenshots: a virtual display and a grabber
   xvfb xauth imagemagick
+  # the attention chime: ALSA, which cpal (under rodio) links
+  libasound2-dev
 )
 
 if command -v apt-get >/dev/null 2>&1; then

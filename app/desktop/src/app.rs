@@ -40,6 +40,10 @@ pub struct PinganApp {
     started: std::time::Instant,
     /// The banner the map last flew to.
     banner_seen: Option<pingan_core::EventId>,
+    /// The attention chime (played for a new banner when [`AppState::sound`] is on).
+    pub sound: crate::services::sound::Sound,
+    /// Whether the status bar has said why the chime cannot be heard.
+    sound_problem_told: bool,
     /// Kiosk mode: the wall's layout (`pingan --wall`).
     pub wall: Option<WallLayout>,
     /// The wall's auto-tour, when its layout has one.
@@ -102,6 +106,8 @@ impl PinganApp {
             map3d,
             started,
             banner_seen: None,
+            sound: Default::default(),
+            sound_problem_told: false,
             tour: wall.as_ref().and_then(|w| w.tour.clone()).map(crate::tour::Tour::new),
             wall,
             last_input: None,
@@ -274,6 +280,9 @@ impl PinganApp {
             self.banner_seen = banner;
             if let Some(e) = banner.and_then(|id| self.state.situation.event(id)) {
                 let at = e.position;
+                if self.state.sound {
+                    self.sound.chime();
+                }
                 self.last_input = Some(t);
                 self.apply(Command::FlyTo(at, 16.0));
             }
@@ -294,6 +303,14 @@ impl PinganApp {
             };
             ctx.request_repaint_after(std::time::Duration::from_secs_f64(wait + 0.05));
             self.tour = Some(tour);
+        }
+        if !self.sound_problem_told
+            && let Some(why) = self.sound.problem()
+        {
+            self.sound_problem_told = true;
+            let msg = self.state.lang.tr("提示音无法播放", "The chime cannot be heard");
+            self.state.tell(format!("{msg}: {why}"));
+            ctx.request_repaint();
         }
         self.follow_district(ctx);
         // A map not drawn (no district yet) has no camera to move.

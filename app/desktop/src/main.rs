@@ -24,6 +24,10 @@ struct Cli {
     /// Show online OpenStreetMap tiles under the overlay (cached on disk). Off by default: offline is normal.
     #[arg(long)]
     online_tiles: bool,
+    /// Play a chime when a new serious event, sensor warning or escalation raises the banner (off by default; also
+    /// 提示音 in the 待确认 tab).
+    #[arg(long)]
+    sound: bool,
     /// Start the map at LON,LAT,ZOOM instead of the whole district, e.g. 120.36,30.38,15.5.
     #[arg(long)]
     view: Option<String>,
@@ -263,6 +267,7 @@ fn main() -> anyhow::Result<()> {
     options.spec.seed = cli.seed;
     options.sim.events_per_hour = cli.events_per_hour;
     options.replay_days = cli.replay_days;
+    options.sound = cli.sound;
     options.sim.history_hours = options.sim.history_hours.max(f64::from(cli.replay_days) * 24.0);
     options.scenario_dir = cli.scenario_dir.clone().or_else(pingan_desktop::services::import_job::default_dir);
     if let Some(path) = cli.import.clone() {

@@ -115,6 +115,59 @@ fn a_new_serious_event_raises_a_banner_flies_there_and_waits_for_an_acknowledgem
     h.get_by_label_contains(&format!("待确认 ({before})"));
 }
 
+/// A new critical event arriving in the situation, as the link or the simulator would bring it.
+fn new_critical_event(h: &mut Harness<'static, PinganApp>, n: u64) -> pingan_core::EventId {
+    let e = {
+        let s = &h.state().state;
+        let mut e = s.situation.events.iter().find(|e| e.state.is_open()).unwrap().clone();
+        e.id = pingan_core::EventId(s.situation.events.iter().map(|e| e.id.0).max().unwrap() + 1);
+        e.number = format!("YH-TEST-{n:05}");
+        e.severity = pingan_core::Severity::Critical;
+        e.history.clear();
+        e.acknowledged = None;
+        e.reported_at = s.now;
+        e.deadline = s.now + chrono::Duration::hours(2);
+        e
+    };
+    let change = pingan_core::sync::ChangeBody::EventReported { event: Box::new(e.clone()) };
+    h.state_mut().state.situation.apply_change(&change);
+    h.state_mut().state.version += 1;
+    h.run();
+    e.id
+}
+
+#[test]
+fn the_chime_is_off_by_default_and_sounds_once_per_new_banner_when_switched_on() {
+    let mut h = harness();
+    h.run();
+    assert!(!h.state().state.sound, "off by default");
+    let first = new_critical_event(&mut h, 1);
+    assert_eq!(h.state().state.attention.banner.map(|b| b.0), Some(first));
+    assert_eq!(h.state().sound.asked(), 0, "a banner, no chime while the sound is off");
+    // Switched on from the 待确认 tab.
+    h.state_mut().apply(Command::SetFeedTab(FeedTab::Attention));
+    h.run();
+    h.get_by_role_and_label(Role::CheckBox, "提示音").click();
+    h.run();
+    assert!(h.state().state.sound);
+    let second = new_critical_event(&mut h, 2);
+    assert_eq!(h.state().state.attention.banner.map(|b| b.0), Some(second));
+    h.run();
+    assert_eq!(h.state().sound.asked(), 1, "one chime for the new banner, not one per frame");
+    // With no audio device (CI), the status bar says so once; nothing fails.
+    for _ in 0..50 {
+        if h.state().sound.problem().is_some() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    h.run();
+    if let Some(why) = h.state().sound.problem() {
+        h.get_by_label_contains("提示音无法播放");
+        eprintln!("no chime heard here: {why}");
+    }
+}
+
 #[test]
 fn the_wall_puts_each_panel_on_its_screen() {
     let options = pingan_desktop::AppOptions {

@@ -86,6 +86,14 @@ pub fn attention_ui(ui: &mut egui::Ui, state: &AppState, commands: &mut Vec<Comm
         ))
         .color(theme::DIM),
     );
+    let mut sound = state.sound;
+    if ui
+        .checkbox(&mut sound, RichText::new(lang.tr("提示音", "Chime")).size(16.0))
+        .on_hover_text(lang.tr("新的待确认事项弹出横幅时播放提示音", "Play a chime when a new item raises the banner"))
+        .changed()
+    {
+        commands.push(Command::SetSound(sound));
+    }
     ui.separator();
     if state.attention.unacked.is_empty() {
         ui.label(RichText::new(lang.tr("没有待确认的事项", "Nothing waits for an acknowledgement")).color(theme::DIM));

@@ -9,4 +9,5 @@ pub mod export;
 pub mod fills;
 pub mod import_job;
 pub mod package;
+pub mod sound;
 pub mod source;

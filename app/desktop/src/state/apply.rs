@@ -49,6 +49,7 @@ impl AppState {
                 self.unit_detail = Some(self.explain_unit(u));
             }
             Command::SetFeedTab(t) => self.feed_tab = t,
+            Command::SetSound(on) => self.sound = on,
             Command::SelectBook(id) => {
                 if self.situation.task_book(id).is_some() {
                     self.selected = None;

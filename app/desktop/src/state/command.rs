@@ -171,6 +171,8 @@ pub enum Command {
     Drill(crate::state::Drill),
     /// End the drill: the feed's filters again.
     ClearDrill,
+    /// Switch the attention chime on or off.
+    SetSound(bool),
     /// Move the time-travel replay (a moment, play, pause, speed, back to live).
     Replay(crate::state::ReplayCommand),
 }

@@ -153,6 +153,8 @@ pub struct AppState {
     pub attention: AttentionState,
     /// The number drilled through: the feed and the maps show exactly its events (`None`: the feed's filters).
     pub drill: Option<Drill>,
+    /// Whether a new banner plays the attention chime (the app shell plays it).
+    pub sound: bool,
     /// The time-travel replay in progress (`None`: live).
     replay: Option<Replay>,
     /// How many days back the timeline reaches.
@@ -238,6 +240,7 @@ impl AppState {
             voids: Vec::new(),
             attention: AttentionState::default(),
             drill: None,
+            sound: options.sound,
             replay: None,
             replay_days: options.replay_days,
             tracks: loaded.tracks,

@@ -60,6 +60,8 @@ pub struct AppOptions {
     /// How many days back the replay timeline reaches (the demo simulates that far back when its simulator's
     /// `history_hours` does; the workers' tracks are kept that long).
     pub replay_days: u32,
+    /// Play the attention chime when a new item raises the banner (`--sound`; off by default).
+    pub sound: bool,
 }
 
 impl Default for AppOptions {
@@ -79,6 +81,7 @@ impl Default for AppOptions {
             package: None,
             wall: None,
             replay_days: 7,
+            sound: false,
         }
     }
 }
