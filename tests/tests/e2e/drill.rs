@@ -131,6 +131,7 @@ fn league_rows_loop_figures_and_category_bars_drill_through() {
     let loops = data.loops.towns[row.unit].clone();
     click_number(&mut h, &format!("{} 按时办结 {}", row.name, loops.on_time), loops.on_time as usize, &normal);
     click_number(&mut h, &format!("{} 逾期 {}", row.name, loops.overdue), loops.overdue as usize, &normal);
+    click_number(&mut h, &format!("{} 升级 {}", row.name, loops.escalations), loops.escalations as usize, &normal);
     // The command loop's table: every level and the district.
     let scopes = Level::ALL
         .iter()
@@ -143,10 +144,14 @@ fn league_rows_loop_figures_and_category_bars_drill_through() {
             (LoopFigure::Closed, s.closed),
             (LoopFigure::OnTime, s.on_time),
             (LoopFigure::Overdue, s.overdue),
+            (LoopFigure::Escalated, s.escalations),
         ] {
             click_number(&mut h, &format!("{zh} {} {n}", figure.zh()), n as usize, &normal);
         }
+        // The median time to close lists the closed events it is the median of.
+        click_number(&mut h, &format!("{zh} 办结中位时长 {}", s.closed), s.closed as usize, &normal);
     }
+    assert!(data.loops.district.escalations > 0, "some events were escalated this period");
     assert!(data.loops.district.reported > 0, "the loop has live events");
     // The key categories' bars (a plot: their command, as a click on a bar's column pushes it).
     assert!(data.category_counts.iter().any(|(_, n)| *n > 0));

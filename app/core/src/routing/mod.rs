@@ -491,7 +491,7 @@ pub struct LoopStats {
     pub on_time: u32,
     /// Still open and past their deadline now.
     pub overdue: u32,
-    /// Escalation steps taken in the period (counted at the level escalated to).
+    /// Of those reported, escalated at least once within the period ([`LoopFigure::Escalated`]).
     pub escalations: u32,
     /// Median minutes from report to closing, over the closed ones.
     pub median_close_min: Option<f64>,
@@ -541,6 +541,8 @@ pub enum LoopFigure {
     OnTime,
     /// Of those reported, open and past the deadline now ([`LoopStats::overdue`]).
     Overdue,
+    /// Of those reported, escalated within the period ([`LoopStats::escalations`]).
+    Escalated,
 }
 
 impl LoopFigure {
@@ -554,18 +556,24 @@ impl LoopFigure {
             Self::Closed => closing(e).is_some(),
             Self::OnTime => closing(e).is_some_and(|c| c.at <= e.deadline),
             Self::Overdue => e.is_overdue(now),
+            Self::Escalated => escalated_within(e, from, to),
         }
     }
 
     /// Chinese name.
     pub fn zh(self) -> &'static str {
-        ["上报", "办结", "按时办结", "逾期"][self as usize]
+        ["上报", "办结", "按时办结", "逾期", "升级"][self as usize]
     }
 
     /// English name.
     pub fn en(self) -> &'static str {
-        ["reported", "closed", "closed on time", "overdue"][self as usize]
+        ["reported", "closed", "closed on time", "overdue", "escalated"][self as usize]
     }
+}
+
+/// Whether `e` was escalated (an `Escalate` step) within `[from, to)`.
+fn escalated_within(e: &Event, from: Timestamp, to: Timestamp) -> bool {
+    e.history.iter().any(|h| matches!(h.action, EventAction::Escalate { .. }) && h.at >= from && h.at < to)
 }
 
 /// The step that closed `e`, when it is closed now.
@@ -582,13 +590,8 @@ pub fn loop_figures(events: &[Event], towns: usize, from: Timestamp, to: Timesta
         let li = level_index(e.level);
         let ti = e.town.index();
         let close = closing(e);
-        let escalations = e
-            .history
-            .iter()
-            .filter(|h| matches!(h.action, EventAction::Escalate { .. }) && h.at >= from && h.at < to)
-            .filter_map(|h| h.level)
-            .collect::<Vec<_>>();
-        let mut add = |s: &mut LoopStats, slot: usize, with_escalations: bool| {
+        let escalated = escalated_within(e, from, to);
+        let mut add = |s: &mut LoopStats, slot: usize| {
             s.reported += 1;
             if let Some(c) = close {
                 s.closed += 1;
@@ -600,17 +603,14 @@ pub fn loop_figures(events: &[Event], towns: usize, from: Timestamp, to: Timesta
             if e.is_overdue(now) {
                 s.overdue += 1;
             }
-            if with_escalations {
-                s.escalations += escalations.len() as u32;
+            if escalated {
+                s.escalations += 1;
             }
         };
-        add(&mut f.district, 0, true);
-        add(&mut f.levels[li], 1 + li, false);
+        add(&mut f.district, 0);
+        add(&mut f.levels[li], 1 + li);
         if let Some(t) = f.towns.get_mut(ti) {
-            add(t, 4 + ti, true);
-        }
-        for l in &escalations {
-            f.levels[level_index(*l)].escalations += 1;
+            add(t, 4 + ti);
         }
     }
     // Precision: warnings closed in the period, by the outcome recorded on closing.

@@ -241,7 +241,9 @@ fn loop_figures_count_on_time_overdue_escalations_and_the_median_time_to_close()
     assert_eq!((f.district.overdue, f.district.escalations), (1, 1));
     assert_eq!(f.district.on_time_rate(), Some(0.5));
     assert_eq!(f.district.median_close_min, Some(16.0 * 60.0));
-    assert_eq!(f.levels[1].escalations, 1, "counted at the town, where it went");
+    assert_eq!(f.levels[1].escalations, 1, "counted at the town, where it is now");
+    let drilled = |fig: LoopFigure| events.iter().filter(|e| fig.counts(e, t0(), t0() + h(24 * 30), now)).count();
+    assert_eq!(drilled(LoopFigure::Escalated), 1, "the drill's rule counts what the figure counts");
     assert_eq!((f.levels[0].reported, f.levels[1].reported), (2, 1));
     assert_eq!(f.towns[1].reported + f.towns[0].reported, 3, "the towns sum to the district");
 }

@@ -312,8 +312,8 @@ fn median(m: Option<f64>, lang: Lang) -> String {
     m.map_or("—".into(), |m| format::duration(chrono::Duration::seconds((m * 60.0) as i64), lang))
 }
 
-/// The command loop by level and for the district: reported, closed, on-time rate, overdue now, escalations in,
-/// median time to close (this period, live events).
+/// The command loop by level and for the district: reported, closed, on-time rate, overdue now, escalated, the
+/// median time to close (this period, live events); each drills to its events, the median to the closed ones.
 fn loops_ui(ui: &mut egui::Ui, data: &ReportData, nums: &mut Numbers<'_>) {
     use pingan_core::routing::Level;
     let lang = nums.lang();
@@ -348,8 +348,15 @@ fn loops_ui(ui: &mut egui::Ui, data: &ReportData, nums: &mut Numbers<'_>) {
             let overdue =
                 RichText::new(s.overdue.to_string()).color(if s.overdue > 0 { theme::OVERDUE } else { theme::TEXT });
             cell(ui, overdue, LoopFigure::Overdue, s.overdue);
-            ui.label(s.escalations.to_string());
-            ui.label(median(s.median_close_min, lang));
+            cell(ui, RichText::new(s.escalations.to_string()), LoopFigure::Escalated, s.escalations);
+            // The median drills to the closed events it is the median of.
+            let name = format!("{zh} 办结中位时长 {}", s.closed);
+            nums.show(
+                ui,
+                RichText::new(median(s.median_close_min, lang)),
+                name,
+                Drill::Loop { scope, figure: LoopFigure::Closed, period },
+            );
             ui.end_row();
         }
     });
@@ -494,7 +501,13 @@ fn league_ui(ui: &mut egui::Ui, data: &ReportData, sort: &mut LeagueSort, nums: 
             });
             let drill = Drill::Loop { scope, figure: LoopFigure::Overdue, period: data.period };
             nums.show(ui, overdue, format!("{} 逾期 {}", r.name, loops.overdue), drill);
-            ui.label(loops.escalations.to_string());
+            let drill = Drill::Loop { scope, figure: LoopFigure::Escalated, period: data.period };
+            nums.show(
+                ui,
+                RichText::new(loops.escalations.to_string()),
+                format!("{} 升级 {}", r.name, loops.escalations),
+                drill,
+            );
             ui.end_row();
         }
     });
