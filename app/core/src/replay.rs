@@ -286,7 +286,8 @@ pub fn event_at(event: &Event, t: Timestamp) -> Option<Event> {
         return None;
     }
     let n = event.history.iter().take_while(|h| h.at <= t).count();
-    let linked = event.linked.iter().take_while(|l| l.at <= t).count();
+    // Linked reports arrive in any order (each with its own time): those made by `t`.
+    let linked = event.linked.iter().filter(|l| l.at <= t).count();
     let acked = event.acknowledged.as_ref().is_none_or(|a| a.at <= t);
     if n == event.history.len() && linked == event.linked.len() && acked {
         return Some(event.clone());
@@ -310,7 +311,7 @@ pub fn event_at(event: &Event, t: Timestamp) -> Option<Event> {
     }
     let mut out = event.clone();
     out.history.truncate(n);
-    out.linked.truncate(linked);
+    out.linked.retain(|l| l.at <= t);
     if !acked {
         out.acknowledged = None;
     }

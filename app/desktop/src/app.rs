@@ -278,11 +278,12 @@ impl PinganApp {
         let banner = self.state.attention.banner.map(|(id, _)| id);
         if banner != self.banner_seen {
             self.banner_seen = banner;
+            // Chimed for the live item even while a replay shows a moment before it (and then nothing to fly to).
+            if banner.is_some() && self.state.sound {
+                self.sound.chime();
+            }
             if let Some(e) = banner.and_then(|id| self.state.situation.event(id)) {
                 let at = e.position;
-                if self.state.sound {
-                    self.sound.chime();
-                }
                 self.last_input = Some(t);
                 self.apply(Command::FlyTo(at, 16.0));
             }

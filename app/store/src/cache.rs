@@ -281,20 +281,26 @@ impl Cache {
         tx.execute("DELETE FROM workers", [])?;
         tx.execute("DELETE FROM task_books", [])?;
         tx.execute("DELETE FROM tracks", [])?;
+        tx.execute("DELETE FROM meta WHERE name = 'tracks_after'", [])?;
         set_seq(&tx, 0)?;
         tx.commit()?;
         Ok(())
     }
 
-    /// The newest seq of the kept track points (0: none): where the next `/v1/tracks` page starts.
+    /// Where the next `/v1/tracks` page starts: the last seq of the last page taken (0: none taken since the last
+    /// snapshot). Kept apart from the points, since points that did not fit were left out.
     pub fn tracks_seq(&self) -> Result<Seq, CacheError> {
-        Ok(self.conn.query_row("SELECT COALESCE(MAX(seq), 0) FROM tracks", [], |r| r.get(0))?)
+        let v: Option<String> =
+            self.conn.query_row("SELECT value FROM meta WHERE name = 'tracks_after'", [], |r| r.get(0)).optional()?;
+        Ok(v.and_then(|v| v.parse().ok()).unwrap_or(0))
     }
 
-    /// Keep a page of the server's thinned tracks (its `worker_moved` changes; anything else is left out) and forget
-    /// points reported before `keep_from` (the replay reaches no further back), in one transaction.
-    pub fn add_tracks(&mut self, changes: &[Change], keep_from: Timestamp) -> Result<(), CacheError> {
+    /// Keep a page of the server's thinned tracks (its `worker_moved` changes; anything else is left out), move the
+    /// page cursor to `after`, and forget points reported before `keep_from` (the replay reaches no further back), in
+    /// one transaction.
+    pub fn add_tracks(&mut self, changes: &[Change], after: Seq, keep_from: Timestamp) -> Result<(), CacheError> {
         let tx = self.conn.transaction()?;
+        set_meta(&tx, "tracks_after", &after.to_string())?;
         {
             let mut ins = tx.prepare("INSERT OR IGNORE INTO tracks (seq, at_ms, body) VALUES (?1, ?2, ?3)")?;
             for c in changes {
@@ -360,6 +366,7 @@ impl Cache {
         // A snapshot starts another history (a first sync, a restored server, a new district): its seqs are not the
         // kept tracks' seqs.
         tx.execute("DELETE FROM tracks", [])?;
+        tx.execute("DELETE FROM meta WHERE name = 'tracks_after'", [])?;
         tx.execute("DELETE FROM events", [])?;
         tx.execute("DELETE FROM workers", [])?;
         tx.execute("DELETE FROM task_books", [])?;

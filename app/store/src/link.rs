@@ -646,7 +646,7 @@ impl Worker {
         }
         self.catch_up(api).await?;
         self.flush(api).await?;
-        self.pull_tracks(api).await?;
+        self.pull_tracks_or_tell(api).await?;
         let mut stream = api.stream(self.seq).await?;
         self.failures = 0;
         let now = chrono::Utc::now();
@@ -682,8 +682,21 @@ impl Worker {
                 }
                 _ = self.wake.recv() => self.flush(api).await?,
                 _ = tick.tick() => self.flush(api).await?,
-                _ = tracks.tick() => self.pull_tracks(api).await?,
+                _ = tracks.tick() => self.pull_tracks_or_tell(api).await?,
             }
+        }
+    }
+
+    /// [`Worker::pull_tracks`], whose failure (a slow or refusing server) is logged and left for the next pull:
+    /// the replay's past never holds up the live stream. Only a stop ends the session.
+    async fn pull_tracks_or_tell(&mut self, api: &Api) -> Result<(), End> {
+        match self.pull_tracks(api).await {
+            Err(End::Stopped) => Err(End::Stopped),
+            Err(e) => {
+                tracing::warn!("link to {}: tracks not pulled (tried again in 5 minutes): {e}", self.config.url);
+                Ok(())
+            }
+            Ok(()) => Ok(()),
         }
     }
 
@@ -706,6 +719,7 @@ impl Worker {
                 Err(e) => return Err(e.into()),
             };
             let n = page.changes.len();
+            let last = page.changes.last().map_or(after, |c| c.seq.max(after));
             // Checked like any change: a worker the situation knows, at a position in the worker's grids.
             let mut left_out = Vec::new();
             let fitting: Vec<Change> = page
@@ -721,7 +735,7 @@ impl Worker {
                 })
                 .collect();
             self.report_skipped(left_out);
-            self.cache.add_tracks(&fitting, from)?;
+            self.cache.add_tracks(&fitting, last, from)?;
             if !fitting.is_empty() {
                 self.send(Update::Tracks(fitting));
             }

@@ -1,5 +1,6 @@
--- The grid workers' tracks, for replays on the desks: the worker_moved changes that the thinning rule keeps
--- (pingan_core::replay::keeps: every change of status, and one new report per worker per five-minute slot), each with
+-- The grid workers' tracks, for replays on the desks: the worker_moved changes that the thinning rule keeps against
+-- the worker's last kept point (pingan_core::replay::keeps: a change of status, or one new report per worker per
+-- five-minute slot), each with
 -- its change's seq and body. A projection of the log like events and workers; moves logged before this table existed
 -- are not in it.
 CREATE TABLE tracks (
@@ -10,3 +11,6 @@ CREATE TABLE tracks (
 );
 
 CREATE INDEX tracks_at ON tracks (at_ms);
+
+-- Each worker's last kept point, which the writer thins the next report against.
+CREATE INDEX tracks_worker ON tracks (worker_id, seq);

@@ -309,12 +309,18 @@ impl Db {
     /// above `after`, by seq. Starts at the first seq reported that late (found by the `at_ms` index), so a first
     /// page does not scan the months before it.
     pub async fn tracks_after(&self, since_ms: i64, after: Seq, limit: i64) -> sqlx::Result<Vec<(Seq, String)>> {
-        let first: Option<Seq> = sqlx::query("SELECT MIN(seq) FROM tracks WHERE at_ms >= $1")
-            .bind(since_ms)
-            .fetch_one(&self.pool)
-            .await?
-            .try_get(0)?;
-        let Some(first) = first else { return Ok(Vec::new()) };
+        // A first page looks up where the window starts; a later one goes on from its cursor.
+        let first: Seq = if after > 0 {
+            after + 1
+        } else {
+            let first: Option<Seq> = sqlx::query("SELECT MIN(seq) FROM tracks WHERE at_ms >= $1")
+                .bind(since_ms)
+                .fetch_one(&self.pool)
+                .await?
+                .try_get(0)?;
+            let Some(first) = first else { return Ok(Vec::new()) };
+            first
+        };
         let rows = sqlx::query("SELECT seq, body FROM tracks WHERE seq > $1 AND at_ms >= $2 ORDER BY seq LIMIT $3")
             .bind(after.max(first - 1))
             .bind(since_ms)

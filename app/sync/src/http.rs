@@ -336,8 +336,9 @@ struct TracksQuery {
     limit: Option<i64>,
 }
 
-/// How far back `GET /v1/tracks` reaches (a desk's replay looks back at most 31 days).
-pub const TRACKS_MAX_DAYS: i64 = 31;
+/// How far back `GET /v1/tracks` reaches: a desk's replay looks back at most 31 days, and a day more leaves room for
+/// its clock and the request's time on the way.
+pub const TRACKS_MAX_DAYS: i64 = 32;
 
 /// `GET /v1/tracks?since=RFC3339&after=SEQ&limit=N`: the workers' thinned tracks (the `worker_moved` changes the
 /// `tracks` projection kept) reported at or after `since` with seq above `after`, oldest seq first, in the same shape

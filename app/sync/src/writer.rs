@@ -336,6 +336,35 @@ pub async fn apply_in_tx(
     for (id, body) in fetch_bodies(&mut *tx, "workers", &worker_ids).await? {
         workers.insert(id, serde_json::from_str(&body)?);
     }
+    // The last kept track point of each worker who reports a position: what the report is thinned against.
+    let moving: Vec<i64> = batch
+        .iter()
+        .flat_map(|(_, commands)| commands.iter())
+        .filter_map(|c| match &c.body {
+            CommandBody::WorkerPosition { worker, .. } => Some(worker.0 as i64),
+            _ => None,
+        })
+        .collect::<HashSet<_>>()
+        .into_iter()
+        .collect();
+    let mut last_kept: HashMap<i64, TrackPoint> = HashMap::new();
+    for chunk in moving.chunks(ROWS_PER_STATEMENT) {
+        let sql = format!(
+            "SELECT worker_id, body FROM tracks WHERE seq IN \
+             (SELECT MAX(seq) FROM tracks WHERE worker_id IN ({}) GROUP BY worker_id)",
+            placeholders(1, chunk.len())
+        );
+        let mut q = sqlx::query(&sql);
+        for w in chunk {
+            q = q.bind(*w);
+        }
+        for row in q.fetch_all(&mut *tx).await? {
+            let body: String = row.try_get(1)?;
+            if let Some((_, p)) = replay::point_of(&serde_json::from_str(&body)?) {
+                last_kept.insert(row.try_get(0)?, p);
+            }
+        }
+    }
     let joins = batch
         .iter()
         .flat_map(|(_, commands)| commands.iter())
@@ -390,6 +419,7 @@ pub async fn apply_in_tx(
         dirty_books: HashSet::new(),
         also_dirty: HashSet::new(),
         track: None,
+        last_kept,
     };
 
     // Apply in order.
@@ -630,8 +660,10 @@ struct Ctx<'a> {
     dirty_books: HashSet<i64>,
     /// Events changed besides the one a change names (the event a split report left).
     also_dirty: HashSet<i64>,
-    /// Set by a worker's move or join that the tracks keep: the report's time, Unix ms.
+    /// Set by a worker's move that the tracks keep: the report's time, Unix ms.
     track: Option<i64>,
+    /// The last kept track point of each worker moving in this batch (from the `tracks` table, then as kept).
+    last_kept: HashMap<i64, TrackPoint>,
 }
 
 impl Ctx<'_> {
@@ -773,11 +805,12 @@ fn apply(
                 // that the log and every cache agree.
                 return Err(format!("worker {}: a newer position is already known", worker.0));
             }
-            // Thinned against the worker's previous report: the same points as against the last kept one.
-            let point = |at, position, status| TrackPoint { at, seen_at: at, position, status };
-            let previous = point(w.seen_at, w.position, w.status);
-            if replay::keeps(Some(&previous), &point(cmd.at, *position, *status), TRACK_STEP) {
+            // Thinned against the worker's last kept point, as the desk thins (not against the worker's record, whose
+            // status an event's step may have changed without a report).
+            let next = TrackPoint { at: cmd.at, seen_at: cmd.at, position: *position, status: *status };
+            if replay::keeps(ctx.last_kept.get(&id), &next, TRACK_STEP) {
                 ctx.track = Some(cmd.at.timestamp_millis());
+                ctx.last_kept.insert(id, next);
             }
             w.position = *position;
             w.status = *status;

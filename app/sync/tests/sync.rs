@@ -491,24 +491,45 @@ async fn the_server_keeps_thinned_tracks_and_serves_them_for_replays() {
         let w = demo.workers.iter().find(|w| w.status == WorkerStatus::Patrolling).expect("a worker on patrol");
         let token = server.user_bound(&format!("walker-{}", target.name), w.id.0);
         // Forty reports, 50 s to 3 min apart, one stretch off duty: what the rule keeps, worked out here.
-        let start = chrono::Utc::now() - chrono::Duration::hours(3);
+        // From a slot's start, so that which reports share a slot does not depend on the time the test runs.
+        let three_hours_ago = (chrono::Utc::now() - chrono::Duration::hours(3)).timestamp();
+        let start = chrono::DateTime::from_timestamp(three_hours_ago - three_hours_ago.rem_euclid(300), 0).unwrap();
         let mut at = start;
-        let mut previous = TrackPoint { at: w.seen_at, seen_at: w.seen_at, position: w.position, status: w.status };
+        let mut last: Option<TrackPoint> = None;
         let mut expected = Vec::new();
         for k in 0..40i64 {
             at += chrono::Duration::seconds(50 + (k * 37) % 130);
             let status = if (15..18).contains(&k) { WorkerStatus::OffDuty } else { WorkerStatus::Patrolling };
             let next = TrackPoint { at, seen_at: at, position: w.position, status };
-            if keeps(Some(&previous), &next, pingan_sync::writer::TRACK_STEP) {
+            if keeps(last.as_ref(), &next, pingan_sync::writer::TRACK_STEP) {
                 expected.push(at);
+                last = Some(next);
             }
-            previous = next;
             let mut c = cmd(CommandBody::WorkerPosition { worker: w.id, position: w.position, status });
             c.at = at;
             let r = server.api(&token).send(&[c]).await.expect("send");
             assert!(matches!(r[0].outcome, Outcome::Applied { .. }), "{:?}", r[0].outcome);
         }
         assert!(expected.len() > 5 && expected.len() < 30, "{} of 40 kept", expected.len());
+        // An event assigned to the worker changes their status by a step (no report); their next report, in the same
+        // slot as the last kept point, says so and is kept (it is the last kept point it is compared with).
+        for action in [EventAction::Accept, EventAction::Assign { worker: w.id }] {
+            let r = send(&server, &admin, CommandBody::Act { event: EventId(1), action }).await;
+            assert!(matches!(r, Outcome::Applied { .. }), "{r:?}");
+        }
+        let slot = pingan_sync::writer::TRACK_STEP.num_milliseconds();
+        let last_kept = *expected.last().unwrap();
+        at += chrono::Duration::seconds(1);
+        assert_eq!(at.timestamp_millis().div_euclid(slot), last_kept.timestamp_millis().div_euclid(slot), "same slot");
+        let mut c = cmd(CommandBody::WorkerPosition {
+            worker: w.id,
+            position: w.position,
+            status: WorkerStatus::Handling(EventId(1)),
+        });
+        c.at = at;
+        let r = server.api(&token).send(&[c]).await.expect("send");
+        assert!(matches!(r[0].outcome, Outcome::Applied { .. }), "{:?}", r[0].outcome);
+        expected.push(at);
         let api = server.api(&admin);
         let mine = |changes: &[pingan_core::sync::Change]| -> Vec<chrono::DateTime<chrono::Utc>> {
             changes.iter().filter_map(|c| point_of(&c.body)).filter(|(id, _)| *id == w.id).map(|(_, p)| p.at).collect()
@@ -549,7 +570,7 @@ async fn the_server_keeps_thinned_tracks_and_serves_them_for_replays() {
         for (query, needle) in [
             ("", "since is required"),
             ("since=yesterday", "not an RFC 3339 time"),
-            ("since=2020-01-01T00:00:00Z", "at most 31 days"),
+            ("since=2020-01-01T00:00:00Z", "at most 32 days"),
             (&format!("since={}&limit=0", start.format("%Y-%m-%dT%H:%M:%SZ")), "limit must be between 1 and 500"),
             (&format!("since={}&after=-1", start.format("%Y-%m-%dT%H:%M:%SZ")), "after must be 0 or more"),
         ] {

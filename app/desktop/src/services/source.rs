@@ -342,8 +342,11 @@ fn connect(server: &ServerOptions, spec: &LoadSpec) -> Loaded {
             }
             let mut situation = cached.situation;
             let mut left_out = cached.skipped;
-            // The tracks kept from earlier syncs (checked when they came; the link pulls what is newer).
-            loaded.tracks.merge(cached.tracks.iter().filter_map(|c| pingan_core::replay::point_of(&c.body)));
+            // The tracks kept from earlier syncs (checked when they came; the link pulls what is newer), of workers the
+            // cached situation knows (a damaged file cannot name a worker id the size of memory).
+            let known = |w: pingan_core::WorkerId| situation.worker(w).is_some();
+            let points = cached.tracks.iter().filter_map(|c| pingan_core::replay::point_of(&c.body));
+            loaded.tracks.merge(points.filter(|(w, _)| known(*w)));
             if let Some(p) = cached.package {
                 loaded.district = Arc::new(p.district);
                 loaded.index = SpatialIndex::new(&loaded.district);

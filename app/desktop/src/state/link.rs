@@ -120,7 +120,9 @@ impl AppState {
                 // The server's thinned past (checked by the link): where the workers were while this desk was not
                 // watching.
                 pingan_store::Update::Tracks(points) => {
-                    self.tracks.merge(points.iter().filter_map(|c| pingan_core::replay::point_of(&c.body)));
+                    let known = |w: pingan_core::WorkerId| self.situation.worker(w).is_some();
+                    let points = points.iter().filter_map(|c| pingan_core::replay::point_of(&c.body));
+                    self.tracks.merge(points.filter(|(w, _)| known(*w)));
                 }
             }
         }

@@ -112,9 +112,15 @@ impl AppState {
         }
         self.books_checked = Some(self.now);
         // The assessment thread's latest result serves when it is of the patrol's period and the key categories
-        // (the usual view); then the records are put together only when a unit is due.
+        // (the usual view) and of the live moment (not a replay's); then the records are put together only when a
+        // unit is due.
         let period = self.patrol.period(self.now);
-        let cached = self.assessment.latest.clone().filter(|d| d.period == period && d.view.category.is_none());
+        let cached = self
+            .assessment
+            .latest
+            .clone()
+            .filter(|d| d.period == period && d.view.category.is_none())
+            .filter(|d| d.now <= self.now && self.now - d.now < chrono::Duration::minutes(10));
         let (records, computed) = match cached {
             Some(_) => (None, None),
             None => {
