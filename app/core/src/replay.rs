@@ -236,8 +236,9 @@ pub fn point_of(body: &crate::sync::ChangeBody) -> Option<(WorkerId, TrackPoint)
 /// server's: a point later than the last, and either of another status, or newly reported (a later report or another
 /// position) in another `step`-long slot of time than the last (slots counted from the Unix epoch, so two keepers of
 /// the same reports keep the same points; a zero step: every new report). Whether a point is kept depends only on
-/// the last kept one, and a point not kept has the last kept one's status and slot, so comparing with the worker's
-/// previous report instead (what the server has at hand) keeps exactly the same points.
+/// the last kept one, and a point not kept has the last kept one's status and slot, so where reports alone change a
+/// worker's status, comparing with the previous report keeps exactly the same points (tested); the server compares
+/// with the last kept point all the same, since an event's step changes a status without a report.
 pub fn keeps(last: Option<&TrackPoint>, next: &TrackPoint, step: chrono::Duration) -> bool {
     let Some(last) = last else { return true };
     let slot = |t: Timestamp| match step.num_milliseconds() {
