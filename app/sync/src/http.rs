@@ -313,17 +313,7 @@ async fn changes(
 ) -> ApiResult<Response> {
     reader(&state, &headers).await?;
     let q = parse_query(q)?;
-    let after = q.after.unwrap_or(0);
-    if after < 0 {
-        return Err(ApiError::new(StatusCode::BAD_REQUEST, "after must be 0 or more"));
-    }
-    let limit = q.limit.unwrap_or(state.limits.max_page);
-    if !(1..=state.limits.max_page).contains(&limit) {
-        return Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            format!("limit must be between 1 and {}", state.limits.max_page),
-        ));
-    }
+    let (after, limit) = page_bounds(&state, q.after, q.limit)?;
     let head = state.db.head().await.map_err(storage)?;
     let rows = state.db.changes_after(after, limit).await.map_err(storage)?;
     Ok(json_text(change_page(&rows, head)))
@@ -363,20 +353,27 @@ async fn tracks(
             format!("since reaches back at most {TRACKS_MAX_DAYS} days (to {})", oldest.to_rfc3339()),
         ));
     }
-    let after = q.after.unwrap_or(0);
+    let (after, limit) = page_bounds(&state, q.after, q.limit)?;
+    let head = state.db.head().await.map_err(storage)?;
+    let rows = state.db.tracks_after(since.timestamp_millis(), after, limit).await.map_err(storage)?;
+    Ok(json_text(change_page(&rows, head)))
+}
+
+/// A page's cursor and length as asked (`after` 0 or more, default 0; `limit` 1 to the server's `max_page`, default
+/// `max_page`), or the 400 that says which is wrong.
+fn page_bounds(state: &AppState, after: Option<Seq>, limit: Option<i64>) -> ApiResult<(Seq, i64)> {
+    let after = after.unwrap_or(0);
     if after < 0 {
         return Err(ApiError::new(StatusCode::BAD_REQUEST, "after must be 0 or more"));
     }
-    let limit = q.limit.unwrap_or(state.limits.max_page);
+    let limit = limit.unwrap_or(state.limits.max_page);
     if !(1..=state.limits.max_page).contains(&limit) {
         return Err(ApiError::new(
             StatusCode::BAD_REQUEST,
             format!("limit must be between 1 and {}", state.limits.max_page),
         ));
     }
-    let head = state.db.head().await.map_err(storage)?;
-    let rows = state.db.tracks_after(since.timestamp_millis(), after, limit).await.map_err(storage)?;
-    Ok(json_text(change_page(&rows, head)))
+    Ok((after, limit))
 }
 
 /// `{"changes":[{"seq":…,"body":…},…],"head":…}` from stored bodies (copied as they are, not parsed).

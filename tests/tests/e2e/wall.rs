@@ -72,23 +72,8 @@ fn a_new_serious_event_raises_a_banner_flies_there_and_waits_for_an_acknowledgem
     assert!(h.state().state.attention.banner.is_none(), "what was there at the start raises no banner");
     h.get_by_label(&before.to_string());
     // A critical event arrives.
-    let e = {
-        let s = &h.state().state;
-        let mut e = s.situation.events.iter().find(|e| e.state.is_open()).unwrap().clone();
-        e.id = pingan_core::EventId(s.situation.events.last().unwrap().id.0 + 1);
-        e.number = "YH-TEST-00001".into();
-        e.severity = pingan_core::Severity::Critical;
-        e.title = "化工厂仓库起火，浓烟扩散".into();
-        e.history.clear();
-        e.acknowledged = None;
-        e.reported_at = s.now;
-        e.deadline = s.now + chrono::Duration::hours(2);
-        e
-    };
-    let change = pingan_core::sync::ChangeBody::EventReported { event: Box::new(e.clone()) };
-    h.state_mut().state.situation.apply_change(&change);
-    h.state_mut().state.version += 1;
-    h.run();
+    let id = new_critical_event(&mut h, 1, "化工厂仓库起火，浓烟扩散");
+    let e = h.state().state.situation.event(id).unwrap().clone();
     let s = &h.state().state;
     assert_eq!(s.attention.banner.map(|b| b.0), Some(e.id), "a banner for it");
     assert_eq!(s.attention.unacked.len(), before + 1);
@@ -116,13 +101,14 @@ fn a_new_serious_event_raises_a_banner_flies_there_and_waits_for_an_acknowledgem
 }
 
 /// A new critical event arriving in the situation, as the link or the simulator would bring it.
-fn new_critical_event(h: &mut Harness<'static, PinganApp>, n: u64) -> pingan_core::EventId {
+fn new_critical_event(h: &mut Harness<'static, PinganApp>, n: u64, title: &str) -> pingan_core::EventId {
     let e = {
         let s = &h.state().state;
         let mut e = s.situation.events.iter().find(|e| e.state.is_open()).unwrap().clone();
         e.id = pingan_core::EventId(s.situation.events.iter().map(|e| e.id.0).max().unwrap() + 1);
         e.number = format!("YH-TEST-{n:05}");
         e.severity = pingan_core::Severity::Critical;
+        e.title = title.into();
         e.history.clear();
         e.acknowledged = None;
         e.reported_at = s.now;
@@ -141,7 +127,7 @@ fn the_chime_is_off_by_default_and_sounds_once_per_new_banner_when_switched_on()
     let mut h = harness();
     h.run();
     assert!(!h.state().state.sound, "off by default");
-    let first = new_critical_event(&mut h, 1);
+    let first = new_critical_event(&mut h, 1, "仓库起火");
     assert_eq!(h.state().state.attention.banner.map(|b| b.0), Some(first));
     assert_eq!(h.state().sound.asked(), 0, "a banner, no chime while the sound is off");
     // Switched on from the 待确认 tab.
@@ -150,7 +136,7 @@ fn the_chime_is_off_by_default_and_sounds_once_per_new_banner_when_switched_on()
     h.get_by_role_and_label(Role::CheckBox, "提示音").click();
     h.run();
     assert!(h.state().state.sound);
-    let second = new_critical_event(&mut h, 2);
+    let second = new_critical_event(&mut h, 2, "厂房起火");
     assert_eq!(h.state().state.attention.banner.map(|b| b.0), Some(second));
     h.run();
     assert_eq!(h.state().sound.asked(), 1, "one chime for the new banner, not one per frame");
