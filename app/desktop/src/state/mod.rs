@@ -165,6 +165,8 @@ pub struct AppState {
     live_version: u64,
     /// When the tracks were last pruned.
     tracks_pruned: Option<Timestamp>,
+    /// The [`AppState::version`] the tracks last observed the situation at.
+    tracks_observed: u64,
     /// The timeline's bars: the live version they were counted at, the hour they start at, events reported per hour.
     replay_counts: (Option<u64>, Timestamp, Vec<u32>),
     /// The earliest moment anything is known for (the first event reported, the first track point), as of the last
@@ -246,6 +248,7 @@ impl AppState {
             tracks: loaded.tracks,
             live_version: 0,
             tracks_pruned: None,
+            tracks_observed: u64::MAX,
             replay_counts: (None, now, Vec::new()),
             replay_known_from: None,
             basemap_dir: crate::services::basemap::dir(
@@ -282,7 +285,11 @@ impl AppState {
         self.issue_due_books();
         self.observe_coverage();
         self.refresh_attention();
-        self.observe_tracks();
+        // Positions and statuses change only with the situation (a live change or a command): not every frame.
+        if self.version != self.tracks_observed {
+            self.observe_tracks();
+            self.tracks_observed = self.version;
+        }
         if self.version != before {
             self.live_version += 1;
         }

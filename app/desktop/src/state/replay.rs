@@ -14,6 +14,10 @@ use pingan_core::{Situation, Timestamp};
 /// Replay speeds offered (× clock time).
 pub const SPEEDS: [u32; 5] = [1, 60, 600, 1800, 3600];
 
+/// A held replay takes in live changes (a late report of the past, tracks pulled from the server) at most this often,
+/// seconds of clock: a rebuild is ~20 ms on the full demo, and the live data moves every second.
+pub const LIVE_REBUILD_S: i64 = 10;
+
 /// How far back the coverage voids of a replayed moment look for cover.
 pub const COVERAGE_LOOK_BACK_H: i64 = 3;
 
@@ -47,8 +51,9 @@ pub struct Replay {
     pub(super) live_now: Timestamp,
     /// The clock time of the last tick while playing (the moment advances by what passed since, times `speed`).
     played_from: Option<Timestamp>,
-    /// The moment and live version the shown situation was built for (rebuilt when either moved).
-    built: Option<(Timestamp, u64)>,
+    /// The moment and live version the shown situation was built for, and the clock time it was built at (rebuilt
+    /// when the moment moved, or the live data moved and [`LIVE_REBUILD_S`] passed).
+    built: Option<(Timestamp, u64, Timestamp)>,
     /// The coverage voids of the moment shown.
     pub(super) voids: Vec<pingan_core::coverage::Void>,
 }
@@ -182,15 +187,22 @@ impl AppState {
         self.show_replayed();
     }
 
-    /// Build the situation and voids of the moment shown, when the moment or the live data changed since.
+    /// Build the situation and voids of the moment shown, when the moment changed since, or the live data did and
+    /// the last build is [`LIVE_REBUILD_S`] old.
     fn show_replayed(&mut self) {
         let version = self.live_version;
+        let clock = self.clock.now();
         let Some(r) = &mut self.replay else { return };
-        if r.built == Some((r.at, version)) {
+        let fresh = match r.built {
+            Some((at, v, _)) if at == r.at && v == version => true,
+            Some((at, _, when)) if at == r.at => clock - when < chrono::Duration::seconds(LIVE_REBUILD_S),
+            _ => false,
+        };
+        if fresh {
             self.now = r.at;
             return;
         }
-        r.built = Some((r.at, version));
+        r.built = Some((r.at, version, clock));
         self.situation = situation_at(&r.live, &self.tracks, r.at);
         let cover = coverage_at(
             &self.district,
