@@ -19,6 +19,7 @@ pub mod replay;
 pub mod report;
 pub mod routing;
 pub mod scenario;
+pub mod search;
 pub mod sensors;
 pub mod situation;
 pub mod spatial;
