@@ -13,6 +13,8 @@ PACKAGES=(
   xvfb xauth imagemagick
   # the attention chime: ALSA, which cpal (under rodio) links
   libasound2-dev
+  # the PDF report's test reads it back with pdfinfo, pdftotext and pdftoppm
+  poppler-utils
 )
 
 if command -v apt-get >/dev/null 2>&1; then

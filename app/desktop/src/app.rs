@@ -162,8 +162,7 @@ impl PinganApp {
         else {
             return;
         };
-        let towns: Vec<String> = self.state.district.towns.iter().map(|t| t.name.clone()).collect();
-        match crate::services::export::export_report(&dir, &data, &towns, lang) {
+        match crate::services::export::export_report_and_pdf(&dir, &data, &self.state.district, lang) {
             Ok(files) => {
                 tracing::info!("report exported: {} files in {}", files.len(), dir.display());
                 let msg = format!("{} {} → {}", lang.tr("已导出", "Exported"), files.len(), dir.display());

@@ -10,6 +10,7 @@ mod drill;
 mod import;
 mod linked;
 mod patrol;
+mod pdf;
 mod repaint;
 mod replay;
 mod report;

@@ -172,11 +172,12 @@ fn dashboard_shows_the_report_and_exports_it() {
         "loops.csv",
         "precision.csv",
         "task_books.csv",
+        "report.pdf",
     ] {
         assert!(dir.join(f).is_file(), "{f} written");
     }
     let msg = &h.state().state.messages.back().unwrap().1;
-    assert!(msg.contains("已导出 10"), "{msg}");
+    assert!(msg.contains("已导出 11"), "{msg}");
     std::fs::remove_dir_all(&dir).ok();
 }
 

@@ -53,11 +53,21 @@ pub enum ExportError {
         /// Why.
         message: String,
     },
+    /// Building the PDF report failed (the bundled font could not be read or subset).
+    #[error("could not build {path}: {message}")]
+    Pdf {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        message: String,
+    },
 }
 
-const FONT: &str = "pingan-cjk";
+/// The family name the bundled CJK font is registered under with plotters.
+pub(crate) const FONT: &str = "pingan-cjk";
 
-fn register_font() {
+/// Register the bundled CJK font with plotters as [`FONT`] (once per process).
+pub(crate) fn register_font() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
         if plotters::style::register_font(FONT, FontStyle::Normal, crate::theme::CJK_FONT).is_err() {
@@ -80,7 +90,8 @@ fn chart_err(path: &Path, e: impl std::fmt::Display) -> ExportError {
     ExportError::Chart { path: path.to_path_buf(), message: e.to_string() }
 }
 
-fn draw_trend<DB: DrawingBackend>(
+/// The 24-month trend of the seven domains (`trend.png`; the PDF report draws it too).
+pub(crate) fn draw_trend<DB: DrawingBackend>(
     root: DrawingArea<DB, plotters::coord::Shift>,
     data: &ReportData,
     lang: Lang,
@@ -166,12 +177,12 @@ fn draw_categories<DB: DrawingBackend>(
     root.present().map_err(|e| e.to_string())
 }
 
-fn write(path: PathBuf, text: String) -> Result<PathBuf, ExportError> {
+pub(crate) fn write(path: PathBuf, text: String) -> Result<PathBuf, ExportError> {
     std::fs::write(&path, text).map_err(|source| ExportError::Io { path: path.clone(), source })?;
     Ok(path)
 }
 
-fn csv_field(s: &str) -> String {
+pub(crate) fn csv_field(s: &str) -> String {
     if s.contains([',', '"', '\n']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_string() }
 }
 
@@ -299,4 +310,20 @@ pub fn export_report(
     }
     out.push(write(dir.join("task_books.csv"), books)?);
     Ok(out)
+}
+
+/// [`export_report`] plus `report.pdf` (the whole report on a few A4 pages, see [`crate::services::pdf`]): what
+/// the dashboard's 导出 button writes. Returns the files written.
+pub fn export_report_and_pdf(
+    dir: &Path,
+    data: &ReportData,
+    district: &pingan_core::District,
+    lang: Lang,
+) -> Result<Vec<PathBuf>, ExportError> {
+    let town_names: Vec<String> = district.towns.iter().map(|t| t.name.clone()).collect();
+    let mut files = export_report(dir, data, &town_names, lang)?;
+    let pdf = dir.join("report.pdf");
+    crate::services::pdf::write_report_pdf(&pdf, data, district, lang)?;
+    files.push(pdf);
+    Ok(files)
 }
