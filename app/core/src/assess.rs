@@ -481,6 +481,36 @@ pub struct Contribution {
     pub share: f64,
 }
 
+/// One child unit's part in its parent's score: a town of the district, a community of a town, a grid of a
+/// community, a building of a grid.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ChildShare {
+    /// The child.
+    pub unit: UnitRef,
+    /// Its events counted (the same as its own [`UnitScore::events`]).
+    pub events: u32,
+    /// Their weighted sum (the same as its own [`UnitScore::weighted`]).
+    pub weighted: f64,
+    /// Share of the parent's weighted score (0..1).
+    pub share: f64,
+    /// The child's own normalised score.
+    pub normalised: f64,
+    /// The child's own colour.
+    pub grade: Grade,
+}
+
+/// A unit's events placed at none of its children (a grid's events at no building, or naming a child the district
+/// does not have).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Unplaced {
+    /// Events.
+    pub events: u32,
+    /// Their weighted sum.
+    pub weighted: f64,
+    /// Share of the unit's weighted score (0..1).
+    pub share: f64,
+}
+
 /// Why a unit has its colour.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Explanation {
@@ -490,21 +520,53 @@ pub struct Explanation {
     pub stats: UnitStats,
     /// By category, largest first.
     pub by_category: Vec<Contribution>,
+    /// By child unit one level down (district → towns → communities → grids → buildings), largest first; children
+    /// without a counted event are left out, a building has none. With [`Explanation::unplaced`] the shares sum to 1
+    /// when the weighted score is above 0.
+    pub by_child: Vec<ChildShare>,
+    /// The events placed at no child (`None`: every event is at one).
+    pub unplaced: Option<Unplaced>,
     /// The heaviest single events: index into the records, weight; at most 10, heaviest first.
     pub top_events: Vec<(usize, f64)>,
 }
 
-fn in_unit(district: &District, unit: UnitRef, r: &EventRecord) -> bool {
+/// Whether the record `r` lies in `unit` — the one rule the explanation, the report's
+/// [`crate::report::Tally`] and a drill-through use.
+pub fn in_unit(unit: UnitRef, r: &EventRecord) -> bool {
     match unit {
         UnitRef::District => true,
         UnitRef::Town(t) => r.town == t,
         UnitRef::Community(c) => r.community == c,
         UnitRef::Grid(g) => r.grid == g,
-        UnitRef::Building(b) => r.building == Some(b) && b.index() < district.buildings.len(),
+        UnitRef::Building(b) => r.building == Some(b),
     }
 }
 
-/// Explain one unit's score: which categories and which events contributed how much.
+/// The child of `unit` that `r` lies in, as an index at the level below, if the district has it.
+fn child_index(district: &District, unit: UnitRef, r: &EventRecord) -> Option<usize> {
+    let (i, n) = match unit {
+        UnitRef::District => (r.town.index(), district.towns.len()),
+        UnitRef::Town(_) => (r.community.index(), district.communities.len()),
+        UnitRef::Community(_) => (r.grid.index(), district.grids.len()),
+        UnitRef::Grid(_) => (r.building?.index(), district.buildings.len()),
+        UnitRef::Building(_) => return None,
+    };
+    (i < n).then_some(i)
+}
+
+/// The child of `unit` at index `i` of the level below, and its statistics.
+fn child_at(district: &District, unit: UnitRef, i: usize) -> (UnitRef, UnitStats) {
+    match unit {
+        UnitRef::District => (UnitRef::Town(district.towns[i].id), district.towns[i].stats),
+        UnitRef::Town(_) => (UnitRef::Community(district.communities[i].id), district.communities[i].stats),
+        UnitRef::Community(_) => (UnitRef::Grid(district.grids[i].id), district.grids[i].stats),
+        UnitRef::Grid(_) | UnitRef::Building(_) => {
+            (UnitRef::Building(district.buildings[i].id), building_stats(&district.buildings[i]))
+        }
+    }
+}
+
+/// Explain one unit's score: which children, which categories and which events contributed how much, in one pass.
 pub fn explain(
     district: &District,
     records: &[EventRecord],
@@ -523,38 +585,67 @@ pub fn explain(
         UnitRef::Building(b) => building_stats(district.building(b)),
     };
     let mut per_cat: BTreeMap<EventCategory, (u32, f64)> = BTreeMap::new();
+    let mut per_child: BTreeMap<usize, (u32, f64)> = BTreeMap::new();
+    let mut unplaced = (0u32, 0.0);
     let mut top: Vec<(usize, f64)> = Vec::new();
     let (mut weighted, mut events) = (0.0, 0u32);
     for (i, r) in records.iter().enumerate() {
-        if r.at < from || r.at >= to || !categories.contains(r.category) || !in_unit(district, unit, r) {
+        if r.at < from || r.at >= to || !categories.contains(r.category) || !in_unit(unit, r) {
             continue;
         }
         let w = config.event_weight(r.category, r.severity);
         let e = per_cat.entry(r.category).or_default();
         e.0 += 1;
         e.1 += w;
+        if !matches!(unit, UnitRef::Building(_)) {
+            let slot = match child_index(district, unit, r) {
+                Some(c) => per_child.entry(c).or_default(),
+                None => &mut unplaced,
+            };
+            slot.0 += 1;
+            slot.1 += w;
+        }
         weighted += w;
         events += 1;
         top.push((i, w));
     }
     top.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
     top.truncate(10);
+    let months = period.months_until(as_of);
     let complexity = config.complexity(stats);
-    let normalised = weighted / complexity / period.months_until(as_of);
+    let normalised = weighted / complexity / months;
+    let share = |w: f64| if weighted > 0.0 { w / weighted } else { 0.0 };
     let mut by_category: Vec<Contribution> = per_cat
         .into_iter()
-        .map(|(category, (n, w))| Contribution {
-            category,
-            events: n,
-            weighted: w,
-            share: if weighted > 0.0 { w / weighted } else { 0.0 },
-        })
+        .map(|(category, (n, w))| Contribution { category, events: n, weighted: w, share: share(w) })
         .collect();
     by_category.sort_by(|a, b| b.weighted.total_cmp(&a.weighted));
+    let mut by_child: Vec<ChildShare> = per_child
+        .into_iter()
+        .map(|(i, (n, w))| {
+            let (child, child_stats) = child_at(district, unit, i);
+            let normalised = w / config.complexity(child_stats) / months;
+            ChildShare {
+                unit: child,
+                events: n,
+                weighted: w,
+                share: share(w),
+                normalised,
+                grade: config.grade(normalised),
+            }
+        })
+        .collect();
+    by_child.sort_by(|a, b| b.weighted.total_cmp(&a.weighted));
     Explanation {
         score: UnitScore { complexity, weighted, normalised, grade: config.grade(normalised), events },
         stats,
         by_category,
+        by_child,
+        unplaced: (unplaced.0 > 0).then_some(Unplaced {
+            events: unplaced.0,
+            weighted: unplaced.1,
+            share: share(unplaced.1),
+        }),
         top_events: top,
     }
 }

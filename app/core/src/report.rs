@@ -1,8 +1,8 @@
 //! The real-time safety report (平安法治实时报表): counts per domain for a day, month and year, month-on-month
 //! (环比) and year-on-year (同比) change, values per town, monthly trends, and the league table (平安赛马榜).
 
-use crate::assess::{Assessment, CategorySet, EventRecord, Grade, Period, PeriodKind};
-use crate::{EventCategory, Timestamp, TownId};
+use crate::assess::{Assessment, CategorySet, EventRecord, Grade, Period, PeriodKind, UnitScore, in_unit};
+use crate::{District, EventCategory, Timestamp, TownId, UnitRef};
 use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 
@@ -162,7 +162,7 @@ impl Span {
     }
 }
 
-/// Which records one of the report's numbers counts: of `categories`, reported in `[from, to)`, in `town` when set.
+/// Which records one of the report's numbers counts: of `categories`, reported in `[from, to)`, in `unit`.
 /// The report counts with it and a drill-through filters with it, so the number and the list behind it agree.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Tally {
@@ -172,35 +172,37 @@ pub struct Tally {
     pub to: i64,
     /// The categories counted.
     pub categories: CategorySet,
-    /// Only this town's records (`None`: the whole district).
-    pub town: Option<TownId>,
+    /// Only this unit's records ([`UnitRef::District`]: all), by [`in_unit`].
+    pub unit: UnitRef,
 }
 
 impl Tally {
     /// A domain tile's figure for `span` at `now` ([`DomainFigures::day`], `month`, `year`).
     pub fn domain(domain: Domain, span: Span, now: Timestamp) -> Self {
         let (from, to) = span.window(now);
-        Self { from, to, categories: domain.set(), town: None }
+        Self { from, to, categories: domain.set(), unit: UnitRef::District }
     }
 
     /// A figure of `period` as of `as_of` for `categories` (the window [`crate::assess::assess`], [`domain_counts`]
     /// and [`category_counts`] use): the league's events per town, a key category's bar.
     pub fn period(period: Period, as_of: i64, categories: CategorySet) -> Self {
         let (from, to) = period.window(as_of);
-        Self { from, to, categories, town: None }
+        Self { from, to, categories, unit: UnitRef::District }
     }
 
     /// The same, for one town only.
     pub fn in_town(self, town: TownId) -> Self {
-        Self { town: Some(town), ..self }
+        self.within(UnitRef::Town(town))
+    }
+
+    /// The same, for one unit only (any level).
+    pub fn within(self, unit: UnitRef) -> Self {
+        Self { unit, ..self }
     }
 
     /// Whether the figure counts `r`.
     pub fn matches(&self, r: &EventRecord) -> bool {
-        r.at >= self.from
-            && r.at < self.to
-            && self.categories.contains(r.category)
-            && self.town.is_none_or(|t| t == r.town)
+        r.at >= self.from && r.at < self.to && self.categories.contains(r.category) && in_unit(self.unit, r)
     }
 
     /// The figure: how many of `records` it counts.
@@ -222,41 +224,130 @@ pub fn category_counts(records: &[EventRecord], period: Period, as_of: i64) -> V
     EventCategory::KEY.iter().copied().zip(counts).collect()
 }
 
-/// The report's figures for every domain at time `now`, counting `records`.
-pub fn domain_figures(records: &[EventRecord], now: Timestamp) -> Vec<DomainFigures> {
+/// The six windows a domain tile counts at `now`: today, this month and this year so far, the previous month over
+/// the same days, this month's days a year ago, and this year so far a year ago.
+fn windows(now: Timestamp) -> [(i64, i64); 6] {
     let today = now.with_timezone(&crate::china_offset()).date_naive();
     let t = now.timestamp();
-    let month0 = midnight(today.with_day(1).unwrap_or(today));
+    let first = today.with_day(1).unwrap_or(today);
+    let month0 = midnight(first);
     let year0 = midnight(NaiveDate::from_ymd_opt(today.year(), 1, 1).unwrap_or(today));
     // Same span one month and one year back: from the 1st to the same time of day on the same day.
     let since_month = t - month0;
-    let prev_m = midnight(shift_months(today.with_day(1).unwrap_or(today), -1));
-    let year_ago_m = midnight(shift_months(today.with_day(1).unwrap_or(today), -12));
+    let prev_m = midnight(shift_months(first, -1));
+    let year_ago_m = midnight(shift_months(first, -12));
     let year_ago_y = midnight(NaiveDate::from_ymd_opt(today.year() - 1, 1, 1).unwrap_or(today));
     let since_year = t - year0;
+    [
+        Span::Day.window(now),
+        Span::Month.window(now),
+        Span::Year.window(now),
+        (prev_m, prev_m + since_month),
+        (year_ago_m, year_ago_m + since_month),
+        (year_ago_y, year_ago_y + since_year),
+    ]
+}
+
+impl DomainFigures {
+    /// The figures from the counts of the six windows (today, month, year, month before, month a year ago, year
+    /// before).
+    fn from_counts(domain: Domain, [day, month, year, month_before, month_year_ago, year_before]: [u32; 6]) -> Self {
+        DomainFigures {
+            domain,
+            day,
+            month,
+            year,
+            month_before,
+            month_year_ago,
+            year_before,
+            mom: change(month, month_before),
+            yoy: change(month, month_year_ago),
+            ytd_yoy: change(year, year_before),
+        }
+    }
+}
+
+/// The report's figures for every domain at time `now`, counting `records` of the whole district.
+pub fn domain_figures(records: &[EventRecord], now: Timestamp) -> Vec<DomainFigures> {
+    domain_figures_in(records, now, UnitRef::District)
+}
+
+/// The report's figures for every domain at time `now`, counting the `records` in `unit` (any level): each figure
+/// is a [`Tally`] (the day, month and year ones are [`Tally::domain`] within the unit).
+pub fn domain_figures_in(records: &[EventRecord], now: Timestamp, unit: UnitRef) -> Vec<DomainFigures> {
+    let windows = windows(now);
     Domain::ALL
         .iter()
         .map(|d| {
             let categories = d.set();
-            let count = |from: i64, to: i64| Tally { from, to, categories, town: None }.count(records);
-            let [day, month, year] = Span::ALL.map(|span| Tally::domain(*d, span, now).count(records));
-            let month_before = count(prev_m, prev_m + since_month);
-            let month_year_ago = count(year_ago_m, year_ago_m + since_month);
-            let year_before = count(year_ago_y, year_ago_y + since_year);
-            DomainFigures {
-                domain: *d,
-                day,
-                month,
-                year,
-                month_before,
-                month_year_ago,
-                year_before,
-                mom: change(month, month_before),
-                yoy: change(month, month_year_ago),
-                ytd_yoy: change(year, year_before),
-            }
+            let counts = windows.map(|(from, to)| Tally { from, to, categories, unit }.count(records));
+            DomainFigures::from_counts(*d, counts)
         })
         .collect()
+}
+
+/// Counts of the six windows per domain, in [`Domain::ALL`] order.
+type Counts = [[u32; 6]; 7];
+
+/// The seven domains' figures for the district and every town, community and grid at one moment, counted in one
+/// pass over the records with the district's [`Tally`]s, each counted record added to its own town, community and
+/// grid (the fields [`in_unit`] reads) — so a unit's figures equal [`domain_figures_in`] for it, and the towns' figures add up to the district's.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct UnitFigures {
+    district: Counts,
+    towns: Vec<Counts>,
+    communities: Vec<Counts>,
+    grids: Vec<Counts>,
+}
+
+impl UnitFigures {
+    /// The figures of `unit`, in [`Domain::ALL`] order (`None`: a building, or a unit the district does not have).
+    pub fn unit(&self, unit: UnitRef) -> Option<Vec<DomainFigures>> {
+        let counts = match unit {
+            UnitRef::District => &self.district,
+            UnitRef::Town(t) => self.towns.get(t.index())?,
+            UnitRef::Community(c) => self.communities.get(c.index())?,
+            UnitRef::Grid(g) => self.grids.get(g.index())?,
+            UnitRef::Building(_) => return None,
+        };
+        Some(Domain::ALL.iter().zip(counts).map(|(d, c)| DomainFigures::from_counts(*d, *c)).collect())
+    }
+}
+
+/// Every unit's domain figures at `now` ([`UnitFigures`]), in one pass over `records`.
+pub fn unit_figures(district: &District, records: &[EventRecord], now: Timestamp) -> UnitFigures {
+    let windows = windows(now);
+    let tallies: Vec<[Tally; 6]> = Domain::ALL
+        .iter()
+        .map(|d| windows.map(|(from, to)| Tally { from, to, categories: d.set(), unit: UnitRef::District }))
+        .collect();
+    let earliest = windows.iter().map(|w| w.0).min().unwrap_or(i64::MIN);
+    let mut out = UnitFigures {
+        district: Counts::default(),
+        towns: vec![Counts::default(); district.towns.len()],
+        communities: vec![Counts::default(); district.communities.len()],
+        grids: vec![Counts::default(); district.grids.len()],
+    };
+    for r in records.iter().filter(|r| r.at >= earliest) {
+        for (d, row) in tallies.iter().enumerate() {
+            for (w, tally) in row.iter().enumerate() {
+                if !tally.matches(r) {
+                    continue;
+                }
+                out.district[d][w] += 1;
+                if let Some(c) = out.towns.get_mut(r.town.index()) {
+                    c[d][w] += 1;
+                }
+                if let Some(c) = out.communities.get_mut(r.community.index()) {
+                    c[d][w] += 1;
+                }
+                if let Some(c) = out.grids.get_mut(r.grid.index()) {
+                    c[d][w] += 1;
+                }
+            }
+        }
+    }
+    out
 }
 
 /// Events per calendar month for the `months` months ending with the one containing `now`: (first day, count).
@@ -278,7 +369,7 @@ pub fn monthly_trend(records: &[EventRecord], set: CategorySet, now: Timestamp, 
 /// One row of the league table.
 #[derive(Clone, Debug, PartialEq)]
 pub struct LeagueRow {
-    /// Index of the town (or community) in the district.
+    /// Index of the town (or community, or grid) in the district.
     pub unit: usize,
     /// Its name.
     pub name: String,
@@ -313,28 +404,66 @@ fn ranks(scores: &[f64]) -> Vec<usize> {
 
 /// The league table (平安赛马榜) of towns — or of communities when `communities` is true — for `now` and the
 /// period before, safest (lowest normalised score) first.
-pub fn league_table(
-    district: &crate::District,
-    now: &Assessment,
-    before: &Assessment,
-    communities: bool,
-) -> Vec<LeagueRow> {
-    let (names, cur, prev): (Vec<&str>, &[crate::assess::UnitScore], &[crate::assess::UnitScore]) = if communities {
+pub fn league_table(district: &District, now: &Assessment, before: &Assessment, communities: bool) -> Vec<LeagueRow> {
+    let (names, cur, prev): (Vec<&str>, &[UnitScore], &[UnitScore]) = if communities {
         (district.communities.iter().map(|c| c.name.as_str()).collect(), &now.communities, &before.communities)
     } else {
         (district.towns.iter().map(|t| t.name.as_str()).collect(), &now.towns, &before.towns)
     };
-    let r_now = ranks(&cur.iter().map(|s| s.normalised).collect::<Vec<_>>());
-    let r_before = ranks(&prev.iter().map(|s| s.normalised).collect::<Vec<_>>());
-    let mut rows: Vec<LeagueRow> = (0..cur.len())
-        .map(|i| LeagueRow {
+    league_of(&names, cur, prev, &(0..cur.len()).collect::<Vec<_>>())
+}
+
+/// The league table within `unit`: the district's towns, a town's communities, a community's grids; a grid (or a
+/// building) is ranked among its community's grids. Ranks are among those units only. Returns the level the rows'
+/// [`LeagueRow::unit`] indexes.
+pub fn league_within(
+    district: &District,
+    now: &Assessment,
+    before: &Assessment,
+    unit: UnitRef,
+) -> (Level, Vec<LeagueRow>) {
+    let grids_of = |c: crate::CommunityId| {
+        let rows =
+            district.communities.get(c.index()).map_or(Vec::new(), |c| c.grids.iter().map(|g| g.index()).collect());
+        let names: Vec<&str> = district.grids.iter().map(|g| g.name.as_str()).collect();
+        (Level::Grid, league_of(&names, &now.grids, &before.grids, &rows))
+    };
+    let community_of_grid = |g: crate::GridId| district.grids.get(g.index()).map(|g| g.community);
+    match unit {
+        UnitRef::District => (Level::Town, league_table(district, now, before, false)),
+        UnitRef::Town(t) => {
+            let rows =
+                district.towns.get(t.index()).map_or(Vec::new(), |t| t.communities.iter().map(|c| c.index()).collect());
+            let names: Vec<&str> = district.communities.iter().map(|c| c.name.as_str()).collect();
+            (Level::Community, league_of(&names, &now.communities, &before.communities, &rows))
+        }
+        UnitRef::Community(c) => grids_of(c),
+        UnitRef::Grid(g) => community_of_grid(g).map_or((Level::Grid, Vec::new()), grids_of),
+        UnitRef::Building(b) => district
+            .buildings
+            .get(b.index())
+            .and_then(|b| community_of_grid(b.grid))
+            .map_or((Level::Grid, Vec::new()), grids_of),
+    }
+}
+
+/// The league of the units at `indices` of one level (`names`, scores now and before, indexed like the district's
+/// vector of that level), ranked among themselves, safest first.
+fn league_of(names: &[&str], cur: &[UnitScore], prev: &[UnitScore], indices: &[usize]) -> Vec<LeagueRow> {
+    let indices: Vec<usize> = indices.iter().copied().filter(|i| *i < cur.len() && *i < prev.len()).collect();
+    let r_now = ranks(&indices.iter().map(|i| cur[*i].normalised).collect::<Vec<_>>());
+    let r_before = ranks(&indices.iter().map(|i| prev[*i].normalised).collect::<Vec<_>>());
+    let mut rows: Vec<LeagueRow> = indices
+        .iter()
+        .enumerate()
+        .map(|(k, &i)| LeagueRow {
             unit: i,
-            name: names[i].to_string(),
+            name: names.get(i).copied().unwrap_or("?").to_string(),
             score: cur[i].normalised,
             events: cur[i].events,
             grade: cur[i].grade,
-            rank: r_now[i],
-            previous_rank: r_before[i],
+            rank: r_now[k],
+            previous_rank: r_before[k],
         })
         .collect();
     rows.sort_by_key(|r| r.rank);
@@ -355,7 +484,7 @@ pub enum Level {
 /// Events per domain (in [`Domain::ALL`] order) for every unit of `level` in `period` up to `as_of`, indexed like
 /// the district's vector of that level: the report's values at each level.
 pub fn domain_counts(
-    district: &crate::District,
+    district: &District,
     records: &[EventRecord],
     period: Period,
     as_of: i64,

@@ -303,3 +303,152 @@ fn domain_values_at_each_level() {
     let oct = nov.previous();
     assert_eq!(domain_counts(&d, &r, oct, i64::MAX, Level::Town)[1][k(Domain::Criminal)], 1);
 }
+
+/// Every unit of the fixture above buildings, district first.
+fn units(d: &District) -> Vec<UnitRef> {
+    let towns = d.towns.iter().map(|t| UnitRef::Town(t.id));
+    let communities = d.communities.iter().map(|c| UnitRef::Community(c.id));
+    let grids = d.grids.iter().map(|g| UnitRef::Grid(g.id));
+    std::iter::once(UnitRef::District).chain(towns).chain(communities).chain(grids).collect()
+}
+
+#[test]
+fn explanation_rolls_up_to_the_children_scores() {
+    let d = district();
+    let mut r = records(&d);
+    // An event naming a town the district does not have counts for the district, at no child.
+    let mut stray = rec(&d, at(2026, 11, 20, 9), EventCategory::Theft, Severity::General, 3, None);
+    stray.town = TownId(9);
+    r.push(stray);
+    let cfg = RiskConfig::default();
+    let nov = Period::containing(PeriodKind::Month, at(2026, 11, 23, 9));
+    let a = assess(&d, &r, nov, i64::MAX, CategorySet::key(), &cfg);
+    for unit in units(&d) {
+        let e = explain(&d, &r, unit, nov, i64::MAX, CategorySet::key(), &cfg);
+        assert_eq!(e.score, *a.unit(unit), "{unit:?}: the same score as the assessment");
+        // Each child's part is the child's own score, and every child with an event is there.
+        for c in &e.by_child {
+            let own = a.unit(c.unit);
+            assert!(close(c.weighted, own.weighted) && c.events == own.events, "{unit:?} → {:?}", c.unit);
+            assert!(close(c.normalised, own.normalised) && c.grade == own.grade, "{unit:?} → {:?}", c.unit);
+            assert!(close(c.share, c.weighted / e.score.weighted), "{unit:?} → {:?}", c.unit);
+        }
+        assert!(e.by_child.windows(2).all(|w| w[0].weighted >= w[1].weighted), "{unit:?}: largest first");
+        let placed: u32 = e.by_child.iter().map(|c| c.events).sum();
+        assert_eq!(placed + e.unplaced.map_or(0, |u| u.events), e.score.events, "{unit:?}: every event once");
+        // The shares sum to 100 %.
+        if e.score.weighted > 0.0 {
+            let total: f64 = e.by_child.iter().map(|c| c.share).sum::<f64>() + e.unplaced.map_or(0.0, |u| u.share);
+            assert!(close(total, 1.0), "{unit:?}: shares sum to {total}");
+        }
+    }
+    // The district: town 0 (70) and the stray theft (2) → 70/72 and 2/72; town 1 had nothing in November.
+    let e = explain(&d, &r, UnitRef::District, nov, i64::MAX, CategorySet::key(), &cfg);
+    assert_eq!(e.by_child.len(), 1);
+    assert_eq!(e.by_child[0].unit, UnitRef::Town(TownId(0)));
+    assert!(close(e.by_child[0].share, 70.0 / 72.0));
+    assert!(e.unplaced.is_some_and(|u| u.events == 1 && close(u.share, 2.0 / 72.0)));
+    // Town 0 = community X (54) + community Y (16): shares add up to exactly 1 with nothing unplaced.
+    let e = explain(&d, &r, UnitRef::Town(TownId(0)), nov, i64::MAX, CategorySet::key(), &cfg);
+    let units: Vec<UnitRef> = e.by_child.iter().map(|c| c.unit).collect();
+    assert_eq!(units, vec![UnitRef::Community(CommunityId(0)), UnitRef::Community(CommunityId(1))]);
+    assert!(close(e.by_child[0].share, 54.0 / 70.0) && close(e.by_child[1].share, 16.0 / 70.0));
+    assert!(e.unplaced.is_none());
+    assert_eq!((e.by_child[0].grade, e.by_child[1].grade), (Grade::Orange, Grade::Green));
+    // Grid A: the homicide in building 0 (50, red) and the two thefts at no building (4).
+    let e = explain(&d, &r, UnitRef::Grid(GridId(0)), nov, i64::MAX, CategorySet::key(), &cfg);
+    assert_eq!(e.by_child.len(), 1);
+    assert_eq!((e.by_child[0].unit, e.by_child[0].grade), (UnitRef::Building(BuildingId(0)), Grade::Red));
+    assert!(close(e.by_child[0].share, 50.0 / 54.0));
+    assert!(e.unplaced.is_some_and(|u| u.events == 2 && close(u.weighted, 4.0)));
+    // A building has no children.
+    let e = explain(&d, &r, UnitRef::Building(BuildingId(0)), nov, i64::MAX, CategorySet::key(), &cfg);
+    assert!(e.by_child.is_empty() && e.unplaced.is_none() && close(e.score.weighted, 50.0));
+}
+
+#[test]
+fn domain_figures_at_every_level_add_up() {
+    use pingan_core::report::{Span, Tally, domain_figures_in, unit_figures};
+    let d = district();
+    let mut r = records(&d);
+    use EventCategory as C;
+    r.push(rec(&d, at(2025, 11, 12, 10), C::Theft, Severity::General, 0, None));
+    r.push(rec(&d, at(2025, 3, 2, 10), C::Vice, Severity::General, 3, None));
+    r.push(rec(&d, at(2026, 11, 23, 8), C::Dispute, Severity::General, 2, None));
+    r.push(rec(&d, at(2026, 10, 28, 8), C::Theft, Severity::General, 1, None));
+    let now = at(2026, 11, 23, 9);
+    let table = unit_figures(&d, &r, now);
+    // One pass agrees with the tally of each unit, and the district's with the district-only figures.
+    for unit in units(&d) {
+        assert_eq!(table.unit(unit), Some(domain_figures_in(&r, now, unit)), "{unit:?}");
+    }
+    assert_eq!(table.unit(UnitRef::District), Some(domain_figures(&r, now)));
+    assert_eq!(table.unit(UnitRef::Building(BuildingId(0))), None);
+    assert_eq!(table.unit(UnitRef::Town(TownId(7))), None);
+    // Every figure of every domain: the towns add up to the district, a town's communities to the town, a
+    // community's grids to the community.
+    let fields = |f: &pingan_core::report::DomainFigures| {
+        [f.day, f.month, f.year, f.month_before, f.month_year_ago, f.year_before]
+    };
+    let sum = |parts: Vec<UnitRef>| -> Vec<[u32; 6]> {
+        let mut total = vec![[0u32; 6]; 7];
+        for u in parts {
+            for (k, f) in table.unit(u).unwrap().iter().enumerate() {
+                for (x, y) in total[k].iter_mut().zip(fields(f)) {
+                    *x += y;
+                }
+            }
+        }
+        total
+    };
+    let of = |u: UnitRef| table.unit(u).unwrap().iter().map(fields).collect::<Vec<_>>();
+    assert_eq!(sum(d.towns.iter().map(|t| UnitRef::Town(t.id)).collect()), of(UnitRef::District));
+    for t in &d.towns {
+        assert_eq!(sum(t.communities.iter().map(|c| UnitRef::Community(*c)).collect()), of(UnitRef::Town(t.id)));
+    }
+    for c in &d.communities {
+        assert_eq!(sum(c.grids.iter().map(|g| UnitRef::Grid(*g)).collect()), of(UnitRef::Community(c.id)));
+    }
+    // By hand: town 0's criminal cases — November: 2 thefts + the homicide (grid A); 1–23 October: the theft on
+    // the 15th (the one on the 28th is past the span); November 2025: one theft.
+    let town0 = domain_figures_in(&r, now, UnitRef::Town(TownId(0)));
+    let c = town0.iter().find(|f| f.domain == Domain::Criminal).unwrap();
+    assert_eq!((c.day, c.month, c.month_before, c.month_year_ago), (0, 3, 1, 1));
+    assert!(close(c.mom.unwrap(), 2.0) && close(c.yoy.unwrap(), 2.0));
+    // Town 1's vice case in March 2025 is last year's year to date; this year it has October's vice case only.
+    let town1 = domain_figures_in(&r, now, UnitRef::Town(TownId(1)));
+    let c = town1.iter().find(|f| f.domain == Domain::Criminal).unwrap();
+    assert_eq!((c.month, c.year, c.year_before, c.ytd_yoy), (0, 1, 1, Some(0.0)));
+    // A tile's figure is a tally within the unit.
+    let tally = Tally::domain(Domain::Lawsuit, Span::Day, now).within(UnitRef::Community(CommunityId(1)));
+    let y = domain_figures_in(&r, now, UnitRef::Community(CommunityId(1)));
+    assert_eq!(tally.count(&r), y.iter().find(|f| f.domain == Domain::Lawsuit).unwrap().day);
+    assert_eq!(tally.count(&r), 1, "today's dispute in grid C");
+}
+
+#[test]
+fn league_within_a_town_ranks_its_communities() {
+    use pingan_core::report::league_within;
+    let d = district();
+    let r = records(&d);
+    let cfg = RiskConfig::default();
+    let nov = Period::containing(PeriodKind::Month, at(2026, 11, 23, 9));
+    let a_now = assess(&d, &r, nov, i64::MAX, CategorySet::key(), &cfg);
+    let a_before = assess(&d, &r, nov.previous(), i64::MAX, CategorySet::key(), &cfg);
+    assert_eq!(
+        league_within(&d, &a_now, &a_before, UnitRef::District),
+        (Level::Town, league_table(&d, &a_now, &a_before, false))
+    );
+    // Town 0: community Y (16 / 3.7 = 4.3) is safer than X (73.5) this month; in October X had a theft, Y nothing.
+    let (level, rows) = league_within(&d, &a_now, &a_before, UnitRef::Town(TownId(0)));
+    assert_eq!(level, Level::Community);
+    let names: Vec<&str> = rows.iter().map(|r| r.name.as_str()).collect();
+    assert_eq!(names, vec!["社区1", "社区0"]);
+    assert_eq!((rows[0].unit, rows[0].rank, rows[0].previous_rank), (1, 1, 1));
+    assert_eq!((rows[1].unit, rows[1].rank, rows[1].events), (0, 2, 3));
+    // Community X: its grids A and B, B safest; a grid is ranked among its community's grids.
+    let (level, rows) = league_within(&d, &a_now, &a_before, UnitRef::Community(CommunityId(0)));
+    assert_eq!((level, rows.iter().map(|r| r.unit).collect::<Vec<_>>()), (Level::Grid, vec![1, 0]));
+    assert_eq!(league_within(&d, &a_now, &a_before, UnitRef::Grid(GridId(0))).1, rows);
+    assert_eq!(league_within(&d, &a_now, &a_before, UnitRef::Building(BuildingId(0))).1, rows);
+}

@@ -14,6 +14,7 @@ mod pdf;
 mod repaint;
 mod replay;
 mod report;
+mod rollup;
 mod ui;
 mod view3d;
 mod wall;

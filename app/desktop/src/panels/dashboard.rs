@@ -1,18 +1,21 @@
 //! The dashboard (驾驶舱): KPI tiles of the seven report domains with 环比/同比 arrows, 24-month trends, this
 //! period's key categories, the league table (平安赛马榜, sortable), and a ticker of major events. Laid out to be
 //! read from across a room. Every count drills through ([`crate::panels::drill`]): a click lists and maps the
-//! events behind it.
+//! events behind it. The tiles and the league are of the unit in scope ([`crate::panels::dashboard_scope`]: the
+//! district, or the selected town, community or grid); the trends, the key categories and the loop stay the
+//! district's.
 
 use crate::i18n::{Lang, Named};
+use crate::panels::dashboard_scope::{self as scope, tile_drill, tile_name};
 use crate::panels::drill::Numbers;
 use crate::services::assessment::ReportData;
 use crate::state::{AppState, Command, Drill, LoopScope};
 use crate::{format, theme};
 use egui::{Color32, RichText};
 use egui_plot::{Bar, BarChart, Legend, Line, Plot};
-use pingan_core::Severity;
-use pingan_core::report::Span;
+use pingan_core::report::{DomainFigures, Span};
 use pingan_core::routing::LoopFigure;
+use pingan_core::{Severity, UnitRef};
 
 /// Sort order of the league table.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -57,6 +60,7 @@ pub fn dashboard_ui(ui: &mut egui::Ui, state: &AppState, sort: &mut LeagueSort, 
         });
         return;
     };
+    let unit = scope::scope(state);
     egui::Frame::new().fill(theme::BG).inner_margin(12).show(ui, |ui| {
         ui.horizontal(|ui| {
             ui.label(
@@ -64,6 +68,7 @@ pub fn dashboard_ui(ui: &mut egui::Ui, state: &AppState, sort: &mut LeagueSort, 
                     .font(theme::bold(28.0))
                     .color(theme::ACCENT),
             );
+            ui.label(RichText::new(scope::scope_name(state, unit)).font(theme::bold(24.0)));
             ui.label(
                 RichText::new(format!(
                     "{} · {} · {} {:.0} ms",
@@ -80,8 +85,11 @@ pub fn dashboard_ui(ui: &mut egui::Ui, state: &AppState, sort: &mut LeagueSort, 
                 }
             });
         });
+        scope::selector_ui(ui, state, unit, commands);
         ui.add_space(6.0);
-        kpi_row_ui(ui, &data, &mut Numbers::new(lang, Some(&mut *commands)));
+        let figures = scope::figures_of(&data, unit);
+        let unit_name = (unit != UnitRef::District).then(|| scope::scope_name(state, unit));
+        kpi_row_ui(ui, &figures, unit, unit_name.as_deref(), &mut Numbers::new(lang, Some(&mut *commands)));
         ui.add_space(8.0);
         let avail = ui.available_size();
         let ticker_h = 44.0;
@@ -89,12 +97,18 @@ pub fn dashboard_ui(ui: &mut egui::Ui, state: &AppState, sort: &mut LeagueSort, 
             let left_w = avail.x * 0.55;
             ui.vertical(|ui| {
                 ui.set_width(left_w);
-                charts_ui(ui, &data, &mut Numbers::new(lang, Some(&mut *commands)), avail.y - ticker_h);
+                let whole = (unit != UnitRef::District).then(|| lang.tr(" · 全区", " · district"));
+                charts_ui(ui, &data, &mut Numbers::new(lang, Some(&mut *commands)), avail.y - ticker_h, whole);
             });
             ui.vertical(|ui| {
                 // The league and the loop table scroll together when the screen is short.
                 egui::ScrollArea::vertical().id_salt("dashboard-right").max_height(avail.y - ticker_h).show(ui, |ui| {
-                    tables_body_ui(ui, state, &data, sort, &mut Numbers::new(lang, Some(&mut *commands)));
+                    let nums = &mut Numbers::new(lang, Some(&mut *commands));
+                    if unit != UnitRef::District {
+                        scope::league_within_ui(ui, state, &data, unit, nums);
+                        ui.add_space(10.0);
+                    }
+                    tables_body_ui(ui, state, &data, sort, nums);
                 });
             });
         });
@@ -102,13 +116,15 @@ pub fn dashboard_ui(ui: &mut egui::Ui, state: &AppState, sort: &mut LeagueSort, 
     });
 }
 
-/// The trends and the key categories, in `height`.
-fn charts_ui(ui: &mut egui::Ui, data: &ReportData, nums: &mut Numbers<'_>, height: f32) {
+/// The trends and the key categories, in `height`; `whole` notes in the titles that they are the district's while
+/// the tiles are a unit's.
+fn charts_ui(ui: &mut egui::Ui, data: &ReportData, nums: &mut Numbers<'_>, height: f32, whole: Option<&str>) {
     let lang = nums.lang();
-    ui.label(RichText::new(lang.tr("近24个月趋势", "24-month trend")).font(theme::bold(20.0)));
+    let whole = whole.unwrap_or_default();
+    ui.label(RichText::new(format!("{}{whole}", lang.tr("近24个月趋势", "24-month trend"))).font(theme::bold(20.0)));
     trend_ui(ui, data, lang, height * 0.55);
     ui.label(
-        RichText::new(format!("{} · {}", lang.tr("九类重点事件", "Key categories"), data.period.label()))
+        RichText::new(format!("{} · {}{whole}", lang.tr("九类重点事件", "Key categories"), data.period.label()))
             .font(theme::bold(20.0)),
     );
     categories_ui(ui, data, nums, height * 0.3);
@@ -163,7 +179,7 @@ pub fn report_ui(ui: &mut egui::Ui, state: &AppState, commands: &mut Vec<Command
                 }
             });
         });
-        kpi_row_ui(ui, &data, &mut Numbers::new(lang, Some(&mut *commands)));
+        kpi_row_ui(ui, &data.figures, UnitRef::District, None, &mut Numbers::new(lang, Some(&mut *commands)));
         ui.add_space(8.0);
         // Two titles of ~30 points each, then the trends and the key categories share what is left.
         let h = (ui.available_height() - 110.0).max(120.0);
@@ -198,22 +214,29 @@ fn tables_inner_ui(ui: &mut egui::Ui, state: &AppState, sort: &mut LeagueSort, m
     });
 }
 
-fn kpi_row_ui(ui: &mut egui::Ui, data: &ReportData, nums: &mut Numbers<'_>) {
+/// The seven domain tiles of `unit` (`unit_name`: `None` for the district, whose figures keep their plain names).
+fn kpi_row_ui(
+    ui: &mut egui::Ui,
+    figures: &[DomainFigures],
+    unit: UnitRef,
+    unit_name: Option<&str>,
+    nums: &mut Numbers<'_>,
+) {
     let lang = nums.lang();
     let gap = ui.spacing().item_spacing.x;
     let w = ((ui.available_width() - 6.0 * gap) / 7.0).floor();
     ui.horizontal(|ui| {
-        for (k, f) in data.figures.iter().enumerate() {
+        for (k, f) in figures.iter().enumerate() {
             egui::Frame::new().fill(theme::CARD).corner_radius(8.0).inner_margin(8).show(ui, |ui| {
                 ui.set_width(w - 16.0);
                 ui.set_max_width(w - 16.0);
                 ui.vertical(|ui| {
                     ui.label(RichText::new(f.domain.name_in(lang)).font(theme::bold(18.0)).color(DOMAIN_COLORS[k]));
                     let domain = f.domain;
-                    let name = |span: Span, n: u32| format!("{} {} {n}", domain.zh(), span.zh());
+                    let name = |span: Span, n: u32| tile_name(unit_name, domain, span, n);
                     ui.horizontal(|ui| {
                         let text = RichText::new(f.month.to_string()).font(theme::bold(34.0));
-                        nums.show(ui, text, name(Span::Month, f.month), Drill::Domain { domain, span: Span::Month });
+                        nums.show(ui, text, name(Span::Month, f.month), tile_drill(unit, domain, Span::Month));
                         ui.label(RichText::new(lang.tr("本月", "month")).color(theme::DIM));
                     });
                     let (mom, c1) = change_text(f.mom, lang);
@@ -231,14 +254,9 @@ fn kpi_row_ui(ui: &mut egui::Ui, data: &ReportData, nums: &mut Numbers<'_>) {
                         let dim = |t: &str| RichText::new(t).color(theme::DIM).size(15.0);
                         let num = |n: u32| RichText::new(n.to_string()).color(theme::TEXT).size(15.0);
                         ui.label(dim(lang.tr("今日", "today")));
-                        nums.show(ui, num(f.day), name(Span::Day, f.day), Drill::Domain { domain, span: Span::Day });
+                        nums.show(ui, num(f.day), name(Span::Day, f.day), tile_drill(unit, domain, Span::Day));
                         ui.label(dim(lang.tr("· 本年", "· year")));
-                        nums.show(
-                            ui,
-                            num(f.year),
-                            name(Span::Year, f.year),
-                            Drill::Domain { domain, span: Span::Year },
-                        );
+                        nums.show(ui, num(f.year), name(Span::Year, f.year), tile_drill(unit, domain, Span::Year));
                     });
                 });
             });
@@ -471,9 +489,15 @@ fn league_ui(ui: &mut egui::Ui, data: &ReportData, sort: &mut LeagueSort, nums: 
         ui.end_row();
         for r in rows {
             ui.label(RichText::new(r.rank.to_string()).font(theme::bold(19.0)));
-            ui.label(RichText::new(&r.name).size(19.0));
-            ui.label(RichText::new(format!("{:.2}", r.score)).monospace());
             let town = pingan_core::TownId(r.unit as u16);
+            if ui
+                .link(RichText::new(&r.name).size(19.0))
+                .on_hover_text(lang.tr("查看该镇街", "Open this town"))
+                .clicked()
+            {
+                nums.select(UnitRef::Town(town));
+            }
+            ui.label(RichText::new(format!("{:.2}", r.score)).monospace());
             let drill = Drill::Town { town, period: data.period, category: data.view.category };
             nums.show(ui, RichText::new(r.events.to_string()), format!("{} 事件 {}", r.name, r.events), drill);
             let c = theme::RISK[r.grade.index()];

@@ -193,13 +193,15 @@ fn history_ui(ui: &mut egui::Ui, e: &Event, lang: Lang) {
     }
 }
 
-/// The selected unit's five-colour breakdown: score, complexity, contributions by category, heaviest events, and
-/// the 12-month trend of its normalised score.
+/// The selected unit's five-colour breakdown: where it sits, score, complexity, the roll-up
+/// ([`crate::panels::rollup`]: children, categories and heaviest events, each opening the next level down), and the
+/// 12-month trend of its normalised score.
 pub fn unit_detail_ui(ui: &mut egui::Ui, state: &AppState, commands: &mut Vec<Command>) {
     let lang = state.lang;
     let Some(u) = &state.unit_detail else { return };
     let d = &state.district;
-    let name = crate::format::unit_name(d, u.unit);
+    // Its own name: the path above it names its parents.
+    let name = crate::panels::rollup::short_name(d, u.unit);
     ui.horizontal(|ui| {
         ui.heading(lang.tr("风险研判", "Risk assessment"));
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
@@ -209,10 +211,26 @@ pub fn unit_detail_ui(ui: &mut egui::Ui, state: &AppState, commands: &mut Vec<Co
         });
     });
     ui.separator();
+    egui::ScrollArea::vertical().id_salt("unit-detail").auto_shrink([false, false]).show(ui, |ui| {
+        unit_body_ui(ui, state, u, &name, commands);
+    });
+}
+
+/// The breakdown under the title, scrolling.
+fn unit_body_ui(
+    ui: &mut egui::Ui,
+    state: &AppState,
+    u: &crate::state::UnitDetail,
+    name: &str,
+    commands: &mut Vec<Command>,
+) {
+    let lang = state.lang;
+    let d = &state.district;
     let e = &u.explanation;
     let color = theme::RISK[e.score.grade.index()];
+    crate::panels::rollup::path_ui(ui, state, u.unit, commands);
     ui.horizontal(|ui| {
-        ui.label(RichText::new(&name).font(theme::bold(22.0)));
+        ui.label(RichText::new(name).font(theme::bold(22.0)));
         if matches!(
             u.unit,
             pingan_core::UnitRef::Town(_) | pingan_core::UnitRef::Community(_) | pingan_core::UnitRef::Grid(_)
@@ -285,23 +303,9 @@ pub fn unit_detail_ui(ui: &mut egui::Ui, state: &AppState, commands: &mut Vec<Co
             }));
         }
     });
-    ui.add_space(6.0);
-    ui.label(RichText::new(lang.tr("分类贡献", "By category")).font(theme::bold(19.0)));
-    for c in &e.by_category {
-        ui.horizontal(|ui| {
-            ui.label(RichText::new(c.category.name_in(lang)).strong());
-            ui.label(format!("{} {}", c.events, lang.tr("起", "events")));
-            let (rect, _) = ui.allocate_exact_size(egui::vec2(120.0, 14.0), egui::Sense::hover());
-            ui.painter().rect_filled(rect, 2.0, theme::CARD);
-            let mut fill = rect;
-            fill.set_width(rect.width() * c.share as f32);
-            ui.painter().rect_filled(fill, 2.0, color);
-            ui.label(format!("{:.0}%", c.share * 100.0));
-        });
-    }
-    if e.by_category.is_empty() {
-        ui.label(RichText::new(lang.tr("本期无计分事件", "No scored events this period")).color(theme::DIM));
-    }
+    crate::panels::rollup::children_ui(ui, state, u, commands);
+    crate::panels::rollup::categories_ui(ui, state, u, commands);
+    crate::panels::rollup::top_events_ui(ui, state, u, commands);
     ui.add_space(6.0);
     ui.label(RichText::new(lang.tr("近12个月得分", "Score, last 12 months")).font(theme::bold(19.0)));
     let points: Vec<[f64; 2]> = u.trend.iter().enumerate().map(|(i, (_, v))| [i as f64, *v]).collect();

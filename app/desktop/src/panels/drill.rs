@@ -18,7 +18,8 @@ pub fn number_ui(
     lang: Lang,
     commands: &mut Vec<Command>,
 ) -> egui::Response {
-    let r = ui.add(egui::Label::new(text).sense(egui::Sense::click()).selectable(false));
+    // A number never breaks across lines (a wrapped one would also miss clicks between its rows).
+    let r = ui.add(egui::Label::new(text).extend().sense(egui::Sense::click()).selectable(false));
     clickable(r, name, drill, lang, commands)
 }
 
@@ -115,6 +116,13 @@ impl<'a> Numbers<'a> {
     pub fn push(&mut self, drill: Drill) {
         if let Some(c) = self.commands.as_deref_mut() {
             c.push(Command::Drill(drill));
+        }
+    }
+
+    /// Push `Command::SelectUnit(unit)` (a league row's name clicked), when there is a command list.
+    pub fn select(&mut self, unit: pingan_core::UnitRef) {
+        if let Some(c) = self.commands.as_deref_mut() {
+            c.push(Command::SelectUnit(unit));
         }
     }
 }

@@ -93,8 +93,10 @@ pub struct ReportData {
     pub assessment: Assessment,
     /// Scores the period before (for rank changes).
     pub previous: Assessment,
-    /// The seven domains.
+    /// The seven domains, for the district.
     pub figures: Vec<DomainFigures>,
+    /// The seven domains for the district and every town, community and grid (the dashboard's unit selector).
+    pub units: report::UnitFigures,
     /// Monthly counts per domain for 24 months: (first day of month, count).
     pub trends: Vec<(Domain, Vec<(NaiveDate, u32)>)>,
     /// This period's events per key category.
@@ -127,7 +129,8 @@ pub fn compute(
     let previous = assess(district, records, period.previous(), now.timestamp(), set, config);
     let league = report::league_table(district, &assessment, &previous, false);
     let town_domains = report::domain_counts(district, records, period, now.timestamp(), report::Level::Town);
-    let figures = report::domain_figures(records, now);
+    let units = report::unit_figures(district, records, now);
+    let figures = units.unit(pingan_core::UnitRef::District).unwrap_or_else(|| report::domain_figures(records, now));
     let trends = Domain::ALL.iter().map(|d| (*d, report::monthly_trend(records, d.set(), now, 24))).collect();
     ReportData {
         view,
@@ -136,6 +139,7 @@ pub fn compute(
         assessment,
         previous,
         figures,
+        units,
         trends,
         category_counts: report::category_counts(records, period, now.timestamp()),
         league,

@@ -13,7 +13,7 @@ use pingan_core::assess::{CategorySet, EventRecord, Period};
 use pingan_core::report::{Domain, Span, Tally};
 use pingan_core::routing::{Level, LoopFigure};
 use pingan_core::situation::HeadlineCount;
-use pingan_core::{District, Event, EventCategory, EventId, Timestamp, TownId};
+use pingan_core::{District, Event, EventCategory, EventId, GridId, Timestamp, TownId, UnitRef};
 
 /// Which events of the command loop's table a loop figure covers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -53,6 +53,36 @@ pub enum Drill {
         period: Period,
         /// The report's category (`None`: the nine key categories), as in [`RiskView::category`].
         category: Option<EventCategory>,
+    },
+    /// A unit's events in the report's period: a line of a unit's breakdown (a category's), a row of a league
+    /// below the towns. Counted by [`Tally::period`] within the unit — the rule of [`pingan_core::assess::explain`].
+    Unit {
+        /// The unit (any level).
+        unit: UnitRef,
+        /// The period.
+        period: Period,
+        /// The categories the breakdown counts (the risk view's).
+        categories: CategorySet,
+        /// Only this one of them (`None`: all of them).
+        category: Option<EventCategory>,
+    },
+    /// A domain tile's figure of one unit for today, this month or this year.
+    UnitDomain {
+        /// The unit (any level).
+        unit: UnitRef,
+        /// The report domain.
+        domain: Domain,
+        /// Which of its figures.
+        span: Span,
+    },
+    /// One event of a unit's heaviest: reported at `at` (Unix seconds) in `grid`, of `category`.
+    Record {
+        /// Report time, Unix seconds.
+        at: i64,
+        /// Its grid.
+        grid: GridId,
+        /// Its category.
+        category: EventCategory,
     },
     /// A figure of the command loop's table (live events reported in the period).
     Loop {
@@ -132,6 +162,23 @@ impl Drill {
                 let set = RiskView { category, ..RiskView::default() }.categories();
                 DrillMatch::Records(Tally::period(period, as_of, set).in_town(town))
             }
+            Self::Unit { unit, period, categories, category } => {
+                let set = match category {
+                    Some(c) if categories.contains(c) => CategorySet::of(&[c]),
+                    Some(_) => CategorySet::of(&[]),
+                    None => categories,
+                };
+                DrillMatch::Records(Tally::period(period, as_of, set).within(unit))
+            }
+            Self::UnitDomain { unit, domain, span } => {
+                DrillMatch::Records(Tally::domain(domain, span, now).within(unit))
+            }
+            Self::Record { at, grid, category } => DrillMatch::Records(Tally {
+                from: at,
+                to: at.saturating_add(1),
+                categories: CategorySet::of(&[category]),
+                unit: UnitRef::Grid(grid),
+            }),
             Self::Loop { scope, figure, period } => {
                 let (from, to) = period.range();
                 let at = |t: i64| chrono::DateTime::from_timestamp(t, 0).unwrap_or(now);
@@ -150,6 +197,27 @@ impl Drill {
             Self::Town { town: t, period, category } => {
                 format!("{} · {} · {}", town(t), RiskView::category_label(category, lang), period.label())
             }
+            Self::Unit { unit, period, categories, category } => {
+                let what = match category {
+                    Some(c) => c.name_in(lang).to_string(),
+                    None => categories_label(categories, lang),
+                };
+                format!("{} · {what} · {}", crate::format::unit_name(district, unit), period.label())
+            }
+            Self::UnitDomain { unit, domain, span } => format!(
+                "{} · {} · {}",
+                crate::format::unit_name(district, unit),
+                domain.name_in(lang),
+                lang.tr(span.zh(), span.en())
+            ),
+            Self::Record { at, grid, category } => {
+                let when = chrono::DateTime::from_timestamp(at, 0).map_or_else(String::new, crate::format::short_time);
+                format!(
+                    "{} · {when} · {}",
+                    crate::format::unit_name(district, UnitRef::Grid(grid)),
+                    category.name_in(lang)
+                )
+            }
             Self::Loop { scope, figure, period } => {
                 let whose = match scope {
                     LoopScope::District => lang.tr("全区", "District").to_string(),
@@ -159,6 +227,18 @@ impl Drill {
                 format!("{whose} · {} · {}", lang.tr(figure.zh(), figure.en()), period.label())
             }
         }
+    }
+}
+
+/// A set of categories in words: the nine key categories, one category's name, or how many.
+fn categories_label(set: CategorySet, lang: Lang) -> String {
+    if set == CategorySet::key() {
+        return RiskView::category_label(None, lang).to_string();
+    }
+    let named: Vec<EventCategory> = EventCategory::ALL.iter().copied().filter(|c| set.contains(*c)).collect();
+    match named.as_slice() {
+        [one] => one.name_in(lang).to_string(),
+        many => format!("{} {}", many.len(), lang.tr("类", "categories")),
     }
 }
 

@@ -59,6 +59,20 @@ pub struct UnitDetail {
     pub trend: Vec<(chrono::NaiveDate, f64)>,
     /// This period's events per report domain (in `Domain::ALL` order).
     pub domains: [u32; 7],
+    /// The heaviest events of the explanation, resolved when it was computed (the record indices would not stay
+    /// valid as live events come and go).
+    pub top_events: Vec<TopEvent>,
+}
+
+/// One of a unit's heaviest events: the record, the live event it is (`None`: a history record), its weight.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct TopEvent {
+    /// What the assessment counted.
+    pub record: EventRecord,
+    /// The live event, when it is one (it opens); a history record drills the feed to it instead.
+    pub event: Option<EventId>,
+    /// Its weight in the score.
+    pub weight: f64,
 }
 
 /// Everything the app shows.
@@ -373,7 +387,16 @@ impl AppState {
             UnitRef::District | UnitRef::Building(_) => None,
         }
         .unwrap_or_default();
-        UnitDetail { unit, period, explanation, trend, domains }
+        let live_from = self.history.len();
+        let top_events = explanation
+            .top_events
+            .iter()
+            .filter_map(|&(i, weight)| {
+                let event = i.checked_sub(live_from).and_then(|k| self.situation.events.get(k)).map(|e| e.id);
+                Some(TopEvent { record: *records.get(i)?, event, weight })
+            })
+            .collect();
+        UnitDetail { unit, period, explanation, trend, domains, top_events }
     }
 
     /// The drill in force, at the current time (`None`: no drill).

@@ -253,15 +253,21 @@ pub(super) fn draw_scenario<'v>(
     spots
 }
 
+/// Buildings, coloured by kind; from [`super::BUILDING_GRADES_ZOOM`] in, by their own five-colour grade.
 pub(super) fn draw_buildings(out: &mut Vec<Shape>, view: &View<'_>, projector: &Projector, rect: Rect, zoom: f64) {
     let d = view.district;
     let bbox = view_bbox(projector, rect);
     let outline = zoom >= 16.0;
+    let grades = view.assessment.filter(|_| zoom >= super::BUILDING_GRADES_ZOOM).map(|a| &a.buildings);
     for id in view.index.buildings_in(bbox).take(30_000) {
         let Some(b) = d.buildings.get(id.index()) else { continue };
         let pts = ring_ui(projector, &b.footprint.exterior);
         let stroke = if outline { Stroke::new(1.0, Color32::from_rgb(150, 180, 220)) } else { Stroke::NONE };
-        out.push(Shape::convex_polygon(pts, theme::building_color(b.kind, b.height_m), stroke));
+        let fill = match grades.and_then(|g| g.get(id.index())) {
+            Some(s) => theme::RISK[s.grade.index()].gamma_multiply(0.8),
+            None => theme::building_color(b.kind, b.height_m),
+        };
+        out.push(Shape::convex_polygon(pts, fill, stroke));
     }
 }
 

@@ -25,6 +25,8 @@ use walkers::{Map, lon_lat};
 
 /// Zoom at which buildings appear.
 pub const BUILDINGS_ZOOM: f64 = 14.5;
+/// Zoom from which buildings are filled with their own five-colour grade instead of their kind's colour.
+pub const BUILDING_GRADES_ZOOM: f64 = 16.0;
 /// Zoom at which grid boundaries appear.
 pub const GRIDS_ZOOM: f64 = 13.0;
 /// Zoom at which community boundaries appear.
