@@ -162,7 +162,7 @@ impl PinganApp {
         else {
             return;
         };
-        match crate::services::export::export_report_and_pdf(&dir, &data, &self.state.district, lang) {
+        match crate::services::pdf::export_report_and_pdf(&dir, &data, &self.state.district, lang) {
             Ok(files) => {
                 tracing::info!("report exported: {} files in {}", files.len(), dir.display());
                 let msg = format!("{} {} → {}", lang.tr("已导出", "Exported"), files.len(), dir.display());

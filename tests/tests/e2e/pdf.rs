@@ -5,8 +5,7 @@
 use pingan_core::assess::RiskConfig;
 use pingan_desktop::Lang;
 use pingan_desktop::services::assessment::{ReportData, RiskView, compute};
-use pingan_desktop::services::export::export_report_and_pdf;
-use pingan_desktop::services::pdf::write_report_pdf;
+use pingan_desktop::services::pdf::{export_report_and_pdf, write_report_pdf};
 use pingan_tests::test_now;
 use std::path::Path;
 use std::process::Command;

@@ -311,19 +311,3 @@ pub fn export_report(
     out.push(write(dir.join("task_books.csv"), books)?);
     Ok(out)
 }
-
-/// [`export_report`] plus `report.pdf` (the whole report on a few A4 pages, see [`crate::services::pdf`]): what
-/// the dashboard's 导出 button writes. Returns the files written.
-pub fn export_report_and_pdf(
-    dir: &Path,
-    data: &ReportData,
-    district: &pingan_core::District,
-    lang: Lang,
-) -> Result<Vec<PathBuf>, ExportError> {
-    let town_names: Vec<String> = district.towns.iter().map(|t| t.name.clone()).collect();
-    let mut files = export_report(dir, data, &town_names, lang)?;
-    let pdf = dir.join("report.pdf");
-    crate::services::pdf::write_report_pdf(&pdf, data, district, lang)?;
-    files.push(pdf);
-    Ok(files)
-}

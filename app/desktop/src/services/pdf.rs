@@ -15,7 +15,7 @@ use pdf_writer::types::{CidFontType, FontFlags, SystemInfo, UnicodeCmap};
 use pdf_writer::{Content, Date, Filter, Finish, Name, Pdf, Rect, Ref, Str, TextStr};
 use pingan_core::assess::Grade;
 use pingan_core::{District, LonLat, Polygon, Timestamp};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// A4 landscape, in points.
 const PAGE_W: f32 = 842.0;
@@ -688,4 +688,20 @@ pub fn write_report_pdf(path: &Path, data: &ReportData, district: &District, lan
     let bytes = report_pdf(data, district, lang, chrono::Utc::now())
         .map_err(|message| ExportError::Pdf { path: path.to_path_buf(), message })?;
     std::fs::write(path, bytes).map_err(|source| ExportError::Io { path: path.to_path_buf(), source })
+}
+
+/// [`crate::services::export::export_report`] plus `report.pdf` (the whole report on a few A4 pages): what
+/// the dashboard's 导出 button writes. Returns the files written.
+pub fn export_report_and_pdf(
+    dir: &Path,
+    data: &ReportData,
+    district: &pingan_core::District,
+    lang: Lang,
+) -> Result<Vec<PathBuf>, ExportError> {
+    let town_names: Vec<String> = district.towns.iter().map(|t| t.name.clone()).collect();
+    let mut files = crate::services::export::export_report(dir, data, &town_names, lang)?;
+    let pdf = dir.join("report.pdf");
+    write_report_pdf(&pdf, data, district, lang)?;
+    files.push(pdf);
+    Ok(files)
 }
