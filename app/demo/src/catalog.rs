@@ -39,3 +39,28 @@ pub fn severity_weights(c: EventCategory) -> [f64; 4] {
         _ => [0.85, 0.13, 0.02, 0.0],
     }
 }
+
+/// One-line titles of events of category `c`, as grid workers and the hotline write them (the simulator and the
+/// history draw from these; the search finds their words).
+pub fn titles(c: EventCategory) -> &'static [&'static str] {
+    use EventCategory as C;
+    match c {
+        C::PetitionSource => &["重点人员异常动向", "群体访苗头", "信访诉求集中反映"],
+        C::Vice => &["疑似赌博窝点", "涉黄线索举报", "可疑吸毒人员"],
+        C::Theft => &["电动车被盗", "入室盗窃", "工地材料被盗"],
+        C::Dispute => &["邻里纠纷", "物业纠纷", "家庭纠纷", "土地承包纠纷", "租房纠纷", "家暴求助"],
+        C::TelecomFraud => &["疑似电信诈骗", "冒充客服诈骗", "刷单返利诈骗"],
+        C::FireAlarm => &["火情报警", "电动车充电起火", "厨房油锅起火"],
+        C::TrafficDeath => &["交通事故致人死亡"],
+        C::Homicide => &["命案警情"],
+        C::WageArrears => &["农民工讨薪", "企业拖欠工资", "工程款纠纷致欠薪", "欠薪集体讨要"],
+        C::WorkSafety => &["工地高处坠落", "厂房机械伤人", "有限空间作业事故"],
+        C::UnnaturalDeath => &["溺水身亡", "非正常死亡警情"],
+        C::SmokeDetector => &["烟感报警"],
+        C::WaterMeterNoFlow => &["独居老人水表72小时无流量"],
+        C::StrawBurning => &["秸秆焚烧烟点"],
+        C::CrowdGathering => &["人员聚集超阈值"],
+        C::HelmetRate => &["卡口头盔佩戴率低于80%"],
+        C::Other => &["垃圾乱堆放", "违章搭建", "占道经营", "井盖缺失", "河道漂浮物"],
+    }
+}

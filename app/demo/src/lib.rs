@@ -17,7 +17,7 @@ pub mod sim;
 pub mod tracks;
 
 pub use district_gen::{DemoSpec, generate};
-pub use history::{HistorySpec, generate_history};
+pub use history::{HistorySpec, generate_history, history_text};
 pub use sensors::{SensorStream, fleet};
 pub use sim::{SimChange, SimConfig, Simulator};
 pub use tracks::past_tracks;

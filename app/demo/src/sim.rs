@@ -301,7 +301,7 @@ impl Simulator {
     ) -> Event {
         let rng = &mut self.patrol_rng;
         let severity = Severity::ALL[pick(rng, &crate::catalog::severity_weights(category))];
-        let titles = titles(category);
+        let titles = crate::catalog::titles(category);
         let title = titles[rng.random_range(0..titles.len())].to_string();
         let g = district.grid(grid);
         let place = match building.and_then(|b| district.buildings.get(b.index())) {
@@ -490,7 +490,7 @@ impl Simulator {
                 }
             }
         };
-        let titles = titles(category);
+        let titles = crate::catalog::titles(category);
         let title = titles[rng.random_range(0..titles.len())].to_string();
         let id = EventId(situation.events.last().map_or(1, |e| e.id.0 + 1));
         let local = at.with_timezone(&pingan_core::china_offset());
@@ -574,29 +574,6 @@ fn delay_of(rng: &mut ChaCha8Rng, speedup: f64, state: EventState, slow: bool) -
 
 const FEEDBACK: [&str; 5] =
     ["已到场核实并处置完毕", "双方已调解达成一致", "隐患已整改，附现场照片", "已联系相关部门处理", "已劝离并做好登记"];
-
-fn titles(c: EventCategory) -> &'static [&'static str] {
-    use EventCategory as C;
-    match c {
-        C::PetitionSource => &["重点人员异常动向", "群体访苗头", "信访诉求集中反映"],
-        C::Vice => &["疑似赌博窝点", "涉黄线索举报", "可疑吸毒人员"],
-        C::Theft => &["电动车被盗", "入室盗窃", "工地材料被盗"],
-        C::Dispute => &["邻里纠纷", "物业纠纷", "家庭纠纷", "土地承包纠纷", "租赁纠纷"],
-        C::TelecomFraud => &["疑似电信诈骗", "冒充客服诈骗", "刷单返利诈骗"],
-        C::FireAlarm => &["火情报警", "电动车充电起火", "厨房油锅起火"],
-        C::TrafficDeath => &["交通事故致人死亡"],
-        C::Homicide => &["命案警情"],
-        C::WageArrears => &["农民工讨薪", "企业拖欠工资", "工程款纠纷致欠薪"],
-        C::WorkSafety => &["工地高处坠落", "厂房机械伤人", "有限空间作业事故"],
-        C::UnnaturalDeath => &["溺水身亡", "非正常死亡警情"],
-        C::SmokeDetector => &["烟感报警"],
-        C::WaterMeterNoFlow => &["独居老人水表72小时无流量"],
-        C::StrawBurning => &["秸秆焚烧烟点"],
-        C::CrowdGathering => &["人员聚集超阈值"],
-        C::HelmetRate => &["卡口头盔佩戴率低于80%"],
-        C::Other => &["垃圾乱堆放", "违章搭建", "占道经营", "井盖缺失", "河道漂浮物"],
-    }
-}
 
 fn pick(rng: &mut ChaCha8Rng, weights: &[f64]) -> usize {
     let total: f64 = weights.iter().sum();

@@ -10,7 +10,9 @@
 //!   [`crate::theme::ANIMATION_FPS`] frames a second, and only while it is on screen.
 
 use crate::panels::map3d::{self, Map3dPanel};
-use crate::panels::{attention, books, coverage, dashboard, detail, feed, header, import, map2d, status, toolbar};
+use crate::panels::{
+    attention, books, coverage, dashboard, detail, feed, header, import, map2d, search, status, toolbar,
+};
 use crate::services::export::{FolderDialog, RfdDialog};
 use crate::services::import_job::ImportRequest;
 use crate::state::view::Map2dView;
@@ -144,10 +146,45 @@ impl PinganApp {
         self.view.follow(&cmd, &self.state);
         match &cmd {
             Command::ExportReport => self.export(),
+            Command::ExportSearch => self.export_search(),
             Command::OpenImport => self.open_import(),
             _ => {}
         }
         self.state.apply(cmd);
+    }
+
+    /// Ask for a folder and write the search's matches there (CSV and GeoJSON); the outcome goes to the status bar.
+    fn export_search(&mut self) {
+        let lang = self.state.lang;
+        let Some(m) = self.state.search_matches().cloned() else {
+            self.state.apply(Command::Note(lang.tr("没有可导出的搜索结果", "No search results to export").into()));
+            return;
+        };
+        let Some(dir) = self.dialog.pick_folder(lang.tr("选择导出文件夹", "Choose a folder for the results"))
+        else {
+            return;
+        };
+        let s = &self.state;
+        let written = crate::services::search_export::export_search(
+            &dir,
+            &m,
+            &s.district,
+            &s.history,
+            &s.history_text,
+            &s.situation.events,
+            lang,
+        );
+        let msg = match written {
+            Ok(files) => format!(
+                "{} {} {} → {}",
+                lang.tr("已导出", "Exported"),
+                m.total(),
+                lang.tr("条", "matches"),
+                files.len()
+            ),
+            Err(e) => format!("{}: {e}", lang.tr("导出失败", "Export failed")),
+        };
+        self.state.apply(Command::Note(format!("{msg} ({})", dir.display())));
     }
 
     /// Ask for a folder and write the current report there; the outcome goes to the status bar.
@@ -356,7 +393,10 @@ fn with_timeline(
 
 /// Whether the right-hand detail has something to show (an event, a task book or a unit).
 fn has_detail(state: &AppState) -> bool {
-    state.selected.is_some() || state.unit_detail.is_some() || state.selected_book.is_some()
+    state.selected.is_some()
+        || state.unit_detail.is_some()
+        || state.selected_book.is_some()
+        || state.search.record.is_some()
 }
 
 /// The left panel: events, task books, coverage or acknowledgements, by its tab.
@@ -366,6 +406,7 @@ fn feed_panel_ui(ui: &mut egui::Ui, state: &AppState, commands: &mut Vec<Command
         FeedTab::TaskBooks => books::book_list_ui(ui, state, commands),
         FeedTab::Coverage => coverage::coverage_ui(ui, state, commands),
         FeedTab::Attention => attention::attention_ui(ui, state, commands),
+        FeedTab::Search => search::results_ui(ui, state, commands),
     }
 }
 
@@ -377,6 +418,8 @@ fn detail_panel_ui(ui: &mut egui::Ui, state: &AppState, commands: &mut Vec<Comma
         books::book_detail_ui(ui, state, commands)
     } else if state.unit_detail.is_some() {
         detail::unit_detail_ui(ui, state, commands)
+    } else if state.search.record.is_some() {
+        search::record_card_ui(ui, state, commands)
     } else {
         let lang = state.lang;
         ui.label(

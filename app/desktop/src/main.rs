@@ -28,6 +28,9 @@ struct Cli {
     /// 提示音 in the 待确认 tab).
     #[arg(long)]
     sound: bool,
+    /// Start with this one-key search in force (e.g. `--search 欠薪`; answered once the index is built).
+    #[arg(long, value_name = "QUERY")]
+    search: Option<String>,
     /// Start the map at LON,LAT,ZOOM instead of the whole district, e.g. 120.36,30.38,15.5.
     #[arg(long)]
     view: Option<String>,
@@ -268,6 +271,7 @@ fn main() -> anyhow::Result<()> {
     options.sim.events_per_hour = cli.events_per_hour;
     options.replay_days = cli.replay_days;
     options.sound = cli.sound;
+    options.search = cli.search.clone();
     options.sim.history_hours = options.sim.history_hours.max(f64::from(cli.replay_days) * 24.0);
     options.scenario_dir = cli.scenario_dir.clone().or_else(pingan_desktop::services::import_job::default_dir);
     if let Some(path) = cli.import.clone() {

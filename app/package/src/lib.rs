@@ -17,6 +17,8 @@
 //! …       8 + n         section "workers":  n, then postcard(Vec<GridWorker>), deflated
 //! …       8 + n         section "history":  n, then postcard(Vec<EventRecord>), deflated
 //! …       8 + n         section "tiles":    n (0: none), then a PMTiles archive of raster tiles, stored as is
+//! …       8 + n         section "titles":   n, then postcard(HistoryText), deflated (format 2 on; format 1 files
+//!                       have no such section and load with a history without numbers and titles)
 //! end-32  32            SHA-256 of every byte before it
 //! ```
 //!
@@ -32,13 +34,14 @@
 //! checksum and gives the HTTP ETag.
 
 use pingan_core::assess::EventRecord;
+use pingan_core::search::HistoryText;
 use pingan_core::{District, GridWorker, Timestamp};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 use std::io::{Read as _, Write as _};
 
 /// The format version this crate writes and the newest it reads.
-pub const FORMAT: u32 = 1;
+pub const FORMAT: u32 = 2;
 /// The first eight bytes of every package.
 pub const MAGIC: &[u8; 8] = b"PINGANPK";
 /// Largest header (JSON) accepted.
@@ -91,6 +94,8 @@ pub struct Package {
     pub history: Vec<EventRecord>,
     /// An offline basemap: a PMTiles archive of raster tiles over the district, as is.
     pub tiles: Option<Vec<u8>>,
+    /// The history records' case numbers and titles, by record (empty: a history without text), for the search.
+    pub history_text: HistoryText,
 }
 
 /// Why a package cannot be read.
@@ -144,7 +149,13 @@ impl Package {
             tiles: 0,
             source: String::new(),
         };
-        Self { meta, district, workers, history, tiles: None }
+        Self { meta, district, workers, history, tiles: None, history_text: HistoryText::new() }
+    }
+
+    /// The same, with the history's numbers and titles (one per record).
+    pub fn with_history_text(mut self, text: HistoryText) -> Self {
+        self.history_text = text;
+        self
     }
 
     /// Set (or remove) the offline basemap, keeping the header in step.
@@ -196,8 +207,13 @@ pub fn encode(p: &Package) -> Vec<u8> {
     meta.format = FORMAT;
     meta.tiles = p.tiles.as_ref().map_or(0, Vec::len);
     let meta = serde_json::to_vec(&meta).unwrap_or_default();
-    let sections =
-        [deflate(&p.district), deflate(&p.workers), deflate(&p.history), p.tiles.clone().unwrap_or_default()];
+    let sections = [
+        deflate(&p.district),
+        deflate(&p.workers),
+        deflate(&p.history),
+        p.tiles.clone().unwrap_or_default(),
+        deflate(&p.history_text),
+    ];
     let total = 16 + meta.len() + sections.iter().map(|s| 8 + s.len()).sum::<usize>() + 32;
     let mut out = Vec::with_capacity(total);
     out.extend_from_slice(MAGIC);
@@ -213,10 +229,11 @@ pub fn encode(p: &Package) -> Vec<u8> {
     out
 }
 
-/// The checked parts of a package's bytes: header and the four sections, not yet decoded.
+/// The checked parts of a package's bytes: header and the sections (four in format 1, five from format 2), not yet
+/// decoded; a missing section is empty.
 struct Parts<'a> {
     meta: PackageMeta,
-    sections: [&'a [u8]; 4],
+    sections: [&'a [u8]; 5],
 }
 
 fn split(bytes: &[u8], verify: bool) -> Result<Parts<'_>, PackageError> {
@@ -251,8 +268,9 @@ fn split(bytes: &[u8], verify: bool) -> Result<Parts<'_>, PackageError> {
         .map_err(|e| invalid("header", format!("not readable: {e}")))?;
     let end = bytes.len() - 32;
     let mut at = 16 + meta_len;
-    let mut sections: [&[u8]; 4] = [&[]; 4];
-    for (i, name) in ["district", "workers", "history", "tiles"].into_iter().enumerate() {
+    let mut sections: [&[u8]; 5] = [&[]; 5];
+    let names = ["district", "workers", "history", "tiles", "titles"];
+    for (i, name) in names.into_iter().enumerate().take(if format >= 2 { 5 } else { 4 }) {
         let len = bytes
             .get(at..at + 8)
             .filter(|_| at + 8 <= end)
@@ -318,10 +336,13 @@ pub fn decode(bytes: &[u8]) -> Result<Package, PackageError> {
         return Err(invalid("history", format!("record {i} names a unit the district does not have")));
     }
     let tiles = (!sections[3].is_empty()).then(|| sections[3].to_vec());
+    let history_text: HistoryText =
+        if sections[4].is_empty() { HistoryText::new() } else { inflate("titles", sections[4])? };
+    history_text.check(history.len()).map_err(|e| invalid("titles", e))?;
     if meta.name != district.name {
         return Err(invalid("header", format!("names {:?} but holds {:?}", meta.name, district.name)));
     }
-    Ok(Package { meta, district, workers, history, tiles })
+    Ok(Package { meta, district, workers, history, tiles, history_text })
 }
 
 /// The package's checksum as a quoted strong HTTP ETag, e.g. `"7-3fa9c0d1e2b4a5c6"` (version, then the first 16

@@ -18,7 +18,8 @@ fn sample() -> Package {
         &HistorySpec { seed: 7, days: 60, per_day: 40.0 },
         now() - chrono::Duration::days(3),
     );
-    Package::new(3, now(), district, situation.workers, history)
+    let text = pingan_demo::history_text(&history, 7);
+    Package::new(3, now(), district, situation.workers, history).with_history_text(text)
 }
 
 #[test]
@@ -31,6 +32,8 @@ fn round_trips_district_roster_history_and_tiles() {
     assert_eq!(back, p);
     assert_eq!(back.meta.format, FORMAT);
     assert_eq!(back.meta.tiles, 21);
+    assert_eq!(back.history_text.len(), p.history.len());
+    assert!(back.history_text.title(0).chars().count() >= 2, "{:?}", back.history_text.get(0));
     // The header alone, without the checksum pass.
     let meta = peek(&bytes).expect("peek");
     assert_eq!((meta.version, meta.name.as_str()), (3, p.district.name.as_str()));
@@ -106,4 +109,37 @@ fn tempfile_dir() -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("pingan-package-test-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     dir
+}
+
+#[test]
+fn reads_a_format_1_file_without_titles_and_refuses_titles_that_do_not_fit() {
+    // A format-1 file: the same sections without the titles, its format and checksum set as version 1 wrote them.
+    let mut p = sample();
+    p.history_text = pingan_core::search::HistoryText::new();
+    let bytes = encode(&p);
+    let end = bytes.len() - 32;
+    let titles = {
+        // The last section is the (empty) titles: its deflated bytes follow its 8-byte length.
+        let mut at = end;
+        for n in 1..64 {
+            let len = u64::from_le_bytes(bytes[end - n - 8..end - n].try_into().unwrap());
+            if len == n as u64 {
+                at = end - n - 8;
+                break;
+            }
+        }
+        at
+    };
+    assert!(titles < end, "found the titles section");
+    let mut v1 = bytes[..titles].to_vec();
+    v1[8..12].copy_from_slice(&1u32.to_le_bytes());
+    let sum = <sha2::Sha256 as sha2::Digest>::digest(&v1);
+    v1.extend_from_slice(&sum);
+    let back = decode(&v1).expect("a format-1 file still loads");
+    assert_eq!((back.history.len(), back.history_text.len()), (p.history.len(), 0));
+    // Titles for other records than the history holds: refused, not half-read.
+    let mut q = sample();
+    q.history.pop();
+    let e = decode(&encode(&q)).expect_err("titles that do not fit");
+    assert!(matches!(e, PackageError::Invalid { section: "titles", .. }), "{e}");
 }

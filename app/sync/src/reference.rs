@@ -15,6 +15,7 @@ use crate::writer::{self, DistrictRx};
 use axum::body::Bytes;
 use pingan_core::assess::EventRecord;
 use pingan_core::import::{Crs, ImportAs};
+use pingan_core::search::HistoryText;
 use pingan_core::sync::{ClientCommand, CommandBody, Outcome, Role};
 use pingan_core::{BuildingId, CommunityId, District, GridId, GridWorker, TownId, WorkerId, WorkerStatus, validate};
 use sqlx::Row as _;
@@ -196,6 +197,8 @@ pub struct Data {
     pub workers: Vec<(usize, GridWorker)>,
     /// Past events to add.
     pub history: Vec<EventRecord>,
+    /// Their case numbers and titles (empty: none; else one per record).
+    pub history_text: HistoryText,
     /// Store a district although stored workers, events or history do not fit it (misfitting history is deleted;
     /// workers and events stay in the log, and clients skip what does not fit).
     pub force: bool,
@@ -278,7 +281,7 @@ pub async fn store(db: &Db, data: Data) -> Result<Stored, RefError> {
     if workers > 0 {
         join_workers(&mut tx, db.backend, &district, &user, version, data.workers).await?;
     }
-    insert_history(&mut tx, &district, &data.history).await?;
+    insert_history(&mut tx, &district, &data.history, &data.history_text).await?;
     sqlx::query("UPDATE meta SET value = $1 WHERE name = 'district_version'")
         .bind(version.to_string())
         .execute(&mut *tx)
@@ -290,7 +293,7 @@ pub async fn store(db: &Db, data: Data) -> Result<Stored, RefError> {
         .iter()
         .map(|r| Ok(serde_json::from_str(r.try_get::<&str, _>(0)?)?))
         .collect::<anyhow::Result<_>>()?;
-    let history = read_history(&mut tx).await?;
+    let (history, history_text) = read_history(&mut tx).await?;
     let package_started = Instant::now();
     let name = district.name.clone();
     let (bytes, etag, left_out) = tokio::task::spawn_blocking(move || {
@@ -298,7 +301,8 @@ pub async fn store(db: &Db, data: Data) -> Result<Stored, RefError> {
         // workers that no longer fit stay in the log but not in the package, as clients skip them anyway.
         let mut fitting = pingan_core::Situation { events: Vec::new(), workers: roster, task_books: Vec::new() };
         let left_out = validate::retain_fitting(&mut fitting, &district);
-        let mut p = pingan_package::Package::new(version as u64, now, district, fitting.workers, history);
+        let mut p = pingan_package::Package::new(version as u64, now, district, fitting.workers, history)
+            .with_history_text(history_text);
         p.meta.source = "pingan-sync".into();
         let bytes = pingan_package::encode(&p);
         let etag = pingan_package::etag(&bytes);
@@ -471,10 +475,12 @@ async fn insert_history(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     district: &District,
     history: &[EventRecord],
+    text: &HistoryText,
 ) -> Result<(), RefError> {
     if history.is_empty() {
         return Ok(());
     }
+    text.check(history.len()).map_err(|e| RefError::Rejected(vec![format!("history titles: {e}")]))?;
     if let Some((i, _)) = history.iter().enumerate().find(|(_, r)| {
         !history_fits(district, r.town.0 as i64, r.community.0 as i64, r.grid.0 as i64, r.building.map(|b| b.0 as i64))
     }) {
@@ -484,36 +490,42 @@ async fn insert_history(
         sqlx::query("SELECT COALESCE(MAX(id), 0) + 1 FROM history").fetch_one(&mut **tx).await?.try_get(0)?;
     for (c, chunk) in history.chunks(HISTORY_ROWS_PER_STATEMENT).enumerate() {
         let sql = format!(
-            "INSERT INTO history (id, at, category, severity, town, community, grid, building) VALUES {}",
+            "INSERT INTO history (id, at, category, severity, town, community, grid, building, number, title) VALUES {}",
             (0..chunk.len())
-                .map(|i| format!("({})", crate::db::placeholders(i * 8 + 1, 8)))
+                .map(|i| format!("({})", crate::db::placeholders(i * 10 + 1, 10)))
                 .collect::<Vec<_>>()
                 .join(",")
         );
         let mut q = sqlx::query(&sql);
         for (i, r) in chunk.iter().enumerate() {
+            let k = c * HISTORY_ROWS_PER_STATEMENT + i;
+            let (number, title) = text.get(k).unwrap_or_default();
             q = q
-                .bind(next + (c * HISTORY_ROWS_PER_STATEMENT + i) as i64)
+                .bind(next + k as i64)
                 .bind(r.at)
                 .bind(name_of(&r.category)?)
                 .bind(name_of(&r.severity)?)
                 .bind(r.town.0 as i64)
                 .bind(r.community.0 as i64)
                 .bind(r.grid.0 as i64)
-                .bind(r.building.map(|b| b.0 as i64));
+                .bind(r.building.map(|b| b.0 as i64))
+                .bind(number.to_string())
+                .bind(title.to_string());
         }
         q.execute(&mut **tx).await?;
     }
     Ok(())
 }
 
-/// Every stored history record, oldest first.
-async fn read_history(tx: &mut sqlx::Transaction<'_, sqlx::Any>) -> anyhow::Result<Vec<EventRecord>> {
-    let rows =
-        sqlx::query("SELECT at, category, severity, town, community, grid, building FROM history ORDER BY at, id")
-            .fetch_all(&mut **tx)
-            .await?;
+/// Every stored history record, oldest first, with its number and title.
+async fn read_history(tx: &mut sqlx::Transaction<'_, sqlx::Any>) -> anyhow::Result<(Vec<EventRecord>, HistoryText)> {
+    let rows = sqlx::query(
+        "SELECT at, category, severity, town, community, grid, building, number, title FROM history ORDER BY at, id",
+    )
+    .fetch_all(&mut **tx)
+    .await?;
     let mut out = Vec::with_capacity(rows.len());
+    let mut text = HistoryText::with_capacity(rows.len(), 40);
     let mut categories = std::collections::HashMap::new();
     let mut severities = std::collections::HashMap::new();
     for r in rows {
@@ -545,8 +557,9 @@ async fn read_history(tx: &mut sqlx::Transaction<'_, sqlx::Any>) -> anyhow::Resu
             grid: GridId(id32(r.try_get(5)?)?),
             building: r.try_get::<Option<i64>, _>(6)?.map(id32).transpose()?.map(BuildingId),
         });
+        text.push(r.try_get::<&str, _>(7)?, r.try_get::<&str, _>(8)?);
     }
-    Ok(out)
+    Ok((out, text))
 }
 
 /// How to read a district file.
@@ -648,8 +661,9 @@ pub async fn import_roster(db: &Db, text: &str) -> Result<Stored, RefError> {
 /// Read a history (CSV, or JSON Lines when `jsonl`; [`files::parse_history`]) and add it.
 pub async fn import_history(db: &Db, text: &str, jsonl: bool) -> Result<Stored, RefError> {
     let district = stored_district(db).await?;
-    let history = files::parse_history(text, jsonl, &district, chrono::Utc::now()).map_err(RefError::Rejected)?;
-    store(db, Data { history, ..Data::default() }).await
+    let (history, history_text) =
+        files::parse_history(text, jsonl, &district, chrono::Utc::now()).map_err(RefError::Rejected)?;
+    store(db, Data { history, history_text, ..Data::default() }).await
 }
 
 /// Install the generated demo as one data set, through [`store`]: the district of `seed` (`small`: the small one),
@@ -685,5 +699,6 @@ pub async fn install_demo(db: &Db, seed: u64, small: bool, events_per_hour: f64)
     // A database from before the server held districts may have the demo's workers already: keep them.
     let stored_workers: i64 = sqlx::query("SELECT COUNT(*) FROM workers").fetch_one(&db.pool).await?.try_get(0)?;
     let workers = if stored_workers > 0 { Vec::new() } else { workers };
-    store(db, Data { district: Some(district), workers, history, force: false }).await
+    let history_text = pingan_demo::history_text(&history, seed);
+    store(db, Data { district: Some(district), workers, history, history_text, force: false }).await
 }

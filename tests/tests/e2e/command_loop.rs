@@ -41,10 +41,10 @@ fn a_phone_in_is_typed_routed_and_reported() {
     h.run();
     h.get_by_role(Role::MultilineTextInput).type_text("小区门口两车相撞，有人受伤");
     h.run();
-    let code_box = h.get_by_role(Role::TextInput);
+    let code_box = h.get_by_role_and_label(Role::TextInput, "地址编码");
     code_box.focus();
     h.run();
-    h.get_by_role(Role::TextInput).type_text(&code.segmented());
+    h.get_by_role_and_label(Role::TextInput, "地址编码").type_text(&code.segmented());
     h.run();
     // Before sending: the place found and the level it goes to (a major dispute: the town).
     h.get_by_label_contains("分派至 镇街");

@@ -126,9 +126,17 @@ fn the_real_district_comes_from_the_server_is_kept_for_offline_and_exports_as_a_
             .await
             .unwrap();
         // This month's fires and disputes in the first towns' grids, so the five colours differ by town.
-        let mut history = String::from("at,category,severity,grid\n");
+        // With case numbers and titles, which the desks' search finds offline.
+        let mut history = String::from("编号,标题,at,category,severity,grid\n");
         for i in 0..HISTORY {
-            history.push_str(&format!("2026-11-{:02} {:02}:{:02},火警,重大,#{}\n", 2 + i % 18, i % 24, i % 60, i % 3));
+            let title = if i % 5 == 0 { "仓库电动车充电起火" } else { "厨房油锅起火" };
+            history.push_str(&format!(
+                "LP-{i:05},{title},2026-11-{:02} {:02}:{:02},火警,重大,#{}\n",
+                2 + i % 18,
+                i % 24,
+                i % 60,
+                i % 3
+            ));
         }
         reference::import_history(&db, &history, false).await.unwrap();
         reference::stored_district(&db).await.unwrap()
@@ -162,6 +170,17 @@ fn the_real_district_comes_from_the_server_is_kept_for_offline_and_exports_as_a_
     assert_eq!(s.situation.workers.len(), 3);
     h.get_by_label("平安余杭临平");
     assert_eq!(grades(&mut h), online_grades);
+    // The one-key search works on the kept history, with the server down: the titles and numbers came with it.
+    h.state_mut().state.search_index.wait();
+    h.state_mut().apply(pingan_desktop::Command::Search("充电起火".into()));
+    h.run();
+    let found = h.state().state.search_matches().expect("searched").history.len();
+    assert_eq!(found, HISTORY.div_ceil(5), "every fifth record says 充电起火");
+    h.state_mut().apply(pingan_desktop::Command::Search("LP-00007".into()));
+    h.run();
+    let m = h.state().state.search_matches().expect("searched");
+    assert_eq!(m.history.len(), 1);
+    assert_eq!(h.state().state.history_text.number(m.history[0] as usize), "LP-00007");
     drop(h);
 
     // The cache exports as a package file that opens to an equal district.

@@ -15,6 +15,7 @@ mod repaint;
 mod replay;
 mod report;
 mod rollup;
+mod search;
 mod ui;
 mod view3d;
 mod wall;

@@ -30,7 +30,7 @@ mod sets;
 mod text;
 
 pub use sets::{Csr, intersect, union};
-pub use text::HistoryText;
+pub use text::{HistoryText, MAX_NUMBER, MAX_TITLE, check_entry};
 
 use crate::assess::EventRecord;
 use crate::{District, Event, EventCategory, EventId, GridWorker, Timestamp, UnitRef, WorkerId};
@@ -40,6 +40,8 @@ use std::sync::Arc;
 
 /// The fewest characters a query word needs (a single Chinese character matches too much to be useful).
 pub const MIN_CHARS: usize = 2;
+/// The most words a query may have (each is a pass over its lists).
+pub const MAX_WORDS: usize = 8;
 /// How many ranked hits a query lists (the charts, counts and exports cover every match).
 pub const TOP: usize = 200;
 /// Months the by-month chart spans, ending with the month of the query's `now`.
@@ -74,6 +76,9 @@ pub enum QueryError {
     /// A word too short to look up (one Chinese character or one letter).
     #[error("\"{0}\" is too short: at least two characters")]
     TooShort(String),
+    /// More than [`MAX_WORDS`] different words.
+    #[error("too many words: at most {MAX_WORDS}")]
+    TooMany,
 }
 
 /// What a query found.
@@ -113,7 +118,8 @@ impl Matches {
 struct LiveDoc {
     id: EventId,
     record: EventRecord,
-    /// Lower-cased title, place, number and the handling worker's name, separated by a control character.
+    /// Lower-cased title, place and the handling worker's name, separated by a control character (the number is
+    /// matched by its key, from its start, as the history's are).
     text: String,
     /// The number's search key (see [`number_key`]).
     number: String,
@@ -190,6 +196,8 @@ fn sig_of(e: &Event, worker: &str) -> u64 {
     use std::hash::{Hash, Hasher};
     let mut h = std::collections::hash_map::DefaultHasher::new();
     (&e.number, &e.title, &e.place, worker, e.address).hash(&mut h);
+    let r = EventRecord::from(e);
+    (r.at, r.category, r.severity as u8, r.town, r.community, r.grid, r.building).hash(&mut h);
     h.finish()
 }
 
@@ -275,9 +283,8 @@ impl SearchIndex {
     /// worker changed, forget those gone. Returns whether anything changed. Cheap when nothing did (a hash of four
     /// short strings per event).
     pub fn update_live(&mut self, events: &[Event], workers: &[GridWorker]) -> bool {
-        let name = |w: Option<WorkerId>| -> &str {
-            w.and_then(|w| workers.iter().find(|x| x.id == w)).map_or("", |w| w.name.as_str())
-        };
+        let names: HashMap<WorkerId, &str> = workers.iter().map(|w| (w.id, w.name.as_str())).collect();
+        let name = |w: Option<WorkerId>| -> &str { w.and_then(|w| names.get(&w).copied()).unwrap_or("") };
         let mut changed = false;
         let mut seen = vec![false; self.live.len()];
         for e in events {
@@ -293,7 +300,7 @@ impl SearchIndex {
             let doc = LiveDoc {
                 id: e.id,
                 record: EventRecord::from(e),
-                text: format!("{}\u{1f}{}\u{1f}{}\u{1f}{}", e.title, e.place, e.number, worker).to_lowercase(),
+                text: format!("{}\u{1f}{}\u{1f}{}", e.title, e.place, worker).to_lowercase(),
                 number: number_key(&e.number).collect(),
                 address: e.address.to_string(),
                 sig,
@@ -328,9 +335,17 @@ impl SearchIndex {
         query: &str,
         now: Timestamp,
     ) -> Result<Matches, QueryError> {
-        let words: Vec<String> = query.split_whitespace().map(|w| w.to_lowercase()).collect();
+        let mut words: Vec<String> = Vec::new();
+        for w in query.split_whitespace().map(|w| w.to_lowercase()) {
+            if !words.contains(&w) {
+                words.push(w);
+            }
+        }
         if words.is_empty() {
             return Err(QueryError::Empty);
+        }
+        if words.len() > MAX_WORDS {
+            return Err(QueryError::TooMany);
         }
         let universe = self.history.len();
         let mut history: Option<Vec<u32>> = None;
@@ -408,7 +423,11 @@ impl SearchIndex {
                 out = intersect(&out, l);
             }
             if !term.one_gram {
-                out.retain(|i| self.text.title(*i as usize).to_lowercase().contains(&term.word));
+                out.retain(|i| {
+                    let t = self.text.title(*i as usize);
+                    t.contains(&term.word)
+                        || (t.bytes().any(|b| b.is_ascii_uppercase()) && t.to_lowercase().contains(&term.word))
+                });
             }
             out
         } else {
@@ -476,7 +495,7 @@ impl SearchIndex {
             for (set, c) in text_sets.iter().zip(cursors.iter_mut()) {
                 *c += set[*c..].partition_point(|x| *x < i);
                 if set.get(*c) == Some(&i) {
-                    in_text += 1;
+                    in_text = in_text.saturating_add(1);
                 }
             }
             hits.push(Hit { doc: Doc::History(i), record: *r, in_text });
@@ -484,7 +503,7 @@ impl SearchIndex {
         for &i in &live {
             let d = &self.live[i];
             count(&d.record);
-            let in_text = live_in_text.iter().filter(|f| f[i]).count() as u8;
+            let in_text = live_in_text.iter().filter(|f| f[i]).count().min(u8::MAX as usize) as u8;
             hits.push(Hit { doc: Doc::Live(d.id), record: d.record, in_text });
         }
         let rank =
@@ -496,7 +515,7 @@ impl SearchIndex {
         hits.sort_by_key(rank);
         let mut cats: Vec<(EventCategory, u32)> =
             EventCategory::ALL.iter().copied().zip(by_category).filter(|(_, n)| *n > 0).collect();
-        cats.sort_by(|a, b| b.1.cmp(&a.1));
+        cats.sort_by_key(|c| std::cmp::Reverse(c.1));
         Matches {
             words,
             live: live.iter().map(|i| self.live[*i].id).collect(),
@@ -581,7 +600,7 @@ impl Term {
                 district.communities.iter().filter(|u| u.name.contains(&self.word)).map(|u| UnitRef::Community(u.id)),
             );
             by_name.extend(district.grids.iter().filter(|u| u.name.contains(&self.word)).map(|u| UnitRef::Grid(u.id)));
-            let docs_of = top_most(district, &by_name);
+            let docs_of = top_most_by_name(district, &by_name);
             return Named { docs_of, by_name };
         }
         let digits: String = self.word.chars().filter(|c| !matches!(c, ' ' | '-')).collect();
@@ -589,19 +608,24 @@ impl Term {
             return Named { docs_of: Vec::new(), by_name };
         }
         let from = codes.partition_point(|(s, _)| s.as_str() < digits.as_str());
-        let within: Vec<UnitRef> =
-            codes[from..].iter().take_while(|(s, _)| s.starts_with(&digits)).map(|(_, u)| *u).collect();
+        let within: Vec<(&str, UnitRef)> =
+            codes[from..].iter().take_while(|(s, _)| s.starts_with(&digits)).map(|(s, u)| (s.as_str(), *u)).collect();
         let docs_of = if within.is_empty() {
-            // A code below every unit (a room): the deepest unit it lies in.
-            codes
-                .iter()
-                .filter(|(s, _)| digits.starts_with(s.as_str()))
-                .max_by_key(|(s, _)| s.len())
-                .map(|(_, u)| *u)
-                .into_iter()
-                .collect()
+            // A full 27-digit code: the unit it names — a room's, the building it lies in. A code that is no unit's
+            // finds nothing (not its parent's records).
+            match crate::AddressCode::parse(&digits) {
+                Ok(code) => {
+                    let sig = match code.level() {
+                        crate::AddressLevel::Room => digits[..BUILDING_DIGITS].to_string(),
+                        _ => significant(&code),
+                    };
+                    let at = codes.partition_point(|(s, _)| s.as_str() < sig.as_str());
+                    codes.get(at).filter(|(s, _)| *s == sig).map(|(_, u)| *u).into_iter().collect()
+                }
+                Err(_) => Vec::new(),
+            }
         } else {
-            top_most(district, &within)
+            top_most(&within)
         };
         Named { docs_of, by_name }
     }
@@ -617,9 +641,29 @@ impl Term {
     }
 }
 
-/// The units of `units` not inside another of them.
-fn top_most(district: &District, units: &[UnitRef]) -> Vec<UnitRef> {
-    let has = |u: UnitRef| units.contains(&u);
+/// How many digits of an address code name a building (county 6, town 3, community 3, grid 3, building 4).
+const BUILDING_DIGITS: usize = 19;
+
+/// The units of `within` — those whose code begins with the query's digits, in the order of their codes — not
+/// inside another of them: a unit's code begins with its parent's, so one pass keeping the units that do not begin
+/// with the last kept one's code is enough.
+fn top_most(within: &[(&str, UnitRef)]) -> Vec<UnitRef> {
+    let mut out = Vec::new();
+    let mut last: Option<&str> = None;
+    for (code, u) in within {
+        if last.is_some_and(|l| code.starts_with(l)) {
+            continue;
+        }
+        last = Some(code);
+        out.push(*u);
+    }
+    out
+}
+
+/// The units of `units` (named by a word, a few at most) not inside another of them.
+fn top_most_by_name(district: &District, units: &[UnitRef]) -> Vec<UnitRef> {
+    let set: std::collections::HashSet<UnitRef> = units.iter().copied().collect();
+    let has = |u: UnitRef| set.contains(&u);
     units
         .iter()
         .copied()

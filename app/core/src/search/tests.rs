@@ -126,6 +126,16 @@ fn numbers_codes_and_latin_words() {
     assert_eq!(q(&d.communities[0].code.segmented()), vec![0, 3, 5]);
     // A Latin word is a category's English name (or a live event's text).
     assert_eq!(q("theft"), vec![5]);
+    // The district's code: everything, each record once; a town's: its records (东村's town here).
+    let county: String = d.code.to_string()[..6].to_string();
+    assert_eq!(q(&county), (0..7).collect::<Vec<u32>>());
+    assert_eq!(q(&d.towns[0].code.to_string()[..9]), vec![0, 3, 5]);
+    // A code that is no unit's finds nothing — not its parent's records.
+    let mut no_such = d.communities[0].code.to_string()[..12].to_string();
+    no_such.replace_range(9..12, "999");
+    assert_eq!(q(&no_such), Vec::<u32>::new());
+    let no_building = format!("{}9999{}", &d.grids[0].code.to_string()[..15], "0".repeat(8));
+    assert_eq!(q(&no_building), Vec::<u32>::new());
 }
 
 #[test]
@@ -134,6 +144,10 @@ fn too_short_and_empty_queries_are_refused() {
     assert_eq!(idx.query(&d, &ws, "  ", now()), Err(QueryError::Empty));
     assert_eq!(idx.query(&d, &ws, "火", now()), Err(QueryError::TooShort("火".into())));
     assert_eq!(idx.query(&d, &ws, "家暴 x", now()), Err(QueryError::TooShort("x".into())));
+    let many = ["家暴", "欠薪", "纠纷", "起火", "盗窃", "东村", "西村", "租房", "占道"].join(" ");
+    assert_eq!(idx.query(&d, &ws, &many, now()), Err(QueryError::TooMany));
+    // The same word many times is one word.
+    assert_eq!(idx.query(&d, &ws, &["家暴"; 300].join(" "), now()).unwrap().history, vec![0]);
 }
 
 #[test]

@@ -9,6 +9,31 @@ use serde::{Deserialize, Serialize};
 /// Separates a record's number from its title inside the column (never typed by people).
 const SEP: char = '\u{1f}';
 
+/// Longest case number a history record may carry, in characters.
+pub const MAX_NUMBER: usize = 64;
+/// Longest title a history record may carry, in characters.
+pub const MAX_TITLE: usize = 200;
+
+/// Whether `c` may appear in a number or title: no control characters (line breaks, the separator) and no
+/// invisible format characters (bidirectional overrides that would make a title display as something else).
+fn allowed(c: char) -> bool {
+    !c.is_control()
+        && !matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{206f}' | '\u{feff}')
+}
+
+/// Check one record's number and title: at most [`MAX_NUMBER`] and [`MAX_TITLE`] characters, no control or
+/// invisible format characters. The server checks every imported line with it, and a package's column is checked
+/// with it when read.
+pub fn check_entry(number: &str, title: &str) -> Result<(), String> {
+    if number.chars().count() > MAX_NUMBER || !number.chars().all(allowed) {
+        return Err(format!("the number is longer than {MAX_NUMBER} characters or holds control characters"));
+    }
+    if title.chars().count() > MAX_TITLE || !title.chars().all(allowed) {
+        return Err(format!("the title is longer than {MAX_TITLE} characters or holds control characters"));
+    }
+    Ok(())
+}
+
 /// The numbers and titles of the history records, by record index.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HistoryText {
@@ -76,9 +101,10 @@ impl HistoryText {
             if *end < start || *end > self.text.len() as u64 {
                 return Err(format!("title {i} ends outside the text"));
             }
-            if self.get(i).is_none() {
+            let Some((number, title)) = self.get(i) else {
                 return Err(format!("title {i} is damaged"));
-            }
+            };
+            check_entry(number, title).map_err(|e| format!("record {i}: {e}"))?;
             start = *end;
         }
         Ok(())

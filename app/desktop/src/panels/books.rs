@@ -27,7 +27,12 @@ pub fn tabs_ui(ui: &mut egui::Ui, state: &AppState, commands: &mut Vec<Command>)
                 FeedTab::Attention,
                 format!("{} ({})", lang.tr("待确认", "To acknowledge"), state.attention.unacked.len()),
             ),
-        ] {
+        ]
+        .into_iter()
+        .chain(state.search.result.as_ref().map(|r| {
+            let n = r.matches().map_or(0, |m| m.total());
+            (FeedTab::Search, format!("{} ({n})", lang.tr("搜索", "Search")))
+        })) {
             let text = RichText::new(label).font(theme::bold(20.0));
             if ui.selectable_label(state.feed_tab == tab, text).clicked() && state.feed_tab != tab {
                 commands.push(Command::SetFeedTab(tab));

@@ -78,6 +78,8 @@ pub fn header_ui(ui: &mut egui::Ui, state: &AppState, commands: &mut Vec<Command
             }
             ui.add_space(12.0);
             link_ui(ui, state);
+            ui.add_space(12.0);
+            crate::panels::search::search_box_ui(ui, state, commands);
         });
     });
 }

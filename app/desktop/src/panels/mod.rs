@@ -17,6 +17,7 @@ pub mod map2d;
 pub mod map3d;
 pub mod report;
 pub mod rollup;
+pub mod search;
 pub mod status;
 pub mod timeline;
 pub mod toolbar;

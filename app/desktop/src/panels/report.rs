@@ -59,13 +59,14 @@ pub fn report_window(ctx: &egui::Context, state: &AppState, commands: &mut Vec<C
                     });
                 }
                 ui.end_row();
-                ui.label(lang.tr("地址编码", "Address code"));
+                let label = ui.label(lang.tr("地址编码", "Address code"));
                 ui.add(
                     egui::TextEdit::singleline(&mut draft.code)
                         .hint_text(lang.tr("27位统一地址编码", "27-digit unified address code"))
                         .desired_width(360.0)
                         .id_salt("report-code"),
-                );
+                )
+                .labelled_by(label.id);
                 ui.end_row();
                 ui.label(lang.tr("地图选点", "On the map"));
                 ui.horizontal(|ui| {

@@ -183,7 +183,7 @@ pub(crate) fn write(path: PathBuf, text: String) -> Result<PathBuf, ExportError>
 }
 
 pub(crate) fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_string() }
+    if s.contains([',', '"', '\n', '\r']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_string() }
 }
 
 fn pct(x: Option<f64>) -> String {

@@ -16,11 +16,28 @@ pub fn from_demo(spec: &DemoSpec, sim: SimConfig, now: Timestamp) -> Package {
     let load = LoadSpec { seed: spec.seed, sim, now, lang: Lang::Zh, waker: None, replay_days: 0 };
     let loaded = Source::Demo(spec.clone()).load(load, false, &|_| {});
     let mut history = (*loaded.history).clone();
-    history.extend(loaded.situation.events.iter().map(EventRecord::from));
+    let mut text = (*loaded.history_text).clone();
+    add_events(&mut history, &mut text, &loaded.situation.events);
     let district = std::sync::Arc::unwrap_or_clone(loaded.district);
-    let mut p = Package::new(0, now, district, loaded.situation.workers, history);
+    let mut p = Package::new(0, now, district, loaded.situation.workers, history).with_history_text(text);
     p.meta.source = "demo".into();
     p
+}
+
+/// Add `events` to a history as records, with their numbers and titles when the history has text (a history
+/// without text stays without, so that its text never covers only part of it).
+fn add_events(
+    history: &mut Vec<EventRecord>,
+    text: &mut pingan_core::search::HistoryText,
+    events: &[pingan_core::Event],
+) {
+    let with_text = text.len() == history.len();
+    for e in events {
+        history.push(EventRecord::from(e));
+        if with_text {
+            text.push(&e.number, &e.title);
+        }
+    }
 }
 
 /// What a synced cache holds, as a package: the server's district package kept there, with the workers as last
@@ -46,7 +63,7 @@ pub fn from_cache(path: &Path) -> Result<Package, String> {
     {
         p.workers = cached.situation.workers;
     }
-    p.history.extend(cached.situation.events.iter().map(EventRecord::from));
+    add_events(&mut p.history, &mut p.history_text, &cached.situation.events);
     p.meta.workers = p.workers.len();
     p.meta.history = p.history.len();
     p.meta.source = format!("cache {}", path.display());

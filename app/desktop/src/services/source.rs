@@ -9,6 +9,7 @@
 use crate::i18n::Lang;
 use pingan_core::assess::EventRecord;
 use pingan_core::replay::Tracks;
+use pingan_core::search::HistoryText;
 use pingan_core::{District, Situation, SpatialIndex, Timestamp};
 use pingan_demo::{DemoSpec, HistorySpec, SimConfig, Simulator};
 use std::sync::Arc;
@@ -131,6 +132,8 @@ pub struct Loaded {
     pub index: SpatialIndex,
     /// Event history before the live situation (for the five-colour view and reports).
     pub history: Arc<Vec<EventRecord>>,
+    /// The history's case numbers and titles (empty when it has none), for the search.
+    pub history_text: Arc<HistoryText>,
     /// The situation to show at once (the simulator's start, or what the cache holds).
     pub situation: Situation,
     /// What keeps it current.
@@ -184,6 +187,7 @@ impl Source {
             &HistorySpec { seed: spec.seed, per_day: sim.events_per_hour * 24.0, ..HistorySpec::default() },
             history_end,
         ));
+        let history_text = Arc::new(pingan_demo::history_text(&history, spec.seed));
         tracing::info!("event history: {} records in {} ms", history.len(), started.elapsed().as_millis());
         progress(0.4);
         let (situation, simulator) = Simulator::start(&district, spec.seed, sim, spec.now);
@@ -210,6 +214,7 @@ impl Source {
             district,
             index,
             history,
+            history_text,
             situation,
             live: Live::Simulated(Box::new(simulator), Box::new(sensors)),
             scene: None,
@@ -276,6 +281,7 @@ fn from_package(p: pingan_package::Package, lang: Lang) -> Loaded {
         index: SpatialIndex::new(&district),
         district,
         history: Arc::new(p.history),
+        history_text: Arc::new(p.history_text),
         situation,
         live: Live::Fixed,
         scene: None,
@@ -295,6 +301,7 @@ fn connect(server: &ServerOptions, spec: &LoadSpec) -> Loaded {
         district: Arc::new(empty_district()),
         index: SpatialIndex::new(&empty_district()),
         history: Arc::new(Vec::new()),
+        history_text: Arc::new(HistoryText::new()),
         situation: Situation::default(),
         live: Live::Fixed,
         scene: None,
@@ -351,6 +358,7 @@ fn connect(server: &ServerOptions, spec: &LoadSpec) -> Loaded {
                 loaded.district = Arc::new(p.district);
                 loaded.index = SpatialIndex::new(&loaded.district);
                 loaded.history = Arc::new(p.history);
+                loaded.history_text = Arc::new(p.history_text);
                 loaded.tiles = p.tiles;
                 left_out.extend(pingan_core::validate::retain_fitting(&mut situation, &loaded.district));
             } else {

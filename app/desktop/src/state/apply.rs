@@ -27,6 +27,7 @@ impl AppState {
                 }
             }
             Command::ClearSelection => {
+                self.search.record = None;
                 self.selected = None;
                 self.unit_detail = None;
                 self.selected_book = None;
@@ -49,6 +50,17 @@ impl AppState {
                 self.unit_detail = Some(self.explain_unit(u));
             }
             Command::SetFeedTab(t) => self.feed_tab = t,
+            Command::EditSearch(text) => self.search.text = text,
+            Command::Search(q) => self.run_search(q),
+            Command::ClearSearch => self.clear_search(),
+            Command::SelectRecord(i) => {
+                if (i as usize) < self.history.len() {
+                    self.selected = None;
+                    self.selected_book = None;
+                    self.unit_detail = None;
+                    self.search.record = Some(i);
+                }
+            }
             Command::SetSound(on) => self.sound = on,
             Command::SelectBook(id) => {
                 if self.situation.task_book(id).is_some() {
@@ -68,7 +80,7 @@ impl AppState {
             }
             Command::ClearDrill => self.drill = None,
             // Need a dialog: handled by the app.
-            Command::ExportReport | Command::OpenImport => {}
+            Command::ExportReport | Command::ExportSearch | Command::OpenImport => {}
             Command::ImportDialog(r) => self.import_dialog = Some(r),
             Command::CloseImportDialog => self.import_dialog = None,
             Command::Import(r) => {

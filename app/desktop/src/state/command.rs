@@ -80,6 +80,8 @@ pub enum FeedTab {
     Coverage,
     /// The items waiting for an acknowledgement.
     Attention,
+    /// The one-key search's results.
+    Search,
 }
 
 /// Which map the central panel shows.
@@ -175,4 +177,14 @@ pub enum Command {
     SetSound(bool),
     /// Move the time-travel replay (a moment, play, pause, speed, back to live).
     Replay(crate::state::ReplayCommand),
+    /// Change the search box's text (nothing is searched yet).
+    EditSearch(String),
+    /// Search the history and the live events for this query; the left panel lists what it finds.
+    Search(String),
+    /// End the search (the feed and the maps as before).
+    ClearSearch,
+    /// Open a history record found by the search: its card in the detail, the map flown to it.
+    SelectRecord(u32),
+    /// Write the search's matches as CSV and GeoJSON (asks for a folder; handled by the app).
+    ExportSearch,
 }

@@ -60,7 +60,7 @@ impl AppState {
         &mut self,
         district: Arc<District>,
         index: SpatialIndex,
-        history: Arc<Vec<EventRecord>>,
+        history: (Arc<Vec<EventRecord>>, Arc<pingan_core::search::HistoryText>),
         scene: Option<(usize, Arc<pingan_render::Scene>)>,
     ) {
         self.version += 1;
@@ -70,7 +70,9 @@ impl AppState {
         self.scene = scene;
         self.district = district;
         self.index = index;
-        self.history = history;
+        (self.history, self.history_text) = history;
+        // A standing search stays, answered again by the new history's index.
+        self.search_on_new_history();
         self.basemap = None;
         self.assessment = AssessmentService::new(self.assessment.config().clone());
         self.assessment.set_waker(self.waker.clone());
@@ -89,7 +91,7 @@ impl AppState {
         let was_replacing = self.scenario.as_ref().is_some_and(|s| s.meta.mode == ImportMode::Replace);
         if let Some(p) = f.prepared {
             let scene = p.scene.map(|s| (Arc::as_ptr(&p.district) as usize, s));
-            self.replace_district(p.district, p.index, p.history, scene);
+            self.replace_district(p.district, p.index, (p.history, p.history_text), scene);
             if self.link().is_none() {
                 // With a server, the situation stays the server's (an import can only be overlaid then).
                 self.situation = p.situation;

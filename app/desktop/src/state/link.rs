@@ -54,7 +54,7 @@ impl AppState {
                     let (version, name) = (p.meta.version, p.district.name.clone());
                     let new = Arc::new(p.district);
                     let index = SpatialIndex::new(&new);
-                    self.replace_district(new.clone(), index, Arc::new(p.history), None);
+                    self.replace_district(new.clone(), index, (Arc::new(p.history), Arc::new(p.history_text)), None);
                     self.keep_basemap(p.tiles);
                     district = new;
                     // What was shown was checked against the old district; a snapshot follows a changed one.

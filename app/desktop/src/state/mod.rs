@@ -18,6 +18,7 @@ mod link;
 mod options;
 mod patrol;
 mod replay;
+mod search;
 pub mod view;
 
 pub use attention::{AttentionState, BANNER_FOR_S};
@@ -26,6 +27,7 @@ pub use drafts::{ActionDraft, ActionKind, PhoneIn, ReportDraft};
 pub use drill::{Drill, DrillMatch, Drilled, LoopScope, on_map};
 pub use options::{AppOptions, Clock};
 pub use replay::{Replay, ReplayCommand, SPEEDS as REPLAY_SPEEDS};
+pub use search::{REFRESH_EVERY_S, SearchRun, SearchState};
 pub use view::{FlyTo, Picked, ViewState};
 
 use crate::i18n::Lang;
@@ -100,6 +102,14 @@ pub struct AppState {
     pub map_mode: MapMode,
     /// Event history before the live simulation (years, for the assessment and the report).
     pub history: Arc<Vec<EventRecord>>,
+    /// The history's case numbers and titles (empty when it came without), for the search and the record card.
+    pub history_text: Arc<pingan_core::search::HistoryText>,
+    /// The one-key search's index (built off the UI thread, following the live events).
+    pub search_index: crate::services::search::SearchService,
+    /// The search box, the search in force and the record opened from it.
+    pub search: SearchState,
+    /// The [`AppState::version`] the search index last followed the situation at.
+    search_observed: u64,
     /// What the five-colour map shows.
     pub risk_view: RiskView,
     /// The assessment, computed off the UI thread.
@@ -226,6 +236,10 @@ impl AppState {
             selected: None,
             map_mode: options.map_mode,
             history: loaded.history,
+            history_text: loaded.history_text,
+            search_index: crate::services::search::SearchService::new(waker.clone()),
+            search: SearchState::default(),
+            search_observed: u64::MAX,
             risk_view: RiskView::default(),
             assessment,
             unit_detail: None,
@@ -273,6 +287,10 @@ impl AppState {
             state.tell(n);
         }
         state.keep_basemap(loaded.tiles);
+        if let Some(q) = options.search.clone().filter(|q| !q.trim().is_empty()) {
+            // Answered by the first tick after the index arrives (the search in force is run again then).
+            state.run_search(q);
+        }
         state.start_import(options.import.clone());
         state
     }
@@ -303,6 +321,25 @@ impl AppState {
         if self.version != self.tracks_observed {
             self.observe_tracks();
             self.tracks_observed = self.version;
+        }
+        // The search follows the live events when they changed (and builds its index when the history is new, and
+        // takes it when built); the search in force runs again then — at once when the index arrived, else at most
+        // every REFRESH_EVERY_S of clock.
+        let mut arrived = false;
+        if self.version != self.search_observed || self.search_index.index().is_none() {
+            let had = self.search_index.index().is_some();
+            if self.search_index.poll(&self.district, &self.history, &self.history_text, &self.situation) {
+                arrived = !had && self.search_index.index().is_some();
+                self.search.stale = true;
+            }
+        }
+        self.search_observed = self.version;
+        let due = self.search.result.as_ref().is_some_and(|r| {
+            arrived || self.now - r.at >= chrono::Duration::seconds(search::REFRESH_EVERY_S) || r.at > self.now
+        });
+        if self.search.stale && due {
+            self.refresh_search();
+            self.version += 1;
         }
         if self.version != before {
             self.live_version += 1;

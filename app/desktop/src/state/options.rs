@@ -62,6 +62,8 @@ pub struct AppOptions {
     pub replay_days: u32,
     /// Play the attention chime when a new item raises the banner (`--sound`; off by default).
     pub sound: bool,
+    /// Start with this one-key search in force (`--search 欠薪`: a wall that keeps a standing search on screen).
+    pub search: Option<String>,
 }
 
 impl Default for AppOptions {
@@ -82,6 +84,7 @@ impl Default for AppOptions {
             wall: None,
             replay_days: 7,
             sound: false,
+            search: None,
         }
     }
 }

@@ -237,6 +237,14 @@ impl ViewState {
                     }
                 }
             }
+            Command::SelectRecord(i) => {
+                if let Some(target) = state.record_place(*i) {
+                    self.map2d.fly_to = Some(FlyTo { target, zoom: 16.0 });
+                    if state.map_mode == MapMode::Map3d {
+                        self.map3d.fly_to(target, 900.0);
+                    }
+                }
+            }
             Command::FlyTo(target, zoom) => self.map2d.fly_to = Some(FlyTo { target: *target, zoom: *zoom }),
             Command::ShowWholeDistrict => {
                 self.map2d.fly_to = None;

@@ -10,6 +10,7 @@
 //! 4. its numeric id (the index in the district, as in `/v1/snapshot`), written `#12` or `12`.
 
 use pingan_core::assess::EventRecord;
+use pingan_core::search::HistoryText;
 use pingan_core::{
     AddressCode, AddressLevel, District, EventCategory, GridId, LonLat, Severity, SpatialIndex, Timestamp, WorkerKind,
 };
@@ -211,7 +212,7 @@ fn columns(
 }
 
 /// The keys of a JSON Lines history record.
-const JSON_KEYS: [&str; 7] = ["at", "category", "severity", "grid", "lon", "lat", "address"];
+const JSON_KEYS: [&str; 9] = ["number", "title", "at", "category", "severity", "grid", "lon", "lat", "address"];
 
 const ROSTER_COLUMNS: [(&str, &[&str]); 4] =
     [("name", &["姓名"]), ("grid", &["网格"]), ("phone", &["电话", "手机"]), ("kind", &["类型", "类别"])];
@@ -316,6 +317,8 @@ pub fn parse_time(s: &str) -> Option<Timestamp> {
 /// One history row before it is placed: the texts of its fields.
 #[derive(Default)]
 struct RawEvent {
+    number: String,
+    title: String,
     at: String,
     category: String,
     severity: String,
@@ -395,7 +398,9 @@ impl<'a> Placer<'a> {
     }
 }
 
-const HISTORY_COLUMNS: [(&str, &[&str]); 7] = [
+const HISTORY_COLUMNS: [(&str, &[&str]); 9] = [
+    ("number", &["编号", "案件编号"]),
+    ("title", &["标题", "事件", "摘要"]),
     ("at", &["time", "时间"]),
     ("category", &["类别", "类型"]),
     ("severity", &["等级", "级别"]),
@@ -407,20 +412,32 @@ const HISTORY_COLUMNS: [(&str, &[&str]); 7] = [
 
 /// Read an event history: CSV with a header naming `at, category, severity` and a place — `grid`, or `lon` and
 /// `lat`, or `address` (any of them; the first one filled in on a row is used) — or JSON Lines with the same keys
-/// (`lon`/`lat` numbers or strings). `jsonl` chooses the format. Every bad line is named; nothing is good unless all
-/// are. Times after `now` are refused.
+/// (`lon`/`lat` numbers or strings), and optionally its case `number` (at most [`pingan_core::search::MAX_NUMBER`] characters) and
+/// one-line `title` (at most [`pingan_core::search::MAX_TITLE`]), which the desks' search finds. `jsonl` chooses the format. Every bad
+/// line is named; nothing is good unless all are. Times after `now` are refused.
 pub fn parse_history(
     text: &str,
     jsonl: bool,
     district: &District,
     now: Timestamp,
-) -> Result<Vec<EventRecord>, Vec<String>> {
+) -> Result<(Vec<EventRecord>, HistoryText), Vec<String>> {
     let placer = Placer::new(district);
     let mut out = Vec::new();
+    let mut titles = HistoryText::new();
     let mut errors = Vec::new();
-    let mut push = |line: usize, raw: Result<RawEvent, String>| match raw.and_then(|raw| placer.record(&raw, now)) {
-        Ok(r) => out.push(r),
-        Err(e) => errors.push(format!("line {line}: {e}")),
+    let mut push = |line: usize, raw: Result<RawEvent, String>| {
+        let checked = raw.and_then(|raw| {
+            let (number, title) = (raw.number.trim(), raw.title.trim());
+            pingan_core::search::check_entry(number, title)?;
+            Ok((placer.record(&raw, now)?, number.to_string(), title.to_string()))
+        });
+        match checked {
+            Ok((r, number, title)) => {
+                out.push(r);
+                titles.push(&number, &title);
+            }
+            Err(e) => errors.push(format!("line {line}: {e}")),
+        }
     };
     if jsonl {
         let text = text.strip_prefix('\u{feff}').unwrap_or(text);
@@ -457,6 +474,8 @@ pub fn parse_history(
             push(
                 r.line,
                 Ok(RawEvent {
+                    number: get("number"),
+                    title: get("title"),
                     at: get("at"),
                     category: get("category"),
                     severity: get("severity"),
@@ -471,7 +490,7 @@ pub fn parse_history(
     if out.is_empty() && errors.is_empty() {
         errors.push("the file holds no events".into());
     }
-    if errors.is_empty() { Ok(out) } else { Err(errors) }
+    if errors.is_empty() { Ok((out, titles)) } else { Err(errors) }
 }
 
 fn raw_from_json(line: &str) -> Result<RawEvent, String> {
@@ -486,9 +505,13 @@ fn raw_from_json(line: &str) -> Result<RawEvent, String> {
         }
     };
     if let Some(k) = obj.keys().find(|k| !JSON_KEYS.contains(&k.as_str())) {
-        return Err(format!("unknown key {k:?}; the keys are at, category, severity, grid, lon, lat, address"));
+        return Err(format!(
+            "unknown key {k:?}; the keys are number, title, at, category, severity, grid, lon, lat, address"
+        ));
     }
     Ok(RawEvent {
+        number: text("number")?,
+        title: text("title")?,
         at: text("at")?,
         category: text("category")?,
         severity: text("severity")?,
@@ -540,5 +563,27 @@ mod tests {
         assert_eq!(l.find("#5"), Ok(g.id));
         assert!(l.find("no such grid").is_err());
         assert!(l.find("#99999").is_err());
+    }
+
+    #[test]
+    fn history_numbers_and_titles_are_read_and_checked() {
+        let d = pingan_demo::generate(&pingan_demo::DemoSpec::small(3));
+        let now = chrono::Utc::now();
+        let csv = "编号,标题,at,category,severity,grid\nA-1,家暴求助,2026-01-02 10:00,纠纷,一般,#1\n,,2026-01-03 10:00,火警,一般,#2\n";
+        let (records, text) = parse_history(csv, false, &d, now).expect("parsed");
+        assert_eq!((records.len(), text.get(0), text.get(1)), (2, Some(("A-1", "家暴求助")), Some(("", ""))));
+        let jsonl = r##"{"number":"B-2","title":"欠薪","at":"2026-01-02 10:00","category":"WageArrears","severity":"General","grid":"#1"}"##;
+        let (_, text) = parse_history(jsonl, true, &d, now).expect("parsed");
+        assert_eq!(text.get(0), Some(("B-2", "欠薪")));
+        // Too long, or a control character: the line is named, nothing is taken.
+        let long = format!(
+            "编号,标题,at,category,severity,grid\nA,{},2026-01-02 10:00,纠纷,一般,#1\n",
+            "长".repeat(pingan_core::search::MAX_TITLE + 1)
+        );
+        let e = parse_history(&long, false, &d, now).expect_err("too long");
+        assert!(e[0].starts_with("line 2: the title is longer"), "{e:?}");
+        let bad = r##"{"number":"B\u0007","at":"2026-01-02 10:00","category":"WageArrears","severity":"General","grid":"#1"}"##;
+        let e = parse_history(bad, true, &d, now).expect_err("control character");
+        assert!(e[0].contains("the number is longer"), "{e:?}");
     }
 }

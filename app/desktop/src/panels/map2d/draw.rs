@@ -130,7 +130,23 @@ pub(super) fn draw_units(out: &mut Vec<Shape>, view: &View<'_>, projector: &Proj
         let c = theme::RISK[grade.index()];
         Color32::from_rgba_unmultiplied(c.r(), c.g(), c.b(), 96)
     };
-    if let Some(a) = view.assessment {
+    if let Some(heat) = view.heat {
+        // The search's matches per grid: the more, the redder and the more opaque (square root: a few hot grids do
+        // not wash out the rest).
+        let max = heat.iter().copied().max().unwrap_or(0).max(1) as f32;
+        fill_all(
+            out,
+            projector,
+            d.grids
+                .iter()
+                .filter(|g| visible(&g.outline, &bbox))
+                .filter_map(|g| {
+                    let n = *heat.get(g.id.index())?;
+                    (n > 0).then(|| (view.fills.grids.get(g.id.index()), heat_color(n as f32 / max)))
+                })
+                .filter_map(|(t, c)| Some((t?, c))),
+        );
+    } else if let Some(a) = view.assessment {
         match fill_level(view.risk_view.level, zoom) {
             LevelChoice::Town | LevelChoice::Auto => fill_all(
                 out,
@@ -179,6 +195,13 @@ pub(super) fn draw_units(out: &mut Vec<Shape>, view: &View<'_>, projector: &Proj
             Stroke::new(2.5, theme::ACCENT.gamma_multiply(0.85)),
         ));
     }
+}
+
+/// The heat map's colour for a share `t` (0..1) of the hottest grid's matches: pale yellow to deep red.
+pub(super) fn heat_color(t: f32) -> Color32 {
+    let t = t.clamp(0.0, 1.0).sqrt();
+    let lerp = |a: u8, b: u8| (f32::from(a) + (f32::from(b) - f32::from(a)) * t).round() as u8;
+    Color32::from_rgba_unmultiplied(255, lerp(230, 30), lerp(90, 20), lerp(110, 225))
 }
 
 /// The colour of imported features drawn over the map.
@@ -576,9 +599,24 @@ pub(super) fn legend_ui(painter: &Painter, view: &View<'_>, rect: Rect) {
     );
     let y2 = card.top() + 56.0;
     let mut x = card.left() + 12.0;
-    painter.text(pos2(x, y2), Align2::LEFT_CENTER, lang.tr("风险", "Risk"), font.clone(), theme::DIM);
+    if let Some(heat) = view.heat {
+        // While a search is on, the fills are its heat, not the five colours.
+        let max = heat.iter().copied().max().unwrap_or(0);
+        painter.text(pos2(x, y2), Align2::LEFT_CENTER, lang.tr("搜索热度", "Matches"), font.clone(), theme::DIM);
+        x += 80.0;
+        for k in 0..=5 {
+            let r = Rect::from_min_size(pos2(x + k as f32 * 22.0, y2 - 8.0), vec2(22.0, 16.0));
+            painter.rect_filled(r, 0.0, heat_color(k as f32 / 5.0));
+        }
+        let text = format!("1 → {max} {}", lang.tr("条/网格", "per grid"));
+        painter.text(pos2(x + 6.0 * 22.0 + 8.0, y2), Align2::LEFT_CENTER, text, font.clone(), theme::TEXT);
+    }
+    let risk_names = if view.heat.is_some() { [""; 5] } else { risk_names };
+    if view.heat.is_none() {
+        painter.text(pos2(x, y2), Align2::LEFT_CENTER, lang.tr("风险", "Risk"), font.clone(), theme::DIM);
+    }
     x += 44.0;
-    for (c, t) in theme::RISK.iter().zip(risk_names) {
+    for (c, t) in theme::RISK.iter().zip(risk_names).filter(|(_, t)| !t.is_empty()) {
         painter.rect_filled(Rect::from_min_size(pos2(x, y2 - 8.0), vec2(22.0, 16.0)), 3.0, *c);
         let r = painter.text(pos2(x + 28.0, y2), Align2::LEFT_CENTER, t, font.clone(), theme::TEXT);
         x = r.right() + 14.0;

@@ -56,6 +56,8 @@ struct View<'a> {
     routing: &'a pingan_core::routing::RoutingConfig,
     /// The drill in force: only its live events are drawn.
     drill: Option<crate::state::DrillMatch>,
+    /// The search in force's matches per grid: drawn as a heat map instead of the five colours.
+    heat: Option<&'a [u32]>,
 }
 
 /// Which level the fill shows at `zoom` for `choice`.
@@ -106,7 +108,9 @@ pub fn map_ui(
         risk_view: state.risk_view,
         routing: &state.routing,
         drill: state.drill_match(),
+        heat: state.search_matches().filter(|m| m.total() > 0).map(|m| m.by_grid.as_slice()),
     };
+    let heat_key = state.search_matches().is_some().then_some(state.search.runs);
     let picking_place = state.report.as_ref().is_some_and(|r| r.picking);
     let drill_note = drill_note(state);
     let map = Map::new(tiles, memory, lon_lat(home.lon, home.lat)).double_click_to_zoom(true);
@@ -124,7 +128,7 @@ pub fn map_ui(
                 (r.min.x.to_bits(), r.min.y.to_bits(), r.max.x.to_bits(), r.max.y.to_bits()).hash(&mut h);
                 (ui.ctx().pixels_per_point().to_bits(), Arc::as_ptr(&state.district) as usize, assessment_key)
                     .hash(&mut h);
-                (fill_level(view.risk_view.level, zoom) as u8, online).hash(&mut h);
+                (fill_level(view.risk_view.level, zoom) as u8, online, &heat_key).hash(&mut h);
                 h.finish()
             };
             if static_layer.as_ref().is_none_or(|(k, _)| *k != key) {
