@@ -325,12 +325,13 @@ pub async fn serve(listener: TcpListener, router: Router, mut limits: ConnLimits
         let id = {
             let Ok(mut reg) = registry.lock() else { continue };
             if reg.open.len() >= limits.max_connections {
-                // Close the connection idle the longest, if any.
+                // Close the connection idle the longest, if any (idle since the same millisecond: the one accepted
+                // first — the map's order is random, and connections opened in a burst share their millisecond).
                 let victim = reg
                     .open
                     .iter()
                     .filter(|(_, s)| s.is_idle())
-                    .min_by_key(|(_, s)| s.idle_since.load(Ordering::Acquire))
+                    .min_by_key(|(id, s)| (s.idle_since.load(Ordering::Acquire), **id))
                     .map(|(id, s)| (*id, s.clone()));
                 match victim {
                     Some((vid, v)) => {
