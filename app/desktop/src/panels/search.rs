@@ -23,10 +23,14 @@ pub fn box_label(lang: Lang) -> &'static str {
 pub fn search_box_ui(ui: &mut egui::Ui, state: &AppState, commands: &mut Vec<Command>) {
     let lang = state.lang;
     let mut text = state.search.text.clone();
+    // A narrow header (a laptop) leaves the box little room: a short hint then.
+    let hint = if ui.available_width() < 520.0 {
+        lang.tr("一键搜 Ctrl+K", "Search Ctrl+K")
+    } else {
+        lang.tr("一键搜：关键词、编号、地址码、姓名 (Ctrl+K)", "Search: words, numbers, codes, names (Ctrl+K)")
+    };
     let edit = egui::TextEdit::singleline(&mut text)
-        .hint_text(
-            lang.tr("一键搜：关键词、编号、地址码、姓名 (Ctrl+K)", "Search: words, numbers, codes, names (Ctrl+K)"),
-        )
+        .hint_text(hint)
         .desired_width(300.0)
         .font(egui::FontId::proportional(18.0));
     // The header lays this out right to left: the button first puts it to the right of the box.
