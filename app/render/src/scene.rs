@@ -74,6 +74,31 @@ impl Mesh {
         self.push_triangles(verts, tris.into_iter().map(|i| i as u32));
     }
 
+    /// A flat polygon with holes at height `z`: `rings[0]` the outline, the rest holes (earcut with holes).
+    fn push_polygon_with_holes(&mut self, rings: &[Vec<[f64; 2]>], z: f32, color: [u8; 4], pick: u32, unit: u32) {
+        let Some(outer) = rings.first().filter(|r| r.len() >= 3) else { return };
+        if rings.len() == 1 {
+            return self.push_polygon(outer, z, color, pick, unit);
+        }
+        let mut flat: Vec<f64> = Vec::new();
+        let mut holes = Vec::new();
+        for (i, r) in rings.iter().enumerate().filter(|(i, r)| *i == 0 || r.len() >= 3) {
+            if i > 0 {
+                holes.push(flat.len() / 2);
+            }
+            flat.extend(r.iter().flat_map(|p| [p[0], p[1]]));
+        }
+        let Ok(tris) = earcutr::earcut(&flat, &holes, 2) else { return };
+        let verts = flat.chunks_exact(2).map(|p| Vertex {
+            position: [p[0] as f32, p[1] as f32, z],
+            normal: [0.0, 0.0, 1.0],
+            color,
+            pick,
+            unit,
+        });
+        self.push_triangles(verts, tris.into_iter().map(|i| i as u32));
+    }
+
     /// A flat ribbon of `width` metres along a polyline at height `z`.
     fn push_ribbon(&mut self, line: &[[f64; 2]], width: f64, z: f32, color: [u8; 4], unit: u32) {
         for w in line.windows(2) {
@@ -296,30 +321,40 @@ impl Scene {
                 chunks.push(Chunk { min: [f32::MAX, f32::MAX, 0.0], max: [f32::MIN, f32::MIN, 0.0], indices: at..at });
             }
             let opaque = &mut buildings_mesh;
-            let ring = local(&b.footprint.exterior);
+            let ring = open_ring(local(&b.footprint.exterior));
             if ring.len() < 3 {
                 continue;
             }
+            // Courtyards: the footprint's holes are kept — the roof is triangulated around them and they get walls
+            // of their own, facing into the courtyard.
+            let holes: Vec<Vec<[f64; 2]>> =
+                b.footprint.holes.iter().map(|h| open_ring(local(h))).filter(|h| h.len() >= 3).collect();
             let h = b.height_m.max(1.0);
             let color = building_color(b.kind, h);
             let pick = b.id.0 + 1;
-            opaque.push_polygon(&ring, h, color, pick, NO_UNIT);
-            let shape = geo::Polygon::new(ring.iter().map(|p| geo::Coord::from(*p)).collect(), Vec::new());
-            let ccw = shape.signed_area() > 0.0;
-            for i in 0..ring.len() {
-                let (a, c) = (ring[i], ring[(i + 1) % ring.len()]);
-                let (dx, dy) = (c[0] - a[0], c[1] - a[1]);
-                let len = (dx * dx + dy * dy).sqrt().max(1e-9);
-                let (nx, ny) = if ccw { (dy / len, -dx / len) } else { (-dy / len, dx / len) };
-                let n = [nx as f32, ny as f32, 0.0];
-                let v = |p: [f64; 2], z: f32| Vertex {
-                    position: [p[0] as f32, p[1] as f32, z],
-                    normal: n,
-                    color,
-                    pick,
-                    unit: NO_UNIT,
-                };
-                opaque.push_triangles([v(a, 0.0), v(c, 0.0), v(c, h), v(a, h)], [0, 1, 2, 0, 2, 3]);
+            let rings: Vec<Vec<[f64; 2]>> = std::iter::once(ring.clone()).chain(holes.iter().cloned()).collect();
+            opaque.push_polygon_with_holes(&rings, h, color, pick, NO_UNIT);
+            let coords = |r: &[[f64; 2]]| -> geo::LineString<f64> { r.iter().map(|p| geo::Coord::from(*p)).collect() };
+            let shape = geo::Polygon::new(coords(&ring), holes.iter().map(|h| coords(h)).collect());
+            for (k, r) in rings.iter().enumerate() {
+                // Walls face away from the solid: out of the outline, into a hole.
+                let ccw = geo::Polygon::new(coords(r), Vec::new()).signed_area() > 0.0;
+                let outward = ccw == (k == 0);
+                for i in 0..r.len() {
+                    let (a, c) = (r[i], r[(i + 1) % r.len()]);
+                    let (dx, dy) = (c[0] - a[0], c[1] - a[1]);
+                    let len = (dx * dx + dy * dy).sqrt().max(1e-9);
+                    let (nx, ny) = if outward { (dy / len, -dx / len) } else { (-dy / len, dx / len) };
+                    let n = [nx as f32, ny as f32, 0.0];
+                    let v = |p: [f64; 2], z: f32| Vertex {
+                        position: [p[0] as f32, p[1] as f32, z],
+                        normal: n,
+                        color,
+                        pick,
+                        unit: NO_UNIT,
+                    };
+                    opaque.push_triangles([v(a, 0.0), v(c, 0.0), v(c, h), v(a, h)], [0, 1, 2, 0, 2, 3]);
+                }
             }
             let (mut min, mut max) = ([f64::MAX; 2], [f64::MIN; 2]);
             for p in &ring {
@@ -395,6 +430,14 @@ impl Scene {
     }
 }
 
+/// A ring without its closing point (a GeoJSON ring repeats its first point last).
+fn open_ring(mut r: Vec<[f64; 2]>) -> Vec<[f64; 2]> {
+    if r.len() > 1 && r.first() == r.last() {
+        r.pop();
+    }
+    r
+}
+
 /// Smallest ray parameter where the ray meets the prism (footprint × [0, h]): roof (geo's point-in-polygon) or walls.
 fn ray_prism(o: DVec3, d: DVec3, footprint: &geo::Polygon<f64>, h: f64) -> Option<f64> {
     let mut best = f64::INFINITY;
@@ -407,7 +450,7 @@ fn ray_prism(o: DVec3, d: DVec3, footprint: &geo::Polygon<f64>, h: f64) -> Optio
             }
         }
     }
-    for wall in footprint.exterior().lines() {
+    for wall in footprint.exterior().lines().chain(footprint.interiors().iter().flat_map(|r| r.lines())) {
         let (a, b) = (wall.start, wall.end);
         // Solve o.xy + t d.xy = a + s (b - a) in 2D.
         let (ex, ey) = (b.x - a.x, b.y - a.y);

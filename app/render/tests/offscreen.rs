@@ -201,3 +201,52 @@ fn chunks_out_of_view_are_culled_and_the_close_view_still_draws_its_buildings() 
         "the culled view still draws the building in front"
     );
 }
+
+#[test]
+fn a_courtyard_keeps_its_hole_in_3d() {
+    // One building in the district: a 60 m square block, 30 m high, around a 30 m square courtyard.
+    let mut d = district().clone();
+    let first = Scene::from_district(&d);
+    let frame_of = first.frame;
+    let centre = d.towns[0].label_at;
+    let c = frame_of.local_from_lonlat(centre);
+    let square = |half: f64, ccw: bool| -> Vec<pingan_core::LonLat> {
+        let mut r: Vec<[f64; 2]> = vec![[-half, -half], [half, -half], [half, half], [-half, half]];
+        if !ccw {
+            r.reverse();
+        }
+        r.iter().map(|p| frame_of.lonlat_from_local([c[0] + p[0], c[1] + p[1]])).collect()
+    };
+    let mut b = d.buildings[0].clone();
+    b.footprint = pingan_core::Polygon { exterior: square(30.0, true), holes: vec![square(15.0, false)] };
+    b.height_m = 30.0;
+    d.buildings = vec![b.clone()];
+    let gpu = Headless::new().expect("a GPU adapter (lavapipe in CI: apt-get install mesa-vulkan-drivers)");
+    let scene = Scene::from_district(&d);
+    assert_eq!(scene.frame.local_from_lonlat(centre), c, "the same local frame");
+    let renderer = SceneRenderer::new(&gpu.device, &gpu.adapter, &scene);
+    let mut f = Fixture { gpu, scene, renderer };
+    // From straight above, 400 m up.
+    let camera = Camera { target: c, distance_m: 400.0, pitch_deg: 0.0, bearing_deg: 0.0, fov_y_deg: 35.0 };
+    let img = f.render(&frame(camera, None, &[]));
+    let size = [SIZE[0] as f32, SIZE[1] as f32];
+    let roof_color = up_shade({
+        let k = pingan_render::scene::building_color(b.kind, b.height_m);
+        [k[0], k[1], k[2]]
+    });
+    let at = |dx: f64, dy: f64, z: f64| camera.project([c[0] + dx, c[1] + dy, z], size).unwrap();
+    // The block itself is roof…
+    for (dx, dy) in [(22.0, 0.0), (-22.0, 5.0), (0.0, 22.0), (3.0, -22.0)] {
+        let got = pixel(&img, at(dx, dy, 30.0));
+        assert!(close(got, roof_color, 10), "roof at ({dx}, {dy}): {got:?}, expected {roof_color:?}");
+    }
+    // …the courtyard is open to the ground: no roof over it, and a pick through it finds no building.
+    let ground = pixel(&img, at(0.0, 0.0, 0.0));
+    assert!(!close(ground, roof_color, 10), "the courtyard shows the ground, not a roof: {ground:?}");
+    let outside = pixel(&img, at(60.0, 60.0, 0.0));
+    assert!(close(ground, outside, 6), "the courtyard's ground {ground:?} is the ground outside {outside:?}");
+    let (o, dir) = camera.ray(at(0.0, 0.0, 0.0), size);
+    assert!(f.scene.pick_building(o, dir).is_none(), "nothing to pick in the courtyard");
+    let (o, dir) = camera.ray(at(22.0, 0.0, 30.0), size);
+    assert_eq!(f.scene.pick_building(o, dir).map(|h| h.0), Some(b.id), "the block is picked");
+}
