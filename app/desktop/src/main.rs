@@ -144,6 +144,9 @@ enum Sub {
         /// Camera bearing, degrees.
         #[arg(long, default_value_t = 20.0)]
         bearing: f64,
+        /// Level of detail: buildings under this many pixels are not drawn (the app's 1.5; 0 draws every one).
+        #[arg(long, default_value_t = pingan_render::gpu::DEFAULT_MIN_BUILDING_PX)]
+        lod_px: f32,
     },
 }
 
@@ -160,6 +163,7 @@ fn bench_render(
     crs: &str,
     pitch: f64,
     bearing: f64,
+    lod_px: f32,
 ) -> anyhow::Result<()> {
     use pingan_core::import;
     let t0 = std::time::Instant::now();
@@ -185,17 +189,22 @@ fn bench_render(
         pitch_deg: pitch,
         bearing_deg: bearing,
         markers: 0,
+        min_building_px: lod_px,
     };
     let r = pingan_render::bench::run(&scene, options)?;
     // Keys in the documented order (serde_json's map would sort them).
     let json = format!(
-        "{{\"buildings\":{},\"triangles\":{},\"load_ms\":{:.0},\"first_frame_ms\":{:.1},\"frames\":{},\"ms_per_frame\":{:.2},\"gpu_bytes\":{},\"adapter\":{}}}",
+        "{{\"buildings\":{},\"triangles\":{},\"load_ms\":{:.0},\"first_frame_ms\":{:.1},\"frames\":{},\"ms_per_frame\":{:.2},\"drawn_triangles\":{},\"scene_bytes\":{},\"scene_bytes_per_building\":{:.0},\"target_bytes\":{},\"gpu_bytes\":{},\"adapter\":{}}}",
         r.buildings,
         r.triangles,
         prep_ms + r.upload_ms,
         r.first_frame_ms,
         r.frames,
         r.ms_per_frame,
+        r.drawn_triangles,
+        r.scene_bytes,
+        r.scene_bytes as f64 / r.buildings.max(1) as f64,
+        r.target_bytes,
         r.gpu_bytes,
         serde_json::Value::String(r.adapter.clone()),
     );
@@ -259,8 +268,8 @@ fn main() -> anyhow::Result<()> {
         )
         .init();
     let cli = Cli::parse();
-    if let Some(Sub::BenchRender { file, size, seconds, crs, pitch, bearing }) = &cli.command {
-        return bench_render(file, size, *seconds, crs, *pitch, *bearing);
+    if let Some(Sub::BenchRender { file, size, seconds, crs, pitch, bearing, lod_px }) = &cli.command {
+        return bench_render(file, size, *seconds, crs, *pitch, *bearing, *lod_px);
     }
     if let Some(Sub::Package(cmd)) = &cli.command {
         return package_cmd(cmd, cli.seed, cli.events_per_hour);

@@ -85,6 +85,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             highlight_unit: None,
             time_s: t,
             markers: &markers,
+            min_building_px: pingan_render::gpu::DEFAULT_MIN_BUILDING_PX,
         };
         let mut encoder = gpu.device.create_command_encoder(&Default::default());
         renderer.render(&gpu.device, &gpu.queue, &mut encoder, &input);

@@ -17,11 +17,20 @@ pub struct BenchOptions {
     pub bearing_deg: f64,
     /// Event and worker markers drawn over the scene (0 for buildings only).
     pub markers: u32,
+    /// Level of detail: buildings under this many pixels are not drawn (0: every building).
+    pub min_building_px: f32,
 }
 
 impl Default for BenchOptions {
     fn default() -> Self {
-        Self { size: [1920, 1080], seconds: 5.0, pitch_deg: 45.0, bearing_deg: 20.0, markers: 0 }
+        Self {
+            size: [1920, 1080],
+            seconds: 5.0,
+            pitch_deg: 45.0,
+            bearing_deg: 20.0,
+            markers: 0,
+            min_building_px: crate::gpu::DEFAULT_MIN_BUILDING_PX,
+        }
     }
 }
 
@@ -40,8 +49,14 @@ pub struct BenchReport {
     pub frames: u32,
     /// Average time per frame, submission to completion.
     pub ms_per_frame: f64,
-    /// GPU memory held by the renderer.
+    /// GPU memory held by the renderer (scene, targets and the marker buffer).
     pub gpu_bytes: u64,
+    /// The part that grows with the scene (vertices, indices, per-building and per-chunk data, unit colours).
+    pub scene_bytes: u64,
+    /// The render targets, fixed by the output size.
+    pub target_bytes: u64,
+    /// Building triangles the last frame drew (after culling and the level of detail).
+    pub drawn_triangles: usize,
     /// The adapter, e.g. "llvmpipe (LLVM 15.0.6, 256 bits) (Vulkan)".
     pub adapter: String,
 }
@@ -80,6 +95,7 @@ pub fn run(scene: &Scene, options: BenchOptions) -> Result<BenchReport, RenderEr
             highlight_unit: None,
             time_s: t,
             markers: &markers,
+            min_building_px: options.min_building_px,
         };
         let mut encoder = gpu.device.create_command_encoder(&Default::default());
         renderer.render(&gpu.device, &gpu.queue, &mut encoder, &input);
@@ -104,6 +120,9 @@ pub fn run(scene: &Scene, options: BenchOptions) -> Result<BenchReport, RenderEr
         frames,
         ms_per_frame,
         gpu_bytes: renderer.gpu_bytes(),
+        scene_bytes: renderer.scene_bytes(),
+        target_bytes: renderer.target_bytes(),
+        drawn_triangles: renderer.drawn_triangles(),
         adapter: format!("{} ({:?})", gpu.info.name, gpu.info.backend),
     })
 }

@@ -121,7 +121,13 @@ pub struct FrameInput<'a> {
     pub time_s: f32,
     /// Events and workers.
     pub markers: &'a [Marker],
+    /// Level of detail: buildings smaller than this many pixels (at their chunk's nearest point) are not drawn;
+    /// 0 draws every building. [`DEFAULT_MIN_BUILDING_PX`] is what the app uses.
+    pub min_building_px: f32,
 }
+
+/// The app's level of detail: a building under a pixel and a half across is not drawn.
+pub const DEFAULT_MIN_BUILDING_PX: f32 = 1.5;
 
 struct Targets {
     size: [u32; 2],
@@ -143,10 +149,14 @@ pub struct SceneRenderer {
     opaque_ib: wgpu::Buffer,
     opaque_count: u32,
     grid_outlines: std::ops::Range<u32>,
+    buildings_pipeline: wgpu::RenderPipeline,
     buildings_vb: wgpu::Buffer,
     buildings_ib: wgpu::Buffer,
+    /// One [`ChunkUniform`] per chunk, [`CHUNK_UNIFORM_STRIDE`] apart (bound with a dynamic offset).
+    chunk_group: wgpu::BindGroup,
     chunks: Vec<crate::scene::Chunk>,
     visible_chunks: usize,
+    drawn_triangles: usize,
     fill_vb: wgpu::Buffer,
     fill_ib: wgpu::Buffer,
     fill_ranges: crate::scene::FillRanges,
@@ -155,6 +165,26 @@ pub struct SceneRenderer {
     targets: Option<Targets>,
     sample_count: u32,
     static_bytes: u64,
+}
+
+/// A chunk's uniform: its origin and its first building (32 bytes, padded to the dynamic-offset alignment).
+#[repr(C)]
+#[derive(Clone, Copy, Pod, Zeroable)]
+struct ChunkUniform {
+    origin: [f32; 4],
+    base: [u32; 4],
+}
+
+/// Distance between chunk uniforms: the largest dynamic uniform offset alignment wgpu allows (256).
+const CHUNK_UNIFORM_STRIDE: u64 = 256;
+
+fn building_vertex_layout() -> wgpu::VertexBufferLayout<'static> {
+    const ATTRS: [wgpu::VertexAttribute; 1] = wgpu::vertex_attr_array![0 => Sint16x4];
+    wgpu::VertexBufferLayout {
+        array_stride: std::mem::size_of::<crate::scene::BuildingVertex>() as u64,
+        step_mode: wgpu::VertexStepMode::Vertex,
+        attributes: &ATTRS,
+    }
 }
 
 fn vertex_layout() -> wgpu::VertexBufferLayout<'static> {
@@ -215,7 +245,68 @@ impl SceneRenderer {
                     },
                     count: None,
                 },
+                wgpu::BindGroupLayoutEntry {
+                    binding: 2,
+                    visibility: wgpu::ShaderStages::VERTEX,
+                    ty: wgpu::BindingType::Buffer {
+                        ty: wgpu::BufferBindingType::Storage { read_only: true },
+                        has_dynamic_offset: false,
+                        min_binding_size: None,
+                    },
+                    count: None,
+                },
             ],
+        });
+        let chunk_bgl = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+            label: Some("building chunk"),
+            entries: &[wgpu::BindGroupLayoutEntry {
+                binding: 0,
+                visibility: wgpu::ShaderStages::VERTEX,
+                ty: wgpu::BindingType::Buffer {
+                    ty: wgpu::BufferBindingType::Uniform,
+                    has_dynamic_offset: true,
+                    min_binding_size: wgpu::BufferSize::new(std::mem::size_of::<ChunkUniform>() as u64),
+                },
+                count: None,
+            }],
+        });
+        let buildings_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+            label: Some("buildings"),
+            bind_group_layouts: &[Some(&bgl), Some(&chunk_bgl)],
+            immediate_size: 0,
+        });
+        let buildings_shader = device.create_shader_module(wgpu::ShaderModuleDescriptor {
+            label: Some("buildings.wgsl"),
+            source: wgpu::ShaderSource::Wgsl(include_str!("../../../shaders/buildings.wgsl").into()),
+        });
+        let geo = &scene.buildings_geo;
+        let attrs = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+            label: Some("building attributes"),
+            contents: if geo.attrs.is_empty() { &[0u8; 8] } else { bytemuck::cast_slice(&geo.attrs) },
+            usage: wgpu::BufferUsages::STORAGE,
+        });
+        let mut chunk_bytes = vec![0u8; (geo.chunks.len().max(1) as u64 * CHUNK_UNIFORM_STRIDE) as usize];
+        for (i, c) in geo.chunks.iter().enumerate() {
+            let u = ChunkUniform { origin: [c.origin[0], c.origin[1], 0.0, 0.0], base: [c.buildings.start, 0, 0, 0] };
+            let at = i * CHUNK_UNIFORM_STRIDE as usize;
+            chunk_bytes[at..at + std::mem::size_of::<ChunkUniform>()].copy_from_slice(bytemuck::bytes_of(&u));
+        }
+        let chunk_uniforms = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+            label: Some("building chunks"),
+            contents: &chunk_bytes,
+            usage: wgpu::BufferUsages::UNIFORM,
+        });
+        let chunk_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some("building chunk"),
+            layout: &chunk_bgl,
+            entries: &[wgpu::BindGroupEntry {
+                binding: 0,
+                resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding {
+                    buffer: &chunk_uniforms,
+                    offset: 0,
+                    size: wgpu::BufferSize::new(std::mem::size_of::<ChunkUniform>() as u64),
+                }),
+            }],
         });
         let layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
             label: Some("scene"),
@@ -240,9 +331,11 @@ impl SceneRenderer {
             entries: &[
                 wgpu::BindGroupEntry { binding: 0, resource: globals.as_entire_binding() },
                 wgpu::BindGroupEntry { binding: 1, resource: unit_colors.as_entire_binding() },
+                wgpu::BindGroupEntry { binding: 2, resource: attrs.as_entire_binding() },
             ],
         });
         let pipeline = |label: &str,
+                        layout: &wgpu::PipelineLayout,
                         shader: &wgpu::ShaderModule,
                         buffers: &[Option<wgpu::VertexBufferLayout<'_>>],
                         depth_write: bool,
@@ -250,7 +343,7 @@ impl SceneRenderer {
                         blend: Option<wgpu::BlendState>| {
             device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
                 label: Some(label),
-                layout: Some(&layout),
+                layout: Some(layout),
                 vertex: wgpu::VertexState {
                     module: shader,
                     entry_point: Some("vs_main"),
@@ -282,14 +375,25 @@ impl SceneRenderer {
         };
         let opaque_pipeline = pipeline(
             "scene opaque",
+            &layout,
             &scene_shader,
             &[Some(vertex_layout())],
             true,
             wgpu::CompareFunction::Greater,
             None,
         );
+        let buildings_pipeline = pipeline(
+            "buildings",
+            &buildings_layout,
+            &buildings_shader,
+            &[Some(building_vertex_layout())],
+            true,
+            wgpu::CompareFunction::Greater,
+            None,
+        );
         let fill_pipeline = pipeline(
             "scene fills",
+            &layout,
             &scene_shader,
             &[Some(vertex_layout())],
             false,
@@ -298,6 +402,7 @@ impl SceneRenderer {
         );
         let marker_pipeline = pipeline(
             "markers",
+            &layout,
             &marker_shader,
             &[Some(marker_layout())],
             false,
@@ -314,10 +419,11 @@ impl SceneRenderer {
         let opaque_vb =
             buf("opaque vertices", bytemuck::cast_slice(&scene.opaque.vertices), wgpu::BufferUsages::VERTEX);
         let opaque_ib = buf("opaque indices", bytemuck::cast_slice(&scene.opaque.indices), wgpu::BufferUsages::INDEX);
-        let buildings_vb =
-            buf("building vertices", bytemuck::cast_slice(&scene.buildings_mesh.vertices), wgpu::BufferUsages::VERTEX);
-        let buildings_ib =
-            buf("building indices", bytemuck::cast_slice(&scene.buildings_mesh.indices), wgpu::BufferUsages::INDEX);
+        let buildings_vb = buf("building vertices", bytemuck::cast_slice(&geo.vertices), wgpu::BufferUsages::VERTEX);
+        // 16-bit indices; padded to 4 bytes (a buffer's size is a multiple of 4).
+        let mut index_bytes: Vec<u8> = bytemuck::cast_slice(&geo.indices).to_vec();
+        index_bytes.resize(index_bytes.len().next_multiple_of(4), 0);
+        let buildings_ib = buf("building indices", &index_bytes, wgpu::BufferUsages::INDEX);
         let fill_vb = buf("fill vertices", bytemuck::cast_slice(&scene.fills.vertices), wgpu::BufferUsages::VERTEX);
         let fill_ib = buf("fill indices", bytemuck::cast_slice(&scene.fills.indices), wgpu::BufferUsages::INDEX);
         let marker_capacity = 4096;
@@ -331,6 +437,8 @@ impl SceneRenderer {
             + opaque_ib.size()
             + buildings_vb.size()
             + buildings_ib.size()
+            + attrs.size()
+            + chunk_uniforms.size()
             + fill_vb.size()
             + fill_ib.size()
             + unit_colors.size()
@@ -346,10 +454,13 @@ impl SceneRenderer {
             opaque_ib,
             opaque_count: scene.opaque.indices.len() as u32,
             grid_outlines: scene.grid_outlines.clone(),
+            buildings_pipeline,
             buildings_vb,
             buildings_ib,
-            chunks: scene.chunks.clone(),
+            chunk_group,
+            chunks: geo.chunks.clone(),
             visible_chunks: 0,
+            drawn_triangles: 0,
             fill_vb,
             fill_ib,
             fill_ranges: scene.fill_ranges.clone(),
@@ -374,11 +485,20 @@ impl SceneRenderer {
 
     /// GPU memory held: static buffers, marker buffer and the current targets, in bytes.
     pub fn gpu_bytes(&self) -> u64 {
-        let targets = self.targets.as_ref().map_or(0, |t| {
+        self.scene_bytes() + self.markers.size() + self.target_bytes()
+    }
+
+    /// GPU memory that grows with the scene: every vertex, index, per-building, per-chunk and unit buffer.
+    pub fn scene_bytes(&self) -> u64 {
+        self.static_bytes
+    }
+
+    /// GPU memory of the render targets (colour, MSAA colour and depth), fixed by the output size.
+    pub fn target_bytes(&self) -> u64 {
+        self.targets.as_ref().map_or(0, |t| {
             let px = t.size[0] as u64 * t.size[1] as u64;
             px * 4 + px * 4 * self.sample_count as u64 * if t.msaa.is_some() { 2 } else { 1 }
-        });
-        self.static_bytes + self.markers.size() + targets
+        })
     }
 
     fn ensure_targets(&mut self, device: &wgpu::Device, size: [u32; 2]) {
@@ -484,28 +604,37 @@ impl SceneRenderer {
             pass.draw_indexed(0..self.grid_outlines.start, 0, 0..1);
             pass.draw_indexed(self.grid_outlines.end..self.opaque_count, 0, 0..1);
         }
-        // Buildings: only chunks inside the view frustum, adjacent ranges merged into one draw.
+        // Buildings: only chunks inside the view frustum, each with its origin (a dynamic offset) and its vertices.
         let clip_from_local = glam::Mat4::from_cols_array_2d(&globals.clip_from_local);
-        pass.set_vertex_buffer(0, self.buildings_vb.slice(..));
-        pass.set_index_buffer(self.buildings_ib.slice(..), wgpu::IndexFormat::Uint32);
+        pass.set_pipeline(&self.buildings_pipeline);
+        pass.set_index_buffer(self.buildings_ib.slice(..), wgpu::IndexFormat::Uint16);
+        let vertex_size = std::mem::size_of::<crate::scene::BuildingVertex>() as u64;
+        let eye = input.camera.eye();
+        // Metres a pixel covers one metre away (vertical field of view over the output's height).
+        let px_per_m_at_1 = (2.0 * (input.camera.fov_y_deg.to_radians() / 2.0).tan()) / f64::from(size[1]);
         let mut visible = 0;
-        let mut run: Option<std::ops::Range<u32>> = None;
-        for c in &self.chunks {
+        self.drawn_triangles = 0;
+        for (i, c) in self.chunks.iter().enumerate() {
             if !chunk_visible(&clip_from_local, c) {
                 continue;
             }
-            visible += 1;
-            run = match run {
-                Some(r) if r.end == c.indices.start => Some(r.start..c.indices.end),
-                Some(r) => {
-                    pass.draw_indexed(r, 0, 0..1);
-                    Some(c.indices.clone())
-                }
-                None => Some(c.indices.clone()),
+            let indices = if input.min_building_px > 0.0 {
+                // The chunk's nearest point to the eye: its smallest buildings' size there, in metres.
+                let near = [0, 1, 2].map(|k| eye[k].clamp(f64::from(c.min[k]), f64::from(c.max[k])));
+                let d = ((near[0] - eye[0]).powi(2) + (near[1] - eye[1]).powi(2) + (near[2] - eye[2]).powi(2)).sqrt();
+                c.indices_at_least((d * px_per_m_at_1) as f32 * input.min_building_px)
+            } else {
+                c.indices.clone()
             };
-        }
-        if let Some(r) = run {
-            pass.draw_indexed(r, 0, 0..1);
+            if indices.is_empty() {
+                continue;
+            }
+            visible += 1;
+            self.drawn_triangles += (indices.end - indices.start) as usize / 3;
+            pass.set_bind_group(1, &self.chunk_group, &[(i as u64 * CHUNK_UNIFORM_STRIDE) as u32]);
+            let bytes = c.vertices.start as u64 * vertex_size..c.vertices.end as u64 * vertex_size;
+            pass.set_vertex_buffer(0, self.buildings_vb.slice(bytes));
+            pass.draw_indexed(indices, 0, 0..1);
         }
         if let Some(level) = input.fill_level {
             let range = match level {
@@ -527,6 +656,11 @@ impl SceneRenderer {
         }
         drop(pass);
         self.visible_chunks = visible;
+    }
+
+    /// How many building triangles the last frame drew (after culling and the level of detail).
+    pub fn drawn_triangles(&self) -> usize {
+        self.drawn_triangles
     }
 
     /// How many building chunks the last frame drew (of [`SceneRenderer::chunk_count`]).

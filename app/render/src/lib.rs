@@ -9,6 +9,7 @@
 //! [`SceneRenderer::output_view`] into its panel and draws labels with egui on top.
 
 pub mod bench;
+pub mod buildings;
 pub mod camera;
 pub mod gpu;
 pub mod scene;

@@ -6,7 +6,7 @@
 //! overlay writes one small storage buffer and never touches geometry.
 
 use bytemuck::{Pod, Zeroable};
-use geo::{Area, Intersects};
+use geo::Intersects;
 use glam::DVec3;
 use pingan_core::{BuildingId, BuildingKind, District, LocalFrame, LonLat, RoadClass};
 use rstar::{AABB, RTree, RTreeObject};
@@ -65,31 +65,6 @@ impl Mesh {
         let flat: Vec<f64> = ring.iter().flat_map(|p| [p[0], p[1]]).collect();
         let Ok(tris) = earcutr::earcut(&flat, &[], 2) else { return };
         let verts = ring.iter().map(|p| Vertex {
-            position: [p[0] as f32, p[1] as f32, z],
-            normal: [0.0, 0.0, 1.0],
-            color,
-            pick,
-            unit,
-        });
-        self.push_triangles(verts, tris.into_iter().map(|i| i as u32));
-    }
-
-    /// A flat polygon with holes at height `z`: `rings[0]` the outline, the rest holes (earcut with holes).
-    fn push_polygon_with_holes(&mut self, rings: &[Vec<[f64; 2]>], z: f32, color: [u8; 4], pick: u32, unit: u32) {
-        let Some(outer) = rings.first().filter(|r| r.len() >= 3) else { return };
-        if rings.len() == 1 {
-            return self.push_polygon(outer, z, color, pick, unit);
-        }
-        let mut flat: Vec<f64> = Vec::new();
-        let mut holes = Vec::new();
-        for (i, r) in rings.iter().enumerate().filter(|(i, r)| *i == 0 || r.len() >= 3) {
-            if i > 0 {
-                holes.push(flat.len() / 2);
-            }
-            flat.extend(r.iter().flat_map(|p| [p[0], p[1]]));
-        }
-        let Ok(tris) = earcutr::earcut(&flat, &holes, 2) else { return };
-        let verts = flat.chunks_exact(2).map(|p| Vertex {
             position: [p[0] as f32, p[1] as f32, z],
             normal: [0.0, 0.0, 1.0],
             color,
@@ -169,16 +144,7 @@ pub struct FillRanges {
 /// Side of a building chunk in metres: the unit of frustum culling.
 pub const CHUNK_M: f64 = 1500.0;
 
-/// A square of buildings drawn (or culled) together: one index range of [`Scene::buildings_mesh`].
-#[derive(Clone, Debug, PartialEq)]
-pub struct Chunk {
-    /// Lower corner of its bounding box (local metres, z = 0).
-    pub min: [f32; 3],
-    /// Upper corner (z = tallest roof).
-    pub max: [f32; 3],
-    /// Its indices in the buildings mesh.
-    pub indices: std::ops::Range<u32>,
-}
+pub use crate::buildings::{BuildingAttr, BuildingVertex, Buildings, Chunk};
 
 /// The tessellated district.
 pub struct Scene {
@@ -188,10 +154,8 @@ pub struct Scene {
     pub opaque: Mesh,
     /// Index range of grid outlines in `opaque` (drawn only when grids are filled; the rest is always drawn).
     pub grid_outlines: std::ops::Range<u32>,
-    /// Extruded buildings (opaque), grouped by chunk.
-    pub buildings_mesh: Mesh,
-    /// Building chunks, for culling.
-    pub chunks: Vec<Chunk>,
+    /// Extruded buildings (opaque), packed and grouped by chunk (see [`crate::buildings`]).
+    pub buildings_geo: Buildings,
     /// Translucent unit fills, all three levels; see [`Scene::fill_ranges`].
     pub fills: Mesh,
     /// Which indices of `fills` belong to which level.
@@ -300,87 +264,60 @@ impl Scene {
             let c = frame.local_from_lonlat(b.footprint.exterior.first().copied().unwrap_or_default());
             ((c[0] / CHUNK_M).floor() as i32, (c[1] / CHUNK_M).floor() as i32)
         };
-        let mut order: Vec<(i32, i32, usize)> = district
+        // By chunk, and within a chunk largest first (the level of detail draws a prefix: see `buildings`).
+        let mut order: Vec<(i32, i32, std::cmp::Reverse<u32>, usize)> = district
             .buildings
             .iter()
             .enumerate()
             .map(|(i, b)| {
                 let (cx, cy) = chunk_of(b);
-                (cx, cy, i)
+                let size = crate::buildings::footprint_size(&local(&b.footprint.exterior));
+                (cx, cy, std::cmp::Reverse((size * 10.0) as u32), i)
             })
             .collect();
         order.sort_unstable();
-        let mut buildings_mesh = Mesh::default();
-        let mut chunks: Vec<Chunk> = Vec::new();
+        let mut geo_out = Buildings::default();
         let mut current: Option<(i32, i32)> = None;
-        for (cx, cy, bi) in order {
+        for (cx, cy, _, bi) in order {
             let b = &district.buildings[bi];
             if current != Some((cx, cy)) {
                 current = Some((cx, cy));
-                let at = buildings_mesh.indices.len() as u32;
-                chunks.push(Chunk { min: [f32::MAX, f32::MAX, 0.0], max: [f32::MIN, f32::MIN, 0.0], indices: at..at });
+                geo_out.start_chunk([(f64::from(cx) + 0.5) * CHUNK_M, (f64::from(cy) + 0.5) * CHUNK_M]);
             }
-            let opaque = &mut buildings_mesh;
             let ring = open_ring(local(&b.footprint.exterior));
             if ring.len() < 3 {
                 continue;
             }
             // Courtyards: the footprint's holes are kept — the roof is triangulated around them and they get walls
-            // of their own, facing into the courtyard.
+            // of their own.
             let holes: Vec<Vec<[f64; 2]>> =
                 b.footprint.holes.iter().map(|h| open_ring(local(h))).filter(|h| h.len() >= 3).collect();
             let h = b.height_m.max(1.0);
-            let color = building_color(b.kind, h);
-            let pick = b.id.0 + 1;
             let rings: Vec<Vec<[f64; 2]>> = std::iter::once(ring.clone()).chain(holes.iter().cloned()).collect();
-            opaque.push_polygon_with_holes(&rings, h, color, pick, NO_UNIT);
+            if !geo_out.push(&rings, h, building_color(b.kind, h), b.id.0 + 1) {
+                continue;
+            }
             let coords = |r: &[[f64; 2]]| -> geo::LineString<f64> { r.iter().map(|p| geo::Coord::from(*p)).collect() };
             let shape = geo::Polygon::new(coords(&ring), holes.iter().map(|h| coords(h)).collect());
-            for (k, r) in rings.iter().enumerate() {
-                // Walls face away from the solid: out of the outline, into a hole.
-                let ccw = geo::Polygon::new(coords(r), Vec::new()).signed_area() > 0.0;
-                let outward = ccw == (k == 0);
-                for i in 0..r.len() {
-                    let (a, c) = (r[i], r[(i + 1) % r.len()]);
-                    let (dx, dy) = (c[0] - a[0], c[1] - a[1]);
-                    let len = (dx * dx + dy * dy).sqrt().max(1e-9);
-                    let (nx, ny) = if outward { (dy / len, -dx / len) } else { (-dy / len, dx / len) };
-                    let n = [nx as f32, ny as f32, 0.0];
-                    let v = |p: [f64; 2], z: f32| Vertex {
-                        position: [p[0] as f32, p[1] as f32, z],
-                        normal: n,
-                        color,
-                        pick,
-                        unit: NO_UNIT,
-                    };
-                    opaque.push_triangles([v(a, 0.0), v(c, 0.0), v(c, h), v(a, h)], [0, 1, 2, 0, 2, 3]);
-                }
-            }
             let (mut min, mut max) = ([f64::MAX; 2], [f64::MIN; 2]);
             for p in &ring {
                 min = [min[0].min(p[0]), min[1].min(p[1])];
                 max = [max[0].max(p[0]), max[1].max(p[1])];
             }
             max_height = max_height.max(h as f64);
-            if let Some(ch) = chunks.last_mut() {
-                ch.min = [ch.min[0].min(min[0] as f32), ch.min[1].min(min[1] as f32), 0.0];
-                ch.max = [ch.max[0].max(max[0] as f32), ch.max[1].max(max[1] as f32), ch.max[2].max(h)];
-                ch.indices.end = opaque.indices.len() as u32;
-            }
             footprints.push(Footprint { id: b.id, shape, height: h as f64, env: AABB::from_corners(min, max) });
         }
+        geo_out.finish();
         let (mut min, mut max) = ([f64::MAX; 2], [f64::MIN; 2]);
         for p in &outline {
             min = [min[0].min(p[0]), min[1].min(p[1])];
             max = [max[0].max(p[0]), max[1].max(p[1])];
         }
-        chunks.retain(|c| !c.indices.is_empty());
         Scene {
             frame,
             opaque,
             grid_outlines,
-            buildings_mesh,
-            chunks,
+            buildings_geo: geo_out,
             fills,
             fill_ranges: ranges,
             unit_slots: (n_towns + n_comms) as usize + district.grids.len(),
@@ -393,7 +330,7 @@ impl Scene {
 
     /// Number of triangles in the scene.
     pub fn triangles(&self) -> usize {
-        (self.opaque.indices.len() + self.buildings_mesh.indices.len() + self.fills.indices.len()) / 3
+        (self.opaque.indices.len() + self.fills.indices.len()) / 3 + self.buildings_geo.triangles()
     }
 
     /// The building hit first by a ray (origin, unit direction) in local metres: exact against roofs and walls,

@@ -48,6 +48,7 @@ fn frame(camera: Camera, fill: Option<FillLevel>, markers: &[Marker]) -> FrameIn
         highlight_unit: None,
         time_s: 0.0,
         markers,
+        min_building_px: 0.0,
     }
 }
 
@@ -249,4 +250,52 @@ fn a_courtyard_keeps_its_hole_in_3d() {
     assert!(f.scene.pick_building(o, dir).is_none(), "nothing to pick in the courtyard");
     let (o, dir) = camera.ray(at(22.0, 0.0, 30.0), size);
     assert_eq!(f.scene.pick_building(o, dir).map(|h| h.0), Some(b.id), "the block is picked");
+}
+
+#[test]
+fn level_of_detail_leaves_out_only_what_is_too_small_to_see() {
+    let mut f = fixture();
+    let size = [SIZE[0] as f32, SIZE[1] as f32];
+    let (min, max) = f.scene.bounds;
+    let mut far = Camera::fit(min, max, size);
+    far.pitch_deg = 45.0;
+    far.bearing_deg = 20.0;
+    let drawn = |f: &mut Fixture, camera: Camera, px: f32| {
+        let mut input = frame(camera, None, &[]);
+        input.min_building_px = px;
+        let img = f.render(&input);
+        (f.renderer.drawn_triangles(), img)
+    };
+    // The whole district: most buildings are under a pixel and a half, and are left out.
+    let (all, _) = drawn(&mut f, far, 0.0);
+    let (lod, _) = drawn(&mut f, far, pingan_render::gpu::DEFAULT_MIN_BUILDING_PX);
+    assert!(lod * 2 < all, "zoomed out, the level of detail draws {lod} of {all} triangles");
+    // Close up on the largest building: everything in view is drawn, and the building is there.
+    let d = district();
+    let big = d
+        .buildings
+        .iter()
+        .max_by(|a, b| {
+            let s = |x: &pingan_core::Building| {
+                x.footprint.bbox().map_or(0.0, |b| (b.max.lon - b.min.lon).max(b.max.lat - b.min.lat))
+            };
+            s(a).total_cmp(&s(b))
+        })
+        .unwrap();
+    let roof = f.scene.roof_centre(big.id).unwrap();
+    let near =
+        Camera { target: [roof[0], roof[1]], distance_m: 400.0, pitch_deg: 30.0, bearing_deg: 0.0, fov_y_deg: 35.0 };
+    let (all_near, _) = drawn(&mut f, near, 0.0);
+    let (lod_near, img) = drawn(&mut f, near, pingan_render::gpu::DEFAULT_MIN_BUILDING_PX);
+    assert_eq!(lod_near, all_near, "close up, nothing in view is left out");
+    let roof_color = up_shade({
+        let c = pingan_render::scene::building_color(big.kind, big.height_m);
+        [c[0], c[1], c[2]]
+    });
+    let px = near.project(roof, size).unwrap();
+    assert!(close(pixel(&img, px), roof_color, 10), "the big building's roof: {:?}", pixel(&img, px));
+    // And from far away the biggest building is still drawn (it does not pop out).
+    let (_, img) = drawn(&mut f, Camera { distance_m: 6_000.0, ..near }, pingan_render::gpu::DEFAULT_MIN_BUILDING_PX);
+    let px = Camera { distance_m: 6_000.0, ..near }.project(roof, size).unwrap();
+    assert!(close(pixel(&img, px), roof_color, 12), "from 6 km the big roof is there: {:?}", pixel(&img, px));
 }

@@ -164,6 +164,7 @@ impl egui_wgpu::CallbackTrait for Frame3d {
             highlight_unit: None,
             time_s: self.time_s,
             markers: &self.markers,
+            min_building_px: pingan_render::gpu::DEFAULT_MIN_BUILDING_PX,
         };
         gpu.renderer.render(device, queue, encoder, &input);
         if gpu.bind_group.as_ref().is_none_or(|(_, s)| *s != self.size_px)
