@@ -177,10 +177,17 @@ fn bench_render(
     if imported.problems.len() > 5 {
         tracing::warn!("… and {} more features left out", imported.problems.len() - 5);
     }
+    let parsed_ms = t0.elapsed().as_secs_f64() * 1000.0;
     let name = file.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
     let district = import::district_from_buildings(&name, &imported.buildings)
         .with_context(|| format!("{} has no building polygons", file.display()))?;
+    let district_ms = t0.elapsed().as_secs_f64() * 1000.0;
     let scene = pingan_render::Scene::from_district(&district);
+    tracing::info!(
+        "bench-render load: read and parse {parsed_ms:.0} ms, district {:.0} ms, tessellate {:.0} ms",
+        district_ms - parsed_ms,
+        t0.elapsed().as_secs_f64() * 1000.0 - district_ms
+    );
     let (w, h) = parse_size(size)?;
     let prep_ms = t0.elapsed().as_secs_f64() * 1000.0;
     let options = pingan_render::bench::BenchOptions {
