@@ -105,7 +105,8 @@ pub struct DomainFigures {
     pub ytd_yoy: Option<f64>,
 }
 
-fn midnight(d: NaiveDate) -> i64 {
+/// Unix seconds of midnight (UTC+8) starting `d`.
+pub(crate) fn midnight(d: NaiveDate) -> i64 {
     use chrono::TimeZone;
     crate::china_offset()
         .from_local_datetime(&d.and_hms_opt(0, 0, 0).unwrap_or_default())
@@ -113,7 +114,8 @@ fn midnight(d: NaiveDate) -> i64 {
         .map_or(0, |t| t.timestamp())
 }
 
-fn shift_months(d: NaiveDate, months: i32) -> NaiveDate {
+/// `d` moved by `months` calendar months (the day kept, or the month's last day when it has fewer).
+pub(crate) fn shift_months(d: NaiveDate, months: i32) -> NaiveDate {
     let m0 = d.year() * 12 + d.month0() as i32 + months;
     let (y, m) = (m0.div_euclid(12), m0.rem_euclid(12) as u32 + 1);
     let mut day = d.day();
@@ -352,10 +354,7 @@ pub fn unit_figures(district: &District, records: &[EventRecord], now: Timestamp
 
 /// Events per calendar month for the `months` months ending with the one containing `now`: (first day, count).
 pub fn monthly_trend(records: &[EventRecord], set: CategorySet, now: Timestamp, months: u32) -> Vec<(NaiveDate, u32)> {
-    let this = Period::containing(PeriodKind::Month, now).start;
-    let starts: Vec<NaiveDate> = (0..months as i32).rev().map(|k| shift_months(this, -k)).collect();
-    let bounds: Vec<i64> =
-        starts.iter().map(|d| midnight(*d)).chain(std::iter::once(midnight(shift_months(this, 1)))).collect();
+    let (starts, bounds) = month_bounds(now, months as usize);
     let mut counts = vec![0u32; starts.len()];
     for r in records.iter().filter(|r| set.contains(r.category)) {
         let i = bounds.partition_point(|b| *b <= r.at);
@@ -364,6 +363,16 @@ pub fn monthly_trend(records: &[EventRecord], set: CategorySet, now: Timestamp, 
         }
     }
     starts.into_iter().zip(counts).collect()
+}
+
+/// The first days of the `months` calendar months ending with the one containing `now`, and their bounds in Unix
+/// seconds (one more than the months: the last is the end of the current month). A record at `at` is in month
+/// `bounds.partition_point(|b| *b <= at) - 1` when that lies in `0..months`.
+pub(crate) fn month_bounds(now: Timestamp, months: usize) -> (Vec<NaiveDate>, Vec<i64>) {
+    let this = Period::containing(PeriodKind::Month, now).start;
+    let starts: Vec<NaiveDate> = (0..months as i32).rev().map(|k| shift_months(this, -k)).collect();
+    let bounds = starts.iter().map(|d| midnight(*d)).chain(std::iter::once(midnight(shift_months(this, 1)))).collect();
+    (starts, bounds)
 }
 
 /// One row of the league table.

@@ -271,7 +271,11 @@ impl Scene {
             .enumerate()
             .map(|(i, b)| {
                 let (cx, cy) = chunk_of(b);
-                let size = crate::buildings::footprint_size(&local(&b.footprint.exterior));
+                // The footprint's size from its box's two corners (no second copy of its ring).
+                let size = b.footprint.bbox().map_or(0.0, |bb| {
+                    let (lo, hi) = (frame.local_from_lonlat(bb.min), frame.local_from_lonlat(bb.max));
+                    crate::buildings::footprint_size(&[lo, hi])
+                });
                 (cx, cy, std::cmp::Reverse((size * 10.0) as u32), i)
             })
             .collect();

@@ -34,7 +34,7 @@ pub use text::{HistoryText, MAX_NUMBER, MAX_TITLE, check_entry};
 
 use crate::assess::EventRecord;
 use crate::{District, Event, EventCategory, EventId, GridWorker, Timestamp, UnitRef, WorkerId};
-use chrono::{Datelike, NaiveDate, TimeZone};
+use chrono::NaiveDate;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -462,10 +462,7 @@ impl SearchIndex {
         workers: Vec<WorkerId>,
         now: Timestamp,
     ) -> Matches {
-        let this = now.with_timezone(&crate::china_offset()).date_naive().with_day(1).unwrap_or_default();
-        let starts: Vec<NaiveDate> = (0..MONTHS as i32).rev().map(|k| shift_months(this, -k)).collect();
-        let bounds: Vec<i64> =
-            starts.iter().chain(std::iter::once(&shift_months(this, 1))).map(|d| midnight(*d)).collect();
+        let (starts, bounds) = crate::report::month_bounds(now, MONTHS);
         let mut by_month = vec![0u32; MONTHS];
         let mut by_category = vec![0u32; EventCategory::ALL.len()];
         let mut by_town = vec![0u32; district.towns.len()];
@@ -681,18 +678,6 @@ fn top_most_by_name(district: &District, units: &[UnitRef]) -> Vec<UnitRef> {
             _ => true,
         })
         .collect()
-}
-
-fn midnight(d: NaiveDate) -> i64 {
-    crate::china_offset()
-        .from_local_datetime(&d.and_hms_opt(0, 0, 0).unwrap_or_default())
-        .single()
-        .map_or(0, |t| t.timestamp())
-}
-
-fn shift_months(d: NaiveDate, months: i32) -> NaiveDate {
-    let m0 = d.year() * 12 + d.month0() as i32 + months;
-    NaiveDate::from_ymd_opt(m0.div_euclid(12), m0.rem_euclid(12) as u32 + 1, 1).unwrap_or(d)
 }
 
 #[cfg(test)]

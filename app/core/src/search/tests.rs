@@ -1,6 +1,7 @@
 //! The search on a hand-made fixture: which records each query must find, exactly.
 
 use super::*;
+use chrono::TimeZone;
 use crate::{EventSource, GridId, LonLat, Severity, WorkerKind, WorkerStatus};
 
 fn at(day: u32) -> i64 {

@@ -450,7 +450,8 @@ fn patrol_ui(ui: &mut egui::Ui, state: &AppState, data: &ReportData, lang: Lang)
 }
 
 /// A table's header: the column names, dimmed, then the end of the row.
-fn header_row(ui: &mut egui::Ui, names: &[&str]) {
+/// One header row of a dashboard table (dim, strong), ending the row.
+pub(super) fn header_row(ui: &mut egui::Ui, names: &[&str]) {
     for h in names {
         ui.label(RichText::new(*h).strong().color(theme::DIM));
     }

@@ -154,17 +154,17 @@ pub fn league_within_ui(
         Level::Grid => UnitRef::Grid(pingan_core::GridId(i as u32)),
     };
     egui::Grid::new("league-within").num_columns(6).striped(true).spacing([12.0, 8.0]).show(ui, |ui| {
-        for h in [
-            lang.tr("名次", "Rank"),
-            lang.tr("单元", "Unit"),
-            lang.tr("得分", "Score"),
-            lang.tr("事件", "Events"),
-            lang.tr("等级", "Grade"),
-            lang.tr("升降", "Change"),
-        ] {
-            ui.label(RichText::new(h).strong().color(theme::DIM));
-        }
-        ui.end_row();
+        super::dashboard::header_row(
+            ui,
+            &[
+                lang.tr("名次", "Rank"),
+                lang.tr("单元", "Unit"),
+                lang.tr("得分", "Score"),
+                lang.tr("事件", "Events"),
+                lang.tr("等级", "Grade"),
+                lang.tr("升降", "Change"),
+            ],
+        );
         for r in rows {
             let unit = unit_of(r.unit);
             ui.label(RichText::new(r.rank.to_string()).font(theme::bold(19.0)));
