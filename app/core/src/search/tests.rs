@@ -1,8 +1,8 @@
 //! The search on a hand-made fixture: which records each query must find, exactly.
 
 use super::*;
-use chrono::TimeZone;
 use crate::{EventSource, GridId, LonLat, Severity, WorkerKind, WorkerStatus};
+use chrono::TimeZone;
 
 fn at(day: u32) -> i64 {
     crate::china_offset().with_ymd_and_hms(2026, 1, day, 10, 0, 0).unwrap().timestamp()
