@@ -373,3 +373,96 @@ fn impossible_heights_and_floor_counts_are_problems_naming_the_feature() {
     assert_eq!(got.buildings[0].height, pingan_core::import::DEFAULT_HEIGHT);
     assert!(got.problems[0].message.chars().count() < 120, "{}", got.problems[0].message);
 }
+
+/// A FeatureCollection is read on every core at once (its features split between threads) with a typed fast path
+/// for polygons; a lone Feature is read the old way, through a `Value` tree. Both must keep and refuse exactly the
+/// same features with the same messages, in file order, across the threads' boundaries.
+#[test]
+fn a_collection_read_in_parallel_agrees_with_each_feature_read_alone() {
+    let building = |k: usize| {
+        let (x, y) = (120.0 + (k % 100) as f64 * 0.001, 30.0 + (k / 100) as f64 * 0.001);
+        let ring = format!(
+            "[[{x},{y}],[{},{y}],[{},{}],[{x},{},5.5],[{x},{y}]]",
+            x + 0.0005,
+            x + 0.0005,
+            y + 0.0004,
+            y + 0.0004
+        );
+        let hole = format!(
+            "[[{},{}],[{},{}],[{},{}],[{},{}]]",
+            x + 0.0001,
+            y + 0.0001,
+            x + 0.0001,
+            y + 0.0003,
+            x + 0.0004,
+            y + 0.0001,
+            x + 0.0001,
+            y + 0.0001
+        );
+        match k % 9 {
+            // Good buildings, some with a courtyard, some as a MultiPolygon, some with floors instead of a height.
+            0 | 1 => format!(
+                r#"{{"type":"Feature","properties":{{"name":"楼{k}","height":{}}},"geometry":{{"type":"Polygon","coordinates":[{ring}]}}}}"#,
+                10 + k % 50
+            ),
+            2 => format!(
+                r#"{{"type":"Feature","properties":{{"height":"30m"}},"geometry":{{"type":"Polygon","coordinates":[{ring},{hole}]}}}}"#
+            ),
+            3 => format!(
+                r#"{{"type":"Feature","properties":{{"floors":6}},"geometry":{{"type":"MultiPolygon","coordinates":[[{ring}],[{ring}]]}}}}"#
+            ),
+            // Problems of every kind the fast path hands to the slow one.
+            4 => format!(
+                r#"{{"type":"Feature","properties":{{"height":-3}},"geometry":{{"type":"Polygon","coordinates":[{ring}]}}}}"#
+            ),
+            5 => format!(
+                r#"{{"type":"Feature","properties":null,"geometry":{{"type":"Polygon","coordinates":[[[{x},{y}],[{},{y}],[{x},{y}]]]}}}}"#,
+                x + 0.001
+            ),
+            6 => format!(
+                r#"{{"type":"Feature","properties":{{"height":9}},"geometry":{{"type":"Polygon","coordinates":[[["a",{y}],[1,2],[3,4],["a",{y}]]]}}}}"#
+            ),
+            7 => r#"{"type":"Feature","properties":{"height":9},"geometry":null}"#.to_string(),
+            _ => format!(
+                r#"{{"type":"Feature","properties":{{"height":9}},"geometry":{{"type":"Polygon","coordinates":[[[{x},{y}],[{},{}],[{},{y}],[{x},{},1],[{x},{y}]]]}}}}"#,
+                x + 0.001,
+                y + 0.001,
+                x + 0.001,
+                y + 0.001
+            ),
+        }
+    };
+    let n = 4_321;
+    let features: Vec<String> = (0..n).map(building).collect();
+    let file = format!(r#"{{"type":"FeatureCollection","features":[{}]}}"#, features.join(","));
+    let mut reports = Vec::new();
+    let all =
+        pingan_core::import::parse_with_progress(file.as_bytes(), Crs::Wgs84, ImportAs::Buildings, &mut |d, t| {
+            reports.push((d, t))
+        })
+        .unwrap();
+    assert_eq!(all.features, n);
+    assert_eq!(reports.first(), Some(&(0, n)));
+    assert_eq!(reports.last(), Some(&(n, n)), "progress ends at every feature");
+    assert!(reports.windows(2).all(|w| w[0].0 <= w[1].0), "progress never goes back");
+    let (mut kept, mut refused) = (0, 0);
+    for (k, f) in features.iter().enumerate() {
+        let alone = parse(f.as_bytes(), Crs::Wgs84, ImportAs::Buildings).unwrap();
+        let mine: Vec<_> = all.buildings.iter().filter(|b| b.feature == k).collect();
+        assert_eq!(mine.len(), alone.buildings.len(), "feature {k}");
+        for (a, b) in mine.iter().zip(&alone.buildings) {
+            assert_eq!((&a.name, a.height, &a.polygons), (&b.name, b.height, &b.polygons), "feature {k}");
+        }
+        let problem: Vec<_> = all.problems.iter().filter(|p| p.feature == k).map(|p| &p.message).collect();
+        let alone_problem: Vec<_> = alone.problems.iter().map(|p| &p.message).collect();
+        assert_eq!(problem, alone_problem, "feature {k}");
+        kept += mine.len();
+        refused += problem.len();
+    }
+    assert_eq!(kept, all.buildings.len());
+    assert_eq!(refused, all.problems.len());
+    assert!(all.buildings.windows(2).all(|w| w[0].feature <= w[1].feature), "buildings in file order");
+    assert!(all.problems.windows(2).all(|w| w[0].feature < w[1].feature), "problems in file order");
+    assert!(kept > n / 3 && refused > n / 3, "{kept} kept, {refused} refused");
+    assert!(all.buildings.iter().any(|b| b.polygons[0].len() == 2), "a courtyard kept as a hole");
+}

@@ -8,6 +8,7 @@
 //! What it is not for: no I/O and no clocks; same seed → identical output.
 
 pub mod catalog;
+pub mod city;
 pub mod district_gen;
 pub mod geometry;
 pub mod history;
@@ -16,6 +17,7 @@ pub mod sensors;
 pub mod sim;
 pub mod tracks;
 
+pub use city::{CitySpec, generate_city};
 pub use district_gen::{DemoSpec, generate};
 pub use history::{HistorySpec, generate_history, history_text};
 pub use sensors::{SensorStream, fleet};

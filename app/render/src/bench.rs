@@ -63,8 +63,13 @@ pub struct BenchReport {
 
 /// Render `scene` headlessly as `options` say.
 pub fn run(scene: &Scene, options: BenchOptions) -> Result<BenchReport, RenderError> {
+    run_on(Headless::new()?, scene, options)
+}
+
+/// [`run`] on a device made beforehand (a caller can bring the GPU up while it reads the file, as the app has its
+/// device before any file is opened); `upload_ms` then counts from the scene's upload.
+pub fn run_on(gpu: Headless, scene: &Scene, options: BenchOptions) -> Result<BenchReport, RenderError> {
     let t0 = Instant::now();
-    let gpu = Headless::new()?;
     let mut renderer = SceneRenderer::new(&gpu.device, &gpu.adapter, scene);
     let colors: Vec<[f32; 4]> = (0..scene.unit_slots).map(|i| [0.2 + (i % 5) as f32 * 0.15, 0.5, 0.4, 1.0]).collect();
     renderer.set_unit_colors(&gpu.queue, &colors);

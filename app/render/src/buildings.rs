@@ -201,6 +201,21 @@ impl Buildings {
         true
     }
 
+    /// Add `other`'s chunks after this one's (each chunk's indices stay relative to its own first vertex).
+    pub fn append(&mut self, mut other: Buildings) {
+        let (v, i, b) = (self.vertices.len() as u32, self.indices.len() as u32, self.attrs.len() as u32);
+        for c in &mut other.chunks {
+            c.vertices = c.vertices.start + v..c.vertices.end + v;
+            c.indices = c.indices.start + i..c.indices.end + i;
+            c.buildings = c.buildings.start + b..c.buildings.end + b;
+            c.lod.iter_mut().for_each(|l| *l += i);
+        }
+        self.vertices.append(&mut other.vertices);
+        self.indices.append(&mut other.indices);
+        self.attrs.append(&mut other.attrs);
+        self.chunks.append(&mut other.chunks);
+    }
+
     /// Drop chunks that got no building.
     pub fn finish(&mut self) {
         self.chunks.retain(|c| !c.indices.is_empty());
@@ -259,5 +274,32 @@ mod tests {
                 .iter()
                 .all(|i| (*i as u32) < b.chunks[1].vertices.end - b.chunks[1].vertices.start)
         );
+    }
+
+    #[test]
+    fn runs_tessellated_apart_and_appended_equal_one_run() {
+        let square = |x: f64, s: f64| vec![[x, 0.0], [x + s, 0.0], [x + s, s], [x, s]];
+        let fill = |b: &mut Buildings, origin: f64| {
+            b.start_chunk([origin, 0.0]);
+            for k in 0..40 {
+                let yard = vec![[origin + 2.0, 2.0], [origin + 2.0, 4.0], [origin + 4.0, 4.0], [origin + 4.0, 2.0]];
+                let rings = if k % 7 == 0 {
+                    vec![square(origin, 30.0 - k as f64 * 0.5), yard]
+                } else {
+                    vec![square(origin + k as f64, 9.0 - k as f64 * 0.2)]
+                };
+                assert!(b.push(&rings, 10.0 + k as f32, [1, 2, 3, 255], k + 1));
+            }
+        };
+        let mut one = Buildings::default();
+        fill(&mut one, 0.0);
+        fill(&mut one, 1500.0);
+        let (mut a, mut b) = (Buildings::default(), Buildings::default());
+        fill(&mut a, 0.0);
+        fill(&mut b, 1500.0);
+        a.append(b);
+        assert_eq!(format!("{:?}", a), format!("{:?}", one));
+        assert_eq!(a.chunks.len(), 2);
+        assert!(a.chunks[1].lod.iter().all(|l| *l >= a.chunks[1].indices.start && *l <= a.chunks[1].indices.end));
     }
 }

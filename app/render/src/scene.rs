@@ -9,7 +9,6 @@ use bytemuck::{Pod, Zeroable};
 use geo::Intersects;
 use glam::DVec3;
 use pingan_core::{BuildingId, BuildingKind, District, LocalFrame, LonLat, RoadClass};
-use rstar::{AABB, RTree, RTreeObject};
 
 /// No unit: the vertex's own colour is used.
 pub const NO_UNIT: u32 = u32::MAX;
@@ -120,14 +119,9 @@ struct Footprint {
     /// The footprint in local metres as geo's polygon (converted once, so picking allocates nothing).
     shape: geo::Polygon<f64>,
     height: f64,
-    env: AABB<[f64; 2]>,
-}
-
-impl RTreeObject for Footprint {
-    type Envelope = AABB<[f64; 2]>;
-    fn envelope(&self) -> Self::Envelope {
-        self.env
-    }
+    /// Its box's corners.
+    min: [f64; 2],
+    max: [f64; 2],
 }
 
 /// Index ranges of each fill level inside [`Scene::fills`].
@@ -166,7 +160,8 @@ pub struct Scene {
     pub buildings: usize,
     /// Bounding box of the district in local metres.
     pub bounds: ([f64; 2], [f64; 2]),
-    footprints: RTree<Footprint>,
+    /// One per building of `buildings_geo`, in the same order (so a chunk's building range is its footprints).
+    footprints: Vec<Footprint>,
     max_height: f64,
 }
 
@@ -258,8 +253,6 @@ impl Scene {
         }
         let grid_outlines = grid_start..opaque.indices.len() as u32;
         // Buildings, grouped by chunk: roof by earcut, walls as flat-shaded quads.
-        let mut footprints = Vec::with_capacity(district.buildings.len());
-        let mut max_height: f64 = 0.0;
         let chunk_of = |b: &pingan_core::Building| {
             let c = frame.local_from_lonlat(b.footprint.exterior.first().copied().unwrap_or_default());
             ((c[0] / CHUNK_M).floor() as i32, (c[1] / CHUNK_M).floor() as i32)
@@ -280,36 +273,65 @@ impl Scene {
             })
             .collect();
         order.sort_unstable();
+        // Tessellated on every core: the order cut into one run of whole chunks per thread, the runs joined after.
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(order.len() / 2_000 + 1);
+        let mut cuts = vec![0];
+        for t in 1..threads {
+            let mut at = (order.len() * t / threads).max(*cuts.last().unwrap_or(&0));
+            while at > 0 && at < order.len() && (order[at].0, order[at].1) == (order[at - 1].0, order[at - 1].1) {
+                at += 1;
+            }
+            cuts.push(at.min(order.len()));
+        }
+        cuts.push(order.len());
+        let tessellate = |run: &[(i32, i32, std::cmp::Reverse<u32>, usize)]| {
+            let mut geo_out = Buildings::default();
+            let mut footprints = Vec::with_capacity(run.len());
+            let mut max_height: f64 = 0.0;
+            let mut current: Option<(i32, i32)> = None;
+            for &(cx, cy, _, bi) in run {
+                let b = &district.buildings[bi];
+                if current != Some((cx, cy)) {
+                    current = Some((cx, cy));
+                    geo_out.start_chunk([(f64::from(cx) + 0.5) * CHUNK_M, (f64::from(cy) + 0.5) * CHUNK_M]);
+                }
+                let ring = open_ring(local(&b.footprint.exterior));
+                if ring.len() < 3 {
+                    continue;
+                }
+                // Courtyards: the footprint's holes are kept — the roof is triangulated around them and they get
+                // walls of their own.
+                let holes: Vec<Vec<[f64; 2]>> =
+                    b.footprint.holes.iter().map(|h| open_ring(local(h))).filter(|h| h.len() >= 3).collect();
+                let h = b.height_m.max(1.0);
+                let rings: Vec<Vec<[f64; 2]>> = std::iter::once(ring.clone()).chain(holes.iter().cloned()).collect();
+                if !geo_out.push(&rings, h, building_color(b.kind, h), b.id.0 + 1) {
+                    continue;
+                }
+                let coords =
+                    |r: &[[f64; 2]]| -> geo::LineString<f64> { r.iter().map(|p| geo::Coord::from(*p)).collect() };
+                let shape = geo::Polygon::new(coords(&ring), holes.iter().map(|h| coords(h)).collect());
+                let (mut min, mut max) = ([f64::MAX; 2], [f64::MIN; 2]);
+                for p in &ring {
+                    min = [min[0].min(p[0]), min[1].min(p[1])];
+                    max = [max[0].max(p[0]), max[1].max(p[1])];
+                }
+                max_height = max_height.max(h as f64);
+                footprints.push(Footprint { id: b.id, shape, height: h as f64, min, max });
+            }
+            (geo_out, footprints, max_height)
+        };
+        let runs: Vec<_> = std::thread::scope(|s| {
+            let handles: Vec<_> = cuts.windows(2).map(|w| s.spawn(|| tessellate(&order[w[0]..w[1]]))).collect();
+            handles.into_iter().map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))).collect()
+        });
         let mut geo_out = Buildings::default();
-        let mut current: Option<(i32, i32)> = None;
-        for (cx, cy, _, bi) in order {
-            let b = &district.buildings[bi];
-            if current != Some((cx, cy)) {
-                current = Some((cx, cy));
-                geo_out.start_chunk([(f64::from(cx) + 0.5) * CHUNK_M, (f64::from(cy) + 0.5) * CHUNK_M]);
-            }
-            let ring = open_ring(local(&b.footprint.exterior));
-            if ring.len() < 3 {
-                continue;
-            }
-            // Courtyards: the footprint's holes are kept — the roof is triangulated around them and they get walls
-            // of their own.
-            let holes: Vec<Vec<[f64; 2]>> =
-                b.footprint.holes.iter().map(|h| open_ring(local(h))).filter(|h| h.len() >= 3).collect();
-            let h = b.height_m.max(1.0);
-            let rings: Vec<Vec<[f64; 2]>> = std::iter::once(ring.clone()).chain(holes.iter().cloned()).collect();
-            if !geo_out.push(&rings, h, building_color(b.kind, h), b.id.0 + 1) {
-                continue;
-            }
-            let coords = |r: &[[f64; 2]]| -> geo::LineString<f64> { r.iter().map(|p| geo::Coord::from(*p)).collect() };
-            let shape = geo::Polygon::new(coords(&ring), holes.iter().map(|h| coords(h)).collect());
-            let (mut min, mut max) = ([f64::MAX; 2], [f64::MIN; 2]);
-            for p in &ring {
-                min = [min[0].min(p[0]), min[1].min(p[1])];
-                max = [max[0].max(p[0]), max[1].max(p[1])];
-            }
-            max_height = max_height.max(h as f64);
-            footprints.push(Footprint { id: b.id, shape, height: h as f64, env: AABB::from_corners(min, max) });
+        let mut footprints = Vec::with_capacity(district.buildings.len());
+        let mut max_height: f64 = 0.0;
+        for (g, f, m) in runs {
+            geo_out.append(g);
+            footprints.extend(f);
+            max_height = max_height.max(m);
         }
         geo_out.finish();
         let (mut min, mut max) = ([f64::MAX; 2], [f64::MIN; 2]);
@@ -327,7 +349,7 @@ impl Scene {
             unit_slots: (n_towns + n_comms) as usize + district.grids.len(),
             buildings: footprints.len(),
             bounds: (min, max),
-            footprints: RTree::bulk_load(footprints),
+            footprints,
             max_height,
         }
     }
@@ -347,9 +369,19 @@ impl Scene {
         let t_top = if dir.z < 0.0 { ((origin.z - self.max_height) / -dir.z).max(0.0) } else { 0.0 };
         let t_ground = if dir.z < 0.0 { origin.z / -dir.z } else { 1e6 };
         let (a, b) = (origin + dir * t_top, origin + dir * t_ground);
-        let env = AABB::from_corners([a.x.min(b.x), a.y.min(b.y)], [a.x.max(b.x), a.y.max(b.y)]);
+        let (lo, hi) = ([a.x.min(b.x), a.y.min(b.y)], [a.x.max(b.x), a.y.max(b.y)]);
+        let meets =
+            |min: [f64; 2], max: [f64; 2]| min[0] <= hi[0] && max[0] >= lo[0] && min[1] <= hi[1] && max[1] >= lo[1];
+        // The chunks are the index: their boxes first, then their buildings' boxes.
+        let chunks =
+            self.buildings_geo.chunks.iter().filter(|c| {
+                meets([f64::from(c.min[0]), f64::from(c.min[1])], [f64::from(c.max[0]), f64::from(c.max[1])])
+            });
+        let candidates = chunks
+            .flat_map(|c| &self.footprints[c.buildings.start as usize..c.buildings.end as usize])
+            .filter(|f| meets(f.min, f.max));
         let mut best: Option<(f64, BuildingId)> = None;
-        for f in self.footprints.locate_in_envelope_intersecting(&env) {
+        for f in candidates {
             if let Some(t) = ray_prism(origin, dir, &f.shape, f.height)
                 && best.is_none_or(|(bt, _)| t < bt)
             {
