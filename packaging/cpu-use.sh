@@ -6,6 +6,10 @@
 # threads: without a GPU, rasterising every frame in software is most of the cost; on a GPU that part goes away.
 #
 #   packaging/cpu-use.sh [BINARY] [SECONDS]      (default target/release/pingan, 20 s per case)
+#   SCENES="b10k.geojson city.geojson" packaging/cpu-use.sh
+#       instead: the 3D map of each buildings file (imported in place of the demo district), frozen and live, with
+#       the process's peak memory (VmHWM) — the app's figures in the README's table of scenes; WARMUP (default 12 s)
+#       must cover the import (about 30 s for a million buildings).
 #
 # Needs xvfb-run (packaging/dev-setup.sh installs it). Prints one line per case and a Markdown table.
 set -euo pipefail
@@ -52,25 +56,33 @@ measure() { # name, then the app's arguments
   sleep "$SECS"
   local t1; t1=$(ticks "$pid")
   local r1; r1=$(raster_ticks "$pid")
+  local peak; peak=$(awk '/VmHWM/ { printf "%.0f", $2 / 1024 }' "/proc/$pid/status")
   kill "$pid" 2>/dev/null || true
   wait "$runner" 2>/dev/null || true
   local pct; pct=$(awk -v a="$t0" -v b="$t1" -v hz="$HZ" -v s="$SECS" 'BEGIN { printf "%.1f", (b - a) / hz / s * 100 }')
   local app; app=$(awk -v a="$t0" -v b="$t1" -v c="$r0" -v d="$r1" -v hz="$HZ" -v s="$SECS" \
     'BEGIN { printf "%.1f", ((b - a) - (d - c)) / hz / s * 100 }')
-  echo "$name: $pct % of one core ($app % outside the software rasteriser)"
-  RESULTS+=("| $name | $pct % | $app % |")
+  echo "$name: $pct % of one core ($app % outside the software rasteriser), peak memory $peak MB"
+  RESULTS+=("| $name | $pct % | $app % | $peak MB |")
   rm -rf "$dir"
 }
 
 RESULTS=()
-measure "2D map, frozen" --freeze
-measure "2D map, live demo"
-measure "3D map, frozen" --freeze --3d
-measure "3D map, live demo" --3d
-measure "dashboard, frozen" --freeze --dashboard
-measure "dashboard, live demo" --dashboard
+if [ -n "${SCENES:-}" ]; then
+  for f in $SCENES; do
+    measure "3D map of $(basename "$f"), frozen" --freeze --3d --import "$f" --as buildings
+    measure "3D map of $(basename "$f"), live demo" --3d --import "$f" --as buildings
+  done
+else
+  measure "2D map, frozen" --freeze
+  measure "2D map, live demo"
+  measure "3D map, frozen" --freeze --3d
+  measure "3D map, live demo" --3d
+  measure "dashboard, frozen" --freeze --dashboard
+  measure "dashboard, live demo" --dashboard
+fi
 
 echo
-echo "| view | CPU, whole process (share of one core, ${SECS} s after ${WARMUP} s) | of which not Mesa's llvmpipe threads |"
-echo "|---|---|---|"
+echo "| view | CPU, whole process (share of one core, ${SECS} s after ${WARMUP} s) | of which not Mesa's llvmpipe threads | peak memory |"
+echo "|---|---|---|---|"
 printf '%s\n' "${RESULTS[@]}"

@@ -617,6 +617,18 @@ fn ring_checked(pts: Vec<LonLat>, k: usize) -> Result<Vec<LonLat>, String> {
 pub fn self_intersection(ring: &[LonLat]) -> Option<(usize, usize)> {
     let n = ring.len().saturating_sub(1); // edges
     let edge = |i: usize| geo::Line::new(geo::Coord::from(ring[i]), geo::Coord::from(ring[i + 1]));
+    let crossing = |i: usize, j: usize| {
+        let adjacent = i.abs_diff(j) == 1 || i.abs_diff(j) == n - 1;
+        !adjacent
+            && matches!(
+                line_intersection(edge(i), edge(j)),
+                Some(LineIntersection::SinglePoint { is_proper: true, .. })
+            )
+    };
+    // Most footprints have a handful of corners: every pair, without the sweep's allocation and sort.
+    if n <= 12 {
+        return (0..n).flat_map(|i| (i + 2..n).map(move |j| (i, j))).find(|&(i, j)| crossing(i, j));
+    }
     let mut edges: Vec<(f64, f64, usize)> = (0..n)
         .map(|i| {
             let (a, b) = (ring[i], ring[i + 1]);
@@ -628,13 +640,7 @@ pub fn self_intersection(ring: &[LonLat]) -> Option<(usize, usize)> {
     for &(x0, x1, i) in &edges {
         active.retain(|(end, _)| *end >= x0);
         for &(_, j) in &active {
-            let adjacent = i.abs_diff(j) == 1 || i.abs_diff(j) == n - 1;
-            if !adjacent
-                && matches!(
-                    line_intersection(edge(i), edge(j)),
-                    Some(LineIntersection::SinglePoint { is_proper: true, .. })
-                )
-            {
+            if crossing(i, j) {
                 return Some((i.min(j), i.max(j)));
             }
         }

@@ -144,6 +144,9 @@ enum Sub {
         /// Camera bearing, degrees.
         #[arg(long, default_value_t = 20.0)]
         bearing: f64,
+        /// Camera distance as a share of the fitted one: 0.25 looks at the middle quarter (a district of a city).
+        #[arg(long, default_value_t = 1.0)]
+        zoom: f64,
         /// Level of detail: buildings under this many pixels are not drawn (the app's 1.5; 0 draws every one).
         #[arg(long, default_value_t = pingan_render::gpu::DEFAULT_MIN_BUILDING_PX)]
         lod_px: f32,
@@ -161,8 +164,7 @@ fn bench_render(
     size: &str,
     seconds: f64,
     crs: &str,
-    pitch: f64,
-    bearing: f64,
+    camera: pingan_render::bench::BenchCamera,
     lod_px: f32,
 ) -> anyhow::Result<()> {
     use pingan_core::import;
@@ -194,14 +196,8 @@ fn bench_render(
     );
     let (w, h) = parse_size(size)?;
     let prep_ms = t0.elapsed().as_secs_f64() * 1000.0;
-    let options = pingan_render::bench::BenchOptions {
-        size: [w, h],
-        seconds,
-        pitch_deg: pitch,
-        bearing_deg: bearing,
-        markers: 0,
-        min_building_px: lod_px,
-    };
+    let options =
+        pingan_render::bench::BenchOptions { size: [w, h], seconds, camera, markers: 0, min_building_px: lod_px };
     let gpu = gpu.join().map_err(|_| anyhow::anyhow!("the GPU set-up panicked"))??;
     let r = pingan_render::bench::run_on(gpu, &scene, options)?;
     // Keys in the documented order (serde_json's map would sort them).
@@ -280,8 +276,9 @@ fn main() -> anyhow::Result<()> {
         )
         .init();
     let cli = Cli::parse();
-    if let Some(Sub::BenchRender { file, size, seconds, crs, pitch, bearing, lod_px }) = &cli.command {
-        return bench_render(file, size, *seconds, crs, *pitch, *bearing, *lod_px);
+    if let Some(Sub::BenchRender { file, size, seconds, crs, pitch, bearing, zoom, lod_px }) = &cli.command {
+        let camera = pingan_render::bench::BenchCamera { pitch_deg: *pitch, bearing_deg: *bearing, zoom: *zoom };
+        return bench_render(file, size, *seconds, crs, camera, *lod_px);
     }
     if let Some(Sub::Package(cmd)) = &cli.command {
         return package_cmd(cmd, cli.seed, cli.events_per_hour);

@@ -11,10 +11,8 @@ pub struct BenchOptions {
     pub size: [u32; 2],
     /// How long to redraw, seconds (at least 3 frames).
     pub seconds: f64,
-    /// Camera pitch, degrees from straight down.
-    pub pitch_deg: f64,
-    /// Camera bearing, degrees clockwise from north.
-    pub bearing_deg: f64,
+    /// Where the camera looks from.
+    pub camera: BenchCamera,
     /// Event and worker markers drawn over the scene (0 for buildings only).
     pub markers: u32,
     /// Level of detail: buildings under this many pixels are not drawn (0: every building).
@@ -26,11 +24,27 @@ impl Default for BenchOptions {
         Self {
             size: [1920, 1080],
             seconds: 5.0,
-            pitch_deg: 45.0,
-            bearing_deg: 20.0,
+            camera: BenchCamera::default(),
             markers: 0,
             min_building_px: crate::gpu::DEFAULT_MIN_BUILDING_PX,
         }
+    }
+}
+
+/// The camera: fitted to the scene's bounds, then tilted, turned and brought closer.
+#[derive(Clone, Copy, Debug)]
+pub struct BenchCamera {
+    /// Pitch, degrees from straight down.
+    pub pitch_deg: f64,
+    /// Bearing, degrees clockwise from north.
+    pub bearing_deg: f64,
+    /// Distance as a share of the fitted one (1: the whole scene; 0.25: its middle, a district of a city).
+    pub zoom: f64,
+}
+
+impl Default for BenchCamera {
+    fn default() -> Self {
+        Self { pitch_deg: 45.0, bearing_deg: 20.0, zoom: 1.0 }
     }
 }
 
@@ -87,8 +101,9 @@ pub fn run_on(gpu: Headless, scene: &Scene, options: BenchOptions) -> Result<Ben
         .collect();
     let [w, h] = options.size;
     let mut camera = Camera::fit(min, max, [w as f32, h as f32]);
-    camera.pitch_deg = options.pitch_deg;
-    camera.bearing_deg = options.bearing_deg;
+    camera.pitch_deg = options.camera.pitch_deg;
+    camera.bearing_deg = options.camera.bearing_deg;
+    camera.distance_m *= options.camera.zoom.clamp(0.001, 10.0);
     let upload_ms = t0.elapsed().as_secs_f64() * 1000.0;
     let mut frame = |t: f32| {
         let input = FrameInput {

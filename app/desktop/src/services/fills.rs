@@ -19,6 +19,9 @@ pub struct Fills {
     pub communities: Vec<Tri>,
     /// Each grid, by index.
     pub grids: Vec<Tri>,
+    /// The buildings that egui cannot fill as a convex polygon (a courtyard, or a concave outline such as an L or a
+    /// U), by building index; every other footprint is convex and drawn as it is.
+    pub buildings: std::collections::HashMap<u32, Tri>,
 }
 
 /// A polygon's points (exterior, then holes; lonlat) and triangles.
@@ -56,6 +59,25 @@ impl Tri {
     }
 }
 
+/// Whether a ring (open or closed) turns one way only at every corner (collinear corners allowed).
+pub fn is_convex(ring: &[LonLat]) -> bool {
+    let n = if ring.len() > 1 && ring.first() == ring.last() { ring.len() - 1 } else { ring.len() };
+    if n < 4 {
+        return true;
+    }
+    let (mut pos, mut neg) = (false, false);
+    for i in 0..n {
+        let (a, b, c) = (ring[i], ring[(i + 1) % n], ring[(i + 2) % n]);
+        let cross = (b.lon - a.lon) * (c.lat - b.lat) - (b.lat - a.lat) * (c.lon - b.lon);
+        pos |= cross > 0.0;
+        neg |= cross < 0.0;
+        if pos && neg {
+            return false;
+        }
+    }
+    true
+}
+
 impl Fills {
     /// Make sure the triangulations are of `district`.
     pub fn update(&mut self, district: &std::sync::Arc<District>) {
@@ -70,6 +92,13 @@ impl Fills {
             towns: district.towns.iter().map(|t| Tri::of(&t.outline)).collect(),
             communities: district.communities.iter().map(|c| Tri::of(&c.outline)).collect(),
             grids: district.grids.iter().map(|g| Tri::of(&g.outline)).collect(),
+            buildings: district
+                .buildings
+                .iter()
+                .enumerate()
+                .filter(|(_, b)| !b.footprint.holes.is_empty() || !is_convex(&b.footprint.exterior))
+                .map(|(i, b)| (i as u32, Tri::of(&b.footprint)))
+                .collect(),
         };
         tracing::debug!("unit fills triangulated in {} ms", started.elapsed().as_millis());
     }
@@ -102,5 +131,39 @@ impl OverlayFills {
             })
             .collect();
         Self { buildings }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ring(pts: &[(f64, f64)]) -> Vec<LonLat> {
+        pts.iter().map(|&(lon, lat)| LonLat { lon, lat }).collect()
+    }
+
+    #[test]
+    fn a_box_is_convex_an_l_is_not() {
+        assert!(is_convex(&ring(&[(0.0, 0.0), (1.0, 0.0), (1.0, 1.0), (0.0, 1.0), (0.0, 0.0)])));
+        assert!(is_convex(&ring(&[(0.0, 0.0), (0.5, 0.0), (1.0, 0.0), (1.0, 1.0), (0.0, 1.0)])), "collinear corner");
+        assert!(!is_convex(&ring(&[(0.0, 0.0), (2.0, 0.0), (2.0, 1.0), (1.0, 1.0), (1.0, 2.0), (0.0, 2.0)])));
+    }
+
+    #[test]
+    fn a_courtyard_is_left_out_of_the_triangles() {
+        let poly = Polygon {
+            exterior: ring(&[(0.0, 0.0), (3.0, 0.0), (3.0, 3.0), (0.0, 3.0)]),
+            holes: vec![ring(&[(1.0, 1.0), (1.0, 2.0), (2.0, 2.0), (2.0, 1.0)])],
+        };
+        let t = Tri::of(&poly);
+        let area: f64 = t
+            .indices
+            .chunks(3)
+            .map(|k| {
+                let [a, b, c] = [0, 1, 2].map(|j| t.points[k[j] as usize]);
+                ((b.lon - a.lon) * (c.lat - a.lat) - (c.lon - a.lon) * (b.lat - a.lat)).abs() / 2.0
+            })
+            .sum();
+        assert!((area - 8.0).abs() < 1e-9, "9 m² less the 1 m² courtyard: {area}");
     }
 }

@@ -218,7 +218,7 @@ fn run(
         progress.store(encode(Phase::Reading, bytes.len() as f32 / size.max(1) as f32), Ordering::Relaxed);
     }
     progress.store(encode(Phase::Checking, 0.0), Ordering::Relaxed);
-    let imported = import::parse_with_progress(&bytes, r.crs, r.as_, &mut |done, total| {
+    let mut imported = import::parse_with_progress(&bytes, r.crs, r.as_, &mut |done, total| {
         progress.store(encode(Phase::Checking, done as f32 / total.max(1) as f32), Ordering::Relaxed);
     })
     .map_err(|e| format!("{}: {e}", path.display()))?;
@@ -243,6 +243,13 @@ fn run(
         }
         ImportMode::Overlay => None,
     };
+    if r.mode == ImportMode::Replace {
+        // The district now holds the footprints; the scenario keeps the rest (counts, names, points of interest):
+        // at a million buildings that is some 200 MB less held for as long as the scenario is open.
+        for b in &mut imported.buildings {
+            b.polygons = Vec::new();
+        }
+    }
     let meta = ScenarioMeta {
         name,
         source: path.clone(),
