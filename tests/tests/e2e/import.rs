@@ -306,3 +306,75 @@ fn real_towns_replace_and_gcj02_metro_stations_overlay() {
     assert!(t.outline.contains(liangzhu.position), "{:?}", liangzhu.position);
     let _ = assessed;
 }
+
+/// A footprint with a courtyard, imported in place of the demo: the 2D map leaves the courtyard open (egui fills
+/// only convex polygons, so the footprint is triangulated with its hole), rendered for real through wgpu.
+#[test]
+fn the_2d_map_leaves_a_courtyard_open() {
+    let dir = temp_dir("courtyard");
+    let file = dir.join("四合院.geojson");
+    // 400 m square with a 200 m courtyard, 20 m high (six floors: a mid-rise).
+    let (lon, lat, d) = (120.30, 30.42, 0.0042);
+    let ring = |x0: f64, y0: f64, s: f64, ccw: bool| {
+        let mut pts = vec![[x0, y0], [x0 + s, y0], [x0 + s, y0 + s], [x0, y0 + s]];
+        if !ccw {
+            pts.reverse();
+        }
+        pts.push(pts[0]);
+        serde_json::to_string(&pts).unwrap()
+    };
+    let geojson = format!(
+        r#"{{"type":"FeatureCollection","features":[{{"type":"Feature","properties":{{"name":"四合院","height":20}},"geometry":{{"type":"Polygon","coordinates":[{},{}]}}}}]}}"#,
+        ring(lon, lat, d, true),
+        ring(lon + d / 4.0, lat + d / 4.0, d / 2.0, false)
+    );
+    std::fs::write(&file, geojson).unwrap();
+    let mut h = Harness::builder().with_size(egui::vec2(1600.0, 900.0)).with_max_steps(64).wgpu().build_eframe({
+        let options = options(&dir.join("kept"));
+        move |cc| PinganApp::new(cc, options)
+    });
+    h.run();
+    h.state_mut().apply(Command::Import(ImportRequest {
+        path: file,
+        crs: Crs::Wgs84,
+        as_: ImportAs::Buildings,
+        mode: ImportMode::Replace,
+    }));
+    settle(&mut h);
+    assert_eq!(h.state().state.district.buildings.len(), 1);
+    let b = h.state().state.district.buildings[0].clone();
+    assert_eq!(b.footprint.holes.len(), 1);
+    // Between the buildings' zoom and the one where buildings take their grade's colour: coloured by kind.
+    let mid = walkers::lon_lat(lon + d / 2.0, lat + d / 2.0);
+    h.state_mut().view.map2d.memory.center_at(mid);
+    h.state_mut().view.map2d.memory.set_zoom(15.5).unwrap();
+    h.run_steps(4);
+    let img = h.render().expect("lavapipe renders");
+    let want = pingan_desktop::theme::building_color(b.kind, b.height_m);
+    let is_building =
+        |p: &image::Rgba<u8>| p.0[..3].iter().zip(&[want.r(), want.g(), want.b()]).all(|(a, b)| a.abs_diff(*b) <= 6);
+    // Where the building is on screen: the box of its colour.
+    let (mut x0, mut y0, mut x1, mut y1) = (u32::MAX, u32::MAX, 0, 0);
+    for (x, y, p) in img.enumerate_pixels() {
+        if is_building(p) {
+            (x0, y0, x1, y1) = (x0.min(x), y0.min(y), x1.max(x), y1.max(y));
+        }
+    }
+    assert!(x1 > x0 + 100 && y1 > y0 + 100, "the building is on the map: {x0}..{x1} × {y0}..{y1}");
+    let share = |fx: (f32, f32), fy: (f32, f32)| {
+        let (w, hgt) = ((x1 - x0) as f32, (y1 - y0) as f32);
+        let (mut hit, mut all) = (0, 0);
+        for y in (y0 + (hgt * fy.0) as u32..y0 + (hgt * fy.1) as u32).step_by(3) {
+            for x in (x0 + (w * fx.0) as u32..x0 + (w * fx.1) as u32).step_by(3) {
+                all += 1;
+                hit += usize::from(is_building(img.get_pixel(x, y)));
+            }
+        }
+        hit as f64 / all.max(1) as f64
+    };
+    // The courtyard (its inner 60 %, clear of the edge's stroke), and the building's west wing.
+    let court = share((0.32, 0.68), (0.32, 0.68));
+    let wing = share((0.04, 0.21), (0.3, 0.7));
+    assert!(court < 0.1, "the courtyard is open: {:.0} % of it has the building's colour", court * 100.0);
+    assert!(wing > 0.8, "the wing is filled: {:.0} %", wing * 100.0);
+}
