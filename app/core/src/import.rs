@@ -755,7 +755,7 @@ pub fn district_of_buildings(name: &str, buildings: Vec<ImportedBuilding>) -> Op
     let town_code = county.child(1).ok()?;
     let comm_code = town_code.child(1).ok()?;
     let mut grids: Vec<Grid> = Vec::new();
-    let mut out: Vec<Building> = Vec::new();
+    let mut out: Vec<Building> = Vec::with_capacity(buildings.iter().map(|b| b.polygons.len()).sum());
     for b in buildings {
         for mut poly in b.polygons {
             if poly.is_empty() {
@@ -787,7 +787,15 @@ pub fn district_of_buildings(name: &str, buildings: Vec<ImportedBuilding>) -> Op
                 name: b.name.clone(),
                 code: grids[g].code.child(k).ok()?,
                 kind: if floors >= 10 { BuildingKind::HighRise } else { BuildingKind::MidRise },
-                footprint: Polygon { exterior: poly.remove(0), holes: poly },
+                // The parser's rings carry a growing vector's slack (8 places for a box's 5 positions).
+                footprint: Polygon {
+                    exterior: {
+                        let mut r = poly.remove(0);
+                        r.shrink_to_fit();
+                        r
+                    },
+                    holes: poly,
+                },
                 height_m: b.height as f32,
                 floors,
                 households: 0,

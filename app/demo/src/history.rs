@@ -164,7 +164,9 @@ pub fn generate_history(district: &District, spec: &HistorySpec, end: Timestamp)
     let total_share: f64 = EventCategory::ALL.iter().map(|c| crate::catalog::base_share(*c)).sum();
     let end_day = end.with_timezone(&pingan_core::china_offset()).date_naive();
     let start_day = end_day - chrono::Duration::days(spec.days as i64);
-    let mut out = Vec::new();
+    // About `per_day` a day: reserved up front, so the history does not carry a doubling's slack (at a city's
+    // 4.5 million records that slack was 125 MB).
+    let mut out = Vec::with_capacity((spec.per_day * f64::from(spec.days) * 1.05) as usize + 16);
     for d in 0..spec.days as i64 {
         let day = start_day + chrono::Duration::days(d);
         use chrono::Datelike;
@@ -208,6 +210,7 @@ pub fn generate_history(district: &District, spec: &HistorySpec, end: Timestamp)
         }
     }
     out.sort_by_key(|r| r.at);
+    out.shrink_to_fit();
     out
 }
 

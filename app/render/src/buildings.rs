@@ -219,6 +219,10 @@ impl Buildings {
     /// Drop chunks that got no building.
     pub fn finish(&mut self) {
         self.chunks.retain(|c| !c.indices.is_empty());
+        // Kept for the scene's lifetime: without a growing vector's slack.
+        self.vertices.shrink_to_fit();
+        self.indices.shrink_to_fit();
+        self.attrs.shrink_to_fit();
     }
 
     /// Triangles.

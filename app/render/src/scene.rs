@@ -308,8 +308,12 @@ impl Scene {
                 if !geo_out.push(&rings, h, building_color(b.kind, h), b.id.0 + 1) {
                     continue;
                 }
-                let coords =
-                    |r: &[[f64; 2]]| -> geo::LineString<f64> { r.iter().map(|p| geo::Coord::from(*p)).collect() };
+                // Closed here, at its exact size (geo would close it by growing the vector to twice its size).
+                let coords = |r: &[[f64; 2]]| -> geo::LineString<f64> {
+                    let mut c = Vec::with_capacity(r.len() + 1);
+                    c.extend(r.iter().chain(r.first()).map(|p| geo::Coord::from(*p)));
+                    geo::LineString(c)
+                };
                 let shape = geo::Polygon::new(coords(&ring), holes.iter().map(|h| coords(h)).collect());
                 let (mut min, mut max) = ([f64::MAX; 2], [f64::MIN; 2]);
                 for p in &ring {
