@@ -199,6 +199,16 @@ fn bad_files_leave_everything_as_it_was() {
     import(&mut h, dir.join("missing.geojson"));
     h.get_by_label_contains("cannot open");
     unchanged(&h, "missing");
+    // Points only: nothing to make a district of (the copy staged before the district is built is dropped again).
+    std::fs::write(
+        dir.join("points.geojson"),
+        r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"name":"派出所"},"geometry":{"type":"Point","coordinates":[120.3,30.42]}}]}"#,
+    )
+    .unwrap();
+    import(&mut h, dir.join("points.geojson"));
+    h.get_by_label_contains("cannot replace the district");
+    unchanged(&h, "points");
+    assert!(!kept.join("pending.geojson").exists(), "the staged copy is dropped");
 
     // A 1 GB file is refused by its size, before it is read.
     let big = dir.join("big.geojson");

@@ -230,6 +230,20 @@ fn run(
     progress.store(encode(Phase::Building, 0.0), Ordering::Relaxed);
     let name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "导入".into());
     let name = if from_saved { saved_name(dir).unwrap_or(name) } else { name };
+    let meta = ScenarioMeta {
+        name: name.clone(),
+        source: path.clone(),
+        crs: r.crs,
+        as_: r.as_,
+        mode: r.mode,
+        problems: imported.problems.len(),
+    };
+    // The copy is kept now and the file's bytes let go of before the district is built (275 MB at a million
+    // buildings); when the build fails, the app drops the staged copy with the error (`poll_import`).
+    if let (Some(dir), false) = (dir, from_saved) {
+        stage(dir, &bytes, &meta).map_err(|e| format!("cannot keep a copy in {}: {e}", dir.display()))?;
+    }
+    drop(bytes);
     let prepared = match r.mode {
         ImportMode::Replace => {
             let built = pingan_core::scenario::district_from_import(&name, &imported).ok_or_else(|| {
@@ -249,17 +263,6 @@ fn run(
         for b in &mut imported.buildings {
             b.polygons = Vec::new();
         }
-    }
-    let meta = ScenarioMeta {
-        name,
-        source: path.clone(),
-        crs: r.crs,
-        as_: r.as_,
-        mode: r.mode,
-        problems: imported.problems.len(),
-    };
-    if let (Some(dir), false) = (dir, from_saved) {
-        stage(dir, &bytes, &meta).map_err(|e| format!("cannot keep a copy in {}: {e}", dir.display()))?;
     }
     let (problems, warnings) = (imported.problems.clone(), imported.warnings.clone());
     let overlay_fills = Arc::new(match r.mode {
