@@ -169,8 +169,14 @@ fn bench_render(
 ) -> anyhow::Result<()> {
     use pingan_core::import;
     let t0 = std::time::Instant::now();
-    // The GPU comes up while the file is read (the app, too, has its device before a file is opened).
-    let gpu = std::thread::spawn(pingan_render::gpu::Headless::new);
+    // The GPU comes up, and draws a first frame, while the file is read (the app, too, has its device — long warm —
+    // before a file is opened).
+    let (w, h) = parse_size(size)?;
+    let gpu = std::thread::spawn(move || {
+        let gpu = pingan_render::gpu::Headless::new()?;
+        pingan_render::bench::warm_up(&gpu, [w, h]);
+        Ok::<_, pingan_render::RenderError>(gpu)
+    });
     let crs = import::Crs::parse(crs).with_context(|| format!("--crs {crs:?}: use wgs84 or gcj02"))?;
     let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
     let imported = import::parse(&bytes, crs, import::ImportAs::Buildings)
@@ -194,7 +200,6 @@ fn bench_render(
         district_ms - parsed_ms,
         t0.elapsed().as_secs_f64() * 1000.0 - district_ms
     );
-    let (w, h) = parse_size(size)?;
     let prep_ms = t0.elapsed().as_secs_f64() * 1000.0;
     let options =
         pingan_render::bench::BenchOptions { size: [w, h], seconds, camera, markers: 0, min_building_px: lod_px };

@@ -80,6 +80,40 @@ pub fn run(scene: &Scene, options: BenchOptions) -> Result<BenchReport, RenderEr
     run_on(Headless::new()?, scene, options)
 }
 
+/// Draw one frame of a one-building scene at `size` on `gpu`: the device's first frame pays for compiling its
+/// shaders (on a software rasteriser, tens of milliseconds), as the app's device has long paid when a file is opened.
+/// `bench-render` runs it while the file is read, so "first frame" is the scene's, not the device's.
+pub fn warm_up(gpu: &Headless, size: [u32; 2]) {
+    use pingan_core::{LonLat, import::ImportedBuilding};
+    let (lon, lat, d) = (120.3, 30.4, 0.0003);
+    let ring = [(0.0, 0.0), (d, 0.0), (d, d), (0.0, d), (0.0, 0.0)]
+        .map(|(x, y)| LonLat { lon: lon + x, lat: lat + y })
+        .to_vec();
+    let one = ImportedBuilding { feature: 0, name: String::new(), height: 20.0, polygons: vec![vec![ring]] };
+    let Some(district) = pingan_core::import::district_of_buildings("warm-up", vec![one]) else { return };
+    let scene = Scene::from_district(&district);
+    let mut renderer = SceneRenderer::new(&gpu.device, &gpu.adapter, &scene);
+    let (min, max) = scene.bounds;
+    let mut camera = Camera::fit(min, max, [size[0] as f32, size[1] as f32]);
+    camera.pitch_deg = 45.0;
+    let markers = [Marker::worker([0.0; 3], [0.2, 1.0, 0.5, 1.0], 4.0)];
+    let input = FrameInput {
+        camera,
+        size_px: size,
+        fill_level: Some(FillLevel::Community),
+        fill_opacity: 0.35,
+        highlight_building: None,
+        highlight_unit: None,
+        time_s: 0.0,
+        markers: &markers,
+        min_building_px: crate::gpu::DEFAULT_MIN_BUILDING_PX,
+    };
+    let mut encoder = gpu.device.create_command_encoder(&Default::default());
+    renderer.render(&gpu.device, &gpu.queue, &mut encoder, &input);
+    gpu.queue.submit([encoder.finish()]);
+    gpu.device.poll(wgpu::PollType::wait_indefinitely()).ok();
+}
+
 /// [`run`] on a device made beforehand (a caller can bring the GPU up while it reads the file, as the app has its
 /// device before any file is opened); `upload_ms` then counts from the scene's upload.
 pub fn run_on(gpu: Headless, scene: &Scene, options: BenchOptions) -> Result<BenchReport, RenderError> {
