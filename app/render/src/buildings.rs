@@ -76,6 +76,23 @@ impl Chunk {
     }
 }
 
+/// Whether an open ring turns one way only (collinear corners allowed) and has some area: a fan of triangles from
+/// its first corner covers it exactly.
+fn convex(ring: &[[f64; 2]]) -> bool {
+    let n = ring.len();
+    let (mut pos, mut neg) = (false, false);
+    for i in 0..n {
+        let (a, b, c) = (ring[i], ring[(i + 1) % n], ring[(i + 2) % n]);
+        let cross = (b[0] - a[0]) * (c[1] - b[1]) - (b[1] - a[1]) * (c[0] - b[0]);
+        pos |= cross > 0.0;
+        neg |= cross < 0.0;
+        if pos && neg {
+            return false;
+        }
+    }
+    pos || neg
+}
+
 /// A footprint's size for the level of detail: the larger side of its bounding box, metres.
 pub fn footprint_size(ring: &[[f64; 2]]) -> f32 {
     let (mut min, mut max) = ([f64::MAX; 2], [f64::MIN; 2]);
@@ -139,16 +156,22 @@ impl Buildings {
             self.start_chunk([f64::from(chunk.origin[0]), f64::from(chunk.origin[1])]);
             chunk = self.chunks.last().cloned().unwrap_or(chunk);
         }
-        // Roof first (earcut with the courtyards as holes), on the top ring's vertices.
-        let mut flat = Vec::with_capacity(corners * 2);
-        let mut holes = Vec::new();
-        for (k, r) in rings.iter().enumerate() {
-            if k > 0 {
-                holes.push(flat.len() / 2);
+        // Roof first, on the top ring's vertices: a convex outline without courtyards (most buildings) is a fan;
+        // anything else goes through earcut with the courtyards as holes.
+        let roof: Vec<usize> = if rings.len() == 1 && convex(outer) {
+            (1..outer.len() - 1).flat_map(|i| [0, i, i + 1]).collect()
+        } else {
+            let mut flat = Vec::with_capacity(corners * 2);
+            let mut holes = Vec::new();
+            for (k, r) in rings.iter().enumerate() {
+                if k > 0 {
+                    holes.push(flat.len() / 2);
+                }
+                flat.extend(r.iter().flat_map(|p| [p[0], p[1]]));
             }
-            flat.extend(r.iter().flat_map(|p| [p[0], p[1]]));
-        }
-        let Ok(roof) = earcutr::earcut(&flat, &holes, 2) else { return false };
+            let Ok(roof) = earcutr::earcut(&flat, &holes, 2) else { return false };
+            roof
+        };
         let base = (self.vertices.len() as u32 - chunk.vertices.start) as usize;
         let local = (self.attrs.len() as u32 - chunk.buildings.start) as u16;
         let origin = [f64::from(chunk.origin[0]), f64::from(chunk.origin[1])];
@@ -305,5 +328,30 @@ mod tests {
         assert_eq!(format!("{:?}", a), format!("{:?}", one));
         assert_eq!(a.chunks.len(), 2);
         assert!(a.chunks[1].lod.iter().all(|l| *l >= a.chunks[1].indices.start && *l <= a.chunks[1].indices.end));
+    }
+
+    #[test]
+    fn a_convex_roof_is_a_fan_and_a_concave_one_is_cut_by_earcut() {
+        let roof_area = |ring: Vec<[f64; 2]>| {
+            let mut b = Buildings::default();
+            b.start_chunk([0.0, 0.0]);
+            assert!(b.push(&[ring.clone()], 10.0, [0; 4], 1));
+            // The roof's triangles come first: n - 2 of them for n corners.
+            let n = ring.len();
+            let at = |i: u16| b.vertices[i as usize].pos.map(|v| f64::from(v) * XY_STEP_M);
+            let tris = &b.indices[..3 * (n - 2)];
+            tris.chunks(3)
+                .map(|t| {
+                    let [p, q, r] = [at(t[0]), at(t[1]), at(t[2])];
+                    ((q[0] - p[0]) * (r[1] - p[1]) - (r[0] - p[0]) * (q[1] - p[1])).abs() / 2.0
+                })
+                .sum::<f64>()
+        };
+        assert!(convex(&[[0.0, 0.0], [10.0, 0.0], [10.0, 10.0], [0.0, 10.0]]));
+        assert!((roof_area(vec![[0.0, 0.0], [10.0, 0.0], [10.0, 10.0], [0.0, 10.0]]) - 100.0).abs() < 1e-6);
+        // An L: 20 × 20 less a 10 × 10 corner. A fan from its first corner would cover the missing corner too.
+        let l = vec![[0.0, 0.0], [20.0, 0.0], [20.0, 10.0], [10.0, 10.0], [10.0, 20.0], [0.0, 20.0]];
+        assert!(!convex(&l));
+        assert!((roof_area(l) - 300.0).abs() < 1e-6);
     }
 }
