@@ -335,7 +335,7 @@ mod tests {
         let roof_area = |ring: Vec<[f64; 2]>| {
             let mut b = Buildings::default();
             b.start_chunk([0.0, 0.0]);
-            assert!(b.push(&[ring.clone()], 10.0, [0; 4], 1));
+            assert!(b.push(std::slice::from_ref(&ring), 10.0, [0; 4], 1));
             // The roof's triangles come first: n - 2 of them for n corners.
             let n = ring.len();
             let at = |i: u16| b.vertices[i as usize].pos.map(|v| f64::from(v) * XY_STEP_M);
