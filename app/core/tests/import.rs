@@ -466,3 +466,46 @@ fn a_collection_read_in_parallel_agrees_with_each_feature_read_alone() {
     assert!(kept > n / 3 && refused > n / 3, "{kept} kept, {refused} refused");
     assert!(all.buildings.iter().any(|b| b.polygons[0].len() == 2), "a courtyard kept as a hole");
 }
+
+/// A buildings-only district: 25,001 footprints (some features with two polygons, one with an empty polygon list)
+/// across the 9,999-building grid boundary keep their order, ids, grids and codes.
+#[test]
+fn a_district_of_many_buildings_keeps_order_grids_and_codes() {
+    use pingan_core::import::{ImportedBuilding, district_of_buildings};
+    let square = |k: usize| {
+        let (x, y) = (120.0 + (k % 300) as f64 * 0.001, 30.0 + (k / 300) as f64 * 0.001);
+        vec![vec![
+            LonLat { lon: x, lat: y },
+            LonLat { lon: x + 0.0003, lat: y },
+            LonLat { lon: x + 0.0003, lat: y + 0.0003 },
+            LonLat { lon: x, lat: y },
+        ]]
+    };
+    let mut k = 0;
+    let mut features = Vec::new();
+    while k < 25_001 {
+        let two = features.len() % 7 == 3 && k + 2 <= 25_001;
+        let polygons: Vec<_> = (0..if two { 2 } else { 1 }).map(|j| square(k + j)).collect();
+        k += polygons.len();
+        features.push(ImportedBuilding {
+            feature: features.len(),
+            name: format!("楼{}", features.len()),
+            height: 3.0 * (1 + features.len() % 30) as f64,
+            polygons,
+        });
+    }
+    features.insert(10, ImportedBuilding { feature: 10, name: "空".into(), height: 9.0, polygons: Vec::new() });
+    let d = district_of_buildings("多楼", features).unwrap();
+    assert_eq!(d.buildings.len(), 25_001);
+    assert_eq!(d.grids.len(), 3);
+    let mut codes = std::collections::HashSet::new();
+    for (i, b) in d.buildings.iter().enumerate() {
+        assert_eq!(b.id.0 as usize, i);
+        assert_eq!(b.grid.0 as usize, i / 9_999);
+        assert!(d.grids[i / 9_999].buildings.contains(&b.id));
+        assert!(codes.insert(b.code), "codes are unique");
+        // Building i sits where square i was made.
+        assert_eq!(b.footprint.exterior[0], square(i)[0][0], "building {i} in file order");
+    }
+    assert_eq!(d.grids.iter().map(|g| g.buildings.len()).sum::<usize>(), 25_001);
+}
