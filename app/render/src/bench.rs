@@ -97,6 +97,19 @@ pub fn warm_up(gpu: &Headless, size: [u32; 2]) {
     let mut camera = Camera::fit(min, max, [size[0] as f32, size[1] as f32]);
     camera.pitch_deg = 45.0;
     let markers = [Marker::worker([0.0; 3], [0.2, 1.0, 0.5, 1.0], 4.0)];
+    draw(gpu, &mut renderer, camera, size, &markers, crate::gpu::DEFAULT_MIN_BUILDING_PX, 0.0);
+}
+
+/// Draw one frame and wait for it.
+fn draw(
+    gpu: &Headless,
+    renderer: &mut SceneRenderer,
+    camera: Camera,
+    size: [u32; 2],
+    markers: &[Marker],
+    min_building_px: f32,
+    time_s: f32,
+) {
     let input = FrameInput {
         camera,
         size_px: size,
@@ -104,9 +117,9 @@ pub fn warm_up(gpu: &Headless, size: [u32; 2]) {
         fill_opacity: 0.35,
         highlight_building: None,
         highlight_unit: None,
-        time_s: 0.0,
-        markers: &markers,
-        min_building_px: crate::gpu::DEFAULT_MIN_BUILDING_PX,
+        time_s,
+        markers,
+        min_building_px,
     };
     let mut encoder = gpu.device.create_command_encoder(&Default::default());
     renderer.render(&gpu.device, &gpu.queue, &mut encoder, &input);
@@ -139,23 +152,7 @@ pub fn run_on(gpu: Headless, scene: &Scene, options: BenchOptions) -> Result<Ben
     camera.bearing_deg = options.camera.bearing_deg;
     camera.distance_m *= options.camera.zoom.clamp(0.001, 10.0);
     let upload_ms = t0.elapsed().as_secs_f64() * 1000.0;
-    let mut frame = |t: f32| {
-        let input = FrameInput {
-            camera,
-            size_px: [w, h],
-            fill_level: Some(FillLevel::Community),
-            fill_opacity: 0.35,
-            highlight_building: None,
-            highlight_unit: None,
-            time_s: t,
-            markers: &markers,
-            min_building_px: options.min_building_px,
-        };
-        let mut encoder = gpu.device.create_command_encoder(&Default::default());
-        renderer.render(&gpu.device, &gpu.queue, &mut encoder, &input);
-        gpu.queue.submit([encoder.finish()]);
-        gpu.device.poll(wgpu::PollType::wait_indefinitely()).ok();
-    };
+    let mut frame = |t: f32| draw(&gpu, &mut renderer, camera, [w, h], &markers, options.min_building_px, t);
     let t1 = Instant::now();
     frame(0.0);
     let first_frame_ms = t1.elapsed().as_secs_f64() * 1000.0;

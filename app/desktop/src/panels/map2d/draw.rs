@@ -282,25 +282,27 @@ pub(super) fn draw_buildings(out: &mut Vec<Shape>, view: &View<'_>, projector: &
     let bbox = view_bbox(projector, rect);
     let outline = zoom >= 16.0;
     let grades = view.assessment.filter(|_| zoom >= super::BUILDING_GRADES_ZOOM).map(|a| &a.buildings);
+    // Courtyards and concave outlines: their triangles (made once per district) gathered into one mesh.
+    let (mut triangulated, mut rings) = (Vec::new(), Vec::new());
+    let edge = Stroke::new(1.0, Color32::from_rgb(150, 180, 220));
+    let stroke = if outline { edge } else { Stroke::NONE };
     for id in view.index.buildings_in(bbox).take(30_000) {
         let Some(b) = d.buildings.get(id.index()) else { continue };
-        let stroke = if outline { Stroke::new(1.0, Color32::from_rgb(150, 180, 220)) } else { Stroke::NONE };
         let fill = match grades.and_then(|g| g.get(id.index())) {
             Some(s) => theme::RISK[s.grade.index()].gamma_multiply(0.8),
             None => theme::building_color(b.kind, b.height_m),
         };
-        // A courtyard or a concave outline: its triangles (made once per district), then its rings stroked.
         if let Some(tri) = view.fills.buildings.get(&(id.index() as u32)) {
-            fill_all(out, projector, std::iter::once((tri, fill)));
+            triangulated.push((tri, fill));
             if outline {
-                for ring in std::iter::once(&b.footprint.exterior).chain(&b.footprint.holes) {
-                    out.push(Shape::closed_line(ring_ui(projector, ring), stroke));
-                }
+                rings.extend(std::iter::once(&b.footprint.exterior).chain(&b.footprint.holes));
             }
             continue;
         }
         out.push(Shape::convex_polygon(ring_ui(projector, &b.footprint.exterior), fill, stroke));
     }
+    fill_all(out, projector, triangulated.into_iter());
+    out.extend(rings.into_iter().map(|ring| Shape::closed_line(ring_ui(projector, ring), edge)));
 }
 
 pub(super) fn draw_unit_names(
