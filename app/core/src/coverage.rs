@@ -25,12 +25,22 @@ impl Default for CoverageConfig {
     }
 }
 
+/// A threshold of a [`CoverageConfig`] out of its range ([`CoverageConfig::check`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{name} must be 1 to 10080 minutes, got {value}")]
+pub struct ThresholdError {
+    /// The threshold's name: `void_minutes` or `stale_minutes`.
+    pub name: &'static str,
+    /// Its value.
+    pub value: u32,
+}
+
 impl CoverageConfig {
     /// Check the thresholds (1 minute to 7 days each).
-    pub fn check(&self) -> Result<(), String> {
-        for (name, v) in [("void_minutes", self.void_minutes), ("stale_minutes", self.stale_minutes)] {
-            if v == 0 || v > 7 * 24 * 60 {
-                return Err(format!("{name} must be 1 to 10080 minutes, got {v}"));
+    pub fn check(&self) -> Result<(), ThresholdError> {
+        for (name, value) in [("void_minutes", self.void_minutes), ("stale_minutes", self.stale_minutes)] {
+            if value == 0 || value > 7 * 24 * 60 {
+                return Err(ThresholdError { name, value });
             }
         }
         Ok(())

@@ -77,12 +77,28 @@ pub fn district_from_import(name: &str, imported: &Imported) -> Option<Built> {
         roads: roads(imported),
         water: Vec::new(),
     };
+    add_towns(&mut d, &top, &mut left_out)?;
+    add_communities(&mut d, &top, &communities, &mut left_out)?;
+    add_grids(&mut d, &top, &grids, &mut left_out)?;
+    add_buildings(&mut d, imported, &mut left_out)?;
+    d.outline = match outline_unit {
+        Some(u) => largest(&u.polygons),
+        None => union_outline(&d.towns)
+            .unwrap_or_else(|| hull(d.towns.iter().flat_map(|t| t.outline.exterior.iter().copied()))),
+    };
+    let populations: Vec<Option<f64>> = top.iter().map(|u| u.population).collect();
+    estimate_stats(&mut d, &populations, &mut left_out);
+    Some(Built { district: d, left_out })
+}
+
+/// One town per unit of `top` (at most the 999 an address code allows; the rest are noted in `left_out`).
+fn add_towns(d: &mut District, top: &[&ImportedUnit], left_out: &mut Vec<String>) -> Option<()> {
     for (i, u) in top.iter().take(999).enumerate() {
         let outline = largest(&u.polygons);
         d.towns.push(Town {
             id: TownId(i as u16),
             name: label(u, "镇街", i),
-            code: county_code.child(i as u32 + 1).ok()?,
+            code: d.code.child(i as u32 + 1).ok()?,
             label_at: outline.centroid(),
             outline,
             stats: UnitStats::default(),
@@ -92,17 +108,27 @@ pub fn district_from_import(name: &str, imported: &Imported) -> Option<Built> {
     if top.len() > 999 {
         left_out.push(format!("{} towns beyond the 999 an address code allows", top.len() - 999));
     }
-    // Communities: attached by centroid to a town, or one per town.
-    let community_units: Vec<&ImportedUnit> = if !towns_are(&top, &communities) { communities.clone() } else { vec![] };
+    Some(())
+}
+
+/// Communities: attached by centroid to a town (unless they already became the towns), then one for each town
+/// that has none.
+fn add_communities(
+    d: &mut District,
+    top: &[&ImportedUnit],
+    communities: &[&ImportedUnit],
+    left_out: &mut Vec<String>,
+) -> Option<()> {
+    let community_units: &[&ImportedUnit] = if !towns_are(top, communities) { communities } else { &[] };
     let mut unplaced = 0;
-    for u in &community_units {
+    for u in community_units {
         let outline = largest(&u.polygons);
         let Some(t) = find(&d.towns.iter().map(|t| &t.outline).collect::<Vec<_>>(), outline.centroid()) else {
             unplaced += 1;
             continue;
         };
         let name = label(u, "村社", d.communities.len());
-        push_community(&mut d, t, name, outline)?;
+        push_community(d, t, name, outline)?;
     }
     if unplaced > 0 {
         left_out.push(format!("{unplaced} communities lie outside every town"));
@@ -110,20 +136,30 @@ pub fn district_from_import(name: &str, imported: &Imported) -> Option<Built> {
     for t in 0..d.towns.len() {
         if d.towns[t].communities.is_empty() {
             let (n, o) = (d.towns[t].name.clone(), d.towns[t].outline.clone());
-            push_community(&mut d, t, n, o)?;
+            push_community(d, t, n, o)?;
         }
     }
-    // Grids: attached by centroid to a community, or one per community.
-    let grid_units: Vec<&ImportedUnit> = if !towns_are(&top, &grids) { grids.clone() } else { vec![] };
+    Some(())
+}
+
+/// Grids: attached by centroid to a community (unless they already became the towns), then one for each
+/// community that has none.
+fn add_grids(
+    d: &mut District,
+    top: &[&ImportedUnit],
+    grids: &[&ImportedUnit],
+    left_out: &mut Vec<String>,
+) -> Option<()> {
+    let grid_units: &[&ImportedUnit] = if !towns_are(top, grids) { grids } else { &[] };
     let mut unplaced = 0;
-    for u in &grid_units {
+    for u in grid_units {
         let outline = largest(&u.polygons);
         let Some(c) = find(&d.communities.iter().map(|c| &c.outline).collect::<Vec<_>>(), outline.centroid()) else {
             unplaced += 1;
             continue;
         };
         let name = label(u, "网格", d.grids.len());
-        push_grid(&mut d, c, name, outline)?;
+        push_grid(d, c, name, outline)?;
     }
     if unplaced > 0 {
         left_out.push(format!("{unplaced} grids lie outside every community"));
@@ -131,10 +167,14 @@ pub fn district_from_import(name: &str, imported: &Imported) -> Option<Built> {
     for c in 0..d.communities.len() {
         if d.communities[c].grids.is_empty() {
             let (n, o) = (d.communities[c].name.clone(), d.communities[c].outline.clone());
-            push_grid(&mut d, c, n, o)?;
+            push_grid(d, c, n, o)?;
         }
     }
-    // Buildings: into the grid that holds their centroid.
+    Some(())
+}
+
+/// Buildings: into the grid that holds their centroid (at most 9,999 a grid); the others are counted in `left_out`.
+fn add_buildings(d: &mut District, imported: &Imported, left_out: &mut Vec<String>) -> Option<()> {
     // Each grid's box and shape (geo's, converted once here rather than once per building).
     let grid_boxes: Vec<(BBox, geo::Polygon<f64>, usize)> =
         d.grids.iter().enumerate().filter_map(|(i, g)| Some((g.outline.bbox()?, g.outline.to_geo(), i))).collect();
@@ -176,14 +216,7 @@ pub fn district_from_import(name: &str, imported: &Imported) -> Option<Built> {
     if outside > 0 {
         left_out.push(format!("{outside} building footprints lie outside every grid (or in a full grid)"));
     }
-    d.outline = match outline_unit {
-        Some(u) => largest(&u.polygons),
-        None => union_outline(&d.towns)
-            .unwrap_or_else(|| hull(d.towns.iter().flat_map(|t| t.outline.exterior.iter().copied()))),
-    };
-    let populations: Vec<Option<f64>> = top.iter().map(|u| u.population).collect();
-    estimate_stats(&mut d, &populations, &mut left_out);
-    Some(Built { district: d, left_out })
+    Some(())
 }
 
 /// Statistics: the five-colour score divides by a unit's complexity (people, enterprises, dwellings). A file rarely

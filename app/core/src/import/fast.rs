@@ -3,11 +3,14 @@
 //! thread reading its share of them straight into typed positions and rings.
 //!
 //! Only what is well formed goes this way. A feature that does not fit the typed shapes, or whose rings fail a
-//! check, is read again the slow way ([`super::feature`]), so its problem reads exactly as it always has. A
+//! check, is read again the slow way ([`super::feature::feature`]), so its problem reads exactly as it always has. A
 //! 200,000-building file parses in about a quarter of the time the `Value` tree took; a million-building file
 //! peaks at its bytes plus what is kept, instead of several gigabytes of tree.
 
-use super::{Crs, ImportAs, Imported, LonLat, NAME_KEYS, Problem, Rings, polygon_feature, position, prop_str};
+use super::error::FeatureError;
+use super::feature::{NAME_KEYS, feature, polygon_feature, prop_str};
+use super::geometry::{position, ring_checked};
+use super::{Crs, ImportAs, Imported, LonLat, Problem, Rings};
 use serde::Deserialize;
 use serde::de::{IgnoredAny, SeqAccess, Visitor};
 use serde_json::Value;
@@ -120,12 +123,12 @@ fn part(raws: &[&RawValue], first: usize, crs: Crs, as_: ImportAs, tx: &std::syn
         let result = match fast(&mut out, i, raw, crs, as_) {
             Some(r) => r,
             None => match serde_json::from_str::<Value>(raw.get()) {
-                Ok(f) => super::feature(&mut out, i, &f, crs, as_),
-                Err(e) => Err(format!("not JSON: {e}")),
+                Ok(f) => feature(&mut out, i, &f, crs, as_),
+                Err(e) => Err(FeatureError::NotJson(e.to_string())),
             },
         };
-        if let Err(message) = result {
-            out.problems.push(Problem { feature: i, message });
+        if let Err(e) = result {
+            out.problems.push(Problem { feature: i, message: e.to_string() });
         }
         if k % REPORT_EVERY == REPORT_EVERY - 1 {
             let _ = tx.send(REPORT_EVERY);
@@ -136,7 +139,7 @@ fn part(raws: &[&RawValue], first: usize, crs: Crs, as_: ImportAs, tx: &std::syn
 }
 
 /// A well-formed Polygon or MultiPolygon feature read the fast way; `None` sends it down the slow path.
-fn fast(out: &mut Imported, i: usize, raw: &RawValue, crs: Crs, as_: ImportAs) -> Option<Result<(), String>> {
+fn fast(out: &mut Imported, i: usize, raw: &RawValue, crs: Crs, as_: ImportAs) -> Option<Result<(), FeatureError>> {
     let f: Feature = serde_json::from_str(raw.get()).ok()?;
     if f.kind != "Feature" {
         return None;
@@ -156,7 +159,7 @@ fn fast(out: &mut Imported, i: usize, raw: &RawValue, crs: Crs, as_: ImportAs) -
         for (k, ring) in poly.into_iter().enumerate() {
             let pts: Vec<LonLat> =
                 ring.into_iter().map(|Pos(lon, lat)| position(lon, lat, crs).ok()).collect::<Option<_>>()?;
-            rings.push(super::ring_checked(pts, k).ok()?);
+            rings.push(ring_checked(pts, k).ok()?);
         }
         checked.push(rings);
     }
