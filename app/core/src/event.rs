@@ -17,14 +17,12 @@
 //!
 //! Anything else is illegal and returns [`TransitionError`].
 
-use crate::routing::Level;
+pub use crate::ids::EventId;
+use crate::ids::{RuleKind, SensorId, WorkerId};
+use crate::level::Level;
 use crate::units::{BuildingId, CommunityId, TownId};
-use crate::{AddressCode, GridId, LonLat, Timestamp, WorkerId};
+use crate::{AddressCode, GridId, LonLat, Timestamp};
 use serde::{Deserialize, Serialize};
-
-/// Stable identifier of an event.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-pub struct EventId(pub u64);
 
 /// What kind of event this is. The first nine are the key categories of the five-colour assessment;
 /// the sensor-born alerts come from IoT devices; `Other` is everything else a grid worker reports.
@@ -228,16 +226,6 @@ impl Severity {
             Self::Significant => "Significant",
             Self::Major => "Major",
             Self::Critical => "Critical",
-        }
-    }
-
-    /// Time allowed from report to close before the event is overdue.
-    pub fn time_limit(self) -> chrono::Duration {
-        match self {
-            Self::General => chrono::Duration::hours(48),
-            Self::Significant => chrono::Duration::hours(24),
-            Self::Major => chrono::Duration::hours(4),
-            Self::Critical => chrono::Duration::hours(1),
         }
     }
 }
@@ -644,9 +632,9 @@ pub struct LinkedReport {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Evidence {
     /// The rule.
-    pub rule: crate::sensors::RuleKind,
+    pub rule: RuleKind,
     /// The sensor.
-    pub sensor: crate::sensors::SensorId,
+    pub sensor: SensorId,
     /// The series, oldest first (litres, alarm 1/0, confidence, daily helmet rate, people).
     pub series: Vec<(Timestamp, f64)>,
 }
@@ -726,120 +714,4 @@ impl Event {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use EventState as S;
-
-    fn actions() -> Vec<EventAction> {
-        vec![
-            EventAction::Accept,
-            EventAction::Assign { worker: WorkerId(7) },
-            EventAction::StartDisposal,
-            EventAction::SubmitFeedback { note: "已劝离".into() },
-            EventAction::Close { note: "核查属实".into(), outcome: None },
-            EventAction::Rework { note: "照片不清".into() },
-            EventAction::Escalate { reason: "超出权限".into() },
-            EventAction::Reopen { reason: "群众回访不满意".into() },
-            EventAction::Reroute { level: Level::Town, reason: "需镇街协调".into() },
-        ]
-    }
-
-    /// The full table of legal transitions; everything else must fail.
-    fn legal(from: EventState, action: &str) -> Option<EventState> {
-        Some(match (from, action) {
-            (S::Reported, "accept") | (S::Reopened, "accept") => S::Accepted,
-            (S::Accepted, "assign") | (S::Assigned, "assign") | (S::Escalated, "assign") | (S::Reopened, "assign") => {
-                S::Assigned
-            }
-            (S::Assigned, "start_disposal") => S::InDisposal,
-            (S::InDisposal, "submit_feedback") => S::Feedback,
-            (S::Feedback, "close") => S::Closed,
-            (S::Feedback, "rework") => S::InDisposal,
-            (from, "escalate") if from != S::Closed => S::Escalated,
-            (from, "reroute") if from != S::Closed => from,
-            (S::Closed, "reopen") => S::Reopened,
-            _ => return None,
-        })
-    }
-
-    #[test]
-    fn every_transition_legal_or_rejected() {
-        let mut legal_count = 0;
-        for from in EventState::ALL {
-            for action in actions() {
-                let got = from.apply(&action);
-                match legal(from, action.name()) {
-                    Some(to) => {
-                        assert_eq!(got, Ok(to), "{from:?} --{}-->", action.name());
-                        legal_count += 1;
-                    }
-                    None => assert_eq!(
-                        got,
-                        Err(TransitionError { from, action: action.name() }),
-                        "{from:?} --{}--> must be illegal",
-                        action.name()
-                    ),
-                }
-            }
-        }
-        assert_eq!(legal_count, 11 + 7 + 7);
-    }
-
-    #[test]
-    fn closed_loop_records_history_and_deadline() {
-        let t0 = chrono::DateTime::from_timestamp(1_790_000_000, 0).unwrap();
-        let mut e = Event {
-            id: EventId(1),
-            number: "YH-1".into(),
-            category: EventCategory::Dispute,
-            severity: Severity::Major,
-            title: "邻里纠纷".into(),
-            position: LonLat::new(120.3, 30.4),
-            address: AddressCode::parse("330110001002003000400000000").unwrap(),
-            place: "x".into(),
-            town: TownId(0),
-            community: CommunityId(0),
-            grid: GridId(0),
-            building: None,
-            source: EventSource::Hotline,
-            reported_at: t0,
-            deadline: t0 + Severity::Major.time_limit(),
-            level: Level::Community,
-            state: S::Reported,
-            assignee: None,
-            history: vec![],
-            evidence: None,
-            linked: Vec::new(),
-            acknowledged: None,
-        };
-        assert!(!e.is_overdue(t0 + chrono::Duration::hours(3)));
-        assert!(e.is_overdue(t0 + chrono::Duration::hours(5)));
-        let mut t = t0;
-        for a in [
-            EventAction::Accept,
-            EventAction::Assign { worker: WorkerId(3) },
-            EventAction::StartDisposal,
-            EventAction::SubmitFeedback { note: "调解成功".into() },
-            EventAction::Close { note: "ok".into(), outcome: None },
-        ] {
-            t += chrono::Duration::minutes(10);
-            e.apply(a, t).unwrap();
-        }
-        assert_eq!(e.state, S::Closed);
-        assert_eq!(e.assignee, Some(WorkerId(3)));
-        assert_eq!(e.history.len(), 5);
-        assert!(!e.is_overdue(t0 + chrono::Duration::hours(100)), "closed events are never overdue");
-        // Illegal action leaves the event untouched.
-        let before = e.clone();
-        assert!(e.apply(EventAction::StartDisposal, t).is_err());
-        assert_eq!(e, before);
-        let err = S::Closed.apply(&EventAction::Accept).unwrap_err();
-        assert_eq!(err.to_string(), "cannot accept an event that is Closed");
-    }
-
-    #[test]
-    fn nine_key_categories() {
-        assert_eq!(EventCategory::ALL.iter().filter(|c| c.is_key()).count(), 9);
-        assert_eq!(EventCategory::ALL.iter().filter(|c| c.sensor().is_some()).count(), 5);
-    }
-}
+mod tests;

@@ -7,6 +7,13 @@
 //! The algorithms are `geo`'s (point in polygon, areas, centroids, haversine distance); this module only converts
 //! between the domain's types and geo's. Callers that ask many questions of one shape convert it once
 //! ([`Polygon::to_geo`]) and keep geo's polygon, as [`crate::SpatialIndex`] does.
+//!
+//! ## Coordinate spaces
+//!
+//! `lonlat` (WGS84 degrees) is what the domain stores. `local` (metres east/north of a `LocalFrame` origin at the
+//! district's centre) is what the generator works in and what the 3D renderer sends to the GPU as f32 (±25 km in f32
+//! is good to a few millimetres). The camera goes `local → view → clip` (`clip_from_local`), then `px`. `ui` are egui points; walkers' `Projector`
+//! maps `lonlat → ui` (Web Mercator at the current zoom).
 
 use geo::{Area, Centroid, Distance, HaversineMeasure, Intersects};
 use serde::{Deserialize, Serialize};
@@ -65,6 +72,12 @@ impl LonLat {
     /// [`LocalFrame`] uses, so the two agree).
     pub fn distance_m(self, other: LonLat) -> f64 {
         HaversineMeasure::new(EARTH_RADIUS_M).distance(geo::Point::from(self), geo::Point::from(other))
+    }
+}
+
+impl crate::planar::PlanePoint for LonLat {
+    fn xy(self) -> [f64; 2] {
+        [self.lon, self.lat]
     }
 }
 
@@ -208,17 +221,6 @@ impl Polygon {
             .centroid()
             .map_or_else(LonLat::default, |c| LonLat::from(c.0))
     }
-}
-
-/// Whether `p` is inside `ring` or on it, in lonlat (geo's `Intersects`; fewer than 3 points contain nothing). Copies
-/// the ring into geo's form; for repeated queries convert once with [`ring_to_geo`] or [`Polygon::to_geo`].
-pub fn ring_contains(ring: &[LonLat], p: LonLat) -> bool {
-    ring.len() >= 3 && geo::Polygon::new(ring_to_geo(ring), Vec::new()).intersects(&geo::Coord::from(p))
-}
-
-/// Signed area of a ring in square metres (positive when counter-clockwise), measured in `frame` (geo's `Area`).
-pub fn ring_signed_area_m2(ring: &[LonLat], frame: &LocalFrame) -> f64 {
-    geo::Polygon::new(local_ring(ring, frame), Vec::new()).signed_area()
 }
 
 #[cfg(test)]

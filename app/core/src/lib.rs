@@ -9,14 +9,20 @@
 
 pub mod address;
 pub mod assess;
+pub mod case_number;
 pub mod coverage;
 pub mod event;
 pub mod geom;
+pub mod ids;
 pub mod import;
+pub mod level;
+pub mod limits;
 pub mod patrol;
 pub mod place;
+pub mod planar;
 pub mod replay;
 pub mod report;
+pub mod role;
 pub mod routing;
 pub mod scenario;
 pub mod search;
@@ -26,28 +32,26 @@ pub mod spatial;
 pub mod sync;
 #[cfg(test)]
 pub(crate) mod testing;
+pub mod time;
 pub mod units;
 pub mod validate;
 pub mod worker;
 
 pub use address::{AddressCode, AddressCodeError, AddressLevel};
 pub use event::{
-    Ack, Attention, Event, EventAction, EventCategory, EventId, EventSource, EventState, Evidence, LinkedReport,
-    SensorKind, Severity, StatusChange, TransitionError, WarningOutcome,
+    Ack, Attention, Event, EventAction, EventCategory, EventSource, EventState, Evidence, LinkedReport, SensorKind,
+    Severity, StatusChange, TransitionError, WarningOutcome,
 };
 pub use geom::{LocalFrame, LonLat, LonLatError, Polygon};
+pub use ids::{EventId, SensorId, TaskBookId, WorkerId};
+pub use level::Level;
+pub use role::{Actor, Role};
+pub use routing::StepError;
 pub use situation::Situation;
 pub use spatial::SpatialIndex;
+pub use time::{Timestamp, china_offset};
 pub use units::{
     Building, BuildingId, BuildingKind, Community, CommunityId, CommunityKind, District, Grid, GridId, Road, RoadClass,
     Town, TownId, UnitRef, UnitStats, WaterBody,
 };
-pub use worker::{GridWorker, StepError, WorkerId, WorkerKind, WorkerStatus};
-
-/// Time as the domain sees it: an instant in UTC. Shown to users in China Standard Time (UTC+8).
-pub type Timestamp = chrono::DateTime<chrono::Utc>;
-
-/// China Standard Time, UTC+8, with no daylight saving: the zone every command room works in.
-pub fn china_offset() -> chrono::FixedOffset {
-    chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8 is a valid offset")
-}
+pub use worker::{GridWorker, WorkerKind, WorkerStatus};

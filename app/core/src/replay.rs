@@ -11,6 +11,26 @@
 //!
 //! Times are the domain's: a report sent late from a dead uplink shows at the moment it says it happened, not when
 //! it reached the server.
+//!
+//! ## The flow
+//!
+//! ```text
+//! log / simulator ──► Situation (events carry every timed step; workers hold their latest report)
+//!                       │                       │
+//!                       │                       └─► Tracks (thinned: replay::keeps, 5-min slots + status changes)
+//!                       │                             ▲ offline demo: pingan_demo::past_tracks (the simulated week)
+//!                       │                             ▲ server: tracks table ─► GET /v1/tracks ─► cache ─► Update::Tracks
+//!                       ▼                             │
+//!    Command::Replay(At t) ─► replay::situation_at(live, tracks, t) + coverage_at ─► AppState::situation / now = t
+//!                                                    ─► the same panels: header, feed, maps, voids, assessment(as_of t)
+//! ```
+//!
+//! A replay swaps the shown situation, never the live one: `AppState::tick` swaps the live situation back in, runs the
+//! simulator or the link and the tracks on it, swaps it out again and rebuilds the shown moment only when the moment or
+//! the live data moved (a playing replay moves the moment by clock time × speed). Every panel reads `AppState` as
+//! before and so shows the past without knowing it; `AppState::apply` refuses the commands that would change the
+//! situation. No second copy of the log is kept: the events' histories are the log of their states, and a step that
+//! moved the level or deadline records both what it set and what it replaced (`StatusChange::prior`).
 
 use crate::patrol::TaskBook;
 use crate::{

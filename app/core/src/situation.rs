@@ -1,5 +1,6 @@
 //! The live situation: events and grid workers, which change all the time, over a static [`District`].
 
+use crate::limits::Invalid;
 use crate::patrol::{TaskBook, TaskBookId};
 use crate::{District, Event, EventId, EventState, GridWorker, Timestamp, WorkerId};
 use serde::{Deserialize, Serialize};
@@ -113,20 +114,41 @@ impl Situation {
     }
 
     /// Check that every reference points into `district` (used after loading data from elsewhere).
-    pub fn check_against(&self, district: &District) -> Result<(), String> {
+    pub fn check_against(&self, district: &District) -> Result<(), crate::limits::Invalid> {
         for e in &self.events {
             if e.grid.index() >= district.grids.len() {
-                return Err(format!("event {} refers to missing grid {}", e.number, e.grid.0));
+                return Err(Invalid::Unknown(format!("event {} refers to missing grid {}", e.number, e.grid.0)));
             }
         }
         for w in &self.workers {
             if let Some(g) = w.grids.iter().find(|g| g.index() >= district.grids.len()) {
-                return Err(format!("worker {} refers to missing grid {}", w.name, g.0));
+                return Err(Invalid::Unknown(format!("worker {} refers to missing grid {}", w.name, g.0)));
             }
         }
         for b in &self.task_books {
-            crate::patrol::check_book(b, district).map_err(|e| format!("task book {}: {e}", b.number))?;
+            crate::patrol::check_book(b, district).map_err(|e| e.within(format!("task book {}", b.number)))?;
         }
         Ok(())
+    }
+}
+impl Situation {
+    /// Apply [`crate::worker::status_after_step`] to the workers an event's step concerns (its assignee before and after).
+    pub fn apply_worker_rule(&mut self, event: EventId, assignee_before: Option<WorkerId>) {
+        let Some(e) = self.event(event) else { return };
+        let (after, state) = (e.assignee, e.state);
+        for id in [assignee_before, after].into_iter().flatten() {
+            if let Some(w) = self.workers.get_mut(id.index()).filter(|w| w.id == id) {
+                w.status = crate::worker::status_after_step(id, w.status, event, after, state);
+            }
+        }
+    }
+}
+
+impl Situation {
+    /// The worker a dispatch of `event` goes to, by [`crate::worker::dispatch_choice`] (`None`: no such event, or nobody serves its
+    /// grid).
+    pub fn dispatch_choice(&self, event: EventId) -> Option<WorkerId> {
+        let e = self.event(event)?;
+        crate::worker::dispatch_choice(&self.workers, e.grid, e.position)
     }
 }

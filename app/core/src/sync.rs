@@ -20,71 +20,23 @@ pub const MAX_WORKER_HOLE: usize = 10_000;
 /// The longest idempotency key accepted.
 pub const MAX_KEY_LEN: usize = 100;
 
-/// What a user may do. Enforced by the server on every request.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    /// Command-room operator: accepts, dispatches, closes.
-    Operator,
-    /// Supervisor: everything an operator does, plus reopening closed events.
-    Supervisor,
-    /// Grid worker in the field: reports, handles what was assigned, sends positions. Cannot close.
-    GridWorker,
-    /// An IoT gateway: may only report events.
-    SensorGateway,
-    /// Administrator: everything.
-    Admin,
-}
+pub use crate::role::Role;
 
 impl Role {
-    /// Every role.
-    pub const ALL: [Role; 5] = [Self::Operator, Self::Supervisor, Self::GridWorker, Self::SensorGateway, Self::Admin];
-
-    /// Stable name, as on the command line and in the database.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Operator => "operator",
-            Self::Supervisor => "supervisor",
-            Self::GridWorker => "grid_worker",
-            Self::SensorGateway => "sensor_gateway",
-            Self::Admin => "admin",
-        }
-    }
-
-    /// Parse a [`Role::name`] (a dash is accepted for the underscore).
-    pub fn parse(s: &str) -> Option<Role> {
-        let s = s.replace('-', "_");
-        Self::ALL.into_iter().find(|r| r.name() == s)
-    }
-
-    /// Whether this role may read the situation (snapshot, changes, live stream).
-    pub fn may_read(self) -> bool {
-        self != Self::SensorGateway
-    }
-
     /// Whether this role may send `body`.
     pub fn may(self, body: &CommandBody) -> bool {
-        use EventAction as A;
         match (self, body) {
             (Self::Admin, _) => true,
             (_, CommandBody::Report { .. }) => true,
             (Self::SensorGateway, _) => false,
             (_, CommandBody::WorkerJoin { .. }) => false,
-            (Self::GridWorker, CommandBody::WorkerPosition { .. }) => true,
-            (Self::Operator | Self::Supervisor, CommandBody::WorkerPosition { .. }) => false,
-            (Self::GridWorker, CommandBody::Act { action, .. }) => {
-                matches!(action, A::StartDisposal | A::SubmitFeedback { .. } | A::Escalate { .. })
-            }
-            (Self::Operator, CommandBody::Act { action, .. }) => !matches!(action, A::Reopen { .. }),
-            (Self::Supervisor, CommandBody::Act { .. }) => true,
+            (_, CommandBody::WorkerPosition { .. }) => self == Self::GridWorker,
+            (_, CommandBody::Act { action, .. }) => self.may_take(action),
             (
-                Self::Operator | Self::Supervisor,
-                CommandBody::IssueTaskBook { .. } | CommandBody::SplitReport { .. },
-            ) => true,
-            (Self::GridWorker, CommandBody::IssueTaskBook { .. } | CommandBody::SplitReport { .. }) => false,
+                _,
+                CommandBody::IssueTaskBook { .. } | CommandBody::SplitReport { .. } | CommandBody::Acknowledge { .. },
+            ) => self.in_command_room(),
             (Self::Operator | Self::Supervisor | Self::GridWorker, CommandBody::ReportCheck { .. }) => true,
-            (Self::Operator | Self::Supervisor, CommandBody::Acknowledge { .. }) => true,
-            (Self::GridWorker, CommandBody::Acknowledge { .. }) => false,
         }
     }
 }
@@ -183,12 +135,13 @@ impl CommandBody {
 }
 
 /// Why a command's key is not acceptable.
-pub fn check_key(key: &str) -> Result<(), String> {
+pub fn check_key(key: &str) -> Result<(), crate::limits::Invalid> {
+    use crate::limits::Invalid::Rule;
     if key.is_empty() || key.len() > MAX_KEY_LEN {
-        return Err(format!("idempotency key must be 1 to {MAX_KEY_LEN} characters, got {}", key.len()));
+        return Err(Rule(format!("idempotency key must be 1 to {MAX_KEY_LEN} characters, got {}", key.len())));
     }
     if let Some(c) = key.chars().find(|c| !c.is_ascii_graphic()) {
-        return Err(format!("idempotency key contains {c:?}: use printable ASCII"));
+        return Err(Rule(format!("idempotency key contains {c:?}: use printable ASCII")));
     }
     Ok(())
 }
@@ -325,6 +278,25 @@ pub struct ChangePage {
     pub head: Seq,
 }
 
+/// Why a lifecycle command could not become a change.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ActError {
+    /// An escalation of an event already at the district level.
+    #[error("event {0} is already at the district level: there is no level above")]
+    NoLevelAbove(String),
+    /// The lifecycle does not allow the step from the event's state.
+    #[error("event {number}: {source}")]
+    Transition {
+        /// The event's case number.
+        number: String,
+        /// Why the state machine refused.
+        source: crate::TransitionError,
+    },
+    /// The step left no history entry (a bug: every step records one).
+    #[error("event {0}: no history recorded")]
+    NoHistory(String),
+}
+
 /// Turn a lifecycle command into the change it makes, checked by the state machine; an escalation or a re-route
 /// also moves the event's level and deadline by `routing`, recorded in the change. `event` is the event's current
 /// record; on success it is updated in place.
@@ -334,15 +306,17 @@ pub fn act(
     at: Timestamp,
     by: &str,
     routing: &crate::routing::RoutingConfig,
-) -> Result<ChangeBody, String> {
+) -> Result<ChangeBody, ActError> {
     if let EventAction::Escalate { .. } = action
         && event.level.up().is_none()
     {
-        return Err(format!("event {} is already at the district level: there is no level above", event.number));
+        return Err(ActError::NoLevelAbove(event.number.clone()));
     }
     let moved = routing.moves(event, &action, at);
-    event.apply_moving(action, at, moved).map_err(|e| format!("event {}: {e}", event.number))?;
-    let change = event.history.last().cloned().ok_or_else(|| format!("event {}: no history recorded", event.number))?;
+    event
+        .apply_moving(action, at, moved)
+        .map_err(|source| ActError::Transition { number: event.number.clone(), source })?;
+    let change = event.history.last().cloned().ok_or_else(|| ActError::NoHistory(event.number.clone()))?;
     Ok(ChangeBody::EventActed { event: event.id, change, by: by.to_string() })
 }
 

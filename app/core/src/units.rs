@@ -291,6 +291,12 @@ pub struct District {
 }
 
 impl District {
+    /// The district's local time, in which its case numbers are dated and its days and months counted: China
+    /// Standard Time.
+    pub fn local_offset(&self) -> chrono::FixedOffset {
+        crate::time::china_offset()
+    }
+
     /// A town by id.
     pub fn town(&self, id: TownId) -> &Town {
         &self.towns[id.index()]
@@ -327,48 +333,49 @@ impl District {
     /// Check that the district hangs together, so that the lookups by id above cannot fail: every unit's and
     /// building's id equals its place in its list, every parent and child it names exists, and a child names its
     /// parent back. Data read from a file or the network goes through this before anything indexes it.
-    pub fn check_references(&self) -> Result<(), String> {
-        fn ok(what: &str, i: usize, id: usize) -> Result<(), String> {
-            if id == i { Ok(()) } else { Err(format!("{what} #{i} says it is #{id}")) }
+    pub fn check_references(&self) -> Result<(), ReferenceError> {
+        fn ok(what: &'static str, index: usize, id: usize) -> Result<(), ReferenceError> {
+            if id == index { Ok(()) } else { Err(ReferenceError::WrongId { what, index, id }) }
         }
         let (nt, ng) = (self.towns.len(), self.grids.len());
         for (i, t) in self.towns.iter().enumerate() {
             ok("town", i, t.id.index())?;
             for c in &t.communities {
                 if self.communities.get(c.index()).is_none_or(|c| c.town != t.id) {
-                    return Err(format!("town {} names community #{}, which is not one of its own", t.name, c.0));
+                    return Err(ReferenceError::ForeignCommunity { town: t.name.clone(), community: c.0 });
                 }
             }
         }
         for (i, c) in self.communities.iter().enumerate() {
             ok("community", i, c.id.index())?;
             if c.town.index() >= nt {
-                return Err(format!("community {} belongs to town #{}, which does not exist", c.name, c.town.0));
+                return Err(ReferenceError::MissingTown { community: c.name.clone(), town: c.town.0 });
             }
             for g in &c.grids {
                 if self.grids.get(g.index()).is_none_or(|g| g.community != c.id) {
-                    return Err(format!("community {} names grid #{}, which is not one of its own", c.name, g.0));
+                    return Err(ReferenceError::ForeignGrid { community: c.name.clone(), grid: g.0 });
                 }
             }
         }
         for (i, g) in self.grids.iter().enumerate() {
             ok("grid", i, g.id.index())?;
             if self.communities.get(g.community.index()).is_none_or(|c| c.town != g.town) {
-                return Err(format!(
-                    "grid {} names community #{} in town #{}, which do not match",
-                    g.name, g.community.0, g.town.0
-                ));
+                return Err(ReferenceError::MismatchedParents {
+                    grid: g.name.clone(),
+                    community: g.community.0,
+                    town: g.town.0,
+                });
             }
             for b in &g.buildings {
                 if self.buildings.get(b.index()).is_none_or(|b| b.grid != g.id) {
-                    return Err(format!("grid {} names building #{}, which is not one of its own", g.name, b.0));
+                    return Err(ReferenceError::ForeignBuilding { grid: g.name.clone(), building: b.0 });
                 }
             }
         }
         for (i, b) in self.buildings.iter().enumerate() {
             ok("building", i, b.id.index())?;
             if b.grid.index() >= ng {
-                return Err(format!("building {} stands in grid #{}, which does not exist", b.name, b.grid.0));
+                return Err(ReferenceError::MissingGrid { building: b.name.clone(), grid: b.grid.0 });
             }
         }
         Ok(())
@@ -384,4 +391,69 @@ impl District {
             UnitRef::Building(id) => &self.building(id).name,
         }
     }
+}
+
+/// Why a district does not hang together ([`District::check_references`]).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ReferenceError {
+    /// A unit or building whose id is not its place in its list.
+    #[error("{what} #{index} says it is #{id}")]
+    WrongId {
+        /// Which list: `town`, `community`, `grid` or `building`.
+        what: &'static str,
+        /// Its place in the list.
+        index: usize,
+        /// The id it carries.
+        id: usize,
+    },
+    /// A town names a community that does not exist or belongs to another town.
+    #[error("town {town} names community #{community}, which is not one of its own")]
+    ForeignCommunity {
+        /// The town's name.
+        town: String,
+        /// The community's id.
+        community: u32,
+    },
+    /// A community belongs to a town that does not exist.
+    #[error("community {community} belongs to town #{town}, which does not exist")]
+    MissingTown {
+        /// The community's name.
+        community: String,
+        /// The town's id.
+        town: u16,
+    },
+    /// A community names a grid that does not exist or belongs to another community.
+    #[error("community {community} names grid #{grid}, which is not one of its own")]
+    ForeignGrid {
+        /// The community's name.
+        community: String,
+        /// The grid's id.
+        grid: u32,
+    },
+    /// A grid's community is missing or lies in another town than the grid says.
+    #[error("grid {grid} names community #{community} in town #{town}, which do not match")]
+    MismatchedParents {
+        /// The grid's name.
+        grid: String,
+        /// The community's id.
+        community: u32,
+        /// The town's id.
+        town: u16,
+    },
+    /// A grid names a building that does not exist or stands in another grid.
+    #[error("grid {grid} names building #{building}, which is not one of its own")]
+    ForeignBuilding {
+        /// The grid's name.
+        grid: String,
+        /// The building's id.
+        building: u32,
+    },
+    /// A building stands in a grid that does not exist.
+    #[error("building {building} stands in grid #{grid}, which does not exist")]
+    MissingGrid {
+        /// The building's name.
+        building: String,
+        /// The grid's id.
+        grid: u32,
+    },
 }

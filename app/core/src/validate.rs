@@ -9,32 +9,10 @@
 use crate::sync::{ChangeBody, ClientCommand, CommandBody};
 use crate::{District, Event, EventAction, GridId, GridWorker, LonLat, Polygon, Situation, Timestamp};
 
-/// Longest event title (characters).
-pub const MAX_TITLE: usize = 200;
-/// Longest human-readable place (characters).
-pub const MAX_PLACE: usize = 200;
-/// Longest case number (characters).
-pub const MAX_NUMBER: usize = 40;
-/// Longest note on a feedback, close or rework step (characters).
-pub const MAX_NOTE: usize = 2000;
-/// Longest reason for an escalation or a reopening (characters).
-pub const MAX_REASON: usize = 1000;
-/// Longest person's name (characters).
-pub const MAX_NAME: usize = 64;
-/// Longest phone number (characters: digits, spaces, `+`, `-`).
-pub const MAX_PHONE: usize = 20;
-/// Most grids one worker serves.
-pub const MAX_WORKER_GRIDS: usize = 64;
-/// Most history steps an event may arrive with (a report carries none; a snapshot carries what was logged).
-pub const MAX_HISTORY: usize = 10_000;
-/// Most duplicate reports one event may gather.
-pub const MAX_LINKED: usize = 1_000;
-/// Most readings a warning's evidence may carry.
-pub const MAX_EVIDENCE: usize = 400;
-/// How far in the future a timestamp may lie (clock skew between a field phone and the server).
-pub fn max_future() -> chrono::Duration {
-    chrono::Duration::minutes(5)
-}
+use crate::limits::Invalid::{Future, Position, Rule, Unknown};
+pub use crate::limits::*;
+pub use crate::time::max_future;
+
 /// How far outside the district a position may lie (metres): outside its bounding box for any position, outside its
 /// outline for an event (a report from just over the border still belongs to the district that takes it).
 pub const MAX_OUTSIDE_M: f64 = 5_000.0;
@@ -79,7 +57,7 @@ pub fn distance_within_m(polygon: &Polygon, p: LonLat, limit: f64) -> Option<f64
 /// Check a worker's position against the grids they serve: inside one of their outlines or within
 /// [`MAX_OUTSIDE_GRID_M`] of one (besides [`check_position`]). A grid without an outline (fewer than 3 points) does
 /// not restrict the position.
-pub fn check_worker_position(what: &str, grids: &[GridId], p: LonLat, district: &District) -> Result<(), String> {
+pub fn check_worker_position(what: &str, grids: &[GridId], p: LonLat, district: &District) -> Result<(), Invalid> {
     check_position(what, p, district)?;
     let mut nearest: Option<(&str, f64)> = None;
     for g in grids {
@@ -96,13 +74,13 @@ pub fn check_worker_position(what: &str, grids: &[GridId], p: LonLat, district: 
         }
     }
     match nearest {
-        Some((name, d)) => Err(format!(
+        Some((name, d)) => Err(Position(format!(
             "{what} ({:.5}, {:.5}) lies more than {MAX_OUTSIDE_GRID_M} m outside every grid the worker serves \
              (the nearest, {name}, is centred {:.1} km away)",
             p.lon,
             p.lat,
             d / 1000.0
-        )),
+        ))),
         None => Ok(()),
     }
 }
@@ -123,43 +101,23 @@ pub fn point_in_grid(grid: &crate::Grid) -> LonLat {
 
 /// Check a position that must lie in the district: inside its outline or within [`MAX_OUTSIDE_M`] of it (besides
 /// [`check_position`]). A district without an outline is checked by its bounding box alone.
-pub fn check_in_district(what: &str, p: LonLat, district: &District) -> Result<(), String> {
+pub fn check_in_district(what: &str, p: LonLat, district: &District) -> Result<(), Invalid> {
     check_position(what, p, district)?;
     if district.outline.exterior.len() >= 3 && distance_within_m(&district.outline, p, MAX_OUTSIDE_M).is_none() {
-        return Err(format!(
+        return Err(Position(format!(
             "{what} ({:.5}, {:.5}) lies more than {} km outside {}",
             p.lon,
             p.lat,
             MAX_OUTSIDE_M / 1000.0,
             district.name
-        ));
+        )));
     }
     Ok(())
-}
-
-/// Check a free-text field: at most `max` characters and no control characters other than newline and tab.
-pub fn check_text(field: &str, value: &str, max: usize) -> Result<(), String> {
-    let n = value.chars().count();
-    if n > max {
-        return Err(format!("{field} is {n} characters long; at most {max}"));
-    }
-    if let Some(c) = value.chars().find(|c| c.is_control() && *c != '\n' && *c != '\t') {
-        return Err(format!("{field} contains the control character {c:?}"));
-    }
-    Ok(())
-}
-
-/// Check a reason that must be given (rework, escalation, reopening, re-routing): not blank, and within limits.
-pub fn check_reason(field: &str, value: &str, max: usize) -> Result<(), String> {
-    if value.trim().is_empty() {
-        return Err(format!("{field} is empty: say why"));
-    }
-    check_text(field, value, max)
 }
 
 /// Check a position: valid WGS84 and within [`MAX_OUTSIDE_M`] of the district's bounding box.
-pub fn check_position(what: &str, p: LonLat, district: &District) -> Result<(), String> {
-    LonLat::try_new(p.lon, p.lat).map_err(|e| format!("{what}: {e}"))?;
+pub fn check_position(what: &str, p: LonLat, district: &District) -> Result<(), Invalid> {
+    LonLat::try_new(p.lon, p.lat).map_err(|e| Position(format!("{what}: {e}")))?;
     let b = district.bbox();
     // Degrees per metre, generous at these latitudes.
     let margin_lat = MAX_OUTSIDE_M / 111_000.0;
@@ -169,13 +127,13 @@ pub fn check_position(what: &str, p: LonLat, district: &District) -> Result<(), 
         || p.lat < b.min.lat - margin_lat
         || p.lat > b.max.lat + margin_lat
     {
-        return Err(format!("{what} ({:.5}, {:.5}) lies outside {}", p.lon, p.lat, district.name));
+        return Err(Position(format!("{what} ({:.5}, {:.5}) lies outside {}", p.lon, p.lat, district.name)));
     }
     Ok(())
 }
 
 /// Check the text of a lifecycle step.
-pub fn check_action(action: &EventAction) -> Result<(), String> {
+pub fn check_action(action: &EventAction) -> Result<(), TextError> {
     match action {
         EventAction::SubmitFeedback { note } => check_text("the feedback note", note, MAX_NOTE),
         EventAction::Close { note, .. } => check_text("the closing note", note, MAX_NOTE),
@@ -190,108 +148,120 @@ pub fn check_action(action: &EventAction) -> Result<(), String> {
 /// Check that an event fits `district`: its town, community and grid exist and nest, its building (if any) lies in
 /// its grid, its address code lies inside the district (and inside its grid's code when it names a grid or below),
 /// its position is on the map, its texts are within limits and its deadline is not before its report time.
-pub fn check_event(e: &Event, district: &District) -> Result<(), String> {
+pub fn check_event(e: &Event, district: &District) -> Result<(), Invalid> {
     let what = format!("event {}", e.number.chars().take(MAX_NUMBER).collect::<String>());
     check_text(&format!("{what}: the case number"), &e.number, MAX_NUMBER)?;
     check_text(&format!("{what}: the title"), &e.title, MAX_TITLE)?;
     check_text(&format!("{what}: the place"), &e.place, MAX_PLACE)?;
-    let grid = district.grids.get(e.grid.index()).ok_or_else(|| format!("{what}: there is no grid {}", e.grid.0))?;
+    let grid =
+        district.grids.get(e.grid.index()).ok_or_else(|| Unknown(format!("{what}: there is no grid {}", e.grid.0)))?;
     if grid.community != e.community || grid.town != e.town {
-        return Err(format!(
+        return Err(Rule(format!(
             "{what}: grid {} belongs to community {} of town {}, not to community {} of town {}",
             e.grid.0, grid.community.0, grid.town.0, e.community.0, e.town.0
-        ));
+        )));
     }
     if e.community.index() >= district.communities.len() || e.town.index() >= district.towns.len() {
-        return Err(format!("{what}: its town or community is not in {}", district.name));
+        return Err(Rule(format!("{what}: its town or community is not in {}", district.name)));
     }
     if let Some(b) = e.building {
-        let building =
-            district.buildings.get(b.index()).ok_or_else(|| format!("{what}: there is no building {}", b.0))?;
+        let building = district
+            .buildings
+            .get(b.index())
+            .ok_or_else(|| Unknown(format!("{what}: there is no building {}", b.0)))?;
         if building.grid != e.grid {
-            return Err(format!("{what}: building {} lies in grid {}, not in grid {}", b.0, building.grid.0, e.grid.0));
+            return Err(Rule(format!(
+                "{what}: building {} lies in grid {}, not in grid {}",
+                b.0, building.grid.0, e.grid.0
+            )));
         }
     }
     if !e.address.is_within(&district.code) {
-        return Err(format!("{what}: address {} is not in {} ({})", e.address, district.name, district.code));
+        return Err(Rule(format!("{what}: address {} is not in {} ({})", e.address, district.name, district.code)));
     }
     if e.address.level() >= crate::AddressLevel::Grid && !e.address.is_within(&grid.code) {
-        return Err(format!("{what}: address {} is not in its grid {} ({})", e.address, grid.name, grid.code));
+        return Err(Rule(format!("{what}: address {} is not in its grid {} ({})", e.address, grid.name, grid.code)));
     }
     check_in_district(&format!("{what}: the position"), e.position, district)?;
     if e.deadline < e.reported_at {
-        return Err(format!("{what}: the deadline is before the report time"));
+        return Err(Rule(format!("{what}: the deadline is before the report time")));
     }
     if e.history.len() > MAX_HISTORY {
-        return Err(format!("{what}: {} history steps; at most {MAX_HISTORY}", e.history.len()));
+        return Err(Rule(format!("{what}: {} history steps; at most {MAX_HISTORY}", e.history.len())));
     }
     if let Some(ev) = &e.evidence {
         if ev.series.len() > MAX_EVIDENCE {
-            return Err(format!("{what}: {} evidence readings; at most {MAX_EVIDENCE}", ev.series.len()));
+            return Err(Rule(format!("{what}: {} evidence readings; at most {MAX_EVIDENCE}", ev.series.len())));
         }
         if ev.series.iter().any(|(_, v)| !v.is_finite()) {
-            return Err(format!("{what}: an evidence reading is not a number"));
+            return Err(Rule(format!("{what}: an evidence reading is not a number")));
         }
     }
     for step in &e.history {
-        check_action(&step.action).map_err(|err| format!("{what}: {err}"))?;
+        check_action(&step.action).map_err(|err| Invalid::from(err).within(what.clone()))?;
     }
     Ok(())
 }
 
 /// Check a phone number: at most [`MAX_PHONE`] characters, only digits, spaces, `+` and `-` (empty is allowed).
-pub fn check_phone(field: &str, phone: &str) -> Result<(), String> {
+pub fn check_phone(field: &str, phone: &str) -> Result<(), Invalid> {
     check_text(field, phone, MAX_PHONE)?;
     match phone.chars().find(|c| !(c.is_ascii_digit() || matches!(c, ' ' | '+' | '-'))) {
-        Some(c) => Err(format!("{field} {phone:?} has {c:?}; only digits, spaces, + and -")),
+        Some(c) => Err(Rule(format!("{field} {phone:?} has {c:?}; only digits, spaces, + and -"))),
         None => Ok(()),
     }
 }
 
 /// Check that a worker fits `district`: a name within limits, a valid phone, one to [`MAX_WORKER_GRIDS`] grids that
 /// all exist, and a position in or near one of them ([`check_worker_position`]).
-pub fn check_worker(w: &GridWorker, district: &District) -> Result<(), String> {
+pub fn check_worker(w: &GridWorker, district: &District) -> Result<(), Invalid> {
     let what = format!("worker {}", w.id.0);
     check_text(&format!("{what}: the name"), &w.name, MAX_NAME)?;
     if w.name.trim().is_empty() {
-        return Err(format!("{what}: the name is empty"));
+        return Err(Rule(format!("{what}: the name is empty")));
     }
     check_phone(&format!("{what} ({}): the phone", w.name), &w.phone)?;
     if w.grids.is_empty() {
-        return Err(format!("{what} ({}) serves no grid", w.name));
+        return Err(Rule(format!("{what} ({}) serves no grid", w.name)));
     }
     if w.grids.len() > MAX_WORKER_GRIDS {
-        return Err(format!("{what} ({}) serves {} grids; at most {MAX_WORKER_GRIDS}", w.name, w.grids.len()));
+        return Err(Rule(format!("{what} ({}) serves {} grids; at most {MAX_WORKER_GRIDS}", w.name, w.grids.len())));
     }
     if let Some(g) = w.grids.iter().find(|g| g.index() >= district.grids.len()) {
-        return Err(format!("{what} ({}) serves grid {}, which does not exist", w.name, g.0));
+        return Err(Unknown(format!("{what} ({}) serves grid {}, which does not exist", w.name, g.0)));
     }
     check_worker_position(&format!("{what} ({}): the position", w.name), &w.grids, w.position, district)
 }
 
 /// The checks a command must pass that need only the district and the clock (not the current events and workers):
 /// text lengths, references into the district, positions, and no time more than [`max_future`] after `now`.
-pub fn check_command(cmd: &ClientCommand, district: &District, now: Timestamp) -> Result<(), String> {
+pub fn check_command(cmd: &ClientCommand, district: &District, now: Timestamp) -> Result<(), Invalid> {
     crate::sync::check_key(&cmd.key)?;
     if cmd.at > now + max_future() {
-        return Err(format!("the command's time {} lies in the future (server time {now})", cmd.at.to_rfc3339()));
+        return Err(Future(format!(
+            "the command's time {} lies in the future (server time {now})",
+            cmd.at.to_rfc3339()
+        )));
     }
     match &cmd.body {
         CommandBody::Report { event } => {
             if event.reported_at > now + max_future() {
-                return Err(format!("the report time {} lies in the future", event.reported_at.to_rfc3339()));
+                return Err(Future(format!("the report time {} lies in the future", event.reported_at.to_rfc3339())));
             }
             check_event(event, district)
         }
-        CommandBody::Act { action, .. } => check_action(action),
+        CommandBody::Act { action, .. } => Ok(check_action(action)?),
         CommandBody::WorkerPosition { position, .. } => check_position("the worker position", *position, district),
         CommandBody::WorkerJoin { worker } => check_worker(worker, district),
         CommandBody::IssueTaskBook { book } => {
             if book.checks.iter().any(|c| c.result.is_some()) {
-                return Err("a task book is issued with no stop reported".into());
+                return Err(Rule("a task book is issued with no stop reported".into()));
             }
             if book.issued_at > now + max_future() {
-                return Err(format!("the task book's issue time {} lies in the future", book.issued_at.to_rfc3339()));
+                return Err(Future(format!(
+                    "the task book's issue time {} lies in the future",
+                    book.issued_at.to_rfc3339()
+                )));
             }
             crate::patrol::check_book(book, district)
         }
@@ -299,14 +269,17 @@ pub fn check_command(cmd: &ClientCommand, district: &District, now: Timestamp) -
             check_text("the check's note", note, MAX_NOTE)?;
             match (outcome, event) {
                 (crate::patrol::CheckOutcome::Problem, None) => {
-                    Err("a check that found a problem files it as an event: the event is missing".into())
+                    Err(Rule("a check that found a problem files it as an event: the event is missing".into()))
                 }
-                (crate::patrol::CheckOutcome::Done, Some(_)) => {
-                    Err("a check without a problem files no event: leave the event out or report a problem".into())
-                }
+                (crate::patrol::CheckOutcome::Done, Some(_)) => Err(Rule(
+                    "a check without a problem files no event: leave the event out or report a problem".into(),
+                )),
                 (_, Some(e)) => {
                     if e.reported_at > now + max_future() {
-                        return Err(format!("the report time {} lies in the future", e.reported_at.to_rfc3339()));
+                        return Err(Future(format!(
+                            "the report time {} lies in the future",
+                            e.reported_at.to_rfc3339()
+                        )));
                     }
                     check_event(e, district)
                 }
@@ -321,51 +294,59 @@ pub fn check_command(cmd: &ClientCommand, district: &District, now: Timestamp) -
 /// Check that a change from the log fits `district` and can be applied to `situation` without inventing anything:
 /// an acted-on event must exist, a moved worker must exist, an assignee must be a known worker, a reported event and a
 /// joined worker must fit the district. The desktop skips (and reports) a change that does not.
-pub fn check_change(body: &ChangeBody, district: &District, situation: &Situation) -> Result<(), String> {
+pub fn check_change(body: &ChangeBody, district: &District, situation: &Situation) -> Result<(), Invalid> {
     match body {
         ChangeBody::EventReported { event } => {
             if let Some(w) = event.assignee
                 && situation.worker(w).is_none()
             {
-                return Err(format!("event {}: assignee {} is not known", event.number, w.0));
+                return Err(Unknown(format!("event {}: assignee {} is not known", event.number, w.0)));
             }
             check_event(event, district)
         }
         ChangeBody::EventActed { event, change, .. } => {
             if situation.event(*event).is_none() {
-                return Err(format!("a step on event {}, which is not known", event.0));
+                return Err(Unknown(format!("a step on event {}, which is not known", event.0)));
             }
             if let EventAction::Assign { worker } = &change.action
                 && situation.worker(*worker).is_none()
             {
-                return Err(format!("event {} assigned to worker {}, who is not known", event.0, worker.0));
+                return Err(Unknown(format!("event {} assigned to worker {}, who is not known", event.0, worker.0)));
             }
-            check_action(&change.action)
+            Ok(check_action(&change.action)?)
         }
         ChangeBody::WorkerMoved { worker, position, .. } => {
             let Some(w) = situation.worker(*worker) else {
-                return Err(format!("a position of worker {}, who is not known", worker.0));
+                return Err(Unknown(format!("a position of worker {}, who is not known", worker.0)));
             };
             check_worker_position(&format!("the position of worker {}", worker.0), &w.grids, *position, district)
         }
         ChangeBody::ReportLinked { event, report } => {
-            let e = situation.event(*event).ok_or_else(|| format!("a report linked to unknown event {}", event.0))?;
+            let e = situation
+                .event(*event)
+                .ok_or_else(|| Unknown(format!("a report linked to unknown event {}", event.0)))?;
             check_text("the linked report", &report.title, MAX_TITLE)?;
             check_in_district("the linked report's position", report.position, district)?;
             if e.linked.len() >= MAX_LINKED {
-                return Err(format!("event {}: {} linked reports; at most {MAX_LINKED}", e.number, e.linked.len()));
+                return Err(Rule(format!(
+                    "event {}: {} linked reports; at most {MAX_LINKED}",
+                    e.number,
+                    e.linked.len()
+                )));
             }
             Ok(())
         }
         ChangeBody::TaskBookIssued { book } => crate::patrol::check_book(book, district),
         ChangeBody::CheckReported { book, check, result, event } => {
-            let b = situation.task_book(*book).ok_or_else(|| format!("a check of unknown task book {}", book.0))?;
+            let b = situation
+                .task_book(*book)
+                .ok_or_else(|| Unknown(format!("a check of unknown task book {}", book.0)))?;
             if usize::from(*check) >= b.checks.len() {
-                return Err(format!("task book {} has no stop {}", b.number, check + 1));
+                return Err(Unknown(format!("task book {} has no stop {}", b.number, check + 1)));
             }
             crate::patrol::check_result(result)?;
             if result.event != event.as_ref().map(|e| e.id) {
-                return Err(format!("task book {}: the check's event does not match the event filed", b.number));
+                return Err(Rule(format!("task book {}: the check's event does not match the event filed", b.number)));
             }
             match event {
                 Some(e) => check_event(e, district),
@@ -374,25 +355,27 @@ pub fn check_change(body: &ChangeBody, district: &District, situation: &Situatio
         }
         ChangeBody::Acknowledged { event, ack } => {
             if situation.event(*event).is_none() {
-                return Err(format!("an acknowledgement of event {}, which is not known", event.0));
+                return Err(Unknown(format!("an acknowledgement of event {}, which is not known", event.0)));
             }
-            check_text("the acknowledging user", &ack.by, MAX_NAME)
+            Ok(check_text("the acknowledging user", &ack.by, MAX_NAME)?)
         }
         ChangeBody::ReportSplit { event, report, new_event } => {
-            let e = situation.event(*event).ok_or_else(|| format!("a report split from unknown event {}", event.0))?;
+            let e = situation
+                .event(*event)
+                .ok_or_else(|| Unknown(format!("a report split from unknown event {}", event.0)))?;
             if !e.linked.contains(report) {
-                return Err(format!("event {}: the report split off is not linked to it", e.number));
+                return Err(Rule(format!("event {}: the report split off is not linked to it", e.number)));
             }
             check_event(new_event, district)
         }
         ChangeBody::WorkerJoined { worker } => {
             // Ids are dense: a join may replace a worker or add the next one, never leave a hole.
             if worker.id.index() > situation.workers.len() {
-                return Err(format!(
+                return Err(Rule(format!(
                     "worker {} joined, but only {} workers are known (ids are dense)",
                     worker.id.0,
                     situation.workers.len()
-                ));
+                )));
             }
             check_worker(worker, district)
         }
@@ -406,9 +389,10 @@ pub fn retain_fitting(situation: &mut Situation, district: &District) -> Vec<Str
     let mut problems = Vec::new();
     let mut workers_ok = situation.workers.len();
     for (i, w) in situation.workers.iter().enumerate() {
-        let dense = if w.id.index() == i { Ok(()) } else { Err(format!("worker at place {i} has id {}", w.id.0)) };
+        let dense =
+            if w.id.index() == i { Ok(()) } else { Err(Rule(format!("worker at place {i} has id {}", w.id.0))) };
         if let Err(e) = dense.and_then(|()| check_worker(w, district)) {
-            problems.push(e);
+            problems.push(e.to_string());
             workers_ok = i;
             break;
         }
@@ -423,13 +407,15 @@ pub fn retain_fitting(situation: &mut Situation, district: &District) -> Vec<Str
     let n_workers = situation.workers.len();
     situation.events.retain(|e| {
         let fits = check_event(e, district).and_then(|()| match e.assignee {
-            Some(w) if w.index() >= n_workers => Err(format!("event {}: assignee {} is not known", e.number, w.0)),
+            Some(w) if w.index() >= n_workers => {
+                Err(Unknown(format!("event {}: assignee {} is not known", e.number, w.0)))
+            }
             _ => Ok(()),
         });
         match fits {
             Ok(()) => true,
             Err(err) => {
-                problems.push(err);
+                problems.push(err.to_string());
                 false
             }
         }

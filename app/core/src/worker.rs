@@ -1,18 +1,8 @@
 //! Grid workers (网格员): the people who walk the grids.
 
+pub use crate::ids::WorkerId;
 use crate::{EventId, GridId, LonLat, Timestamp};
 use serde::{Deserialize, Serialize};
-
-/// Stable identifier of a grid worker.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-pub struct WorkerId(pub u32);
-
-impl WorkerId {
-    /// The index into [`crate::Situation::workers`].
-    pub fn index(self) -> usize {
-        self.0 as usize
-    }
-}
 
 /// Employment of a grid worker.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -126,19 +116,6 @@ pub fn status_after_step(
     }
 }
 
-impl crate::Situation {
-    /// Apply [`status_after_step`] to the workers an event's step concerns (its assignee before and after).
-    pub fn apply_worker_rule(&mut self, event: EventId, assignee_before: Option<WorkerId>) {
-        let Some(e) = self.event(event) else { return };
-        let (after, state) = (e.assignee, e.state);
-        for id in [assignee_before, after].into_iter().flatten() {
-            if let Some(w) = self.workers.get_mut(id.index()).filter(|w| w.id == id) {
-                w.status = status_after_step(id, w.status, event, after, state);
-            }
-        }
-    }
-}
-
 /// The worker a dispatch (派遣) of an event in `grid` at `at` goes to — the one rule the desktop's 派遣 button, the
 /// simulator and anything else that dispatches use:
 ///
@@ -165,52 +142,6 @@ pub fn dispatch_choice(workers: &[GridWorker], grid: GridId, at: LonLat) -> Opti
                 .then(a.id.cmp(&b.id))
         })
         .map(|w| w.id)
-}
-
-impl crate::Situation {
-    /// The worker a dispatch of `event` goes to, by [`dispatch_choice`] (`None`: no such event, or nobody serves its
-    /// grid).
-    pub fn dispatch_choice(&self, event: EventId) -> Option<WorkerId> {
-        let e = self.event(event)?;
-        dispatch_choice(&self.workers, e.grid, e.position)
-    }
-}
-
-/// Why a lifecycle step could not be applied to a [`crate::Situation`].
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum StepError {
-    /// No event has this id.
-    #[error("there is no event {}", .0.0)]
-    NoEvent(EventId),
-    /// The lifecycle does not allow the step.
-    #[error(transparent)]
-    Transition(#[from] crate::TransitionError),
-    /// An escalation of an event already at the district level.
-    #[error("event {0} is already at the district level: there is no level above")]
-    NoLevelAbove(String),
-}
-
-impl crate::Situation {
-    /// Apply one lifecycle step to an event and keep its workers' statuses in step ([`status_after_step`]): the one
-    /// way the simulator and the desktop change an event. An escalation or a re-route moves its level and deadline
-    /// by `routing`. On error nothing changes.
-    pub fn act(
-        &mut self,
-        event: EventId,
-        action: crate::EventAction,
-        at: crate::Timestamp,
-        routing: &crate::routing::RoutingConfig,
-    ) -> Result<crate::EventState, StepError> {
-        let e = self.event_mut(event).ok_or(StepError::NoEvent(event))?;
-        if matches!(action, crate::EventAction::Escalate { .. }) && e.level.up().is_none() {
-            return Err(StepError::NoLevelAbove(e.number.clone()));
-        }
-        let before = e.assignee;
-        let moved = routing.moves(e, &action, at);
-        let state = e.apply_moving(action, at, moved)?;
-        self.apply_worker_rule(event, before);
-        Ok(state)
-    }
 }
 
 #[cfg(test)]

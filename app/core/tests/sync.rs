@@ -86,7 +86,7 @@ fn act_goes_through_the_state_machine_and_changes_apply_once() {
         &pingan_core::routing::RoutingConfig::default(),
     )
     .unwrap_err();
-    assert!(err.contains("Accepted"), "{err}");
+    assert!(err.to_string().contains("Accepted"), "{err}");
     assert_eq!(server.events[0].history.len(), 1);
     // The client applies the change once, however often it sees it.
     assert!(client.apply_change(&change));

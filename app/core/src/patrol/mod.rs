@@ -9,8 +9,8 @@
 //! simulator does the same, and the desktop shows them; all three use the functions here.
 
 use crate::assess::{Assessment, EventRecord, Grade, Period};
-use crate::routing::Actor;
-use crate::sync::Role;
+use crate::limits::Invalid::{self, Rule, Unknown};
+use crate::role::{Actor, Denied, Role};
 use crate::{BuildingId, District, EventCategory, EventId, GridId, Timestamp, TownId, UnitRef};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -28,9 +28,7 @@ pub const MAX_ITEMS: usize = 16;
 /// The longest a book may run, days from issue to deadline (the config's `due_hours` allows 90).
 pub const MAX_DUE_DAYS: i64 = 90;
 
-/// Stable identifier of a task book (handed out by the server, increasing).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-pub struct TaskBookId(pub u64);
+pub use crate::ids::TaskBookId;
 
 /// One thing to check on the walk.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -214,10 +212,12 @@ impl TaskBook {
 /// Why a book or a check report is not acceptable, in words for the operator. Checks what needs only the book and
 /// the district: the grid and buildings exist and belong together, the deadline follows the issue, the sizes and
 /// texts are within their limits.
-pub fn check_book(book: &TaskBook, district: &District) -> Result<(), String> {
-    use crate::validate::{MAX_NAME, MAX_NOTE, MAX_NUMBER, check_text};
-    let grid =
-        district.grids.get(book.grid.index()).ok_or_else(|| format!("task book: there is no grid {}", book.grid.0))?;
+pub fn check_book(book: &TaskBook, district: &District) -> Result<(), Invalid> {
+    use crate::limits::{MAX_NAME, MAX_NOTE, MAX_NUMBER, check_text};
+    let grid = district
+        .grids
+        .get(book.grid.index())
+        .ok_or_else(|| Unknown(format!("task book: there is no grid {}", book.grid.0)))?;
     check_text("the task book's number", &book.number, MAX_NUMBER)?;
     check_text("the task book's issuer", &book.issued_by, MAX_NAME)?;
     let unit_ok = match book.unit {
@@ -228,42 +228,42 @@ pub fn check_book(book: &TaskBook, district: &District) -> Result<(), String> {
         UnitRef::Building(_) => false,
     };
     if !unit_ok {
-        return Err(format!("task book for grid {}: its unit does not contain the grid", grid.name));
+        return Err(Rule(format!("task book for grid {}: its unit does not contain the grid", grid.name)));
     }
     if book.due <= book.issued_at {
-        return Err(format!("task book for grid {}: the deadline must come after the issue", grid.name));
+        return Err(Rule(format!("task book for grid {}: the deadline must come after the issue", grid.name)));
     }
     if book.due - book.issued_at > chrono::Duration::days(MAX_DUE_DAYS) {
-        return Err(format!(
+        return Err(Rule(format!(
             "task book for grid {}: the deadline is at most {MAX_DUE_DAYS} days after the issue",
             grid.name
-        ));
+        )));
     }
     if book.items.is_empty() || book.items.len() > MAX_ITEMS {
-        return Err(format!("a task book lists 1 to {MAX_ITEMS} things to check, got {}", book.items.len()));
+        return Err(Rule(format!("a task book lists 1 to {MAX_ITEMS} things to check, got {}", book.items.len())));
     }
     for item in &book.items {
         check_text("a check item", &item.zh, MAX_NOTE)?;
         check_text("a check item", &item.en, MAX_NOTE)?;
     }
     if book.checks.is_empty() || book.checks.len() > MAX_CHECKS {
-        return Err(format!("a task book has 1 to {MAX_CHECKS} stops, got {}", book.checks.len()));
+        return Err(Rule(format!("a task book has 1 to {MAX_CHECKS} stops, got {}", book.checks.len())));
     }
     for (i, c) in book.checks.iter().enumerate() {
         if let Some(b) = c.building {
             let Some(building) = district.buildings.get(b.index()) else {
-                return Err(format!("task book stop {}: there is no building {}", i + 1, b.0));
+                return Err(Unknown(format!("task book stop {}: there is no building {}", i + 1, b.0)));
             };
             if building.grid != grid.id {
-                return Err(format!(
+                return Err(Rule(format!(
                     "task book stop {}: building {} is not in grid {}",
                     i + 1,
                     building.name,
                     grid.name
-                ));
+                )));
             }
             if book.checks[..i].iter().any(|o| o.building == Some(b)) {
-                return Err(format!("task book stop {}: building {} is listed twice", i + 1, building.name));
+                return Err(Rule(format!("task book stop {}: building {} is listed twice", i + 1, building.name)));
             }
         }
         if let Some(r) = &c.result {
@@ -274,24 +274,24 @@ pub fn check_book(book: &TaskBook, district: &District) -> Result<(), String> {
 }
 
 /// Why a check's result is not acceptable (text limits; a problem names its event, a clear check none).
-pub fn check_result(r: &CheckResult) -> Result<(), String> {
-    use crate::validate::{MAX_NAME, MAX_NOTE, check_text};
+pub fn check_result(r: &CheckResult) -> Result<(), Invalid> {
+    use crate::limits::{MAX_NAME, MAX_NOTE, check_text};
     check_text("the check's reporter", &r.by, MAX_NAME)?;
     check_text("the check's note", &r.note, MAX_NOTE)?;
     match (r.outcome, r.event) {
-        (CheckOutcome::Problem, None) => Err("a check that found a problem files an event".into()),
-        (CheckOutcome::Done, Some(_)) => Err("a check without a problem files no event".into()),
+        (CheckOutcome::Problem, None) => Err(Rule("a check that found a problem files an event".into())),
+        (CheckOutcome::Done, Some(_)) => Err(Rule("a check without a problem files no event".into())),
         _ => Ok(()),
     }
 }
 
 /// Whether `actor` may issue `book`: operators, supervisors and administrators, for grids in their room's unit.
-pub fn may_issue(actor: &Actor, book: &TaskBook, district: &District) -> Result<(), String> {
+pub fn may_issue(actor: &Actor, book: &TaskBook, district: &District) -> Result<(), Denied> {
     match actor.role {
         Role::Admin => Ok(()),
         Role::Operator | Role::Supervisor => {
             let Some(grid) = district.grids.get(book.grid.index()) else {
-                return Err(format!("there is no grid {}", book.grid.0));
+                return Err(Denied(format!("there is no grid {}", book.grid.0)));
             };
             let inside = match actor.unit {
                 UnitRef::District => true,
@@ -303,10 +303,15 @@ pub fn may_issue(actor: &Actor, book: &TaskBook, district: &District) -> Result<
             if inside {
                 Ok(())
             } else {
-                Err(format!("grid {} is outside this user's unit: a room issues task books in its own area", grid.name))
+                Err(Denied(format!(
+                    "grid {} is outside this user's unit: a room issues task books in its own area",
+                    grid.name
+                )))
             }
         }
-        Role::GridWorker | Role::SensorGateway => Err(format!("a {} may not issue task books", actor.role.name())),
+        Role::GridWorker | Role::SensorGateway => {
+            Err(Denied(format!("a {} may not issue task books", actor.role.name())))
+        }
     }
 }
 
@@ -318,12 +323,12 @@ pub fn may_report_check(
     book: &TaskBook,
     check: usize,
     district: &District,
-) -> Result<(), String> {
+) -> Result<(), Denied> {
     let Some(c) = book.checks.get(check) else {
-        return Err(format!("task book {} has no stop {}", book.number, check + 1));
+        return Err(Denied(format!("task book {} has no stop {}", book.number, check + 1)));
     };
     if c.result.is_some() {
-        return Err(format!("stop {} of task book {} is already reported", check + 1, book.number));
+        return Err(Denied(format!("stop {} of task book {} is already reported", check + 1, book.number)));
     }
     match actor.role {
         Role::Admin => Ok(()),
@@ -331,11 +336,11 @@ pub fn may_report_check(
             if worker_grids.contains(&book.grid) {
                 Ok(())
             } else {
-                Err(format!("task book {} is for a grid this grid worker does not serve", book.number))
+                Err(Denied(format!("task book {} is for a grid this grid worker does not serve", book.number)))
             }
         }
         Role::Operator | Role::Supervisor => may_issue(actor, book, district),
-        Role::SensorGateway => Err("a sensor gateway only reports readings".into()),
+        Role::SensorGateway => Err(Denied("a sensor gateway only reports readings".into())),
     }
 }
 

@@ -7,8 +7,11 @@
 //! on every step, and records the outcome (level, deadline) in the step, so clients replay the log without the
 //! server's configuration.
 
-use crate::sync::Role;
-use crate::{Event, EventAction, EventCategory, EventSource, Severity, Situation, Timestamp, UnitRef, WorkerId};
+pub use crate::role::Actor;
+use crate::role::{Denied, Role};
+use crate::{
+    Event, EventAction, EventCategory, EventId, EventSource, Severity, Situation, Timestamp, UnitRef, WorkerId,
+};
 use crate::{TownId, WorkerStatus};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -16,59 +19,9 @@ use std::collections::BTreeMap;
 /// The shipped routing rules and deadlines (documented in the file).
 pub const DEFAULT_ROUTING_TOML: &str = include_str!("../../../../assets/config/routing.toml");
 
-/// The level that handles an event.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Level {
-    /// 村社 — the village or community.
-    #[default]
-    Community,
-    /// 镇街 — the town or street.
-    Town,
-    /// 区级 — the district.
-    District,
-}
+pub use crate::level::Level;
 
 impl Level {
-    /// Every level, lowest first.
-    pub const ALL: [Level; 3] = [Self::Community, Self::Town, Self::District];
-
-    /// The level above (`None` at the district).
-    pub fn up(self) -> Option<Level> {
-        match self {
-            Self::Community => Some(Self::Town),
-            Self::Town => Some(Self::District),
-            Self::District => None,
-        }
-    }
-
-    /// Chinese name.
-    pub fn zh(self) -> &'static str {
-        match self {
-            Self::Community => "村社",
-            Self::Town => "镇街",
-            Self::District => "区级",
-        }
-    }
-
-    /// English name.
-    pub fn en(self) -> &'static str {
-        match self {
-            Self::Community => "Community",
-            Self::Town => "Town",
-            Self::District => "District",
-        }
-    }
-
-    /// Stable lower-case name (config files, the API).
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Community => "community",
-            Self::Town => "town",
-            Self::District => "district",
-        }
-    }
-
     /// The level of a unit a room belongs to (`None` for grids and buildings, which have no room).
     pub fn of_unit(unit: UnitRef) -> Option<Level> {
         match unit {
@@ -255,6 +208,13 @@ impl RoutingConfig {
         if left < limit * self.warn_share { Urgency::Near } else { Urgency::Calm }
     }
 
+    /// When an open event's breach falls due: its deadline plus the grace, and never before its last step. An
+    /// automatic escalation is recorded at this moment (by the server's sweeper and the desktop's own demo alike), so
+    /// the outcome does not depend on how often anyone looks.
+    pub fn breach_at(&self, e: &Event) -> Timestamp {
+        (e.deadline + self.grace()).max(e.updated_at())
+    }
+
     /// The automatic escalation due for `e` at `now`: it is open, past its deadline by more than the grace, and
     /// there is a level above. Returns the idempotency key that names this breach — one per event and deadline, so
     /// the same breach is escalated once however many servers notice it — and the reason to record.
@@ -306,67 +266,86 @@ impl Event {
     }
 }
 
-/// Who is acting: a user's role, the unit whose room they sit in (`District` for users with no unit), and the
-/// worker a grid worker's token is bound to.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Actor {
-    /// Their role.
-    pub role: Role,
-    /// Their room's unit.
-    pub unit: UnitRef,
-    /// A grid worker's own worker.
-    pub worker: Option<WorkerId>,
+impl Role {
+    /// Whether this role may take `action` at all (whose event it is, is [`Actor::may_act`]'s question): a grid
+    /// worker starts, reports back and escalates; an operator does all but reopen; a supervisor and an
+    /// administrator everything; a sensor gateway nothing.
+    pub fn may_take(self, action: &EventAction) -> bool {
+        use EventAction as A;
+        match self {
+            Self::Admin | Self::Supervisor => true,
+            Self::Operator => !matches!(action, A::Reopen { .. }),
+            Self::GridWorker => matches!(action, A::StartDisposal | A::SubmitFeedback { .. } | A::Escalate { .. }),
+            Self::SensorGateway => false,
+        }
+    }
 }
 
 impl Actor {
+    /// Whether `e` lies in this actor's area: an administrator's is everything, anyone else's is their room's
+    /// unit (the event's place is that unit or below it).
+    pub fn covers(&self, e: &Event) -> bool {
+        self.role == Role::Admin || e.within(self.unit)
+    }
+
+    /// Whether this actor may take a wrongly merged report out of `e` again: a command-room role, over `e`'s area.
+    pub fn may_split(&self, e: &Event) -> bool {
+        self.role.in_command_room() && self.covers(e)
+    }
+
     /// Whether this user may take `action` on `e` (already known to exist) now — their role allows it, the
     /// lifecycle allows it from the event's state, and the event is theirs — and if not, why, in words for the
     /// operator. The server refuses what this refuses; the desktop greys it out with the reason.
-    pub fn may_act(&self, e: &Event, action: &EventAction) -> Result<(), String> {
-        use crate::sync::CommandBody;
-        let body = CommandBody::Act { event: e.id, action: action.clone() };
-        if !self.role.may(&body) {
-            return Err(format!("a {} may not {}", self.role.name(), action.name()));
+    pub fn may_act(&self, e: &Event, action: &EventAction) -> Result<(), Denied> {
+        if !self.role.may_take(action) {
+            return Err(Denied(format!("a {} may not {}", self.role.name(), action.name())));
         }
-        e.state.apply(action).map_err(|err| format!("event {}: {err}", e.number))?;
+        e.state.apply(action).map_err(|err| Denied(format!("event {}: {err}", e.number)))?;
         if let EventAction::Close { outcome: None, .. } = action
             && e.evidence.is_some()
         {
-            return Err(format!(
+            return Err(Denied(format!(
                 "event {} is a sensor warning: closing it records what it turned out to be (confirmed, hidden risk \
                  found, or false alarm)",
                 e.number
-            ));
+            )));
         }
         if let EventAction::Escalate { .. } = action
             && e.level.up().is_none()
         {
-            return Err(format!("event {} is already at the district level: there is no level above", e.number));
+            return Err(Denied(format!(
+                "event {} is already at the district level: there is no level above",
+                e.number
+            )));
         }
         match self.role {
             Role::Admin => Ok(()),
             Role::GridWorker => match self.worker {
                 Some(w) if e.assignee == Some(w) => Ok(()),
-                _ => Err(format!("event {} is not assigned to this grid worker", e.number)),
+                _ => Err(Denied(format!("event {} is not assigned to this grid worker", e.number))),
             },
-            Role::SensorGateway => Err("a sensor gateway only reports".into()),
+            Role::SensorGateway => Err(Denied("a sensor gateway only reports".into())),
             Role::Operator | Role::Supervisor => {
                 let mine = self.unit_name();
                 if let EventAction::Reroute { level, .. } = action {
                     let Some(own) = Level::of_unit(self.unit) else {
-                        return Err(format!("{mine} is not a room's unit"));
+                        return Err(Denied(format!("{mine} is not a room's unit")));
                     };
                     if !e.within(self.unit) || own < e.level {
-                        return Err(format!(
+                        return Err(Denied(format!(
                             "only a room at or above event {}'s owner may re-route it ({mine} is not)",
                             e.number
-                        ));
+                        )));
                     }
                     if *level > own {
-                        return Err(format!("a {} room cannot route to the {} level", own.name(), level.name()));
+                        return Err(Denied(format!(
+                            "a {} room cannot route to the {} level",
+                            own.name(),
+                            level.name()
+                        )));
                     }
                     if *level == e.level {
-                        return Err(format!("event {} is already at the {} level", e.number, level.name()));
+                        return Err(Denied(format!("event {} is already at the {} level", e.number, level.name())));
                     }
                     return Ok(());
                 }
@@ -377,24 +356,24 @@ impl Actor {
                 if self.role == Role::Supervisor && e.within(self.unit) {
                     return Ok(());
                 }
-                Err(format!(
+                Err(Denied(format!(
                     "event {} belongs to the {} level ({}); {mine} acts on its own unit's events and those escalated to it",
                     e.number,
                     e.level.name(),
                     unit_label(e.owner())
-                ))
+                )))
             }
         }
     }
 
     /// Whether this user may report `e` (a new event): rooms report in their own area.
-    pub fn may_report(&self, e: &Event) -> Result<(), String> {
+    pub fn may_report(&self, e: &Event) -> Result<(), Denied> {
         match self.role {
-            Role::Operator | Role::Supervisor if !e.within(self.unit) => Err(format!(
+            Role::Operator | Role::Supervisor if !e.within(self.unit) => Err(Denied(format!(
                 "the place of {} is outside {}: a room reports in its own area",
                 if e.number.trim().is_empty() { "the new report".to_string() } else { format!("report {}", e.number) },
                 self.unit_name()
-            )),
+            ))),
             _ => Ok(()),
         }
     }
@@ -651,6 +630,43 @@ pub fn loop_figures(events: &[Event], towns: usize, from: Timestamp, to: Timesta
         t.median_close_min = median(&mut minutes[4 + i]);
     }
     f
+}
+
+/// Why a lifecycle step could not be applied to a [`crate::Situation`].
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum StepError {
+    /// No event has this id.
+    #[error("there is no event {}", .0.0)]
+    NoEvent(EventId),
+    /// The lifecycle does not allow the step.
+    #[error(transparent)]
+    Transition(#[from] crate::TransitionError),
+    /// An escalation of an event already at the district level.
+    #[error("event {0} is already at the district level: there is no level above")]
+    NoLevelAbove(String),
+}
+
+impl Situation {
+    /// Apply one lifecycle step to an event and keep its workers' statuses in step ([`crate::worker::status_after_step`]): the one
+    /// way the simulator and the desktop change an event. An escalation or a re-route moves its level and deadline
+    /// by `routing`. On error nothing changes.
+    pub fn act(
+        &mut self,
+        event: EventId,
+        action: crate::EventAction,
+        at: crate::Timestamp,
+        routing: &crate::routing::RoutingConfig,
+    ) -> Result<crate::EventState, StepError> {
+        let e = self.event_mut(event).ok_or(StepError::NoEvent(event))?;
+        if matches!(action, crate::EventAction::Escalate { .. }) && e.level.up().is_none() {
+            return Err(StepError::NoLevelAbove(e.number.clone()));
+        }
+        let before = e.assignee;
+        let moved = routing.moves(e, &action, at);
+        let state = e.apply_moving(action, at, moved)?;
+        self.apply_worker_rule(event, before);
+        Ok(state)
+    }
 }
 
 #[cfg(test)]

@@ -100,7 +100,7 @@ fn sla_escalates_once_per_breach_up_to_the_district() {
     // At the district there is no level above: overdue stays overdue.
     assert!(c.sla_due(&e, e.deadline + chrono::Duration::days(3)).is_none());
     let err = act(&mut e, EventAction::Escalate { reason: "x".into() }, later, "op", &c).unwrap_err();
-    assert!(err.contains("no level above"), "{err}");
+    assert!(err.to_string().contains("no level above"), "{err}");
     // A closed event is never due.
     let mut closed = event(EventCategory::Dispute, Severity::General);
     closed.state = EventState::Closed;
@@ -132,7 +132,7 @@ fn rooms_act_on_their_own_units_events_and_what_was_escalated_to_them() {
     let op = |unit| Actor { role: Role::Operator, unit, worker: None };
     assert!(op(UnitRef::Community(CommunityId(4))).may_act(&e, &close).is_ok());
     let other = op(UnitRef::Community(CommunityId(5))).may_act(&e, &close).unwrap_err();
-    assert!(other.contains("community level"), "{other}");
+    assert!(other.to_string().contains("community level"), "{other}");
     assert!(op(UnitRef::Town(TownId(1))).may_act(&e, &close).is_err(), "a town's operator leaves community items");
     // A supervisor of the town oversees it; one of another town does not.
     let sup = |unit| Actor { role: Role::Supervisor, unit, worker: None };
@@ -150,7 +150,7 @@ fn rooms_act_on_their_own_units_events_and_what_was_escalated_to_them() {
     assert!(op(UnitRef::Community(CommunityId(4))).may_act(&e, &down).is_err());
     let up = EventAction::Reroute { level: Level::District, reason: "x".into() };
     let said = op(UnitRef::Town(TownId(1))).may_act(&e, &up).unwrap_err();
-    assert!(said.contains("cannot route to the district"), "{said}");
+    assert!(said.to_string().contains("cannot route to the district"), "{said}");
     assert!(op(UnitRef::District).may_act(&e, &up).is_ok());
     // Grid workers act on their own assignments only; a gateway never acts.
     let mut mine = e.clone();
@@ -277,7 +277,7 @@ fn warning_precision_counts_the_outcomes_recorded_on_closing() {
         e.apply(EventAction::SubmitFeedback { note: "已上门".into() }, at).unwrap();
         // Closing a warning without its outcome is refused, with the reason.
         let bare = EventAction::Close { note: "ok".into(), outcome: None };
-        assert!(op.may_act(&e, &bare).unwrap_err().contains("sensor warning"));
+        assert!(op.may_act(&e, &bare).unwrap_err().to_string().contains("sensor warning"));
         if let Some(o) = outcome {
             let close = EventAction::Close { note: "ok".into(), outcome: Some(o) };
             op.may_act(&e, &close).unwrap();

@@ -30,7 +30,7 @@ mod sets;
 mod text;
 
 pub use sets::{Csr, intersect, union};
-pub use text::{HistoryText, MAX_NUMBER, MAX_TITLE, check_entry};
+pub use text::{EntryError, HistoryText, MAX_NUMBER, MAX_TITLE, TextError, check_entry};
 
 use crate::assess::EventRecord;
 use crate::{District, Event, EventCategory, EventId, GridWorker, Timestamp, UnitRef, WorkerId};

@@ -9,10 +9,8 @@ use serde::{Deserialize, Serialize};
 /// Separates a record's number from its title inside the column (never typed by people).
 const SEP: char = '\u{1f}';
 
-/// Longest case number a history record may carry, in characters.
-pub const MAX_NUMBER: usize = 64;
-/// Longest title a history record may carry, in characters.
-pub const MAX_TITLE: usize = 200;
+/// A history record's number and title have an event's limits.
+pub use crate::limits::{MAX_NUMBER, MAX_TITLE};
 
 /// Whether `c` may appear in a number or title: no control characters (line breaks, the separator) and no
 /// invisible format characters (bidirectional overrides that would make a title display as something else).
@@ -24,14 +22,52 @@ fn allowed(c: char) -> bool {
 /// Check one record's number and title: at most [`MAX_NUMBER`] and [`MAX_TITLE`] characters, no control or
 /// invisible format characters. The server checks every imported line with it, and a package's column is checked
 /// with it when read.
-pub fn check_entry(number: &str, title: &str) -> Result<(), String> {
+pub fn check_entry(number: &str, title: &str) -> Result<(), EntryError> {
     if number.chars().count() > MAX_NUMBER || !number.chars().all(allowed) {
-        return Err(format!("the number is longer than {MAX_NUMBER} characters or holds control characters"));
+        return Err(EntryError::Number);
     }
     if title.chars().count() > MAX_TITLE || !title.chars().all(allowed) {
-        return Err(format!("the title is longer than {MAX_TITLE} characters or holds control characters"));
+        return Err(EntryError::Title);
     }
     Ok(())
+}
+
+/// Why a record's number or title is refused ([`check_entry`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum EntryError {
+    /// The case number is too long or holds control or invisible characters.
+    #[error("the number is longer than {MAX_NUMBER} characters or holds control characters")]
+    Number,
+    /// The title is too long or holds control or invisible characters.
+    #[error("the title is longer than {MAX_TITLE} characters or holds control characters")]
+    Title,
+}
+
+/// Why a column of numbers and titles is not whole ([`HistoryText::check`]).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum TextError {
+    /// Another number of entries than of records.
+    #[error("{titles} titles for {records} records")]
+    Count {
+        /// Entries in the column.
+        titles: usize,
+        /// Records in the history.
+        records: usize,
+    },
+    /// An entry's end offset lies before its start or past the text.
+    #[error("title {0} ends outside the text")]
+    OutOfBounds(usize),
+    /// An entry that does not read (not on a character boundary, or without its separator).
+    #[error("title {0} is damaged")]
+    Damaged(usize),
+    /// An entry whose number or title is refused.
+    #[error("record {record}: {source}")]
+    Entry {
+        /// The record's index.
+        record: usize,
+        /// What is wrong with it.
+        source: EntryError,
+    },
 }
 
 /// The numbers and titles of the history records, by record index.
@@ -92,19 +128,19 @@ impl HistoryText {
     /// Whether the column is whole: `records` entries (or none at all: a history without text), offsets rising
     /// inside the text, each entry with its separator. A column read from a file or the network is checked once
     /// with this, so [`HistoryText::get`] never meets a damaged one in use (it would answer `None` even then).
-    pub fn check(&self, records: usize) -> Result<(), String> {
+    pub fn check(&self, records: usize) -> Result<(), TextError> {
         if !self.is_empty() && self.len() != records {
-            return Err(format!("{} titles for {records} records", self.len()));
+            return Err(TextError::Count { titles: self.len(), records });
         }
         let mut start = 0u64;
         for (i, end) in self.ends.iter().enumerate() {
             if *end < start || *end > self.text.len() as u64 {
-                return Err(format!("title {i} ends outside the text"));
+                return Err(TextError::OutOfBounds(i));
             }
             let Some((number, title)) = self.get(i) else {
-                return Err(format!("title {i} is damaged"));
+                return Err(TextError::Damaged(i));
             };
-            check_entry(number, title).map_err(|e| format!("record {i}: {e}"))?;
+            check_entry(number, title).map_err(|source| TextError::Entry { record: i, source })?;
             start = *end;
         }
         Ok(())

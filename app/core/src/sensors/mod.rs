@@ -8,6 +8,7 @@
 //! condition starts to hold and not again for that sensor until the condition has cleared. The thresholds are in
 //! `assets/config/sensors.toml` ([`SensorRules::default`]).
 
+pub use crate::ids::{RuleKind, SensorId};
 use crate::{AddressCode, Event, EventCategory, EventId, LonLat, SensorKind, Severity, Timestamp};
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, VecDeque};
@@ -17,10 +18,6 @@ pub const DEFAULT_SENSORS_TOML: &str = include_str!("../../../../assets/config/s
 
 /// Readings kept per sensor as evidence.
 pub const EVIDENCE: usize = 48;
-
-/// Stable identifier of a registered sensor.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-pub struct SensorId(pub u32);
 
 /// A registered sensor: what it is, where (down to the room), and what matters about the place.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -92,24 +89,6 @@ pub const MAX_LITRES: f64 = 100_000.0;
 /// Largest count one reading may report (riders, people).
 pub const MAX_COUNT: u32 = 1_000_000;
 
-/// Which rule fired.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum RuleKind {
-    /// No water flow for hours.
-    WaterSilent,
-    /// Smoke alarm.
-    Smoke,
-    /// E-bike charger alarm.
-    Charger,
-    /// Camera fire point.
-    FirePoint,
-    /// Helmet rate below the standard.
-    HelmetRate,
-    /// Crowd above the threshold and growing.
-    Crowd,
-}
-
 impl RuleKind {
     /// The event category a warning of this rule is reported as.
     pub fn category(self) -> EventCategory {
@@ -129,30 +108,6 @@ impl RuleKind {
             Self::Smoke | Self::Charger | Self::FirePoint => Severity::Significant,
             Self::WaterSilent | Self::Crowd => Severity::Significant,
             Self::HelmetRate => Severity::General,
-        }
-    }
-
-    /// Chinese name.
-    pub fn zh(self) -> &'static str {
-        match self {
-            Self::WaterSilent => "水表长时间无流量",
-            Self::Smoke => "烟感报警",
-            Self::Charger => "电动车充电桩报警",
-            Self::FirePoint => "秸秆焚烧火点",
-            Self::HelmetRate => "头盔佩戴率低于标准",
-            Self::Crowd => "人员聚集超阈值且持续增加",
-        }
-    }
-
-    /// English name.
-    pub fn en(self) -> &'static str {
-        match self {
-            Self::WaterSilent => "Water meter silent",
-            Self::Smoke => "Smoke alarm",
-            Self::Charger => "E-bike charger alarm",
-            Self::FirePoint => "Straw fire point",
-            Self::HelmetRate => "Helmet rate below standard",
-            Self::Crowd => "Crowd large and growing",
         }
     }
 }
@@ -178,7 +133,7 @@ impl Warning {
     /// as evidence. `None` when the sensor's address is not in the district.
     pub fn event(&self, district: &crate::District, sensor: &Sensor) -> Option<Event> {
         let place = district.place_of_code(&sensor.address)?;
-        let title = self.summary.chars().take(crate::validate::MAX_TITLE).collect();
+        let title = self.summary.chars().take(crate::limits::MAX_TITLE).collect();
         let source = crate::EventSource::Sensor(sensor.kind);
         let mut e = place.report(EventId(0), self.rule.category(), self.rule.severity(), title, source, self.at);
         e.position = sensor.position;
