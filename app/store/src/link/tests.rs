@@ -3,6 +3,8 @@
 
 use super::*;
 use crate::cache::Held;
+use pingan_core::District;
+use pingan_core::sync::Snapshot;
 use pingan_core::{EventAction, EventId, GridId, WorkerId};
 
 /// Nothing listens on the discard port: the link stays offline and only the cache is exercised.
