@@ -32,6 +32,28 @@
 //! decode of the serde formats we tried for 76k buildings; deflate (`flate2` on the pure-Rust `miniz_oxide`)
 //! halves it again and needs no C library; SHA-256 (`sha2`, already used by the server for tokens) is the
 //! checksum and gives the HTTP ETag.
+//!
+//! ## From the server to a pixel
+//!
+//! ```text
+//!  pingan-sync district import / workers import / events import (admin CLI, or --demo through the same code)
+//!    └─► one transaction: districts (postcard+deflate), workers (WorkerJoin through the log), history rows,
+//!        meta.district_version += 1, packages(version, etag, bytes)
+//!  running server: polls meta.district_version every 2 s ─► swaps Arc<District> in the writer and the HTTP state
+//!  GET /v1/district (If-None-Match) ─► 304, or the package bytes (shared Arc, no per-request copy)
+//!  desktop link, on every connect: ─► progress in LinkStatus.download ─► pingan_package::decode (all checks)
+//!    ─► cache.package (SQLite blob) ─► Update::District ─► AppState::replace_district (index, history, assessment)
+//!    ─► a changed district: the cached situation is set aside and a snapshot taken, checked against the new one
+//!  next start, server down: Link::start decodes the kept package ─► the same district, history and colours at once
+//!  a package's basemap (PMTiles bytes) ─► services::basemap::keep: <cache>/basemaps/<sha256>.pmtiles (once, atomic,
+//!    checked) ─► AppState.basemap ─► walkers::PmTiles (its own I/O thread) ─► tiles under the 2D overlay
+//! ```
+//!
+//! Why a package of postcard + deflate rather than tables the client queries: the desktop needs the whole district in
+//! memory anyway (maps, index, assessment), a single blob is one HTTP response with one ETag and one cache row, and the
+//! same bytes are the offline file a laptop carries. Why `dpkg-deb` in `packaging/build-deb.sh` rather than `cargo-deb`:
+//! installing `cargo-deb` compiles 69 crates on every fresh CI machine (about 4 minutes of CPU), while the script needs
+//! nothing beyond Debian's own tools; the `[package.metadata.deb]` sections describe the same packages for `cargo deb`.
 
 use pingan_core::assess::EventRecord;
 use pingan_core::search::HistoryText;
@@ -48,8 +70,6 @@ pub const MAGIC: &[u8; 8] = b"PINGANPK";
 pub const MAX_META: usize = 1 << 20;
 /// Largest inflated section accepted (a deflate bomb stops here).
 pub const MAX_INFLATED: u64 = 4 << 30;
-/// The file name extension of a package file.
-pub const EXTENSION: &str = "pingan";
 /// The MIME type the server serves a package with.
 pub const MIME: &str = "application/vnd.pingan.package";
 
@@ -165,12 +185,35 @@ impl Package {
     }
 }
 
-fn deflate<T: Serialize + ?Sized>(value: &T) -> Vec<u8> {
-    // postcard into a Vec and deflate into a Vec cannot fail for our plain data types.
-    let raw = postcard::to_stdvec(value).unwrap_or_default();
+/// Why a package (or a district on its own) cannot be written.
+#[derive(Debug, thiserror::Error)]
+pub enum EncodeError {
+    /// A section's data does not serialize.
+    #[error("the package's {section} cannot be serialized: {source}")]
+    Serialize {
+        /// Which part.
+        section: &'static str,
+        /// What postcard said.
+        source: postcard::Error,
+    },
+    /// A section cannot be deflated.
+    #[error("the package's {section} cannot be deflated: {source}")]
+    Deflate {
+        /// Which part.
+        section: &'static str,
+        /// What the encoder said.
+        source: std::io::Error,
+    },
+    /// The header does not serialize.
+    #[error("the package's header cannot be written: {0}")]
+    Header(#[source] serde_json::Error),
+}
+
+/// Section `section`: `value` in postcard, deflated.
+fn deflate<T: Serialize + ?Sized>(section: &'static str, value: &T) -> Result<Vec<u8>, EncodeError> {
+    let raw = postcard::to_stdvec(value).map_err(|source| EncodeError::Serialize { section, source })?;
     let mut z = flate2::write::DeflateEncoder::new(Vec::with_capacity(raw.len() / 2), flate2::Compression::fast());
-    let _ = z.write_all(&raw);
-    z.finish().unwrap_or_default()
+    z.write_all(&raw).and_then(|()| z.finish()).map_err(|source| EncodeError::Deflate { section, source })
 }
 
 fn inflate<T: serde::de::DeserializeOwned>(section: &'static str, bytes: &[u8]) -> Result<T, PackageError> {
@@ -190,8 +233,8 @@ fn inflate<T: serde::de::DeserializeOwned>(section: &'static str, bytes: &[u8]) 
 }
 
 /// A district on its own, compact (postcard, deflated): how the server stores a district version.
-pub fn encode_district(d: &District) -> Vec<u8> {
-    deflate(d)
+pub fn encode_district(d: &District) -> Result<Vec<u8>, EncodeError> {
+    deflate("district", d)
 }
 
 /// Read what [`encode_district`] wrote, and check that the district hangs together.
@@ -202,17 +245,17 @@ pub fn decode_district(bytes: &[u8]) -> Result<District, PackageError> {
 }
 
 /// Write a package.
-pub fn encode(p: &Package) -> Vec<u8> {
+pub fn encode(p: &Package) -> Result<Vec<u8>, EncodeError> {
     let mut meta = p.meta.clone();
     meta.format = FORMAT;
     meta.tiles = p.tiles.as_ref().map_or(0, Vec::len);
-    let meta = serde_json::to_vec(&meta).unwrap_or_default();
+    let meta = serde_json::to_vec(&meta).map_err(EncodeError::Header)?;
     let sections = [
-        deflate(&p.district),
-        deflate(&p.workers),
-        deflate(&p.history),
+        deflate("district", &p.district)?,
+        deflate("roster", &p.workers)?,
+        deflate("history", &p.history)?,
         p.tiles.clone().unwrap_or_default(),
-        deflate(&p.history_text),
+        deflate("titles", &p.history_text)?,
     ];
     let total = 16 + meta.len() + sections.iter().map(|s| 8 + s.len()).sum::<usize>() + 32;
     let mut out = Vec::with_capacity(total);
@@ -226,7 +269,7 @@ pub fn encode(p: &Package) -> Vec<u8> {
     }
     let sum = Sha256::digest(&out);
     out.extend_from_slice(&sum);
-    out
+    Ok(out)
 }
 
 /// The checked parts of a package's bytes: header and the sections (four in format 1, five from format 2), not yet

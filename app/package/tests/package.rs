@@ -27,7 +27,7 @@ fn round_trips_district_roster_history_and_tiles() {
     let mut p = sample();
     assert!(p.district.buildings.len() > 1000 && p.workers.len() > 100 && p.history.len() > 1000);
     p.set_tiles(Some(b"PMTiles archive bytes".to_vec()));
-    let bytes = encode(&p);
+    let bytes = encode(&p).expect("encode");
     let back = decode(&bytes).expect("decodes");
     assert_eq!(back, p);
     assert_eq!(back.meta.format, FORMAT);
@@ -39,15 +39,15 @@ fn round_trips_district_roster_history_and_tiles() {
     assert_eq!((meta.version, meta.name.as_str()), (3, p.district.name.as_str()));
     assert_eq!(meta.buildings, p.district.buildings.len());
     // Equal bytes, equal tag; the tag names the version.
-    assert_eq!(etag(&bytes), etag(&encode(&p)));
+    assert_eq!(etag(&bytes), etag(&encode(&p).expect("encode")));
     assert!(etag(&bytes).starts_with("\"3-"), "{}", etag(&bytes));
     // The district alone, as the server stores it.
-    assert_eq!(decode_district(&encode_district(&p.district)).expect("district"), p.district);
+    assert_eq!(decode_district(&encode_district(&p.district).expect("encode")).expect("district"), p.district);
 }
 
 #[test]
 fn refuses_foreign_truncated_corrupt_and_newer_files() {
-    let bytes = encode(&sample());
+    let bytes = encode(&sample()).expect("encode");
     assert_eq!(decode(b"{\"type\":\"FeatureCollection\"}"), Err(PackageError::Foreign));
     assert_eq!(decode(b""), Err(PackageError::Foreign));
     for cut in [9, 15, 20, 200, bytes.len() / 2, bytes.len() - 1] {
@@ -72,30 +72,30 @@ fn refuses_a_well_formed_package_whose_data_does_not_hang_together() {
     // Written by a buggy or hostile tool: correct checksum, but ids that would index out of range.
     let mut p = sample();
     p.district.grids[0].buildings.push(BuildingId(9_999_999));
-    let e = decode(&encode(&p)).expect_err("dangling building");
+    let e = decode(&encode(&p).expect("encode")).expect_err("dangling building");
     assert!(matches!(&e, PackageError::Invalid { section: "district", .. }), "{e}");
 
     let mut p = sample();
     p.workers[0].grids = vec![GridId(9_999_999)];
-    let e = decode(&encode(&p)).expect_err("worker of no grid");
+    let e = decode(&encode(&p).expect("encode")).expect_err("worker of no grid");
     assert!(matches!(&e, PackageError::Invalid { section: "roster", .. }), "{e}");
 
     let mut p = sample();
     let r = p.history[0];
     p.history.push(EventRecord { grid: GridId(p.district.grids.len() as u32), ..r });
-    let e = decode(&encode(&p)).expect_err("history of no grid");
+    let e = decode(&encode(&p).expect("encode")).expect_err("history of no grid");
     assert!(matches!(&e, PackageError::Invalid { section: "history", .. }), "{e}");
 
     let mut d: District = sample().district;
     d.towns.swap(0, 1);
-    assert!(decode_district(&encode_district(&d)).is_err());
+    assert!(decode_district(&encode_district(&d).expect("encode")).is_err());
 }
 
 #[test]
 fn files_are_written_whole_or_not_at_all() {
     let dir = tempfile_dir();
     let path = dir.join("district.pingan");
-    let bytes = encode(&sample());
+    let bytes = encode(&sample()).expect("encode");
     pingan_package::write_file(&path, &bytes).expect("write");
     assert_eq!(pingan_package::read_file(&path).expect("read").meta.version, 3);
     assert!(!dir.join(".district.pingan.part").exists());
@@ -116,7 +116,7 @@ fn reads_a_format_1_file_without_titles_and_refuses_titles_that_do_not_fit() {
     // A format-1 file: the same sections without the titles, its format and checksum set as version 1 wrote them.
     let mut p = sample();
     p.history_text = pingan_core::search::HistoryText::new();
-    let bytes = encode(&p);
+    let bytes = encode(&p).expect("encode");
     let end = bytes.len() - 32;
     let titles = {
         // The last section is the (empty) titles: its deflated bytes follow its 8-byte length.
@@ -140,6 +140,6 @@ fn reads_a_format_1_file_without_titles_and_refuses_titles_that_do_not_fit() {
     // Titles for other records than the history holds: refused, not half-read.
     let mut q = sample();
     q.history.pop();
-    let e = decode(&encode(&q)).expect_err("titles that do not fit");
+    let e = decode(&encode(&q).expect("encode")).expect_err("titles that do not fit");
     assert!(matches!(e, PackageError::Invalid { section: "titles", .. }), "{e}");
 }
