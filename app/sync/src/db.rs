@@ -47,6 +47,57 @@ pub struct User {
     pub unit: Option<String>,
 }
 
+/// Why a database operation failed or was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    /// The database failed.
+    #[error(transparent)]
+    Sql(#[from] sqlx::Error),
+    /// The migrations failed.
+    #[error(transparent)]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// A role that sits in no room below the district was given one.
+    #[error("only an operator or a supervisor sits in a town's or community's room (--unit); a {0} has none")]
+    RoomForRole(&'static str),
+    /// A user name that is empty or too long.
+    #[error("a user name must be 1 to {} characters", pingan_core::validate::MAX_NAME)]
+    NameLength,
+    /// A user name with control characters.
+    #[error("a user name may not contain control characters")]
+    NameControl,
+    /// A grid worker user without a worker.
+    #[error("a grid_worker user must be bound to a worker: add --worker ID (see /v1/snapshot's workers)")]
+    WorkerRequired,
+    /// A worker id that is not registered.
+    #[error("there is no worker {0} in this database: register the roster first")]
+    NoWorker(u32),
+    /// A worker for a user of another role than grid worker.
+    #[error("only a grid_worker user is bound to a worker")]
+    WorkerForRole,
+    /// A user name that is taken.
+    #[error("user {0:?} already exists")]
+    NameTaken(String),
+    /// A user of a role that sits in no room below the district moved to one.
+    #[error("{user} is a {role}: only an operator or a supervisor sits in a town's or community's room")]
+    NotInRoom {
+        /// The user's name.
+        user: String,
+        /// Their role.
+        role: &'static str,
+    },
+    /// A user of another role than grid worker bound to a worker.
+    #[error("{user} is a {role}: only a grid_worker user is bound to a worker")]
+    NotBindable {
+        /// The user's name.
+        user: String,
+        /// Their role.
+        role: &'static str,
+    },
+    /// A role the server does not know, stored in the users table.
+    #[error("unknown role {0:?} in the database")]
+    UnknownRole(String),
+}
+
 /// Turn a path or URL into a database URL: `postgres://…` stays, `sqlite:…` stays, anything else is a SQLite file.
 pub fn normalise_url(db: &str) -> String {
     if db.starts_with("postgres://") || db.starts_with("postgresql://") || db.starts_with("sqlite:") {
@@ -58,7 +109,7 @@ pub fn normalise_url(db: &str) -> String {
 
 impl Db {
     /// Connect (creating a SQLite file if missing) and run the migrations.
-    pub async fn open(db: &str) -> anyhow::Result<Db> {
+    pub async fn open(db: &str) -> Result<Db, DbError> {
         sqlx::any::install_default_drivers();
         let url = normalise_url(db);
         let backend = if url.starts_with("sqlite:") { Backend::Sqlite } else { Backend::Postgres };
@@ -100,13 +151,13 @@ impl Db {
     }
 
     /// Create a user. Fails if the name is taken.
-    pub async fn add_user(&self, name: &str, role: Role) -> anyhow::Result<User> {
+    pub async fn add_user(&self, name: &str, role: Role) -> Result<User, DbError> {
         self.add_user_bound(name, role, None).await
     }
 
     /// Create a user, a grid worker bound to `worker` (which must be registered). Fails if the name is taken, if a
     /// grid worker has no worker or another role has one, or if the worker is not known.
-    pub async fn add_user_bound(&self, name: &str, role: Role, worker: Option<WorkerId>) -> anyhow::Result<User> {
+    pub async fn add_user_bound(&self, name: &str, role: Role, worker: Option<WorkerId>) -> Result<User, DbError> {
         self.add_user_in(name, role, worker, None).await
     }
 
@@ -119,31 +170,24 @@ impl Db {
         role: Role,
         worker: Option<WorkerId>,
         unit: Option<&pingan_core::AddressCode>,
-    ) -> anyhow::Result<User> {
+    ) -> Result<User, DbError> {
         if unit.is_some() && !matches!(role, Role::Operator | Role::Supervisor) {
-            anyhow::bail!(
-                "only an operator or a supervisor sits in a town's or community's room (--unit); a {} has none",
-                role.name()
-            );
+            return Err(DbError::RoomForRole(role.name()));
         }
         if name.trim().is_empty() || name.chars().count() > pingan_core::validate::MAX_NAME {
-            anyhow::bail!("a user name must be 1 to {} characters", pingan_core::validate::MAX_NAME);
+            return Err(DbError::NameLength);
         }
         if name.chars().any(char::is_control) {
-            anyhow::bail!("a user name may not contain control characters");
+            return Err(DbError::NameControl);
         }
         match (role, worker) {
-            (Role::GridWorker, None) => {
-                anyhow::bail!(
-                    "a grid_worker user must be bound to a worker: add --worker ID (see /v1/snapshot's workers)"
-                )
-            }
+            (Role::GridWorker, None) => return Err(DbError::WorkerRequired),
             (Role::GridWorker, Some(w)) => {
                 if !self.worker_exists(w).await? {
-                    anyhow::bail!("there is no worker {} in this database: register the roster first", w.0);
+                    return Err(DbError::NoWorker(w.0));
                 }
             }
-            (_, Some(_)) => anyhow::bail!("only a grid_worker user is bound to a worker"),
+            (_, Some(_)) => return Err(DbError::WorkerForRole),
             (_, None) => {}
         }
         let mut tx = self.pool.begin().await?;
@@ -153,7 +197,7 @@ impl Db {
             .await?
             .try_get(0)?;
         if taken > 0 {
-            anyhow::bail!("user {name:?} already exists");
+            return Err(DbError::NameTaken(name.to_string()));
         }
         let id: i64 =
             sqlx::query("SELECT COALESCE(MAX(id), 0) + 1 FROM users").fetch_one(&mut *tx).await?.try_get(0)?;
@@ -172,13 +216,9 @@ impl Db {
     }
 
     /// Move a user to the room of `unit` (`None`: the district's room).
-    pub async fn set_unit(&self, user: &User, unit: Option<&pingan_core::AddressCode>) -> anyhow::Result<()> {
+    pub async fn set_unit(&self, user: &User, unit: Option<&pingan_core::AddressCode>) -> Result<(), DbError> {
         if unit.is_some() && !matches!(user.role, Role::Operator | Role::Supervisor) {
-            anyhow::bail!(
-                "{} is a {}: only an operator or a supervisor sits in a town's or community's room",
-                user.name,
-                user.role.name()
-            );
+            return Err(DbError::NotInRoom { user: user.name.clone(), role: user.role.name() });
         }
         sqlx::query("UPDATE users SET unit = $1 WHERE id = $2")
             .bind(unit.map(|u| u.to_string()))
@@ -190,7 +230,7 @@ impl Db {
 
     /// The user `name`, created with `role` when missing (a system user without tokens: `demo`, `sla`). Two
     /// instances starting at once may both try to create it: the one that loses finds the other's.
-    pub async fn system_user(&self, name: &str, role: Role) -> anyhow::Result<User> {
+    pub async fn system_user(&self, name: &str, role: Role) -> Result<User, DbError> {
         let mut tries = 0;
         loop {
             if let Some(u) = self.user(name).await? {
@@ -206,12 +246,12 @@ impl Db {
     }
 
     /// Bind an existing grid worker user to `worker` (which must be registered).
-    pub async fn bind_worker(&self, user: &User, worker: WorkerId) -> anyhow::Result<()> {
+    pub async fn bind_worker(&self, user: &User, worker: WorkerId) -> Result<(), DbError> {
         if user.role != Role::GridWorker {
-            anyhow::bail!("{} is a {}: only a grid_worker user is bound to a worker", user.name, user.role.name());
+            return Err(DbError::NotBindable { user: user.name.clone(), role: user.role.name() });
         }
         if !self.worker_exists(worker).await? {
-            anyhow::bail!("there is no worker {} in this database: register the roster first", worker.0);
+            return Err(DbError::NoWorker(worker.0));
         }
         sqlx::query("UPDATE users SET worker_id = $1 WHERE id = $2")
             .bind(worker.0 as i64)
@@ -222,7 +262,7 @@ impl Db {
     }
 
     /// Whether a worker with this id is registered.
-    pub async fn worker_exists(&self, worker: WorkerId) -> anyhow::Result<bool> {
+    pub async fn worker_exists(&self, worker: WorkerId) -> Result<bool, DbError> {
         let n: i64 = sqlx::query("SELECT COUNT(*) FROM workers WHERE id = $1")
             .bind(worker.0 as i64)
             .fetch_one(&self.pool)
@@ -232,7 +272,7 @@ impl Db {
     }
 
     /// A user by name.
-    pub async fn user(&self, name: &str) -> anyhow::Result<Option<User>> {
+    pub async fn user(&self, name: &str) -> Result<Option<User>, DbError> {
         let row = sqlx::query("SELECT id, name, role, worker_id, unit FROM users WHERE name = $1")
             .bind(name)
             .fetch_optional(&self.pool)
@@ -241,14 +281,14 @@ impl Db {
     }
 
     /// Every user, by id.
-    pub async fn users(&self) -> anyhow::Result<Vec<User>> {
+    pub async fn users(&self) -> Result<Vec<User>, DbError> {
         let rows =
             sqlx::query("SELECT id, name, role, worker_id, unit FROM users ORDER BY id").fetch_all(&self.pool).await?;
         rows.iter().map(user_from_row).collect()
     }
 
     /// Issue a new random token for `user`; returns the token (shown once, stored only as its hash).
-    pub async fn new_token(&self, user: &User) -> anyhow::Result<String> {
+    pub async fn new_token(&self, user: &User) -> Result<String, DbError> {
         use rand::RngCore as _;
         let mut bytes = [0u8; 32];
         rand::rng().fill_bytes(&mut bytes);
@@ -258,7 +298,7 @@ impl Db {
     }
 
     /// Register a token chosen by the caller (the demo's well-known token). Idempotent.
-    pub async fn add_token(&self, user: &User, token: &str) -> anyhow::Result<()> {
+    pub async fn add_token(&self, user: &User, token: &str) -> Result<(), DbError> {
         let hash = token_hash(token);
         let exists: i64 = sqlx::query("SELECT COUNT(*) FROM tokens WHERE hash = $1")
             .bind(&hash)
@@ -277,14 +317,14 @@ impl Db {
     }
 
     /// Revoke every token of a user.
-    pub async fn revoke_tokens(&self, user: &User) -> anyhow::Result<u64> {
+    pub async fn revoke_tokens(&self, user: &User) -> Result<u64, DbError> {
         let r =
             sqlx::query("UPDATE tokens SET revoked = 1 WHERE user_id = $1").bind(user.id).execute(&self.pool).await?;
         Ok(r.rows_affected())
     }
 
     /// The user a token belongs to, if it is known and not revoked.
-    pub async fn user_for_token(&self, token: &str) -> anyhow::Result<Option<User>> {
+    pub async fn user_for_token(&self, token: &str) -> Result<Option<User>, DbError> {
         let row = sqlx::query(
             "SELECT u.id, u.name, u.role, u.worker_id, u.unit FROM tokens t JOIN users u ON u.id = t.user_id \
              WHERE t.hash = $1 AND t.revoked = 0",
@@ -390,12 +430,12 @@ fn join_bodies(out: &mut String, rows: &[AnyRow]) -> sqlx::Result<()> {
     Ok(())
 }
 
-fn user_from_row(r: &AnyRow) -> anyhow::Result<User> {
+fn user_from_row(r: &AnyRow) -> Result<User, DbError> {
     let role: String = r.try_get(2)?;
     Ok(User {
         id: r.try_get(0)?,
         name: r.try_get(1)?,
-        role: Role::parse(&role).ok_or_else(|| anyhow::anyhow!("unknown role {role:?} in the database"))?,
+        role: Role::parse(&role).ok_or_else(|| DbError::UnknownRole(role.clone()))?,
         worker: r.try_get::<Option<i64>, _>(3)?.and_then(|w| u32::try_from(w).ok()).map(WorkerId),
         unit: r.try_get(4)?,
     })

@@ -12,16 +12,22 @@
 //! the simulator's handling speed-up (unless `--routing` is given), and one seeded event in [`STALLED_EVERY`] is left
 //! waiting after its first steps — those fall late and go up the chain, community → town → district.
 
-use crate::db::Db;
-use crate::writer::Writer;
+use crate::db::{Db, DbError};
+use crate::error::Chain;
+use crate::sensors::SensorsError;
+use crate::writer::{SubmitError, Writer};
 use pingan_core::patrol::TaskBook;
 use pingan_core::routing::RoutingConfig;
-use pingan_core::sync::{ChangeBody, ClientCommand, CommandBody, Outcome, Role};
-use pingan_core::{District, EventId, GridWorker, Situation, Timestamp, WorkerStatus};
+use pingan_core::sync::{ChangeBody, ClientCommand, CommandBody, CommandResult, Outcome, Role};
+use pingan_core::{District, EventId, Situation, Timestamp, WorkerStatus};
 use pingan_demo::{SimChange, SimConfig, Simulator};
 use sqlx::Row as _;
 use std::collections::HashMap;
 use std::sync::Arc;
+
+/// A worker as they join: the events they handle in the simulator are not on the server yet, so they join
+/// patrolling (their next position names the event by its server id).
+pub use crate::reference::joining;
 
 /// How lively the demo is.
 #[derive(Clone, Copy, Debug)]
@@ -99,6 +105,29 @@ impl Status {
     }
 }
 
+/// Why the demo stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum DemoError {
+    /// The users table failed (the demo user).
+    #[error(transparent)]
+    Db(#[from] DbError),
+    /// The database failed.
+    #[error(transparent)]
+    Sql(#[from] sqlx::Error),
+    /// A stored record is not the JSON it should be.
+    #[error(transparent)]
+    Json(#[from] serde_json::Error),
+    /// The simulator's start (or the fleet's) stopped.
+    #[error(transparent)]
+    Join(#[from] tokio::task::JoinError),
+    /// The writer refused or failed a seeding request.
+    #[error(transparent)]
+    Submit(#[from] SubmitError),
+    /// The demo fleet could not be registered.
+    #[error(transparent)]
+    Sensors(#[from] SensorsError),
+}
+
 /// Run the demo until the process ends, or until another district is imported: the simulator only knows the
 /// district (and the workers) it started on, so it stops rather than report events into a district that is not its
 /// own.
@@ -112,7 +141,7 @@ pub async fn run(
     config: DemoConfig,
     status: Arc<Status>,
     sensors: Arc<crate::sensors::Sensors>,
-) -> anyhow::Result<()> {
+) -> Result<(), DemoError> {
     let started_on = shared.current().district_version;
     let user = db.system_user("demo", Role::Admin).await?;
     // The server's SLA sweeper escalates overdue events (as user `sla`), not the simulator.
@@ -124,28 +153,14 @@ pub async fn run(
     };
     let now = chrono::Utc::now();
     let d = district.clone();
-    let (mut situation, mut sim) =
-        tokio::task::spawn_blocking(move || Simulator::start(&d, seed, sim_config, now)).await?;
-    let mut ids: HashMap<EventId, EventId> = HashMap::new();
-    let mut counter = 0u64;
-    let run_id = crate::hub::instance_id().to_string();
-    let mut key = move || {
-        counter += 1;
-        format!("demo-{run_id}-{counter}")
-    };
+    let (situation, sim) = tokio::task::spawn_blocking(move || Simulator::start(&d, seed, sim_config, now)).await?;
+    let mut live = Live { situation, sim, ids: HashMap::new(), keys: Keys::new(), next_worker: 0, budget: 0.0 };
     // The workers come with the demo district (installed through the import path); an older database without them
     // gets them here. Events are seeded once, on a log without any.
-    let count = |table: &'static str| {
-        let db = db.clone();
-        async move {
-            let n: i64 = sqlx::query(&format!("SELECT COUNT(*) FROM {table}")).fetch_one(&db.pool).await?.try_get(0)?;
-            anyhow::Ok(n)
-        }
-    };
-    let (workers, events) = (count("workers").await?, count("events").await?);
+    let (workers, events) = (count(&db, "workers").await?, count(&db, "events").await?);
     if events == 0 {
-        seed_log(&writer, &user, &situation, &mut ids, &mut key, now, workers == 0).await?;
-        tracing::info!("demo: seeded {} events (workers: {workers} stored)", situation.events.len());
+        seed_log(&writer, &user, &live.situation, &mut live.ids, &mut live.keys, now, workers == 0).await?;
+        tracing::info!("demo: seeded {} events (workers: {workers} stored)", live.situation.events.len());
     } else {
         tracing::info!("demo: the log is not empty; continuing it with new events only");
     }
@@ -154,13 +169,11 @@ pub async fn run(
         tokio::spawn(async move {
             let fed = feed_sensors(&db, &writer, &shared, &district, seed, config, &sensors, started_on).await;
             if let Err(e) = fed {
-                tracing::warn!("demo: the sensor feed stopped: {e:#}");
+                tracing::warn!("demo: the sensor feed stopped: {}", Chain(&e));
             }
         });
     }
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
-    let mut next_worker = 0usize;
-    let mut budget = 0.0f64;
     status.set("running".into());
     loop {
         tick.tick().await;
@@ -178,18 +191,73 @@ pub async fn run(
         match open_books(&db).await {
             Ok(books) => {
                 for book in books {
-                    situation.apply_change(&ChangeBody::TaskBookIssued { book: Box::new(book) });
+                    live.situation.apply_change(&ChangeBody::TaskBookIssued { book: Box::new(book) });
                 }
             }
-            Err(e) => tracing::warn!("demo: could not read the open task books: {e:#}"),
+            Err(e) => tracing::warn!("demo: could not read the open task books: {}", Chain(&e)),
         }
-        let changes = sim.step(&district, &mut situation, now);
+        let (cmds, reported) = live.step(&district, now, config.worker_moves_per_sec);
+        if cmds.is_empty() {
+            continue;
+        }
+        match writer.submit(user.clone(), cmds.clone()).await {
+            Ok(results) => live.record(&cmds, results, reported),
+            Err(e) => tracing::warn!("demo: could not store a step: {e}"),
+        }
+    }
+}
+
+/// Rows in `table`.
+async fn count(db: &Db, table: &'static str) -> Result<i64, sqlx::Error> {
+    sqlx::query(&format!("SELECT COUNT(*) FROM {table}")).fetch_one(&db.pool).await?.try_get(0)
+}
+
+/// The demo's idempotency keys: `demo-<instance>-<n>`.
+struct Keys {
+    run_id: String,
+    counter: u64,
+}
+
+impl Keys {
+    fn new() -> Keys {
+        Keys { run_id: crate::hub::instance_id().to_string(), counter: 0 }
+    }
+
+    fn next(&mut self) -> String {
+        self.counter += 1;
+        format!("demo-{}-{}", self.run_id, self.counter)
+    }
+}
+
+/// The live simulation, and what the demo keeps about it from one tick to the next.
+struct Live {
+    situation: Situation,
+    sim: Simulator,
+    /// The simulator's event ids → the server's.
+    ids: HashMap<EventId, EventId>,
+    keys: Keys,
+    /// The worker whose position goes out next (workers take turns).
+    next_worker: usize,
+    /// Position updates owed (`worker_moves_per_sec` a tick).
+    budget: f64,
+}
+
+impl Live {
+    /// Advance the simulator to `now`: the commands it calls for (reports, checks, steps, then worker positions),
+    /// and the simulator's event each report (or problem-finding check) files, in the order of the commands.
+    fn step(
+        &mut self,
+        district: &District,
+        now: Timestamp,
+        moves_per_sec: f64,
+    ) -> (Vec<ClientCommand>, Vec<Option<EventId>>) {
+        let changes = self.sim.step(district, &mut self.situation, now);
         let mut cmds = Vec::new();
-        // The simulator's event each report (or problem-finding check) files, in the order of `cmds`.
         let mut reported = Vec::new();
         for ch in changes {
             match ch {
                 SimChange::Checked { book, check } => {
+                    let situation = &self.situation;
                     let Some(result) = situation.task_book(book).and_then(|b| b.checks.get(check)?.result.clone())
                     else {
                         continue;
@@ -197,7 +265,7 @@ pub async fn run(
                     let event = result.event.and_then(|id| situation.event(id)).cloned();
                     reported.push(result.event);
                     cmds.push(ClientCommand {
-                        key: key(),
+                        key: self.keys.next(),
                         at: result.at,
                         body: CommandBody::ReportCheck {
                             book,
@@ -209,10 +277,10 @@ pub async fn run(
                     });
                 }
                 SimChange::Reported(id) => {
-                    if let Some(e) = situation.event(id) {
+                    if let Some(e) = self.situation.event(id) {
                         reported.push(Some(id));
                         cmds.push(ClientCommand {
-                            key: key(),
+                            key: self.keys.next(),
                             at: now,
                             body: CommandBody::Report { event: Box::new(e.clone()) },
                         });
@@ -220,10 +288,10 @@ pub async fn run(
                 }
                 SimChange::Transition(id, _) => {
                     // Events reported before a restart are not ours any more: leave them to the operators.
-                    let (Some(server_id), Some(e)) = (ids.get(&id), situation.event(id)) else { continue };
+                    let (Some(server_id), Some(e)) = (self.ids.get(&id), self.situation.event(id)) else { continue };
                     if let Some(step) = e.history.last() {
                         cmds.push(ClientCommand {
-                            key: key(),
+                            key: self.keys.next(),
                             at: step.at,
                             body: CommandBody::Act { event: *server_id, action: step.action.clone() },
                         });
@@ -231,55 +299,57 @@ pub async fn run(
                 }
             }
         }
-        budget += config.worker_moves_per_sec;
-        let n = situation.workers.len();
-        while budget >= 1.0 && n > 0 {
-            budget -= 1.0;
-            let w = &situation.workers[next_worker % n];
-            next_worker += 1;
+        self.moves(moves_per_sec, &mut cmds);
+        (cmds, reported)
+    }
+
+    /// The worker positions owed this tick, the workers taking turns.
+    fn moves(&mut self, moves_per_sec: f64, cmds: &mut Vec<ClientCommand>) {
+        self.budget += moves_per_sec;
+        let n = self.situation.workers.len();
+        while self.budget >= 1.0 && n > 0 {
+            self.budget -= 1.0;
+            let w = &self.situation.workers[self.next_worker % n];
+            self.next_worker += 1;
             // The simulator's event ids are its own: name the server's.
             let status = match w.status {
                 WorkerStatus::Handling(e) => {
-                    ids.get(&e).map_or(WorkerStatus::Patrolling, |s| WorkerStatus::Handling(*s))
+                    self.ids.get(&e).map_or(WorkerStatus::Patrolling, |s| WorkerStatus::Handling(*s))
                 }
                 s => s,
             };
             cmds.push(ClientCommand {
-                key: key(),
+                key: self.keys.next(),
                 at: w.seen_at,
                 body: CommandBody::WorkerPosition { worker: w.id, position: w.position, status },
             });
         }
-        if cmds.is_empty() {
-            continue;
-        }
-        match writer.submit(user.clone(), cmds.clone()).await {
-            Ok(results) => {
-                let mut r = reported.into_iter();
-                for (cmd, res) in cmds.iter().zip(results) {
-                    match (&cmd.body, res.outcome) {
-                        (
-                            CommandBody::Report { .. } | CommandBody::ReportCheck { .. },
-                            Outcome::Applied { event: Some(server), .. },
-                        ) => {
-                            if let Some(Some(sim_id)) = r.next() {
-                                ids.insert(sim_id, server);
-                            }
-                        }
-                        (CommandBody::Report { .. } | CommandBody::ReportCheck { .. }, outcome) => {
-                            r.next();
-                            if let Outcome::Rejected { reason } = outcome {
-                                tracing::debug!("demo: {} refused: {reason}", cmd.body.name());
-                            }
-                        }
-                        (_, Outcome::Rejected { reason }) => {
-                            tracing::debug!("demo: {} refused: {reason}", cmd.body.name())
-                        }
-                        _ => {}
+    }
+
+    /// Learn the server's ids of the events the reports filed; log the refusals.
+    fn record(&mut self, cmds: &[ClientCommand], results: Vec<CommandResult>, reported: Vec<Option<EventId>>) {
+        let mut r = reported.into_iter();
+        for (cmd, res) in cmds.iter().zip(results) {
+            match (&cmd.body, res.outcome) {
+                (
+                    CommandBody::Report { .. } | CommandBody::ReportCheck { .. },
+                    Outcome::Applied { event: Some(server), .. },
+                ) => {
+                    if let Some(Some(sim_id)) = r.next() {
+                        self.ids.insert(sim_id, server);
                     }
                 }
+                (CommandBody::Report { .. } | CommandBody::ReportCheck { .. }, outcome) => {
+                    r.next();
+                    if let Outcome::Rejected { reason } = outcome {
+                        tracing::debug!("demo: {} refused: {reason}", cmd.body.name());
+                    }
+                }
+                (_, Outcome::Rejected { reason }) => {
+                    tracing::debug!("demo: {} refused: {reason}", cmd.body.name())
+                }
+                _ => {}
             }
-            Err(e) => tracing::warn!("demo: could not store a step: {e}"),
         }
     }
 }
@@ -290,32 +360,32 @@ async fn seed_log(
     user: &crate::db::User,
     situation: &Situation,
     ids: &mut HashMap<EventId, EventId>,
-    key: &mut impl FnMut() -> String,
+    keys: &mut Keys,
     now: Timestamp,
     join: bool,
-) -> anyhow::Result<()> {
+) -> Result<(), DemoError> {
     let joins: Vec<ClientCommand> = if join {
         situation
             .workers
             .iter()
-            .map(|w| ClientCommand { key: key(), at: now, body: CommandBody::WorkerJoin { worker: joining(w) } })
+            .map(|w| ClientCommand { key: keys.next(), at: now, body: CommandBody::WorkerJoin { worker: joining(w) } })
             .collect()
     } else {
         Vec::new()
     };
     for chunk in joins.chunks(1000) {
-        writer.submit(user.clone(), chunk.to_vec()).await.map_err(anyhow::Error::msg)?;
+        writer.submit(user.clone(), chunk.to_vec()).await?;
     }
     for chunk in situation.events.chunks(500) {
         let reports: Vec<ClientCommand> = chunk
             .iter()
             .map(|e| ClientCommand {
-                key: key(),
+                key: keys.next(),
                 at: e.reported_at,
                 body: CommandBody::Report { event: Box::new(e.clone()) },
             })
             .collect();
-        let results = writer.submit(user.clone(), reports).await.map_err(anyhow::Error::msg)?;
+        let results = writer.submit(user.clone(), reports).await?;
         let mut steps = Vec::new();
         for (e, r) in chunk.iter().zip(results) {
             if let Outcome::Applied { event: Some(server), .. } = r.outcome {
@@ -323,32 +393,22 @@ async fn seed_log(
                 let keep = if stalled(e.id) { STALLED_STEPS } else { e.history.len() };
                 for h in e.history.iter().take(keep) {
                     steps.push(ClientCommand {
-                        key: key(),
+                        key: keys.next(),
                         at: h.at,
                         body: CommandBody::Act { event: server, action: h.action.clone() },
                     });
                 }
             }
         }
-        writer.submit(user.clone(), steps).await.map_err(anyhow::Error::msg)?;
+        writer.submit(user.clone(), steps).await?;
     }
     // The stalled ones are not the simulator's any more: it does not send their later steps.
     ids.retain(|sim, _| !stalled(*sim));
     Ok(())
 }
 
-/// A worker as they join: the events they handle in the simulator are not on the server yet, so they join
-/// patrolling (their next position names the event by its server id).
-pub fn joining(w: &GridWorker) -> GridWorker {
-    let mut w = w.clone();
-    if matches!(w.status, WorkerStatus::Handling(_)) {
-        w.status = WorkerStatus::Patrolling;
-    }
-    w
-}
-
 /// The open task books the server holds.
-async fn open_books(db: &Db) -> anyhow::Result<Vec<TaskBook>> {
+async fn open_books(db: &Db) -> Result<Vec<TaskBook>, DemoError> {
     let rows = sqlx::query("SELECT body FROM task_books WHERE state = 'open'").fetch_all(&db.pool).await?;
     let mut out = Vec::with_capacity(rows.len());
     for r in rows {
@@ -382,7 +442,7 @@ async fn feed_sensors(
     config: DemoConfig,
     sensors: &crate::sensors::Sensors,
     started_on: i64,
-) -> anyhow::Result<()> {
+) -> Result<(), DemoError> {
     let d = district.clone();
     let fleet = tokio::task::spawn_blocking(move || pingan_demo::sensors::fleet(&d, seed)).await?;
     let n = crate::sensors::register(db, &fleet).await?;

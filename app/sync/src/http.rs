@@ -407,7 +407,7 @@ fn package(state: &AppState) -> ApiResult<Arc<crate::reference::Served>> {
         .current()
         .package
         .clone()
-        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, crate::writer::NO_DISTRICT))
+        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, crate::error::NO_DISTRICT))
 }
 
 /// `GET /v1/district`: the package's bytes (shared, never copied per request), or 304 when `If-None-Match` names its
@@ -507,7 +507,7 @@ async fn commands(
         ));
     }
     if state.reference.current().district.is_none() {
-        return Err(ApiError::new(StatusCode::SERVICE_UNAVAILABLE, crate::writer::NO_DISTRICT));
+        return Err(ApiError::new(StatusCode::SERVICE_UNAVAILABLE, crate::error::NO_DISTRICT));
     }
     let results = state.writer.submit(user, cmds).await.map_err(|e| match e {
         SubmitError::KeyReused { .. } => ApiError::new(StatusCode::CONFLICT, e.to_string()),
@@ -558,7 +558,7 @@ async fn readings(
         ));
     }
     let Some(district) = state.reference.current().district.clone() else {
-        return Err(ApiError::new(StatusCode::SERVICE_UNAVAILABLE, crate::writer::NO_DISTRICT));
+        return Err(ApiError::new(StatusCode::SERVICE_UNAVAILABLE, crate::error::NO_DISTRICT));
     };
     let taken =
         state.sensors.take(&state.db, &state.writer, &district, &batch.readings, chrono::Utc::now()).await.map_err(

@@ -73,11 +73,6 @@ impl Hub {
     pub fn wake(&self, head: Seq) {
         self.tx.send(Live::Wake(head)).ok();
     }
-
-    /// Connected streams.
-    pub fn listeners(&self) -> usize {
-        self.tx.receiver_count()
-    }
 }
 
 /// This process's random id, to tell our own NOTIFYs from other instances'.

@@ -10,10 +10,80 @@
 //! - [`units`]: the room (district, town or community) each user sits in, resolved against the district.
 //! - [`sla`]: the SLA sweeper — overdue events escalated one level up, once per breach across instances.
 //! - [`patrol`]: the patrol sweeper — task books issued by the server for red units, once per grid and day.
+//! - [`sensors`]: the sensor registry, the readings gateways post, and the warnings their rules raise.
+//! - [`error`]: what the modules share about failing (the answer while no district is held).
+//!
+//! ## Data flow
+//!
+//! ```text
+//!  field / sensors / operators                          pingan-sync (one or more instances)
+//!  POST /v1/commands {key, at, body} ──► http: token → user → role check (403) ──► writer (one task):
+//!                                           batch ≤ 4,000 commands ─ one transaction:
+//!                                             [PostgreSQL: pg_advisory_xact_lock] head = MAX(seq)
+//!                                             earlier answers for the keys (a retry gets the stored outcome)
+//!                                             events/workers touched → Actor::may_act / may_report (role, room's
+//!                                               unit, lifecycle) → RoutingConfig::intake for reports →
+//!                                               pingan_core::sync::act (state machine, level moves)
+//!  SLA sweeper (every --sla-every) ──► Escalate as user `sla`, key sla-<event>-<deadline> ──► the same writer
+//!                                             INSERT changes (seq = head+1…), applied (key → outcome),
+//!                                             UPSERT events / workers (the projection for snapshots)
+//!                                             [PostgreSQL: pg_notify('pingan_changes', instance:head)]
+//!                                           COMMIT ──► hub.publish ──► every SSE stream
+//!  GET /v1/snapshot  ◄── events + workers + seq, read in one transaction
+//!  GET /v1/changes?after=N&limit=M ◄── the log, in seq order
+//!  GET /v1/stream?after=N  ◄── log pages while behind, then the broadcast; back to the log on any gap
+//!
+//!  pingan-desktop                                pingan-store::Link (its own thread)
+//!  AppState::new ◄── Cache::load (seq, events, workers) — shown at once, before any network
+//!  Command::Act ──► event.apply (optimistic) ──► Link::submit ──► outbox row (durable) ──► POST (batches of 500)
+//!                                                     applied → row removed; refused → `refused` table + Update::Refused
+//!  AppState::tick ◄── Link::poll: Snapshot | Changes | Event | Refused ◄── snapshot / pages / stream
+//!                                                     (each page: Cache::apply_checked = projection rows + seq, one transaction)
+//!  header_ui ◄── Link::status: online / reconnecting / offline, last sync, outbox length
+//! ```
+//!
+//! Guarantees and where they come from:
+//!
+//! - **No gap, no duplicate.** The writer hands out seqs under a lock (the single writer task; on PostgreSQL also the
+//!   advisory lock, so several instances never interleave), and commits them in order. A client applies change `n+1`
+//!   only right after `n`; anything at or below its seq is skipped, anything beyond `n+1` ends the session and the gap
+//!   is pulled with `/v1/changes`. The cache stores the projection and the seq in one transaction per page.
+//! - **Exactly once.** Every command carries a client-made key (time-ordered: the server's key index grows at its end).
+//!   The answer (applied as seq N, or refused with a reason) is stored with the change in the same transaction, so a
+//!   retry after a lost response, a killed server or a dropped link gets the first answer, marked `duplicate`.
+//! - **Nothing lost offline.** An operator's action is in the cache's `outbox` table before the UI shows it; the link
+//!   sends the outbox oldest first whenever it is up. A refused command moves to `refused` and is told to the operator
+//!   (status bar), and the event's authoritative record is fetched to replace the optimistic copy.
+//! - **Slow and hostile clients cost bounded resources.** `conn` serves each connection with hyper directly (axum's
+//!   `serve` has no timeouts): a socket wrapper records reads and blocked writes, a response-body guard counts requests
+//!   in flight, and a per-connection watchdog sleeps until the next deadline — no request within `--header-timeout`
+//!   (10 s) of connecting or of a head's first byte, `--keep-alive-timeout` (30 s) between requests, no byte accepted by
+//!   the socket for `--write-timeout` (30 s) while a response or live stream waits; the commands handler reads the body
+//!   within `--body-timeout` (30 s) or answers 408. At `--max-connections` (2,048; lowered to fit the open-file limit,
+//!   whose soft value is raised to the hard one at start) the longest-idle connection is closed to make room, and only
+//!   when all are busy is the newcomer answered 503. A live stream's memory is bounded: hyper buffers at most 128 KiB
+//!   per connection, a stream reads the log 256 changes at a time, the broadcast ring holds 128 messages and a batch over
+//!   256 KiB goes out as a wake-up instead of data; a stream that lags the ring is closed and resumes from its seq.
+//! - **Nothing stored names what does not exist.** Every command passes `pingan_core::validate::check_command` (text
+//!   limits, references into the district, positions, no time further ahead than `pingan_core::time::max_future`) and the writer's state checks
+//!   (the event and the assignee exist, a step is not before its event's report, a worker's `Handling` names an event
+//!   that exists, dense worker ids, a grid worker acts only as their bound worker on events assigned to them, an operator
+//!   or supervisor only by their room's unit). A key reused with another body (the SHA-256 of time and body is stored beside the answer) refuses the
+//!   whole request with 409 before any of it applies.
+//! - **One escalation per breach.** The sweeper's command for a breach is the same on every instance (key from event and
+//!   deadline, time from the event), and keys are looked up under the writer's lock, so the instance that comes second
+//!   gets a duplicate answer; an escalation moves the deadline, so the next breach has a new key. Every automatic step is
+//!   an ordinary `event_acted` change with its reason and `by: "sla"`.
+//! - **A whole city on PostgreSQL.** Run any number of `pingan-sync` instances behind a load balancer, all with the same
+//!   `--db postgres://…`. Writes serialise on the advisory lock (one log, one seq order); each instance LISTENs on
+//!   `pingan_changes` and, on a NOTIFY from another instance, wakes its streams, which read what they missed from the
+//!   log — so a client on instance A sees a command sent to B, in order (tested). Readers scale with instances; the log
+//!   is the single point of order. SQLite is for one instance (a street's server, or a laptop).
 
 pub mod conn;
 pub mod db;
 pub mod demo;
+pub mod error;
 pub mod http;
 pub mod hub;
 pub mod patrol;
@@ -78,6 +148,35 @@ impl Default for ServeConfig {
     }
 }
 
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The database could not be opened (or a system user read or created).
+    #[error(transparent)]
+    Db(#[from] db::DbError),
+    /// The reference data could not be read.
+    #[error(transparent)]
+    Reference(#[from] reference::RefError),
+    /// The demo district could not be installed.
+    #[error("installing the demo district: {0}")]
+    InstallDemo(reference::RefError),
+    /// The SLA sweeper's user is unusable.
+    #[error(transparent)]
+    Sla(#[from] sla::SlaError),
+    /// The patrol sweeper's user is unusable.
+    #[error(transparent)]
+    Patrol(#[from] patrol::PatrolError),
+    /// The sensor registry could not be read.
+    #[error(transparent)]
+    Sensors(#[from] sensors::SensorsError),
+    /// `--demo` without a district.
+    #[error("--demo needs a district: {}", error::NO_DISTRICT)]
+    DemoWithoutDistrict,
+    /// The address could not be bound.
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+}
+
 /// A running server.
 pub struct Running {
     /// Where it listens.
@@ -96,13 +195,12 @@ pub fn district(seed: u64, small: bool) -> pingan_core::District {
 }
 
 /// Open the database, bind, and start serving (and the demo, when asked).
-pub async fn start(config: ServeConfig) -> anyhow::Result<Running> {
+pub async fn start(config: ServeConfig) -> Result<Running, StartError> {
     let db = db::Db::open(&config.db).await?;
     if (config.demo_district || config.demo.is_some()) && reference::load_current(&db, None).await?.district.is_none() {
         let per_hour = config.demo.map_or(demo::DemoConfig::default().events_per_hour, |d| d.events_per_hour);
-        let stored = reference::install_demo(&db, config.seed, config.small, per_hour)
-            .await
-            .map_err(|e| anyhow::anyhow!("installing the demo district: {e}"))?;
+        let stored =
+            reference::install_demo(&db, config.seed, config.small, per_hour).await.map_err(StartError::InstallDemo)?;
         tracing::info!(
             "installed the demo district {} (version {}): {} workers, {} history records, package {} bytes built in \
              {} ms, {} ms in all",
@@ -118,7 +216,7 @@ pub async fn start(config: ServeConfig) -> anyhow::Result<Running> {
     let current = reference::load_current(&db, None).await?;
     match &current.district {
         Some(d) => tracing::info!("district {} (reference version {})", d.name, current.version),
-        None => tracing::warn!("{}", writer::NO_DISTRICT),
+        None => tracing::warn!("{}", error::NO_DISTRICT),
     }
     let district = current.district.clone();
     let (shared, district_rx) = reference::Shared::new(current);
@@ -146,7 +244,7 @@ pub async fn start(config: ServeConfig) -> anyhow::Result<Running> {
     state.routing = routing;
     state.sensors = Arc::new(sensors::Sensors::load(&db, chrono::Utc::now()).await?);
     if let Some(demo) = config.demo {
-        let Some(district) = district else { anyhow::bail!("--demo needs a district: {}", writer::NO_DISTRICT) };
+        let Some(district) = district else { return Err(StartError::DemoWithoutDistrict) };
         if let Some(token) = &config.demo_token {
             let user = db.system_user("demo-operator", pingan_core::sync::Role::Supervisor).await?;
             db.add_token(&user, token).await?;
@@ -158,8 +256,9 @@ pub async fn start(config: ServeConfig) -> anyhow::Result<Running> {
         tokio::spawn(async move {
             let ran = demo::run(db, writer, shared, district, config.seed, demo, status.clone(), sensors).await;
             if let Err(e) = ran {
-                tracing::error!("demo stopped: {e:#}");
-                status.set(format!("stopped: {e:#}"));
+                let e = error::Chain(&e);
+                tracing::error!("demo stopped: {e}");
+                status.set(format!("stopped: {e}"));
             }
         });
     }

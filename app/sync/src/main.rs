@@ -229,13 +229,26 @@ async fn main() -> anyhow::Result<()> {
         )
         .with_writer(std::io::stderr)
         .init();
-    let cli = Cli::parse();
-    match cli.command {
-        Some(Command::User(UserCommand::Add { name, role, worker, unit })) => {
+    let mut cli = Cli::parse();
+    match cli.command.take() {
+        Some(Command::User(c)) => user(&cli.db, c).await,
+        Some(Command::Token(c)) => token(&cli.db, c).await,
+        Some(Command::District(c)) => district(&cli.db, c).await,
+        Some(Command::Workers(c)) => workers(&cli.db, c).await,
+        Some(Command::Sensors(c)) => sensors(&cli.db, c).await,
+        Some(Command::Events(c)) => events(&cli.db, c).await,
+        None => serve(cli).await,
+    }
+}
+
+/// `user add | unit | bind | list`.
+async fn user(db: &str, command: UserCommand) -> anyhow::Result<()> {
+    match command {
+        UserCommand::Add { name, role, worker, unit } => {
             let role = Role::parse(&role).ok_or_else(|| {
                 anyhow::anyhow!("unknown role {role:?}: use operator, supervisor, grid_worker, sensor_gateway or admin")
             })?;
-            let db = Db::open(&cli.db).await?;
+            let db = Db::open(db).await?;
             let (code, room) = match &unit {
                 Some(q) => find_unit(&db, q).await?,
                 None => (None, "the district's room".to_string()),
@@ -248,175 +261,198 @@ async fn main() -> anyhow::Result<()> {
                 role.name()
             );
         }
-        Some(Command::User(UserCommand::Unit { name, unit })) => {
-            let db = Db::open(&cli.db).await?;
+        UserCommand::Unit { name, unit } => {
+            let db = Db::open(db).await?;
             let user = db.user(&name).await?.ok_or_else(|| anyhow::anyhow!("no user {name:?}"))?;
             let (code, room) = find_unit(&db, &unit).await?;
             db.set_unit(&user, code.as_ref()).await?;
             eprintln!("{name} now sits in {room}");
         }
-        Some(Command::User(UserCommand::Bind { name, worker })) => {
-            let db = Db::open(&cli.db).await?;
+        UserCommand::Bind { name, worker } => {
+            let db = Db::open(db).await?;
             let user = db.user(&name).await?.ok_or_else(|| anyhow::anyhow!("no user {name:?}"))?;
             db.bind_worker(&user, WorkerId(worker)).await?;
             eprintln!("{name} now acts as worker {worker}");
         }
-        Some(Command::User(UserCommand::List)) => {
-            for u in Db::open(&cli.db).await?.users().await? {
+        UserCommand::List => {
+            for u in Db::open(db).await?.users().await? {
                 let worker = u.worker.map_or(String::new(), |w| format!("\tworker {}", w.0));
                 let unit = u.unit.as_ref().map_or(String::new(), |c| format!("\tunit {c}"));
                 println!("{}\t{}\t{}{worker}{unit}", u.id, u.name, u.role.name());
             }
         }
-        Some(Command::Token(TokenCommand::New { name })) => {
-            let db = Db::open(&cli.db).await?;
+    }
+    Ok(())
+}
+
+/// `token new | revoke`.
+async fn token(db: &str, command: TokenCommand) -> anyhow::Result<()> {
+    match command {
+        TokenCommand::New { name } => {
+            let db = Db::open(db).await?;
             let user = db.user(&name).await?.ok_or_else(|| anyhow::anyhow!("no user {name:?}"))?;
             println!("{}", db.new_token(&user).await?);
         }
-        Some(Command::Token(TokenCommand::Revoke { name })) => {
-            let db = Db::open(&cli.db).await?;
+        TokenCommand::Revoke { name } => {
+            let db = Db::open(db).await?;
             let user = db.user(&name).await?.ok_or_else(|| anyhow::anyhow!("no user {name:?}"))?;
             eprintln!("revoked {} token(s) of {name}", db.revoke_tokens(&user).await?);
         }
-        Some(Command::District(DistrictCommand::Import { file, crs, as_, name, accept_problems, force })) => {
-            let crs = Crs::parse(&crs).ok_or_else(|| anyhow::anyhow!("unknown --crs {crs:?}: wgs84 or gcj02"))?;
-            let as_ = ImportAs::parse(&as_)
-                .ok_or_else(|| anyhow::anyhow!("unknown --as {as_:?}: town, community, grid, building or auto"))?;
-            let size =
-                std::fs::metadata(&file).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?.len();
-            pingan_core::import::check_size(size).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
-            let bytes = std::fs::read(&file).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
-            let name = name.unwrap_or_else(|| {
-                file.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "导入".into())
-            });
-            let db = Db::open(&cli.db).await?;
-            let opts = reference::DistrictOptions { crs, as_, name, accept_problems, force };
-            match reference::import_district(&db, bytes, opts).await {
-                Ok(r) => {
-                    for p in &r.problems {
-                        println!("left out: {p}");
-                    }
-                    for w in r.warnings.iter().chain(&r.notes) {
-                        println!("note: {w}");
-                    }
-                    let [t, c, g, b] = r.units;
-                    println!(
-                        "stored district {} as version {}: {t} towns, {c} communities, {g} grids, {b} buildings; \
-                         read in {} ms; package {} bytes (built in {} ms)",
-                        r.stored.name, r.stored.version, r.build_ms, r.stored.package_bytes, r.stored.package_ms
-                    );
-                    if r.stored.history_dropped > 0 {
-                        println!("deleted {} history records that do not fit it", r.stored.history_dropped);
-                    }
-                }
-                Err(e) => refused(&file, e),
+    }
+    Ok(())
+}
+
+/// `district import FILE`.
+async fn district(db: &str, command: DistrictCommand) -> anyhow::Result<()> {
+    let DistrictCommand::Import { file, crs, as_, name, accept_problems, force } = command;
+    let crs = Crs::parse(&crs).ok_or_else(|| anyhow::anyhow!("unknown --crs {crs:?}: wgs84 or gcj02"))?;
+    let as_ = ImportAs::parse(&as_)
+        .ok_or_else(|| anyhow::anyhow!("unknown --as {as_:?}: town, community, grid, building or auto"))?;
+    let size = std::fs::metadata(&file).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?.len();
+    pingan_core::import::check_size(size).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+    let bytes = std::fs::read(&file).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
+    let name = name
+        .unwrap_or_else(|| file.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "导入".into()));
+    let db = Db::open(db).await?;
+    let opts = reference::DistrictOptions { crs, as_, name, accept_problems, force };
+    match reference::import_district(&db, bytes, opts).await {
+        Ok(r) => {
+            for p in &r.problems {
+                println!("left out: {p}");
+            }
+            for w in r.warnings.iter().chain(&r.notes) {
+                println!("note: {w}");
+            }
+            let [t, c, g, b] = r.units;
+            println!(
+                "stored district {} as version {}: {t} towns, {c} communities, {g} grids, {b} buildings; \
+                 read in {} ms; package {} bytes (built in {} ms)",
+                r.stored.name, r.stored.version, r.build_ms, r.stored.package_bytes, r.stored.package_ms
+            );
+            if r.stored.history_dropped > 0 {
+                println!("deleted {} history records that do not fit it", r.stored.history_dropped);
             }
         }
-        Some(Command::Workers(WorkersCommand::Import { file })) => {
-            let text = read_text(&file)?;
-            let db = Db::open(&cli.db).await?;
-            match reference::import_roster(&db, &text).await {
-                Ok(s) => println!(
-                    "joined {} workers; reference version {}; package {} bytes",
-                    s.workers, s.version, s.package_bytes
-                ),
-                Err(e) => refused(&file, e),
-            }
+        Err(e) => refused(&file, e),
+    }
+    Ok(())
+}
+
+/// `workers import FILE`.
+async fn workers(db: &str, command: WorkersCommand) -> anyhow::Result<()> {
+    let WorkersCommand::Import { file } = command;
+    let text = read_text(&file)?;
+    let db = Db::open(db).await?;
+    match reference::import_roster(&db, &text).await {
+        Ok(s) => {
+            println!("joined {} workers; reference version {}; package {} bytes", s.workers, s.version, s.package_bytes)
         }
-        Some(Command::Sensors(SensorsCommand::Import { file })) => {
-            let text = read_text(&file)?;
-            let db = Db::open(&cli.db).await?;
-            let Some(district) = reference::load_current(&db, None).await?.district else {
-                anyhow::bail!("{}", pingan_sync::writer::NO_DISTRICT);
-            };
-            match pingan_sync::sensors::import(&db, &district, &text).await? {
-                Ok(n) => println!("registered {n} sensors"),
-                Err(problems) => {
-                    for p in problems.iter().take(reference::files::MAX_LISTED) {
-                        eprintln!("{}: {p}", file.display());
-                    }
-                    eprintln!("{}: {} problem(s); nothing was stored", file.display(), problems.len());
-                    std::process::exit(2);
-                }
+        Err(e) => refused(&file, e),
+    }
+    Ok(())
+}
+
+/// `sensors import FILE`.
+async fn sensors(db: &str, command: SensorsCommand) -> anyhow::Result<()> {
+    let SensorsCommand::Import { file } = command;
+    let text = read_text(&file)?;
+    let db = Db::open(db).await?;
+    let Some(district) = reference::load_current(&db, None).await?.district else {
+        anyhow::bail!("{}", pingan_sync::error::NO_DISTRICT);
+    };
+    match pingan_sync::sensors::import(&db, &district, &text).await? {
+        Ok(n) => println!("registered {n} sensors"),
+        Err(problems) => {
+            for p in problems.iter().take(reference::files::MAX_LISTED) {
+                eprintln!("{}: {p}", file.display());
             }
+            eprintln!("{}: {} problem(s); nothing was stored", file.display(), problems.len());
+            std::process::exit(2);
         }
-        Some(Command::Events(EventsCommand::Import { file, format })) => {
-            let jsonl = match format.as_deref() {
-                Some("csv") => false,
-                Some("jsonl" | "ndjson") => true,
-                Some(f) => anyhow::bail!("unknown --format {f:?}: csv or jsonl"),
-                None => file.extension().is_some_and(|e| e == "jsonl" || e == "ndjson" || e == "json"),
-            };
-            let text = read_text(&file)?;
-            let db = Db::open(&cli.db).await?;
-            match reference::import_history(&db, &text, jsonl).await {
-                Ok(s) => println!(
-                    "added {} past events; reference version {}; package {} bytes",
-                    s.history, s.version, s.package_bytes
-                ),
-                Err(e) => refused(&file, e),
-            }
+    }
+    Ok(())
+}
+
+/// `events import FILE`.
+async fn events(db: &str, command: EventsCommand) -> anyhow::Result<()> {
+    let EventsCommand::Import { file, format } = command;
+    let jsonl = match format.as_deref() {
+        Some("csv") => false,
+        Some("jsonl" | "ndjson") => true,
+        Some(f) => anyhow::bail!("unknown --format {f:?}: csv or jsonl"),
+        None => file.extension().is_some_and(|e| e == "jsonl" || e == "ndjson" || e == "json"),
+    };
+    let text = read_text(&file)?;
+    let db = Db::open(db).await?;
+    match reference::import_history(&db, &text, jsonl).await {
+        Ok(s) => println!(
+            "added {} past events; reference version {}; package {} bytes",
+            s.history, s.version, s.package_bytes
+        ),
+        Err(e) => refused(&file, e),
+    }
+    Ok(())
+}
+
+/// No subcommand: serve until stopped.
+async fn serve(cli: Cli) -> anyhow::Result<()> {
+    let routing = match &cli.routing {
+        Some(file) => {
+            let text = std::fs::read_to_string(file)
+                .map_err(|e| anyhow::anyhow!("--routing {}: cannot read it: {e}", file.display()))?;
+            RoutingConfig::from_toml(&text).map_err(|e| anyhow::anyhow!("--routing {}: {e}", file.display()))?
         }
-        None => {
-            let routing = match &cli.routing {
-                Some(file) => {
-                    let text = std::fs::read_to_string(file)
-                        .map_err(|e| anyhow::anyhow!("--routing {}: cannot read it: {e}", file.display()))?;
-                    RoutingConfig::from_toml(&text).map_err(|e| anyhow::anyhow!("--routing {}: {e}", file.display()))?
-                }
-                None => RoutingConfig::default(),
-            };
-            if !(cli.sla_every == 0.0 || (0.001..=86_400.0).contains(&cli.sla_every)) {
-                anyhow::bail!("--sla-every is 0 (off) or between 0.001 s and one day, got {}", cli.sla_every);
-            }
-            if !(cli.patrol_every == 0.0 || (0.001..=86_400.0).contains(&cli.patrol_every)) {
-                anyhow::bail!("--patrol-every is 0 (off) or between 0.001 s and one day, got {}", cli.patrol_every);
-            }
-            let patrol = match &cli.patrol {
-                Some(file) => pingan_sync::patrol::load_config(file)?,
-                None => pingan_core::patrol::PatrolConfig::default(),
-            };
-            let config = ServeConfig {
-                db: cli.db,
-                listen: cli.listen,
-                limits: Limits {
-                    max_body: cli.max_body,
-                    max_page: cli.max_page,
-                    rate_per_sec: cli.rate,
-                    burst: cli.burst,
-                    conn: ConnLimits {
-                        max_connections: cli.max_connections.max(1),
-                        header_timeout: secs(cli.header_timeout)?,
-                        body_timeout: secs(cli.body_timeout)?,
-                        keep_alive_timeout: secs(cli.keep_alive_timeout)?,
-                        write_timeout: secs(cli.write_timeout)?,
-                    },
-                    ..Limits::default()
-                },
-                seed: cli.seed,
-                small: cli.small,
-                demo_district: cli.demo || cli.demo_district,
-                demo: cli.demo.then_some(DemoConfig {
-                    events_per_hour: cli.events_per_hour,
-                    worker_moves_per_sec: cli.worker_moves,
-                    scale_deadlines: cli.routing.is_none(),
-                    ..DemoConfig::default()
-                }),
-                demo_token: cli.demo_token,
-                routing,
-                sla_every: (cli.sla_every > 0.0).then(|| std::time::Duration::from_secs_f64(cli.sla_every)),
-                patrol_every: (cli.patrol_every > 0.0).then(|| std::time::Duration::from_secs_f64(cli.patrol_every)),
-                patrol,
-            };
-            let running = pingan_sync::start(config).await?;
-            // Tests and scripts read this line to learn the port.
-            println!("pingan-sync listening on http://{}", running.addr);
-            std::io::stdout().flush().ok();
-            tokio::select! {
-                r = running.task => r??,
-                _ = tokio::signal::ctrl_c() => tracing::info!("stopping"),
-            }
-        }
+        None => RoutingConfig::default(),
+    };
+    if !(cli.sla_every == 0.0 || (0.001..=86_400.0).contains(&cli.sla_every)) {
+        anyhow::bail!("--sla-every is 0 (off) or between 0.001 s and one day, got {}", cli.sla_every);
+    }
+    if !(cli.patrol_every == 0.0 || (0.001..=86_400.0).contains(&cli.patrol_every)) {
+        anyhow::bail!("--patrol-every is 0 (off) or between 0.001 s and one day, got {}", cli.patrol_every);
+    }
+    let patrol = match &cli.patrol {
+        Some(file) => pingan_sync::patrol::load_config(file)?,
+        None => pingan_core::patrol::PatrolConfig::default(),
+    };
+    let config = ServeConfig {
+        db: cli.db,
+        listen: cli.listen,
+        limits: Limits {
+            max_body: cli.max_body,
+            max_page: cli.max_page,
+            rate_per_sec: cli.rate,
+            burst: cli.burst,
+            conn: ConnLimits {
+                max_connections: cli.max_connections.max(1),
+                header_timeout: secs(cli.header_timeout)?,
+                body_timeout: secs(cli.body_timeout)?,
+                keep_alive_timeout: secs(cli.keep_alive_timeout)?,
+                write_timeout: secs(cli.write_timeout)?,
+            },
+            ..Limits::default()
+        },
+        seed: cli.seed,
+        small: cli.small,
+        demo_district: cli.demo || cli.demo_district,
+        demo: cli.demo.then_some(DemoConfig {
+            events_per_hour: cli.events_per_hour,
+            worker_moves_per_sec: cli.worker_moves,
+            scale_deadlines: cli.routing.is_none(),
+            ..DemoConfig::default()
+        }),
+        demo_token: cli.demo_token,
+        routing,
+        sla_every: (cli.sla_every > 0.0).then(|| std::time::Duration::from_secs_f64(cli.sla_every)),
+        patrol_every: (cli.patrol_every > 0.0).then(|| std::time::Duration::from_secs_f64(cli.patrol_every)),
+        patrol,
+    };
+    let running = pingan_sync::start(config).await?;
+    // Tests and scripts read this line to learn the port.
+    println!("pingan-sync listening on http://{}", running.addr);
+    std::io::stdout().flush().ok();
+    tokio::select! {
+        r = running.task => r??,
+        _ = tokio::signal::ctrl_c() => tracing::info!("stopping"),
     }
     Ok(())
 }
@@ -446,8 +482,8 @@ fn refused(file: &std::path::Path, e: reference::RefError) -> ! {
             eprintln!("{}: {e}", file.display());
             std::process::exit(REFUSED)
         }
-        reference::RefError::Other(e) => {
-            eprintln!("{}: {e:#}", file.display());
+        e => {
+            eprintln!("{}: {:#}", file.display(), anyhow::Error::from(e));
             std::process::exit(1)
         }
     }
@@ -457,7 +493,7 @@ fn refused(file: &std::path::Path, e: reference::RefError) -> ! {
 async fn find_unit(db: &Db, query: &str) -> anyhow::Result<(Option<pingan_core::AddressCode>, String)> {
     let current = reference::load_current(db, None).await?;
     let Some(district) = current.district else {
-        eprintln!("--unit {query:?}: {}", pingan_sync::writer::NO_DISTRICT);
+        eprintln!("--unit {query:?}: {}", pingan_sync::error::NO_DISTRICT);
         std::process::exit(REFUSED)
     };
     match pingan_sync::units::find(&district, query) {

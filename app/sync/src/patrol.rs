@@ -14,7 +14,8 @@
 //! The history of a large district is hundreds of thousands of rows: the month's records are read once per
 //! reference version (every import bumps it) and month, and kept in memory between sweeps.
 
-use crate::db::{Db, User};
+use crate::db::{Db, DbError, User};
+use crate::error::Chain;
 use crate::reference::Shared;
 use crate::writer::{SubmitError, Writer};
 use pingan_core::assess::{self, CategorySet, EventRecord, RiskConfig};
@@ -34,25 +35,71 @@ pub const DEFAULT_EVERY: Duration = Duration::from_secs(300);
 /// The first sweep comes this soon after the start (or after one interval, when that is shorter).
 pub const FIRST_AFTER: Duration = Duration::from_secs(5);
 
+/// Why the sweeper cannot start or sweep.
+#[derive(Debug, thiserror::Error)]
+pub enum PatrolError {
+    /// The users table failed.
+    #[error(transparent)]
+    Db(#[from] DbError),
+    /// Reading the history, the events or the books failed.
+    #[error(transparent)]
+    Sql(#[from] sqlx::Error),
+    /// A stored history row names a category or severity the server does not know.
+    #[error(transparent)]
+    Json(#[from] serde_json::Error),
+    /// A stored history row's town id is out of range.
+    #[error(transparent)]
+    Range(#[from] std::num::TryFromIntError),
+    /// A stored history row's id is out of range.
+    #[error("history: id {0} out of range")]
+    IdOutOfRange(i64),
+    /// Grading and planning stopped.
+    #[error(transparent)]
+    Join(#[from] tokio::task::JoinError),
+    /// The user `patrol` exists with another role.
+    #[error(
+        "the patrol sweeper acts as the user {PATROL_USER:?}, but that user is a {0}: rename that user (or start \
+         with --patrol-every 0 to turn automatic task books off)"
+    )]
+    NotAdmin(&'static str),
+}
+
 /// The system user the sweeper acts as: created as an admin when missing; an existing `patrol` user of another role
 /// stops the start.
-pub async fn user(db: &Db) -> anyhow::Result<User> {
+pub async fn user(db: &Db) -> Result<User, PatrolError> {
     let user = db.system_user(PATROL_USER, Role::Admin).await?;
     if user.role != Role::Admin {
-        anyhow::bail!(
-            "the patrol sweeper acts as the user {PATROL_USER:?}, but that user is a {}: rename that user (or start \
-             with --patrol-every 0 to turn automatic task books off)",
-            user.role.name()
-        );
+        return Err(PatrolError::NotAdmin(user.role.name()));
     }
     Ok(user)
 }
 
+/// Why a patrol configuration file (`--patrol FILE`) cannot be used: which file and why.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// It cannot be read.
+    #[error("--patrol {}: cannot read it: {reason}", .file.display())]
+    Unreadable {
+        /// The file.
+        file: std::path::PathBuf,
+        /// Why.
+        reason: std::io::Error,
+    },
+    /// It does not parse or does not make sense.
+    #[error("--patrol {}: {reason}", .file.display())]
+    Invalid {
+        /// The file.
+        file: std::path::PathBuf,
+        /// Why.
+        reason: pingan_core::patrol::PatrolConfigError,
+    },
+}
+
 /// A patrol configuration file (`--patrol FILE`): read and checked, or an error that says which file and why.
-pub fn load_config(file: &std::path::Path) -> anyhow::Result<PatrolConfig> {
-    let text = std::fs::read_to_string(file)
-        .map_err(|e| anyhow::anyhow!("--patrol {}: cannot read it: {e}", file.display()))?;
-    PatrolConfig::from_toml(&text).map_err(|e| anyhow::anyhow!("--patrol {}: {e}", file.display()))
+pub fn load_config(file: &std::path::Path) -> Result<PatrolConfig, ConfigError> {
+    let text =
+        std::fs::read_to_string(file).map_err(|reason| ConfigError::Unreadable { file: file.to_path_buf(), reason })?;
+    PatrolConfig::from_toml(&text).map_err(|reason| ConfigError::Invalid { file: file.to_path_buf(), reason })
 }
 
 /// The stored history's records of one month, kept between sweeps.
@@ -66,7 +113,13 @@ pub struct HistoryCache {
 impl HistoryCache {
     /// The stored history in `[from, to)` as of reference `version`: from memory when read before for the same
     /// version and month, else from the database.
-    pub async fn month(&mut self, db: &Db, version: i64, from: i64, to: i64) -> anyhow::Result<Arc<Vec<EventRecord>>> {
+    pub async fn month(
+        &mut self,
+        db: &Db,
+        version: i64,
+        from: i64,
+        to: i64,
+    ) -> Result<Arc<Vec<EventRecord>>, PatrolError> {
         if self.key == Some((version, from)) {
             return Ok(self.records.clone());
         }
@@ -81,7 +134,7 @@ impl HistoryCache {
         for r in rows {
             let category: String = r.try_get(1)?;
             let severity: String = r.try_get(2)?;
-            let id32 = |v: i64| u32::try_from(v).map_err(|_| anyhow::anyhow!("history: id {v} out of range"));
+            let id32 = |v: i64| u32::try_from(v).map_err(|_| PatrolError::IdOutOfRange(v));
             out.push(EventRecord {
                 at: r.try_get(0)?,
                 category: serde_json::from_value(serde_json::Value::String(category))?,
@@ -156,7 +209,7 @@ pub async fn sweep(
     config: &Arc<PatrolConfig>,
     cache: &mut HistoryCache,
     now: Timestamp,
-) -> anyhow::Result<Swept> {
+) -> Result<Swept, PatrolError> {
     let started = std::time::Instant::now();
     let current = shared.current();
     let Some(district) = current.district.clone() else { return Ok(Swept::default()) };
@@ -274,7 +327,7 @@ pub async fn run(
                 s.refused,
                 s.ms
             ),
-            Err(e) => tracing::warn!("patrol: sweep failed: {e:#}"),
+            Err(e) => tracing::warn!("patrol: sweep failed: {}", Chain(&e)),
         }
     }
 }

@@ -10,8 +10,9 @@
 
 pub mod files;
 
-use crate::db::{Backend, Db, User};
-use crate::writer::{self, DistrictRx};
+use crate::db::{Backend, Db, DbError, User};
+use crate::error::Chain;
+use crate::writer::{self, DistrictRx, SubmitError};
 use axum::body::Bytes;
 use pingan_core::assess::EventRecord;
 use pingan_core::import::{Crs, ImportAs};
@@ -46,17 +47,44 @@ pub enum RefError {
     #[error("{0}")]
     Conflict(String),
     /// Rosters and histories need a district first.
-    #[error("{}", writer::NO_DISTRICT)]
+    #[error("{}", crate::error::NO_DISTRICT)]
     NoDistrict,
-    /// Storage or another failure.
+    /// The database failed.
     #[error(transparent)]
-    Other(#[from] anyhow::Error),
-}
-
-impl From<sqlx::Error> for RefError {
-    fn from(e: sqlx::Error) -> Self {
-        Self::Other(e.into())
-    }
+    Sql(#[from] sqlx::Error),
+    /// The users table failed (the import user).
+    #[error(transparent)]
+    Db(#[from] DbError),
+    /// The writer's path failed (a roster's joins).
+    #[error(transparent)]
+    Write(#[from] writer::WriteError),
+    /// The writer refused a roster's joins as a whole.
+    #[error(transparent)]
+    Submit(#[from] SubmitError),
+    /// A stored record is not the JSON it should be (or one cannot be written as JSON).
+    #[error(transparent)]
+    Json(#[from] serde_json::Error),
+    /// The newest stored district does not decode.
+    #[error(transparent)]
+    Package(#[from] pingan_package::PackageError),
+    /// The district or the package cannot be written.
+    #[error(transparent)]
+    Encode(#[from] pingan_package::EncodeError),
+    /// The district stored before an import does not decode.
+    #[error("the stored district: {0}")]
+    StoredDistrict(pingan_package::PackageError),
+    /// A category or severity that has no plain name.
+    #[error("{0} has no plain name")]
+    NoPlainName(serde_json::Value),
+    /// A stored history row's town id is out of range.
+    #[error(transparent)]
+    Range(#[from] std::num::TryFromIntError),
+    /// A stored history row's id is out of range.
+    #[error("history: id {0} out of range")]
+    IdOutOfRange(i64),
+    /// Building or decoding in the background stopped.
+    #[error(transparent)]
+    Join(#[from] tokio::task::JoinError),
 }
 
 /// The package a server hands out.
@@ -118,14 +146,14 @@ impl Shared {
 }
 
 /// The reference version in `meta`.
-pub async fn version(db: &Db) -> anyhow::Result<i64> {
+pub async fn version(db: &Db) -> Result<i64, RefError> {
     let v = db.meta("district_version").await?.unwrap_or_default();
     Ok(v.parse().unwrap_or(0))
 }
 
 /// Load the newest district and package. The district is decoded again only when a newer one was stored than in
 /// `previous`.
-pub async fn load_current(db: &Db, previous: Option<&Current>) -> anyhow::Result<Current> {
+pub async fn load_current(db: &Db, previous: Option<&Current>) -> Result<Current, RefError> {
     let version = version(db).await?;
     let district_version: i64 =
         sqlx::query("SELECT COALESCE(MAX(version), 0) FROM districts").fetch_one(&db.pool).await?.try_get(0)?;
@@ -180,10 +208,10 @@ pub async fn watch(db: Db, shared: Arc<Shared>, hub: Arc<crate::hub::Hub>) {
                     shared.set(next);
                     hub.wake(0);
                 }
-                Err(e) => tracing::warn!("could not load reference version {v}: {e:#}"),
+                Err(e) => tracing::warn!("could not load reference version {v}: {}", Chain(&e)),
             },
             Ok(_) => {}
-            Err(e) => tracing::warn!("could not read the reference version: {e:#}"),
+            Err(e) => tracing::warn!("could not read the reference version: {}", Chain(&e)),
         }
     }
 }
@@ -227,7 +255,7 @@ pub struct Stored {
     pub total_ms: u128,
 }
 
-async fn import_user(db: &Db) -> anyhow::Result<User> {
+async fn import_user(db: &Db) -> Result<User, DbError> {
     match db.user(IMPORT_USER).await? {
         Some(u) => Ok(u),
         None => match db.add_user(IMPORT_USER, Role::Admin).await {
@@ -257,7 +285,7 @@ pub async fn store(db: &Db, data: Data) -> Result<Stored, RefError> {
     let district = match data.district {
         Some(d) => {
             history_dropped = fit_new_district(&mut tx, &d, data.force).await?;
-            let body = pingan_package::encode_district(&d);
+            let body = pingan_package::encode_district(&d)?;
             sqlx::query("INSERT INTO districts (version, name, code, created_at, body) VALUES ($1, $2, $3, $4, $5)")
                 .bind(version)
                 .bind(&d.name)
@@ -274,7 +302,7 @@ pub async fn store(db: &Db, data: Data) -> Result<Stored, RefError> {
                 .await?
                 .ok_or(RefError::NoDistrict)?;
             let body: Vec<u8> = row.try_get(0)?;
-            pingan_package::decode_district(&body).map_err(|e| anyhow::anyhow!("the stored district: {e}"))?
+            pingan_package::decode_district(&body).map_err(RefError::StoredDistrict)?
         }
     };
     let workers = data.workers.len();
@@ -292,7 +320,7 @@ pub async fn store(db: &Db, data: Data) -> Result<Stored, RefError> {
         .await?
         .iter()
         .map(|r| Ok(serde_json::from_str(r.try_get::<&str, _>(0)?)?))
-        .collect::<anyhow::Result<_>>()?;
+        .collect::<Result<_, RefError>>()?;
     let (history, history_text) = read_history(&mut tx).await?;
     let package_started = Instant::now();
     let name = district.name.clone();
@@ -304,12 +332,11 @@ pub async fn store(db: &Db, data: Data) -> Result<Stored, RefError> {
         let mut p = pingan_package::Package::new(version as u64, now, district, fitting.workers, history)
             .with_history_text(history_text);
         p.meta.source = "pingan-sync".into();
-        let bytes = pingan_package::encode(&p);
+        let bytes = pingan_package::encode(&p)?;
         let etag = pingan_package::etag(&bytes);
-        (bytes, etag, left_out)
+        Ok::<_, pingan_package::EncodeError>((bytes, etag, left_out))
     })
-    .await
-    .map_err(anyhow::Error::from)?;
+    .await??;
     if !left_out.is_empty() {
         tracing::warn!(
             "package {version}: {} stored worker record(s) left out, as they do not fit the district (first: {})",
@@ -351,7 +378,7 @@ async fn fit_new_district(
     let mut misfits = Vec::new();
     let (mut bad_workers, mut bad_events) = (0usize, 0usize);
     for r in sqlx::query("SELECT body FROM workers ORDER BY id").fetch_all(&mut **tx).await? {
-        let w: GridWorker = serde_json::from_str(r.try_get::<&str, _>(0)?).map_err(anyhow::Error::from)?;
+        let w: GridWorker = serde_json::from_str(r.try_get::<&str, _>(0)?)?;
         if let Err(e) = validate::check_worker(&w, district) {
             bad_workers += 1;
             if misfits.len() < 5 {
@@ -360,7 +387,7 @@ async fn fit_new_district(
         }
     }
     for r in sqlx::query("SELECT body FROM events WHERE state <> 'closed'").fetch_all(&mut **tx).await? {
-        let e: pingan_core::Event = serde_json::from_str(r.try_get::<&str, _>(0)?).map_err(anyhow::Error::from)?;
+        let e: pingan_core::Event = serde_json::from_str(r.try_get::<&str, _>(0)?)?;
         if let Err(err) = validate::check_event(&e, district) {
             bad_events += 1;
             if misfits.len() < 5 {
@@ -387,7 +414,7 @@ async fn fit_new_district(
              matching district, or pass --force to store it anyway (history that does not fit is deleted; workers \
              and events stay, and clients skip what does not fit)",
             bad_history.len(),
-            misfits.first().cloned().unwrap_or_else(|| "history rows".into())
+            misfits.first().map_or_else(|| "history rows".to_string(), ToString::to_string)
         )));
     }
     for chunk in bad_history.chunks(256) {
@@ -421,7 +448,7 @@ async fn join_workers(
 ) -> Result<(), RefError> {
     let mut existing = std::collections::HashSet::new();
     for r in sqlx::query("SELECT body FROM workers").fetch_all(&mut **tx).await? {
-        let w: GridWorker = serde_json::from_str(r.try_get::<&str, _>(0)?).map_err(anyhow::Error::from)?;
+        let w: GridWorker = serde_json::from_str(r.try_get::<&str, _>(0)?)?;
         existing.insert((w.name.clone(), w.grids.first().copied()));
     }
     let mut problems = Vec::new();
@@ -452,7 +479,7 @@ async fn join_workers(
     for (chunk_no, chunk) in commands.chunks(writer::MAX_BATCH).enumerate() {
         let (results, _) = writer::apply_in_tx(tx, backend, district, &ROUTING, &[(user, chunk)]).await?;
         for r in results {
-            let r = r.map_err(|e| anyhow::anyhow!("{e}"))?;
+            let r = r?;
             for (i, res) in r.iter().enumerate() {
                 if let Outcome::Rejected { reason } = &res.outcome {
                     let line = workers[chunk_no * writer::MAX_BATCH + i].0;
@@ -464,10 +491,10 @@ async fn join_workers(
     if problems.is_empty() { Ok(()) } else { Err(RefError::Rejected(problems)) }
 }
 
-fn name_of<T: serde::Serialize>(v: &T) -> anyhow::Result<String> {
+fn name_of<T: serde::Serialize>(v: &T) -> Result<String, RefError> {
     match serde_json::to_value(v)? {
         serde_json::Value::String(s) => Ok(s),
-        other => anyhow::bail!("{other} has no plain name"),
+        other => Err(RefError::NoPlainName(other)),
     }
 }
 
@@ -518,7 +545,7 @@ async fn insert_history(
 }
 
 /// Every stored history record, oldest first, with its number and title.
-async fn read_history(tx: &mut sqlx::Transaction<'_, sqlx::Any>) -> anyhow::Result<(Vec<EventRecord>, HistoryText)> {
+async fn read_history(tx: &mut sqlx::Transaction<'_, sqlx::Any>) -> Result<(Vec<EventRecord>, HistoryText), RefError> {
     let rows = sqlx::query(
         "SELECT at, category, severity, town, community, grid, building, number, title FROM history ORDER BY at, id",
     )
@@ -547,7 +574,7 @@ async fn read_history(tx: &mut sqlx::Transaction<'_, sqlx::Any>) -> anyhow::Resu
                 s
             }
         };
-        let id32 = |v: i64| u32::try_from(v).map_err(|_| anyhow::anyhow!("history: id {v} out of range"));
+        let id32 = |v: i64| u32::try_from(v).map_err(|_| RefError::IdOutOfRange(v));
         out.push(EventRecord {
             at: r.try_get(0)?,
             category,
@@ -609,8 +636,7 @@ pub async fn import_district(db: &Db, bytes: Vec<u8>, opts: DistrictOptions) -> 
         let built = pingan_core::scenario::district_from_import(&name, &imported);
         Ok((problems, imported.warnings, imported.features, built))
     })
-    .await
-    .map_err(anyhow::Error::from)??;
+    .await??;
     let (problems, warnings, features, built) = built;
     if !problems.is_empty() && !opts.accept_problems {
         return Err(RefError::Rejected(problems));
@@ -687,18 +713,27 @@ pub async fn install_demo(db: &Db, seed: u64, small: bool, events_per_hour: f64)
             .workers
             .iter()
             .map(|w| {
-                let mut w = crate::demo::joining(w);
+                let mut w = joining(w);
                 w.seen_at = w.seen_at.min(history_end);
                 (w.id.index() + 1, w)
             })
             .collect();
         (district, workers, history)
     })
-    .await
-    .map_err(anyhow::Error::from)?;
+    .await?;
     // A database from before the server held districts may have the demo's workers already: keep them.
     let stored_workers: i64 = sqlx::query("SELECT COUNT(*) FROM workers").fetch_one(&db.pool).await?.try_get(0)?;
     let workers = if stored_workers > 0 { Vec::new() } else { workers };
     let history_text = pingan_demo::history_text(&history, seed);
     store(db, Data { district: Some(district), workers, history, history_text, force: false }).await
+}
+
+/// A worker as they join: the events they handle elsewhere (in the simulator) are not on the server yet, so they join
+/// patrolling (their next position names the event by its server id).
+pub fn joining(w: &GridWorker) -> GridWorker {
+    let mut w = w.clone();
+    if matches!(w.status, WorkerStatus::Handling(_)) {
+        w.status = WorkerStatus::Patrolling;
+    }
+    w
 }

@@ -9,9 +9,9 @@
 
 use crate::db::Db;
 use crate::writer::Writer;
-use pingan_core::sensors::{Reading, RuleEngine, Sensor, SensorId, SensorRules, Warning};
+use pingan_core::sensors::{Reading, RuleEngine, Sensor, SensorId, SensorRules};
 use pingan_core::sync::{ClientCommand, CommandBody, Outcome, Role};
-use pingan_core::{District, Event, EventId, EventSource, SensorKind};
+use pingan_core::{District, EventId, SensorKind};
 use sqlx::Row as _;
 use std::collections::HashMap;
 
@@ -55,12 +55,25 @@ pub struct Raised {
 }
 
 /// Why a batch was not taken.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum Refusal {
     /// A reading is wrong: nothing was stored.
+    #[error("{0}")]
     Bad(String),
     /// The database failed.
+    #[error("{0}")]
     Storage(String),
+}
+
+/// Why the registry could not be read or stored.
+#[derive(Debug, thiserror::Error)]
+pub enum SensorsError {
+    /// The database failed.
+    #[error(transparent)]
+    Sql(#[from] sqlx::Error),
+    /// A stored sensor is not the JSON it should be (or one cannot be written as JSON).
+    #[error(transparent)]
+    Json(#[from] serde_json::Error),
 }
 
 /// The name of a sensor kind in files.
@@ -83,7 +96,7 @@ fn time_text(t: pingan_core::Timestamp) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
-async fn registered(db: &Db) -> anyhow::Result<HashMap<SensorId, Sensor>> {
+async fn registered(db: &Db) -> Result<HashMap<SensorId, Sensor>, SensorsError> {
     let rows = sqlx::query("SELECT body FROM sensors").fetch_all(&db.pool).await?;
     let mut out = HashMap::new();
     for r in rows {
@@ -106,7 +119,7 @@ impl Sensors {
     }
 
     /// Load the registry and rebuild the rules' state from the last eight days of readings.
-    pub async fn load(db: &Db, now: pingan_core::Timestamp) -> anyhow::Result<Sensors> {
+    pub async fn load(db: &Db, now: pingan_core::Timestamp) -> Result<Sensors, SensorsError> {
         let sensors = registered(db).await?;
         let mut engine = RuleEngine::new(SensorRules::default());
         let since = time_text(now - chrono::Duration::days(MAX_AGE_DAYS));
@@ -153,7 +166,7 @@ impl Sensors {
                     r.sensor.0
                 )));
             };
-            if r.at > now + chrono::Duration::minutes(5) {
+            if !pingan_core::time::not_in_future(r.at, now) {
                 return Err(Refusal::Bad(format!("reading {i}: taken at {} is in the future", r.at)));
             }
             if now - r.at > chrono::Duration::days(MAX_AGE_DAYS) {
@@ -188,7 +201,7 @@ impl Sensors {
         let mut submitted = Vec::new();
         for w in &warnings {
             let Some(s) = inner.sensors.get(&w.sensor) else { continue };
-            match warning_event(district, s, w) {
+            match w.event(district, s) {
                 Some(e) => {
                     submitted.push(w);
                     cmds.push(ClientCommand {
@@ -217,23 +230,12 @@ impl Sensors {
     }
 }
 
-/// The warning event for `w` of sensor `s`: at its place, of its rule's category and severity, with the readings.
-fn warning_event(district: &District, s: &Sensor, w: &Warning) -> Option<Event> {
-    let place = district.place_of_code(&s.address)?;
-    let title = w.summary.chars().take(pingan_core::validate::MAX_TITLE).collect();
-    let mut e =
-        place.report(EventId(0), w.rule.category(), w.rule.severity(), title, EventSource::Sensor(s.kind), w.at);
-    e.position = s.position;
-    e.evidence = Some(Box::new(pingan_core::Evidence { rule: w.rule, sensor: w.sensor, series: w.evidence.clone() }));
-    Some(e)
-}
-
 /// `pingan-sync sensors import FILE.csv`: `id,kind,address[,elderly_alone]` per line (a header line is skipped;
 /// kinds: water_meter, smoke_detector, ebike_charger, fire_camera, helmet_counter, crowd_counter; the address a
 /// 27-digit code of a building, room or grid of the stored district; elderly_alone `1`/`true`). Every line is
 /// checked; with any problem nothing is stored and the problems are returned by line. Returns how many sensors were
 /// registered (new or changed).
-pub async fn import(db: &Db, district: &District, text: &str) -> anyhow::Result<Result<usize, Vec<String>>> {
+pub async fn import(db: &Db, district: &District, text: &str) -> Result<Result<usize, Vec<String>>, SensorsError> {
     let mut problems = Vec::new();
     let mut sensors = Vec::new();
     let mut seen = std::collections::HashSet::new();
@@ -287,7 +289,7 @@ pub async fn import(db: &Db, district: &District, text: &str) -> anyhow::Result<
 
 /// Store `sensors` in the registry in one transaction (a sensor already registered under the same id is replaced);
 /// returns how many. The import's storing half, also used by `--demo` for its fleet.
-pub async fn register(db: &Db, sensors: &[Sensor]) -> anyhow::Result<usize> {
+pub async fn register(db: &Db, sensors: &[Sensor]) -> Result<usize, SensorsError> {
     let mut tx = db.pool.begin().await?;
     let now = time_text(chrono::Utc::now());
     for s in sensors {

@@ -7,7 +7,8 @@
 //! instances is the same command. The writers take the advisory lock before they look up keys, so the second one to
 //! commit finds the first one's answer and gets it back as a duplicate — no second change, no error.
 
-use crate::db::{Db, User};
+use crate::db::{Db, DbError, User};
+use crate::error::Chain;
 use crate::writer::{SubmitError, Writer};
 use pingan_core::routing::RoutingConfig;
 use pingan_core::sync::{ClientCommand, CommandBody, Outcome, Role};
@@ -26,16 +27,29 @@ pub const DEFAULT_EVERY: Duration = Duration::from_secs(15);
 /// Most breach keys remembered between sweeps (a breach already answered is not sent again).
 const MAX_REMEMBERED: usize = 100_000;
 
+/// Why the sweeper cannot start or sweep.
+#[derive(Debug, thiserror::Error)]
+pub enum SlaError {
+    /// The users table failed.
+    #[error(transparent)]
+    Db(#[from] DbError),
+    /// Reading the open events failed.
+    #[error(transparent)]
+    Sql(#[from] sqlx::Error),
+    /// The user `sla` exists with another role.
+    #[error(
+        "the SLA sweeper acts as the user {SLA_USER:?}, but that user is a {0}: rename that user (or start with \
+         --sla-every 0 to turn automatic escalation off)"
+    )]
+    NotAdmin(&'static str),
+}
+
 /// The system user the sweeper acts as: created as an admin when missing; an existing `sla` user of another role
 /// stops the start (its escalations would be refused).
-pub async fn user(db: &Db) -> anyhow::Result<User> {
+pub async fn user(db: &Db) -> Result<User, SlaError> {
     let user = db.system_user(SLA_USER, Role::Admin).await?;
     if user.role != Role::Admin {
-        anyhow::bail!(
-            "the SLA sweeper acts as the user {SLA_USER:?}, but that user is a {}: rename that user (or start with \
-             --sla-every 0 to turn automatic escalation off)",
-            user.role.name()
-        );
+        return Err(SlaError::NotAdmin(user.role.name()));
     }
     Ok(user)
 }
@@ -44,7 +58,7 @@ pub async fn user(db: &Db) -> anyhow::Result<User> {
 /// fell due (deadline + grace, and never before the event's last step), so every instance makes the same command.
 pub fn command(routing: &RoutingConfig, e: &Event, now: Timestamp) -> Option<ClientCommand> {
     let (key, reason) = routing.sla_due(e, now)?;
-    let at = (e.deadline + routing.grace()).max(e.updated_at());
+    let at = routing.breach_at(e);
     Some(ClientCommand { key, at, body: CommandBody::Act { event: e.id, action: EventAction::Escalate { reason } } })
 }
 
@@ -67,7 +81,7 @@ pub async fn sweep(
     user: &User,
     routing: &RoutingConfig,
     seen: &mut HashSet<String>,
-) -> anyhow::Result<Swept> {
+) -> Result<Swept, SlaError> {
     let now = chrono::Utc::now();
     let rows = sqlx::query("SELECT body FROM events WHERE state <> 'closed'").fetch_all(&db.pool).await?;
     let mut due = Vec::new();
@@ -136,7 +150,7 @@ pub async fn run(db: Db, writer: Writer, user: User, routing: Arc<RoutingConfig>
         match sweep(&db, &writer, &user, &routing, &mut seen).await {
             Ok(s) if s != Swept::default() => tracing::debug!("sla sweep: {s:?}"),
             Ok(_) => {}
-            Err(e) => tracing::warn!("sla: could not read the open events: {e:#}"),
+            Err(e) => tracing::warn!("sla: could not read the open events: {}", Chain(&e)),
         }
     }
 }

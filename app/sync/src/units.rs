@@ -4,31 +4,75 @@
 
 use crate::db::User;
 use pingan_core::routing::{Actor, Level};
-use pingan_core::sync::Role;
-use pingan_core::{AddressCode, District, UnitRef};
+use pingan_core::{AddressCode, AddressCodeError, District, UnitRef};
+
+/// Why `--unit` names no room.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum FindError {
+    /// Nothing was given.
+    #[error("--unit is empty: give a town's or community's address code or exact name")]
+    Empty,
+    /// Digits that are not an address code.
+    #[error("--unit {query:?} is not an address code: {reason}")]
+    NotACode {
+        /// What was given.
+        query: String,
+        /// Why it is not a code.
+        reason: AddressCodeError,
+    },
+    /// A code no town or community of the district has.
+    #[error("there is no town or community with the code {code} in {district} ({district_code})")]
+    NoCode {
+        /// The code.
+        code: AddressCode,
+        /// The district's name.
+        district: String,
+        /// The district's code.
+        district_code: AddressCode,
+    },
+    /// A name no town or community of the district has.
+    #[error("there is no town or community named {query:?} in {district}")]
+    NoName {
+        /// The name.
+        query: String,
+        /// The district's name.
+        district: String,
+    },
+    /// A name several units have.
+    #[error(
+        "{} units are named {query:?} in {district}: give the address code of one of them: {}",
+        .found.len(),
+        .found.join("; ")
+    )]
+    Ambiguous {
+        /// The name.
+        query: String,
+        /// The district's name.
+        district: String,
+        /// Each unit of that name, in words.
+        found: Vec<String>,
+    },
+}
 
 /// Find the room `query` names in `district`: the district itself (its code or name, or `district`), or one town or
 /// community by its address code or exact name. `Ok(None)` is the district's room. The error says what matched
 /// (none, or several) in words for the command line.
-pub fn find(district: &District, query: &str) -> Result<Option<AddressCode>, String> {
+pub fn find(district: &District, query: &str) -> Result<Option<AddressCode>, FindError> {
     let q = query.trim();
     if q.is_empty() {
-        return Err("--unit is empty: give a town's or community's address code or exact name".into());
+        return Err(FindError::Empty);
     }
     if q.eq_ignore_ascii_case("district") || q == district.name {
         return Ok(None);
     }
     if q.chars().all(|c| c.is_ascii_digit() || c == '-' || c == ' ') {
-        let code = AddressCode::parse(q).map_err(|e| format!("--unit {q:?} is not an address code: {e}"))?;
+        let code = AddressCode::parse(q).map_err(|reason| FindError::NotACode { query: q.to_string(), reason })?;
         if code == district.code {
             return Ok(None);
         }
         return match unit_of_code(district, &code) {
             Some(_) => Ok(Some(code)),
-            None => Err(format!(
-                "there is no town or community with the code {code} in {} ({})",
-                district.name, district.code
-            )),
+            None => Err(FindError::NoCode { code, district: district.name.clone(), district_code: district.code }),
         };
     }
     let mut found: Vec<(String, AddressCode)> = Vec::new();
@@ -39,13 +83,13 @@ pub fn find(district: &District, query: &str) -> Result<Option<AddressCode>, Str
         (format!("community {} ({town}) {}", c.name, c.code), c.code)
     }));
     match found.len() {
-        0 => Err(format!("there is no town or community named {q:?} in {}", district.name)),
+        0 => Err(FindError::NoName { query: q.to_string(), district: district.name.clone() }),
         1 => Ok(Some(found[0].1)),
-        n => Err(format!(
-            "{n} units are named {q:?} in {}: give the address code of one of them: {}",
-            district.name,
-            found.iter().map(|f| f.0.as_str()).collect::<Vec<_>>().join("; ")
-        )),
+        _ => Err(FindError::Ambiguous {
+            query: q.to_string(),
+            district: district.name.clone(),
+            found: found.into_iter().map(|f| f.0).collect(),
+        }),
     }
 }
 
@@ -57,16 +101,25 @@ fn unit_of_code(district: &District, code: &AddressCode) -> Option<UnitRef> {
     district.communities.iter().find(|c| c.code == *code).map(|c| UnitRef::Community(c.id))
 }
 
+/// A user whose room is not in the district held now: their commands are refused, never promoted to the district.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "{user}'s room (unit {unit}) is not in the district this server holds now ({district}): an administrator moves \
+     them with `pingan-sync user unit {user} --unit CODE_OR_NAME`"
+)]
+pub struct RoomGone {
+    /// The user's name.
+    pub user: String,
+    /// Their stored unit code.
+    pub unit: String,
+    /// The district's name.
+    pub district: String,
+}
+
 /// The unit of a stored code (`None`: the district's room), or why it cannot be used.
-pub fn unit_ref(district: &District, user: &User) -> Result<UnitRef, String> {
+pub fn unit_ref(district: &District, user: &User) -> Result<UnitRef, RoomGone> {
     let Some(text) = &user.unit else { return Ok(UnitRef::District) };
-    let gone = || {
-        format!(
-            "{}'s room (unit {text}) is not in the district this server holds now ({}): an administrator moves them \
-             with `pingan-sync user unit {} --unit CODE_OR_NAME`",
-            user.name, district.name, user.name
-        )
-    };
+    let gone = || RoomGone { user: user.name.clone(), unit: text.clone(), district: district.name.clone() };
     let code = AddressCode::parse(text).map_err(|_| gone())?;
     if code == district.code {
         return Ok(UnitRef::District);
@@ -75,7 +128,7 @@ pub fn unit_ref(district: &District, user: &User) -> Result<UnitRef, String> {
 }
 
 /// The actor a user's commands are checked as: their role, their room's unit, their bound worker.
-pub fn actor(district: &District, user: &User) -> Result<Actor, String> {
+pub fn actor(district: &District, user: &User) -> Result<Actor, RoomGone> {
     Ok(Actor { role: user.role, unit: unit_ref(district, user)?, worker: user.worker })
 }
 
@@ -84,7 +137,7 @@ pub fn actor(district: &District, user: &User) -> Result<Actor, String> {
 pub fn describe(district: Option<&District>, user: &User) -> serde_json::Value {
     let Some(district) = district else {
         return serde_json::json!({ "level": null, "code": user.unit, "name": null, "unit": null,
-                                    "error": crate::writer::NO_DISTRICT });
+                                    "error": crate::error::NO_DISTRICT });
     };
     match unit_ref(district, user) {
         Ok(unit) => {
@@ -96,12 +149,8 @@ pub fn describe(district: Option<&District>, user: &User) -> serde_json::Value {
             let level = Level::of_unit(unit).unwrap_or(Level::District);
             serde_json::json!({ "level": level, "code": code, "name": name, "unit": unit })
         }
-        Err(e) => serde_json::json!({ "level": null, "code": user.unit, "name": null, "unit": null, "error": e }),
+        Err(e) => {
+            serde_json::json!({ "level": null, "code": user.unit, "name": null, "unit": null, "error": e.to_string() })
+        }
     }
-}
-
-/// Whether the role's commands depend on the room at all (operators and supervisors act by unit; admins act
-/// everywhere; grid workers act as their worker; sensor gateways only report).
-pub fn by_room(role: Role) -> bool {
-    matches!(role, Role::Operator | Role::Supervisor)
 }

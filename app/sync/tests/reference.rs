@@ -445,7 +445,7 @@ fn worker_positions_are_measured_from_their_grids_outline() {
     assert!(validate::check_worker_position("w", &[g.id], at(1.0), &district).is_ok());
     assert_eq!(validate::distance_within_m(&g.outline, at(3.0), validate::MAX_OUTSIDE_GRID_M), None);
     let far = validate::check_worker_position("w", &[g.id], at(3.0), &district).unwrap_err();
-    assert!(far.contains("outside every grid"), "{far}");
+    assert!(far.to_string().contains("outside every grid"), "{far}");
     // Another grid the worker serves may hold the position.
     let other = district.grids.iter().find(|o| o.outline.contains(at(3.0))).map(|o| o.id);
     if let Some(o) = other {

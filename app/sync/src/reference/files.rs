@@ -16,6 +16,10 @@ use pingan_core::{
 };
 use std::collections::HashMap;
 
+mod error;
+
+pub use error::{CsvError, GridError, HeaderError, RowError};
+
 /// Longest file an import reads (CSV or JSON Lines), bytes.
 pub const MAX_FILE: u64 = 256 << 20;
 /// Most problems listed; the rest are counted.
@@ -32,7 +36,7 @@ pub struct Record {
 
 /// Split CSV text (RFC 4180: `,` between fields, `"` quotes with `""` for a quote, CRLF or LF line ends, a UTF-8
 /// byte-order mark ignored) into records; empty lines are skipped. An unterminated quote is an error naming its line.
-pub fn parse_csv(text: &str) -> Result<Vec<Record>, String> {
+pub fn parse_csv(text: &str) -> Result<Vec<Record>, CsvError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut out = Vec::new();
     let mut fields = Vec::new();
@@ -85,7 +89,7 @@ pub fn parse_csv(text: &str) -> Result<Vec<Record>, String> {
         }
     }
     if quoted {
-        return Err(format!("line {start_line}: a quoted field is never closed"));
+        return Err(CsvError::Unclosed(start_line));
     }
     if any || !field.is_empty() {
         fields.push(field);
@@ -115,18 +119,15 @@ impl<'a> GridLookup<'a> {
     }
 
     /// The grid `text` names, or why none.
-    pub fn find(&self, text: &str) -> Result<GridId, String> {
+    pub fn find(&self, text: &str) -> Result<GridId, GridError> {
         let t = text.trim();
         if t.is_empty() {
-            return Err("the grid is empty".into());
+            return Err(GridError::Empty);
         }
         if let Some(ids) = self.by_name.get(t) {
             return match ids.as_slice() {
                 [one] => Ok(*one),
-                many => Err(format!(
-                    "grid name {t:?} is used in {} communities: write 镇街/村社/网格 or the grid's code",
-                    many.len()
-                )),
+                many => Err(GridError::SharedName { name: t.to_string(), count: many.len() }),
             };
         }
         let parts: Vec<&str> = t.split('/').map(str::trim).collect();
@@ -137,28 +138,28 @@ impl<'a> GridLookup<'a> {
                 d.communities.get(g.community.index()).is_some_and(|c| c.name == parts[1])
                     && d.towns.get(g.town.index()).is_some_and(|tw| tw.name == parts[0])
             });
-            return found.copied().ok_or_else(|| format!("there is no grid {t:?} (town/community/grid)"));
+            return found.copied().ok_or_else(|| GridError::NoPath(t.to_string()));
         }
         let digits: String = t.chars().filter(|c| *c != '-').collect();
         if digits.len() >= 15 && digits.chars().all(|c| c.is_ascii_digit()) {
             if digits.len() != 15 && digits.len() != 27 {
-                return Err(format!("{t:?} is not a grid code: 15 or 27 digits"));
+                return Err(GridError::NotACode(t.to_string()));
             }
             return self
                 .by_code
                 .get(&digits[..15])
                 .copied()
-                .ok_or_else(|| format!("no grid of {} has the code {t}", self.district.name));
+                .ok_or_else(|| GridError::NoCode { district: self.district.name.clone(), code: t.to_string() });
         }
         let id = t.strip_prefix('#').unwrap_or(t);
         if let Ok(n) = id.parse::<u32>() {
             return if (n as usize) < self.district.grids.len() {
                 Ok(GridId(n))
             } else {
-                Err(format!("there is no grid #{n} ({} grids)", self.district.grids.len()))
+                Err(GridError::NoId { id: n, count: self.district.grids.len() })
             };
         }
-        Err(format!("there is no grid {t:?} in {}", self.district.name))
+        Err(GridError::NoGrid { name: t.to_string(), district: self.district.name.clone() })
     }
 }
 
@@ -191,21 +192,25 @@ fn columns(
     header: &Record,
     known: &[(&'static str, &[&str])],
     required: &[&str],
-) -> Result<HashMap<&'static str, usize>, String> {
+) -> Result<HashMap<&'static str, usize>, HeaderError> {
     let mut at: HashMap<&'static str, usize> = HashMap::new();
     let names: Vec<&str> = known.iter().map(|(n, _)| *n).collect();
     for (i, h) in header.fields.iter().enumerate() {
         let h = h.trim().to_lowercase();
         let Some((name, _)) = known.iter().find(|(n, aliases)| *n == h || aliases.contains(&h.as_str())) else {
-            return Err(format!("line {}: unknown column {h:?}; the columns are {}", header.line, names.join(", ")));
+            return Err(HeaderError::Unknown { line: header.line, column: h, known: names });
         };
         if at.insert(*name, i).is_some() {
-            return Err(format!("line {}: column {name:?} appears twice", header.line));
+            return Err(HeaderError::Twice { line: header.line, column: name });
         }
     }
     for r in required {
         if !at.contains_key(r) {
-            return Err(format!("line {}: no column {r:?}; the header must name {}", header.line, required.join(", ")));
+            return Err(HeaderError::Missing {
+                line: header.line,
+                column: r.to_string(),
+                required: required.iter().map(|c| c.to_string()).collect(),
+            });
         }
     }
     Ok(at)
@@ -221,13 +226,13 @@ const ROSTER_COLUMNS: [(&str, &[&str]); 4] =
 /// worker per row. Returns the good rows, or every bad row's reason (nothing is good unless all are): an unknown
 /// grid, an empty or too long name, a bad phone, an unknown kind, or the same name twice in one grid.
 pub fn parse_roster(text: &str, district: &District) -> Result<Vec<RosterRow>, Vec<String>> {
-    let records = parse_csv(text).map_err(|e| vec![e])?;
+    let records = parse_csv(text).map_err(|e| vec![e.to_string()])?;
     let Some((header, rows)) = records.split_first() else {
         return Err(vec![
             "the file is empty: expected a header row name,grid,phone,kind and one row per worker".into(),
         ]);
     };
-    let at = columns(header, &ROSTER_COLUMNS, &["name", "grid", "phone", "kind"]).map_err(|e| vec![e])?;
+    let at = columns(header, &ROSTER_COLUMNS, &["name", "grid", "phone", "kind"]).map_err(|e| vec![e.to_string()])?;
     let lookup = GridLookup::new(district);
     let mut out = Vec::new();
     let mut errors = Vec::new();
@@ -241,14 +246,14 @@ pub fn parse_roster(text: &str, district: &District) -> Result<Vec<RosterRow>, V
         let row = (|| {
             let name = get("name").to_string();
             if name.is_empty() {
-                return Err("the name is empty".to_string());
+                return Err(RowError::EmptyName);
             }
-            pingan_core::validate::check_text("the name", &name, pingan_core::validate::MAX_NAME)?;
+            pingan_core::validate::check_text("the name", &name, pingan_core::validate::MAX_NAME)
+                .map_err(RowError::checked)?;
             let grid = lookup.find(get("grid"))?;
             let phone = get("phone").to_string();
-            pingan_core::validate::check_phone("the phone", &phone)?;
-            let kind = parse_kind(get("kind"))
-                .ok_or_else(|| format!("unknown kind {:?}: 专职 or 兼职 (full-time or part-time)", get("kind")))?;
+            pingan_core::validate::check_phone("the phone", &phone).map_err(RowError::checked)?;
+            let kind = parse_kind(get("kind")).ok_or_else(|| RowError::UnknownKind(get("kind").to_string()))?;
             Ok(RosterRow { line: r.line, name, grid, phone, kind })
         })();
         match row {
@@ -343,55 +348,44 @@ impl<'a> Placer<'a> {
         Self { district, grids: GridLookup::new(district), index: SpatialIndex::new(district), buildings }
     }
 
-    fn record(&self, raw: &RawEvent, now: Timestamp) -> Result<EventRecord, String> {
-        let at = parse_time(&raw.at)
-            .ok_or_else(|| format!("bad time {:?}: RFC 3339 or YYYY-MM-DD HH:MM[:SS] (China time)", raw.at))?;
+    fn record(&self, raw: &RawEvent, now: Timestamp) -> Result<EventRecord, RowError> {
+        let at = parse_time(&raw.at).ok_or_else(|| RowError::BadTime(raw.at.clone()))?;
         if at > now {
-            return Err(format!("the time {} lies in the future", at.to_rfc3339()));
+            return Err(RowError::FutureTime(at));
         }
-        let category = parse_category(&raw.category)
-            .ok_or_else(|| format!("unknown category {:?} (e.g. FireAlarm or 火警)", raw.category))?;
-        let severity = parse_severity(&raw.severity).ok_or_else(|| {
-            format!("unknown severity {:?} (General, Significant, Major, Critical or 一般…)", raw.severity)
-        })?;
+        let category = parse_category(&raw.category).ok_or_else(|| RowError::UnknownCategory(raw.category.clone()))?;
+        let severity = parse_severity(&raw.severity).ok_or_else(|| RowError::UnknownSeverity(raw.severity.clone()))?;
         let d = self.district;
         let (grid, building) = if !raw.grid.trim().is_empty() {
             (self.grids.find(&raw.grid)?, None)
         } else if !raw.lon.trim().is_empty() || !raw.lat.trim().is_empty() {
             let (lon, lat) = (raw.lon.trim().parse::<f64>(), raw.lat.trim().parse::<f64>());
             let (Ok(lon), Ok(lat)) = (lon, lat) else {
-                return Err(format!("bad position {:?}, {:?}: two numbers, degrees WGS84", raw.lon, raw.lat));
+                return Err(RowError::NotNumbers { lon: raw.lon.clone(), lat: raw.lat.clone() });
             };
-            let p = LonLat::try_new(lon, lat).map_err(|e| format!("bad position: {e}"))?;
-            let grid = self
-                .index
-                .grid_at(d, p)
-                .ok_or_else(|| format!("the position ({lon:.5}, {lat:.5}) lies in no grid of {}", d.name))?;
+            let p = LonLat::try_new(lon, lat).map_err(|e| RowError::BadPosition(e.to_string()))?;
+            let grid =
+                self.index.grid_at(d, p).ok_or_else(|| RowError::NoGridAt { lon, lat, district: d.name.clone() })?;
             (grid, self.index.building_at(d, p).filter(|b| d.buildings[b.index()].grid == grid))
         } else if !raw.address.trim().is_empty() {
             let code = AddressCode::parse(raw.address.trim().replace('-', "").as_str())
-                .map_err(|e| format!("bad address code {:?}: {e}", raw.address))?;
+                .map_err(|reason| RowError::BadAddress { address: raw.address.clone(), reason })?;
             if !code.is_within(&d.code) {
-                return Err(format!("address {code} is not in {} ({})", d.name, d.code));
+                return Err(RowError::OutsideDistrict { code, district: d.name.clone(), district_code: d.code });
             }
             if code.level() < AddressLevel::Grid {
-                return Err(format!("address {code} names no grid: give a grid, building or room code"));
+                return Err(RowError::AboveGrid(code));
             }
             let grid = self.grids.find(&code.to_string())?;
             let building = if code.level() >= AddressLevel::Building {
                 let key = code.to_string()[..19].to_string();
-                Some(
-                    *self
-                        .buildings
-                        .get(&key)
-                        .ok_or_else(|| format!("no building of {} has the code {code}", d.name))?,
-                )
+                Some(*self.buildings.get(&key).ok_or_else(|| RowError::NoBuilding { district: d.name.clone(), code })?)
             } else {
                 None
             };
             (grid, building)
         } else {
-            return Err("no place: give grid, or lon and lat, or address".into());
+            return Err(RowError::NoPlace);
         };
         let g = &d.grids[grid.index()];
         Ok(EventRecord { at: at.timestamp(), category, severity, town: g.town, community: g.community, grid, building })
@@ -425,10 +419,10 @@ pub fn parse_history(
     let mut out = Vec::new();
     let mut titles = HistoryText::new();
     let mut errors = Vec::new();
-    let mut push = |line: usize, raw: Result<RawEvent, String>| {
+    let mut push = |line: usize, raw: Result<RawEvent, RowError>| {
         let checked = raw.and_then(|raw| {
             let (number, title) = (raw.number.trim(), raw.title.trim());
-            pingan_core::search::check_entry(number, title)?;
+            pingan_core::search::check_entry(number, title).map_err(RowError::checked)?;
             Ok((placer.record(&raw, now)?, number.to_string(), title.to_string()))
         });
         match checked {
@@ -448,7 +442,7 @@ pub fn parse_history(
             push(i + 1, raw_from_json(l));
         }
     } else {
-        let records = parse_csv(text).map_err(|e| vec![e])?;
+        let records = parse_csv(text).map_err(|e| vec![e.to_string()])?;
         let Some((header, rows)) = records.split_first() else {
             return Err(vec![
                 "the file is empty: expected a header row at,category,severity,grid (or lon,lat, or \
@@ -456,7 +450,7 @@ pub fn parse_history(
                     .into(),
             ]);
         };
-        let at = columns(header, &HISTORY_COLUMNS, &["at", "category", "severity"]).map_err(|e| vec![e])?;
+        let at = columns(header, &HISTORY_COLUMNS, &["at", "category", "severity"]).map_err(|e| vec![e.to_string()])?;
         if !["grid", "lon", "address"].iter().any(|k| at.contains_key(k))
             || at.contains_key("lon") != at.contains_key("lat")
         {
@@ -467,7 +461,7 @@ pub fn parse_history(
         }
         for r in rows {
             if r.fields.len() != header.fields.len() {
-                push(r.line, Err(format!("{} fields; the header has {}", r.fields.len(), header.fields.len())));
+                push(r.line, Err(RowError::Fields { got: r.fields.len(), header: header.fields.len() }));
                 continue;
             }
             let get = |k: &str| at.get(k).and_then(|i| r.fields.get(*i)).cloned().unwrap_or_default();
@@ -493,21 +487,19 @@ pub fn parse_history(
     if errors.is_empty() { Ok((out, titles)) } else { Err(errors) }
 }
 
-fn raw_from_json(line: &str) -> Result<RawEvent, String> {
-    let v: serde_json::Value = serde_json::from_str(line).map_err(|e| format!("not JSON: {e}"))?;
-    let obj = v.as_object().ok_or("not a JSON object")?;
-    let text = |k: &str| -> Result<String, String> {
+fn raw_from_json(line: &str) -> Result<RawEvent, RowError> {
+    let v: serde_json::Value = serde_json::from_str(line).map_err(|e| RowError::NotJson(e.to_string()))?;
+    let obj = v.as_object().ok_or(RowError::NotObject)?;
+    let text = |k: &str| -> Result<String, RowError> {
         match obj.get(k) {
             None | Some(serde_json::Value::Null) => Ok(String::new()),
             Some(serde_json::Value::String(s)) => Ok(s.clone()),
             Some(serde_json::Value::Number(n)) => Ok(n.to_string()),
-            Some(other) => Err(format!("{k} is {other}; a string or number")),
+            Some(other) => Err(RowError::NotText { key: k.to_string(), value: other.to_string() }),
         }
     };
     if let Some(k) = obj.keys().find(|k| !JSON_KEYS.contains(&k.as_str())) {
-        return Err(format!(
-            "unknown key {k:?}; the keys are number, title, at, category, severity, grid, lon, lat, address"
-        ));
+        return Err(RowError::UnknownKey(k.clone()));
     }
     Ok(RawEvent {
         number: text("number")?,
@@ -532,7 +524,7 @@ mod tests {
         assert_eq!(r.len(), 3);
         assert_eq!(r[1].fields, ["x, \"y\"", "z"]);
         assert_eq!((r[2].line, r[2].fields[0].as_str()), (4, "multi\nline"));
-        assert!(parse_csv("a\n\"open").unwrap_err().contains("line 2"));
+        assert!(parse_csv("a\n\"open").unwrap_err().to_string().contains("line 2"));
     }
 
     #[test]
