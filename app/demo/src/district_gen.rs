@@ -59,20 +59,7 @@ fn rng_for(seed: u64, stream: u64) -> ChaCha8Rng {
 pub fn generate(spec: &DemoSpec) -> District {
     let frame = LocalFrame::new(ORIGIN);
     let mut rng = rng_for(spec.seed, 1);
-    let to_lonlat = |ring: &[P]| -> Vec<LonLat> { ring.iter().map(|p| frame.lonlat_from_local(*p)).collect() };
-
-    // District outline: a jittered ellipse, made convex.
-    let outline_local = {
-        let n = 28;
-        let pts = (0..n)
-            .map(|i| {
-                let a = (i as f64 + rng.random_range(-0.3..0.3)) / n as f64 * std::f64::consts::TAU;
-                let r = rng.random_range(0.94..1.04);
-                [a.cos() * SEMI_AXES[0] * r, a.sin() * SEMI_AXES[1] * r]
-            })
-            .collect();
-        g::convex_hull(pts)
-    };
+    let outline_local = district_outline(&mut rng);
     let at_uv = |u: f64, v: f64| -> P { [u * SEMI_AXES[0], v * SEMI_AXES[1]] };
 
     // Urban cores: every town's seat, weighted by how urban the town is, plus Hangzhou's city edge to the east.
@@ -99,35 +86,103 @@ pub fn generate(spec: &DemoSpec) -> District {
             .fold(0.0, f64::max)
     };
 
-    // Towns.
     let town_cells = g::relaxed_cells(&outline_local, &mut town_seeds, 1, Some(&[0.3; 12]));
     let county = AddressCode::county(COUNTY_CODE).expect("330110 is a valid county code");
+    let place = Place { frame: &frame, urban: &urban };
+    let (mut towns, mut communities, community_cells, community_town) =
+        towns_and_communities(spec, &town_cells, county, &place, &mut rng);
+    let corridors = Corridors::new(spec.seed, &at_uv);
+    let built = grids_and_buildings(spec, &community_cells, &mut communities, &place, &corridors, &mut rng);
+
+    // Roll statistics up the hierarchy.
+    for grid in &built.grids {
+        communities[grid.community.index()].stats += grid.stats;
+    }
+    let mut stats = UnitStats::default();
+    for c in &communities {
+        towns[c.town.index()].stats += c.stats;
+        stats += c.stats;
+    }
+
+    let units = Cells {
+        outline: &outline_local,
+        towns: &town_cells,
+        communities: &community_cells,
+        community_town: &community_town,
+        grids: &built.grid_cells,
+        grid_community: &built.grid_community,
+    };
+    let roads = build_roads(&units, &corridors, &frame);
+    let water = corridors.water(&frame);
+
+    District {
+        name: "余杭区".to_string(),
+        code: county,
+        outline: Polygon::from_exterior(to_lonlat(&frame, &outline_local)),
+        stats,
+        towns,
+        communities,
+        grids: built.grids,
+        buildings: built.buildings,
+        roads,
+        water,
+    }
+}
+
+/// `ring` in lonlat.
+fn to_lonlat(frame: &LocalFrame, ring: &[P]) -> Vec<LonLat> {
+    ring.iter().map(|p| frame.lonlat_from_local(*p)).collect()
+}
+
+/// Where the units are placed: the local frame, and how urban each place is (0: open country, 1: a town's core).
+struct Place<'a> {
+    frame: &'a LocalFrame,
+    urban: &'a dyn Fn(P) -> f64,
+}
+
+/// The district's outline: a jittered ellipse, made convex.
+fn district_outline(rng: &mut ChaCha8Rng) -> Vec<P> {
+    let n = 28;
+    let pts = (0..n)
+        .map(|i| {
+            let a = (i as f64 + rng.random_range(-0.3..0.3)) / n as f64 * std::f64::consts::TAU;
+            let r = rng.random_range(0.94..1.04);
+            [a.cos() * SEMI_AXES[0] * r, a.sin() * SEMI_AXES[1] * r]
+        })
+        .collect();
+    g::convex_hull(pts)
+}
+
+/// The towns (one per cell) and their communities (how many by area × urbanity), with each community's cell and
+/// the index of its town.
+fn towns_and_communities(
+    spec: &DemoSpec,
+    town_cells: &[Vec<P>],
+    county: AddressCode,
+    place: &Place<'_>,
+    rng: &mut ChaCha8Rng,
+) -> (Vec<Town>, Vec<Community>, Vec<Vec<P>>, Vec<usize>) {
+    let (frame, urban) = (place.frame, place.urban);
     let mut towns = Vec::new();
     let mut communities = Vec::new();
-    let mut grids = Vec::new();
-    let mut buildings = Vec::new();
     let mut community_cells: Vec<Vec<P>> = Vec::new();
     let mut community_town: Vec<usize> = Vec::new();
-    let mut grid_cells: Vec<Vec<P>> = Vec::new();
-    let mut grid_community: Vec<usize> = Vec::new();
-
     // Community counts per town: area × urbanity.
     let town_weight: Vec<f64> =
         town_cells.iter().zip(names::TOWNS.iter()).map(|(c, t)| g::area(c) / 1e6 * (0.1 + t.3)).collect();
     let total_w: f64 = town_weight.iter().sum();
     let mut used_names = std::collections::HashSet::new();
-
     for (ti, cell) in town_cells.iter().enumerate() {
         let town_id = TownId(ti as u16);
         let town_code = county.child(ti as u32 + 1).expect("town number fits");
         let n_comm = ((spec.communities as f64 * town_weight[ti] / total_w).round() as usize).max(4);
-        let mut seeds = sample_in(cell, n_comm, &mut rng, &urban);
+        let mut seeds = sample_in(cell, n_comm, rng, &urban);
         let comm_cells = g::relaxed_cells(cell, &mut seeds, 2, None);
         let mut town = Town {
             id: town_id,
             name: names::TOWNS[ti].0.to_string(),
             code: town_code,
-            outline: Polygon::from_exterior(to_lonlat(cell)),
+            outline: Polygon::from_exterior(to_lonlat(frame, cell)),
             label_at: frame.lonlat_from_local(g::centroid(cell)),
             stats: UnitStats::default(),
             communities: Vec::new(),
@@ -143,7 +198,7 @@ pub fn generate(spec: &DemoSpec) -> District {
             let name = loop {
                 let n = format!(
                     "{}{}",
-                    names::two_syllables(&mut rng),
+                    names::two_syllables(rng),
                     if kind == CommunityKind::Community { "社区" } else { "村" }
                 );
                 if used_names.insert(n.clone()) {
@@ -157,7 +212,7 @@ pub fn generate(spec: &DemoSpec) -> District {
                 name,
                 kind,
                 code: town_code.child(ci as u32 + 1).expect("community number fits"),
-                outline: Polygon::from_exterior(to_lonlat(&ccell)),
+                outline: Polygon::from_exterior(to_lonlat(frame, &ccell)),
                 label_at: frame.lonlat_from_local(centre),
                 stats: UnitStats::default(),
                 grids: Vec::new(),
@@ -167,8 +222,29 @@ pub fn generate(spec: &DemoSpec) -> District {
         }
         towns.push(town);
     }
+    (towns, communities, community_cells, community_town)
+}
 
-    // Grids per community: area × urbanity, normalised to the target.
+/// The grids and their buildings, with each grid's cell and the index of its community.
+struct Built {
+    grids: Vec<Grid>,
+    buildings: Vec<Building>,
+    grid_cells: Vec<Vec<P>>,
+    grid_community: Vec<usize>,
+}
+
+/// The grids of every community (how many by area × urbanity, normalised to the target) and their buildings.
+fn grids_and_buildings(
+    spec: &DemoSpec,
+    community_cells: &[Vec<P>],
+    communities: &mut [Community],
+    place: &Place<'_>,
+    corridors: &Corridors,
+    rng: &mut ChaCha8Rng,
+) -> Built {
+    let (frame, urban) = (place.frame, place.urban);
+    let mut built =
+        Built { grids: Vec::new(), buildings: Vec::new(), grid_cells: Vec::new(), grid_community: Vec::new() };
     let comm_weight: Vec<f64> =
         community_cells.iter().map(|c| (g::area(c) / 1e6).sqrt() * (0.15 + urban(g::centroid(c))).powf(1.2)).collect();
     let total_cw: f64 = comm_weight.iter().sum();
@@ -179,12 +255,9 @@ pub fn generate(spec: &DemoSpec) -> District {
             (0.12..0.7).contains(&u) && rng.random_bool(0.22)
         })
         .collect();
-
-    let corridors = Corridors::new(spec.seed, &at_uv);
-
     for (ci, ccell) in community_cells.iter().enumerate() {
         let n_grids = ((spec.grids as f64 * comm_weight[ci] / total_cw).round() as usize).clamp(2, 16);
-        let mut seeds = sample_in(ccell, n_grids, &mut rng, &urban);
+        let mut seeds = sample_in(ccell, n_grids, rng, &urban);
         let cells = g::relaxed_cells(ccell, &mut seeds, 2, None);
         let angle = rng.random_range(0.0..std::f64::consts::FRAC_PI_2);
         let mut grid_no = 0;
@@ -193,7 +266,7 @@ pub fn generate(spec: &DemoSpec) -> District {
                 continue;
             }
             grid_no += 1;
-            let gid = GridId(grids.len() as u32);
+            let gid = GridId(built.grids.len() as u32);
             let community = &mut communities[ci];
             community.grids.push(gid);
             let code = community.code.child(grid_no).expect("grid number fits");
@@ -203,115 +276,105 @@ pub fn generate(spec: &DemoSpec) -> District {
                 town: community.town,
                 name: format!("{}第{}网格", community.name, grid_no),
                 code,
-                outline: Polygon::from_exterior(to_lonlat(&gcell)),
+                outline: Polygon::from_exterior(to_lonlat(frame, &gcell)),
                 label_at: frame.lonlat_from_local(g::centroid(&gcell)),
                 stats: UnitStats::default(),
                 buildings: Vec::new(),
             };
             let land = LandUse::of(urban(g::centroid(&gcell)), industrial_communities[ci]);
-            let mut grng = rng_for(spec.seed, 1000 + gid.0 as u64);
-            let placed = place_buildings(&gcell, angle, land, spec, &corridors, &mut grng);
-            let mut compound = names::compound(&mut grng);
-            for (n, pb) in placed.into_iter().enumerate() {
-                let bid = BuildingId(buildings.len() as u32);
-                let number = n as u32 + 1;
-                let Ok(bcode) = code.child(number) else { break };
-                let households = match pb.kind {
-                    BuildingKind::HighRise => pb.floors as u32 * 4,
-                    BuildingKind::MidRise => pb.floors as u32 * 4,
-                    BuildingKind::VillageHouse => grng.random_range(1..=2),
-                    BuildingKind::Industrial | BuildingKind::Public => 0,
-                };
-                let population = (households as f64 * grng.random_range(2.2..3.1)).round() as u32;
-                if n % 24 == 0 {
-                    compound = names::compound(&mut grng);
-                }
-                let name = match pb.kind {
-                    BuildingKind::HighRise | BuildingKind::MidRise => {
-                        format!("{compound}{}幢", n % 24 + 1)
-                    }
-                    BuildingKind::VillageHouse => format!("{}{}号", communities[ci].name, number),
-                    BuildingKind::Industrial => format!("{}厂房", names::company(&mut grng)),
-                    BuildingKind::Public => names::public_building(&mut grng),
-                };
-                grid.stats.population += population;
-                grid.stats.houses += households;
-                grid.stats.enterprises += match pb.kind {
-                    BuildingKind::Industrial => grng.random_range(1..=3),
-                    BuildingKind::Public => grng.random_range(2..=8),
-                    _ => 0,
-                };
-                grid.buildings.push(bid);
-                buildings.push(Building {
-                    id: bid,
-                    grid: gid,
-                    name,
-                    code: bcode,
-                    kind: pb.kind,
-                    footprint: Polygon::from_exterior(to_lonlat(&pb.footprint)),
-                    height_m: pb.height_m,
-                    floors: pb.floors,
-                    households,
-                    population,
-                });
-            }
-            // Floating population: renters near factories and on the urban fringe; shops scale with people.
-            let industrial_jobs: u32 = grid
-                .buildings
-                .iter()
-                .map(|b| &buildings[b.index()])
-                .filter(|b| b.kind == BuildingKind::Industrial)
-                .map(|b| (b.footprint.area_m2(&frame) / 40.0) as u32)
-                .sum();
-            let ratio = match land {
-                LandUse::UrbanHigh => 0.25,
-                LandUse::UrbanMid => 0.45,
-                LandUse::Industrial => 1.2,
-                LandUse::Suburban => 0.7,
-                LandUse::Rural => 0.08,
-            };
-            grid.stats.floating_population =
-                (grid.stats.population as f64 * ratio * grng.random_range(0.7..1.3)) as u32 + industrial_jobs / 2;
-            grid.stats.enterprises += grid.stats.population / 150;
-            grid_cells.push(gcell);
-            grid_community.push(ci);
-            grids.push(grid);
+            let site = GridSite { cell: &gcell, angle, land, community: &community.name };
+            populate_grid(&mut grid, &site, spec, corridors, frame, &mut built.buildings);
+            built.grid_cells.push(gcell);
+            built.grid_community.push(ci);
+            built.grids.push(grid);
         }
     }
+    built
+}
 
-    // Roll statistics up the hierarchy.
-    for grid in &grids {
-        communities[grid.community.index()].stats += grid.stats;
-    }
-    let mut stats = UnitStats::default();
-    for c in &communities {
-        towns[c.town.index()].stats += c.stats;
-        stats += c.stats;
-    }
+/// Where a grid's buildings go: its cell, the angle its blocks are laid out at, its land use, and its community's
+/// name (village houses are numbered by it).
+struct GridSite<'a> {
+    cell: &'a [P],
+    angle: f64,
+    land: LandUse,
+    community: &'a str,
+}
 
-    let units = Cells {
-        outline: &outline_local,
-        towns: &town_cells,
-        communities: &community_cells,
-        community_town: &community_town,
-        grids: &grid_cells,
-        grid_community: &grid_community,
+/// Place `grid`'s buildings (appended to `buildings`) and count its people, houses and enterprises — the floating
+/// population too: renters near factories and on the urban fringe; shops scale with people.
+fn populate_grid(
+    grid: &mut Grid,
+    site: &GridSite<'_>,
+    spec: &DemoSpec,
+    corridors: &Corridors,
+    frame: &LocalFrame,
+    buildings: &mut Vec<Building>,
+) {
+    let (gid, code) = (grid.id, grid.code);
+    let mut grng = rng_for(spec.seed, 1000 + gid.0 as u64);
+    let placed = place_buildings(site.cell, site.angle, site.land, spec, corridors, &mut grng);
+    let mut compound = names::compound(&mut grng);
+    for (n, pb) in placed.into_iter().enumerate() {
+        let bid = BuildingId(buildings.len() as u32);
+        let number = n as u32 + 1;
+        let Ok(bcode) = code.child(number) else { break };
+        let households = match pb.kind {
+            BuildingKind::HighRise => pb.floors as u32 * 4,
+            BuildingKind::MidRise => pb.floors as u32 * 4,
+            BuildingKind::VillageHouse => grng.random_range(1..=2),
+            BuildingKind::Industrial | BuildingKind::Public => 0,
+        };
+        let population = (households as f64 * grng.random_range(2.2..3.1)).round() as u32;
+        if n % 24 == 0 {
+            compound = names::compound(&mut grng);
+        }
+        let name = match pb.kind {
+            BuildingKind::HighRise | BuildingKind::MidRise => {
+                format!("{compound}{}幢", n % 24 + 1)
+            }
+            BuildingKind::VillageHouse => format!("{}{}号", site.community, number),
+            BuildingKind::Industrial => format!("{}厂房", names::company(&mut grng)),
+            BuildingKind::Public => names::public_building(&mut grng),
+        };
+        grid.stats.population += population;
+        grid.stats.houses += households;
+        grid.stats.enterprises += match pb.kind {
+            BuildingKind::Industrial => grng.random_range(1..=3),
+            BuildingKind::Public => grng.random_range(2..=8),
+            _ => 0,
+        };
+        grid.buildings.push(bid);
+        buildings.push(Building {
+            id: bid,
+            grid: gid,
+            name,
+            code: bcode,
+            kind: pb.kind,
+            footprint: Polygon::from_exterior(to_lonlat(frame, &pb.footprint)),
+            height_m: pb.height_m,
+            floors: pb.floors,
+            households,
+            population,
+        });
+    }
+    let industrial_jobs: u32 = grid
+        .buildings
+        .iter()
+        .map(|b| &buildings[b.index()])
+        .filter(|b| b.kind == BuildingKind::Industrial)
+        .map(|b| (b.footprint.area_m2(frame) / 40.0) as u32)
+        .sum();
+    let ratio = match site.land {
+        LandUse::UrbanHigh => 0.25,
+        LandUse::UrbanMid => 0.45,
+        LandUse::Industrial => 1.2,
+        LandUse::Suburban => 0.7,
+        LandUse::Rural => 0.08,
     };
-    let roads = build_roads(&units, &corridors, &frame);
-    let water = corridors.water(&frame);
-
-    District {
-        name: "余杭区".to_string(),
-        code: county,
-        outline: Polygon::from_exterior(to_lonlat(&outline_local)),
-        stats,
-        towns,
-        communities,
-        grids,
-        buildings,
-        roads,
-        water,
-    }
+    grid.stats.floating_population =
+        (grid.stats.population as f64 * ratio * grng.random_range(0.7..1.3)) as u32 + industrial_jobs / 2;
+    grid.stats.enterprises += grid.stats.population / 150;
 }
 
 /// `n` seeds inside a convex cell, more where it is urban.

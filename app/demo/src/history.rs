@@ -215,26 +215,26 @@ pub fn generate_history(district: &District, spec: &HistorySpec, end: Timestamp)
 }
 
 use chrono::TimeZone;
+use pingan_core::case_number::{CaseKind, case_number};
 
 /// The case numbers and titles of `records` (as [`generate_history`] made them, ordered by time): a number per day
-/// (`YH-20250311-H00042`, `H` for history, so it never equals a live event's) and a title of the record's category
+/// (`YH-20250311-H000042`, `H` for history, by [`case_number`], so it never equals a live event's) and a title of the record's category
 /// drawn from [`crate::catalog::titles`] with its own seeded generator, so the records themselves stay as they were.
 pub fn history_text(records: &[EventRecord], seed: u64) -> pingan_core::search::HistoryText {
     let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x5449_544c);
     let mut text = pingan_core::search::HistoryText::with_capacity(records.len(), 40);
     let (mut day, mut n) = (None, 0u32);
+    let offset = pingan_core::china_offset();
     for r in records {
-        let local = chrono::DateTime::from_timestamp(r.at, 0)
-            .unwrap_or_default()
-            .with_timezone(&pingan_core::china_offset())
-            .date_naive();
+        let at = chrono::DateTime::from_timestamp(r.at, 0).unwrap_or_default();
+        let local = at.with_timezone(&offset).date_naive();
         if day != Some(local) {
             (day, n) = (Some(local), 0);
         }
         n += 1;
         let titles = crate::catalog::titles(r.category);
         let title = titles[rng.random_range(0..titles.len())];
-        text.push(&format!("YH-{}-H{n:05}", local.format("%Y%m%d")), title);
+        text.push(&case_number(CaseKind::History, u64::from(n), at, offset), title);
     }
     text
 }

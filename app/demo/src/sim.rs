@@ -4,6 +4,7 @@
 //! It never reads a clock; the caller passes the time in (the desktop passes wall-clock time, tests a fixed one).
 
 use geo::Intersects;
+use pingan_core::case_number::{CaseKind, case_number};
 use pingan_core::patrol::{CheckOutcome, CheckResult, TaskBookId};
 use pingan_core::routing::RoutingConfig;
 use pingan_core::{
@@ -172,11 +173,6 @@ impl Simulator {
         self.config
     }
 
-    /// Change the event rate (events per hour).
-    pub fn set_events_per_hour(&mut self, rate: f64) {
-        self.config.events_per_hour = rate.max(0.0);
-    }
-
     /// Advance the simulation to `now`: new events, due lifecycle steps, worker movement.
     /// Time never goes backwards: an earlier `now` is ignored.
     pub fn step(&mut self, district: &District, situation: &mut Situation, now: Timestamp) -> Vec<SimChange> {
@@ -326,8 +322,7 @@ impl Simulator {
         };
         let id = EventId(situation.events.last().map_or(1, |e| e.id.0 + 1));
         let mut e = place.report(id, category, severity, title, EventSource::GridWorker(worker), at);
-        let local = at.with_timezone(&pingan_core::china_offset());
-        e.number = format!("YH-{}-{:05}", local.format("%Y%m%d"), id.0);
+        e.number = case_number(CaseKind::Report, id.0, at, district.local_offset());
         self.routing.intake(&mut e);
         e
     }
@@ -340,11 +335,7 @@ impl Simulator {
             .iter()
             .filter_map(|e| {
                 let (_, reason) = self.routing.sla_due(e, now)?;
-                Some((
-                    e.id,
-                    (e.deadline + self.routing.grace() + chrono::Duration::seconds(1)).max(e.updated_at()),
-                    reason,
-                ))
+                Some((e.id, self.routing.breach_at(e), reason))
             })
             .collect();
         for (id, at, reason) in due {
@@ -493,10 +484,9 @@ impl Simulator {
         let titles = crate::catalog::titles(category);
         let title = titles[rng.random_range(0..titles.len())].to_string();
         let id = EventId(situation.events.last().map_or(1, |e| e.id.0 + 1));
-        let local = at.with_timezone(&pingan_core::china_offset());
         let mut e = Event {
             id,
-            number: format!("YH-{}-{:05}", local.format("%Y%m%d"), id.0),
+            number: case_number(CaseKind::Report, id.0, at, district.local_offset()),
             category,
             severity,
             title,

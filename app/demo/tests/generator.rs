@@ -1,6 +1,6 @@
 //! The demo district generator: determinism, sizes, nesting of units, address codes.
 
-use pingan_core::{District, LocalFrame, LonLat, geom::ring_contains};
+use pingan_core::{District, LocalFrame, LonLat, planar::ring_contains};
 use pingan_demo::{DemoSpec, generate};
 use std::collections::HashSet;
 use std::sync::OnceLock;
@@ -108,7 +108,7 @@ fn every_unit_inside_its_parent_and_children_tile_it() {
         let g = d.grid(b.grid);
         assert!(g.buildings.contains(&b.id));
         for p in &b.footprint.exterior {
-            assert!(ring_contains(&g.outline.exterior, *p), "{} ({}) leaves {}", b.name, b.code, g.name);
+            assert!(ring_contains(&g.outline.exterior, [p.lon, p.lat]), "{} ({}) leaves {}", b.name, b.code, g.name);
         }
     }
 }
