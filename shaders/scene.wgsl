@@ -1,5 +1,5 @@
-// scene.wgsl — the static map geometry: ground, water, roads, translucent unit fills, unit outlines and extruded
-// buildings, all in one vertex format.
+// scene.wgsl — the static map geometry: ground, water, roads, translucent unit fills and unit outlines (the
+// buildings are buildings.wgsl's), all in one vertex format.
 //
 // In (per vertex):  position in `local` metres (x east, y north, z up), normal, colour (sRGB-encoded, unorm8x4),
 //                   pick id (building id + 1; 0 = not a building), unit slot (index into `unit_colors`, or

@@ -12,6 +12,7 @@
 //! A box-shaped building is 8 vertices (64 bytes), 30 indices (60 bytes) and its attributes (8 bytes).
 
 use bytemuck::{Pod, Zeroable};
+use pingan_core::planar::is_convex;
 
 /// Horizontal step of a quantised position, metres.
 pub const XY_STEP_M: f64 = 0.05;
@@ -74,23 +75,6 @@ impl Chunk {
         let k = LOD_SIZES_M.iter().position(|s| *s <= min_size_m).unwrap_or(LOD_SIZES_M.len() - 1);
         self.indices.start..self.lod[k].max(self.indices.start)
     }
-}
-
-/// Whether an open ring turns one way only (collinear corners allowed) and has some area: a fan of triangles from
-/// its first corner covers it exactly.
-fn convex(ring: &[[f64; 2]]) -> bool {
-    let n = ring.len();
-    let (mut pos, mut neg) = (false, false);
-    for i in 0..n {
-        let (a, b, c) = (ring[i], ring[(i + 1) % n], ring[(i + 2) % n]);
-        let cross = (b[0] - a[0]) * (c[1] - b[1]) - (b[1] - a[1]) * (c[0] - b[0]);
-        pos |= cross > 0.0;
-        neg |= cross < 0.0;
-        if pos && neg {
-            return false;
-        }
-    }
-    pos || neg
 }
 
 /// A footprint's size for the level of detail: the larger side of its bounding box, metres.
@@ -158,7 +142,7 @@ impl Buildings {
         }
         // Roof first, on the top ring's vertices: a convex outline without courtyards (most buildings) is a fan;
         // anything else goes through earcut with the courtyards as holes.
-        let roof: Vec<usize> = if rings.len() == 1 && convex(outer) {
+        let roof: Vec<usize> = if rings.len() == 1 && is_convex(outer) {
             (1..outer.len() - 1).flat_map(|i| [0, i, i + 1]).collect()
         } else {
             let mut flat = Vec::with_capacity(corners * 2);
@@ -347,11 +331,11 @@ mod tests {
                 })
                 .sum::<f64>()
         };
-        assert!(convex(&[[0.0, 0.0], [10.0, 0.0], [10.0, 10.0], [0.0, 10.0]]));
+        assert!(is_convex(&[[0.0, 0.0], [10.0, 0.0], [10.0, 10.0], [0.0, 10.0]]));
         assert!((roof_area(vec![[0.0, 0.0], [10.0, 0.0], [10.0, 10.0], [0.0, 10.0]]) - 100.0).abs() < 1e-6);
         // An L: 20 × 20 less a 10 × 10 corner. A fan from its first corner would cover the missing corner too.
         let l = vec![[0.0, 0.0], [20.0, 0.0], [20.0, 10.0], [10.0, 10.0], [10.0, 20.0], [0.0, 20.0]];
-        assert!(!convex(&l));
+        assert!(!is_convex(&l));
         assert!((roof_area(l) - 300.0).abs() < 1e-6);
     }
 }

@@ -179,11 +179,6 @@ impl Flight {
         let done = self.elapsed_s >= self.duration_s;
         (if done { self.to } else { self.from.lerp(&self.to, eased) }, done)
     }
-
-    /// Where the flight ends.
-    pub fn destination(&self) -> Camera {
-        self.to
-    }
 }
 
 #[cfg(test)]

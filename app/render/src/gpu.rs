@@ -221,6 +221,176 @@ fn marker_layout() -> wgpu::VertexBufferLayout<'static> {
     }
 }
 
+/// The four render pipelines.
+struct Pipelines {
+    opaque: wgpu::RenderPipeline,
+    buildings: wgpu::RenderPipeline,
+    fill: wgpu::RenderPipeline,
+    marker: wgpu::RenderPipeline,
+}
+
+/// The layout of the bind group every pipeline uses: the globals, the unit colours and the buildings' attributes.
+fn globals_layout(device: &wgpu::Device) -> wgpu::BindGroupLayout {
+    device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+        label: Some("scene globals"),
+        entries: &[
+            wgpu::BindGroupLayoutEntry {
+                binding: 0,
+                visibility: wgpu::ShaderStages::VERTEX | wgpu::ShaderStages::FRAGMENT,
+                ty: wgpu::BindingType::Buffer {
+                    ty: wgpu::BufferBindingType::Uniform,
+                    has_dynamic_offset: false,
+                    min_binding_size: None,
+                },
+                count: None,
+            },
+            // The unit colours and the buildings' attributes, read by the vertex shaders.
+            storage_entry(1),
+            storage_entry(2),
+        ],
+    })
+}
+
+/// The layout of a building chunk's bind group: its [`ChunkUniform`], at a dynamic offset.
+fn chunk_layout(device: &wgpu::Device) -> wgpu::BindGroupLayout {
+    device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+        label: Some("building chunk"),
+        entries: &[wgpu::BindGroupLayoutEntry {
+            binding: 0,
+            visibility: wgpu::ShaderStages::VERTEX,
+            ty: wgpu::BindingType::Buffer {
+                ty: wgpu::BufferBindingType::Uniform,
+                has_dynamic_offset: true,
+                min_binding_size: wgpu::BufferSize::new(std::mem::size_of::<ChunkUniform>() as u64),
+            },
+            count: None,
+        }],
+    })
+}
+
+/// Every chunk's [`ChunkUniform`], [`CHUNK_UNIFORM_STRIDE`] apart, in one uniform buffer.
+fn chunk_uniforms(device: &wgpu::Device, geo: &crate::buildings::Buildings) -> wgpu::Buffer {
+    let mut chunk_bytes = vec![0u8; (geo.chunks.len().max(1) as u64 * CHUNK_UNIFORM_STRIDE) as usize];
+    for (i, c) in geo.chunks.iter().enumerate() {
+        let u = ChunkUniform { origin: [c.origin[0], c.origin[1], 0.0, 0.0], base: [c.buildings.start, 0, 0, 0] };
+        let at = i * CHUNK_UNIFORM_STRIDE as usize;
+        chunk_bytes[at..at + std::mem::size_of::<ChunkUniform>()].copy_from_slice(bytemuck::bytes_of(&u));
+    }
+    device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+        label: Some("building chunks"),
+        contents: &chunk_bytes,
+        usage: wgpu::BufferUsages::UNIFORM,
+    })
+}
+
+/// A buffer holding `data` (4 zero bytes when it is empty: wgpu refuses empty buffers).
+fn static_buffer(device: &wgpu::Device, label: &str, data: &[u8], usage: wgpu::BufferUsages) -> wgpu::Buffer {
+    device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+        label: Some(label),
+        contents: if data.is_empty() { &[0u8; 4] } else { data },
+        usage,
+    })
+}
+
+/// The shaders and the pipelines: opaque geometry and buildings with depth, then fills and markers blended.
+fn pipelines(
+    device: &wgpu::Device,
+    bgl: &wgpu::BindGroupLayout,
+    chunk_bgl: &wgpu::BindGroupLayout,
+    sample_count: u32,
+) -> Pipelines {
+    let shader = |label: &str, source: &'static str| {
+        device.create_shader_module(wgpu::ShaderModuleDescriptor {
+            label: Some(label),
+            source: wgpu::ShaderSource::Wgsl(source.into()),
+        })
+    };
+    let scene_shader = shader("scene.wgsl", include_str!("../../../shaders/scene.wgsl"));
+    let marker_shader = shader("markers.wgsl", include_str!("../../../shaders/markers.wgsl"));
+    let buildings_shader = shader("buildings.wgsl", include_str!("../../../shaders/buildings.wgsl"));
+    let buildings_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+        label: Some("buildings"),
+        bind_group_layouts: &[Some(bgl), Some(chunk_bgl)],
+        immediate_size: 0,
+    });
+    let layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+        label: Some("scene"),
+        bind_group_layouts: &[Some(bgl)],
+        immediate_size: 0,
+    });
+    let pipeline = |label: &str,
+                    layout: &wgpu::PipelineLayout,
+                    shader: &wgpu::ShaderModule,
+                    buffers: &[Option<wgpu::VertexBufferLayout<'_>>],
+                    depth_write: bool,
+                    compare: wgpu::CompareFunction,
+                    blend: Option<wgpu::BlendState>| {
+        device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
+            label: Some(label),
+            layout: Some(layout),
+            vertex: wgpu::VertexState {
+                module: shader,
+                entry_point: Some("vs_main"),
+                buffers,
+                compilation_options: Default::default(),
+            },
+            fragment: Some(wgpu::FragmentState {
+                module: shader,
+                entry_point: Some("fs_main"),
+                targets: &[Some(wgpu::ColorTargetState {
+                    format: COLOR_FORMAT,
+                    blend,
+                    write_mask: wgpu::ColorWrites::ALL,
+                })],
+                compilation_options: Default::default(),
+            }),
+            primitive: wgpu::PrimitiveState { cull_mode: None, ..Default::default() },
+            depth_stencil: Some(wgpu::DepthStencilState {
+                format: DEPTH_FORMAT,
+                depth_write_enabled: Some(depth_write),
+                depth_compare: Some(compare),
+                stencil: Default::default(),
+                bias: Default::default(),
+            }),
+            multisample: wgpu::MultisampleState { count: sample_count, ..Default::default() },
+            multiview_mask: None,
+            cache: None,
+        })
+    };
+    let greater = wgpu::CompareFunction::Greater;
+    let blend = Some(wgpu::BlendState::ALPHA_BLENDING);
+    Pipelines {
+        opaque: pipeline("scene opaque", &layout, &scene_shader, &[Some(vertex_layout())], true, greater, None),
+        buildings: pipeline(
+            "buildings",
+            &buildings_layout,
+            &buildings_shader,
+            &[Some(building_vertex_layout())],
+            true,
+            greater,
+            None,
+        ),
+        fill: pipeline(
+            "scene fills",
+            &layout,
+            &scene_shader,
+            &[Some(vertex_layout())],
+            false,
+            wgpu::CompareFunction::GreaterEqual,
+            blend,
+        ),
+        marker: pipeline(
+            "markers",
+            &layout,
+            &marker_shader,
+            &[Some(marker_layout())],
+            false,
+            wgpu::CompareFunction::Always,
+            blend,
+        ),
+    }
+}
+
 impl SceneRenderer {
     /// Upload `scene` once and build the pipelines. Uses 4× MSAA when the adapter supports it.
     pub fn new(device: &wgpu::Device, adapter: &wgpu::Adapter, scene: &Scene) -> Self {
@@ -228,71 +398,15 @@ impl SceneRenderer {
             .iter()
             .all(|f| adapter.get_texture_format_features(*f).flags.sample_count_supported(4));
         let sample_count = if msaa_ok { 4 } else { 1 };
-        let scene_shader = device.create_shader_module(wgpu::ShaderModuleDescriptor {
-            label: Some("scene.wgsl"),
-            source: wgpu::ShaderSource::Wgsl(include_str!("../../../shaders/scene.wgsl").into()),
-        });
-        let marker_shader = device.create_shader_module(wgpu::ShaderModuleDescriptor {
-            label: Some("markers.wgsl"),
-            source: wgpu::ShaderSource::Wgsl(include_str!("../../../shaders/markers.wgsl").into()),
-        });
-        let bgl = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
-            label: Some("scene globals"),
-            entries: &[
-                wgpu::BindGroupLayoutEntry {
-                    binding: 0,
-                    visibility: wgpu::ShaderStages::VERTEX | wgpu::ShaderStages::FRAGMENT,
-                    ty: wgpu::BindingType::Buffer {
-                        ty: wgpu::BufferBindingType::Uniform,
-                        has_dynamic_offset: false,
-                        min_binding_size: None,
-                    },
-                    count: None,
-                },
-                // The unit colours and the buildings' attributes, read by the vertex shaders.
-                storage_entry(1),
-                storage_entry(2),
-            ],
-        });
-        let chunk_bgl = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
-            label: Some("building chunk"),
-            entries: &[wgpu::BindGroupLayoutEntry {
-                binding: 0,
-                visibility: wgpu::ShaderStages::VERTEX,
-                ty: wgpu::BindingType::Buffer {
-                    ty: wgpu::BufferBindingType::Uniform,
-                    has_dynamic_offset: true,
-                    min_binding_size: wgpu::BufferSize::new(std::mem::size_of::<ChunkUniform>() as u64),
-                },
-                count: None,
-            }],
-        });
-        let buildings_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
-            label: Some("buildings"),
-            bind_group_layouts: &[Some(&bgl), Some(&chunk_bgl)],
-            immediate_size: 0,
-        });
-        let buildings_shader = device.create_shader_module(wgpu::ShaderModuleDescriptor {
-            label: Some("buildings.wgsl"),
-            source: wgpu::ShaderSource::Wgsl(include_str!("../../../shaders/buildings.wgsl").into()),
-        });
+        let bgl = globals_layout(device);
+        let chunk_bgl = chunk_layout(device);
         let geo = &scene.buildings_geo;
         let attrs = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
             label: Some("building attributes"),
             contents: if geo.attrs.is_empty() { &[0u8; 8] } else { bytemuck::cast_slice(&geo.attrs) },
             usage: wgpu::BufferUsages::STORAGE,
         });
-        let mut chunk_bytes = vec![0u8; (geo.chunks.len().max(1) as u64 * CHUNK_UNIFORM_STRIDE) as usize];
-        for (i, c) in geo.chunks.iter().enumerate() {
-            let u = ChunkUniform { origin: [c.origin[0], c.origin[1], 0.0, 0.0], base: [c.buildings.start, 0, 0, 0] };
-            let at = i * CHUNK_UNIFORM_STRIDE as usize;
-            chunk_bytes[at..at + std::mem::size_of::<ChunkUniform>()].copy_from_slice(bytemuck::bytes_of(&u));
-        }
-        let chunk_uniforms = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
-            label: Some("building chunks"),
-            contents: &chunk_bytes,
-            usage: wgpu::BufferUsages::UNIFORM,
-        });
+        let chunk_uniforms = chunk_uniforms(device, geo);
         let chunk_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
             label: Some("building chunk"),
             layout: &chunk_bgl,
@@ -304,11 +418,6 @@ impl SceneRenderer {
                     size: wgpu::BufferSize::new(std::mem::size_of::<ChunkUniform>() as u64),
                 }),
             }],
-        });
-        let layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
-            label: Some("scene"),
-            bind_group_layouts: &[Some(&bgl)],
-            immediate_size: 0,
         });
         let globals = device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("globals"),
@@ -331,88 +440,8 @@ impl SceneRenderer {
                 wgpu::BindGroupEntry { binding: 2, resource: attrs.as_entire_binding() },
             ],
         });
-        let pipeline = |label: &str,
-                        layout: &wgpu::PipelineLayout,
-                        shader: &wgpu::ShaderModule,
-                        buffers: &[Option<wgpu::VertexBufferLayout<'_>>],
-                        depth_write: bool,
-                        compare: wgpu::CompareFunction,
-                        blend: Option<wgpu::BlendState>| {
-            device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
-                label: Some(label),
-                layout: Some(layout),
-                vertex: wgpu::VertexState {
-                    module: shader,
-                    entry_point: Some("vs_main"),
-                    buffers,
-                    compilation_options: Default::default(),
-                },
-                fragment: Some(wgpu::FragmentState {
-                    module: shader,
-                    entry_point: Some("fs_main"),
-                    targets: &[Some(wgpu::ColorTargetState {
-                        format: COLOR_FORMAT,
-                        blend,
-                        write_mask: wgpu::ColorWrites::ALL,
-                    })],
-                    compilation_options: Default::default(),
-                }),
-                primitive: wgpu::PrimitiveState { cull_mode: None, ..Default::default() },
-                depth_stencil: Some(wgpu::DepthStencilState {
-                    format: DEPTH_FORMAT,
-                    depth_write_enabled: Some(depth_write),
-                    depth_compare: Some(compare),
-                    stencil: Default::default(),
-                    bias: Default::default(),
-                }),
-                multisample: wgpu::MultisampleState { count: sample_count, ..Default::default() },
-                multiview_mask: None,
-                cache: None,
-            })
-        };
-        let opaque_pipeline = pipeline(
-            "scene opaque",
-            &layout,
-            &scene_shader,
-            &[Some(vertex_layout())],
-            true,
-            wgpu::CompareFunction::Greater,
-            None,
-        );
-        let buildings_pipeline = pipeline(
-            "buildings",
-            &buildings_layout,
-            &buildings_shader,
-            &[Some(building_vertex_layout())],
-            true,
-            wgpu::CompareFunction::Greater,
-            None,
-        );
-        let fill_pipeline = pipeline(
-            "scene fills",
-            &layout,
-            &scene_shader,
-            &[Some(vertex_layout())],
-            false,
-            wgpu::CompareFunction::GreaterEqual,
-            Some(wgpu::BlendState::ALPHA_BLENDING),
-        );
-        let marker_pipeline = pipeline(
-            "markers",
-            &layout,
-            &marker_shader,
-            &[Some(marker_layout())],
-            false,
-            wgpu::CompareFunction::Always,
-            Some(wgpu::BlendState::ALPHA_BLENDING),
-        );
-        let buf = |label: &str, data: &[u8], usage: wgpu::BufferUsages| {
-            device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
-                label: Some(label),
-                contents: if data.is_empty() { &[0u8; 4] } else { data },
-                usage,
-            })
-        };
+        let pipelines = pipelines(device, &bgl, &chunk_bgl, sample_count);
+        let buf = |label: &str, data: &[u8], usage: wgpu::BufferUsages| static_buffer(device, label, data, usage);
         let opaque_vb =
             buf("opaque vertices", bytemuck::cast_slice(&scene.opaque.vertices), wgpu::BufferUsages::VERTEX);
         let opaque_ib = buf("opaque indices", bytemuck::cast_slice(&scene.opaque.indices), wgpu::BufferUsages::INDEX);
@@ -441,9 +470,9 @@ impl SceneRenderer {
             + unit_colors.size()
             + globals.size();
         Self {
-            opaque_pipeline,
-            fill_pipeline,
-            marker_pipeline,
+            opaque_pipeline: pipelines.opaque,
+            fill_pipeline: pipelines.fill,
+            marker_pipeline: pipelines.marker,
             globals,
             unit_colors,
             bind_group,
@@ -451,7 +480,7 @@ impl SceneRenderer {
             opaque_ib,
             opaque_count: scene.opaque.indices.len() as u32,
             grid_outlines: scene.grid_outlines.clone(),
-            buildings_pipeline,
+            buildings_pipeline: pipelines.buildings,
             buildings_vb,
             buildings_ib,
             chunk_group,

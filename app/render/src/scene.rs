@@ -235,150 +235,25 @@ pub const GROUND: [u8; 4] = [22, 36, 56, 255];
 /// Water colour.
 pub const WATER: [u8; 4] = [24, 70, 125, 255];
 
-impl Scene {
-    /// Unit slot of town `i`.
-    pub fn town_slot(&self, i: usize) -> u32 {
-        i as u32
-    }
+/// `ring` in `frame`'s local metres.
+fn local_ring(frame: &LocalFrame, ring: &[LonLat]) -> Vec<[f64; 2]> {
+    ring.iter().map(|p| frame.local_from_lonlat(*p)).collect()
+}
 
+/// A building's place in the tessellation order: its chunk, then largest first, then its index.
+type Slot = (i32, i32, std::cmp::Reverse<u32>, usize);
+
+impl Scene {
     /// Tessellate `district` (about 1 s for 76,000 buildings in release).
     pub fn from_district(district: &District) -> Self {
         let frame = LocalFrame::new(district.bbox().centre());
-        let local = |ring: &[LonLat]| -> Vec<[f64; 2]> { ring.iter().map(|p| frame.local_from_lonlat(*p)).collect() };
+        let outline = local_ring(&frame, &district.outline.exterior);
         let mut opaque = Mesh::default();
-        let outline = local(&district.outline.exterior);
         opaque.push_polygon(&outline, 0.0, GROUND, 0, NO_UNIT);
-        for w in &district.water {
-            if w.centreline.is_empty() {
-                opaque.push_polygon(&local(&w.area.exterior), layer::WATER, WATER, 0, NO_UNIT);
-            } else {
-                opaque.push_ribbon(&local(&w.centreline), w.width_m as f64, layer::WATER, WATER, NO_UNIT);
-            }
-        }
-        for r in &district.roads {
-            let color = match r.class {
-                RoadClass::Expressway => [196, 146, 70, 255],
-                RoadClass::Arterial => [104, 118, 140, 255],
-                RoadClass::Secondary => [78, 92, 114, 255],
-                RoadClass::Local => [60, 72, 92, 255],
-            };
-            opaque.push_ribbon(&local(&r.line), r.class.width_m() as f64, layer::ROAD, color, NO_UNIT);
-        }
-        // Unit slots: towns, then communities, then grids.
-        let n_towns = district.towns.len() as u32;
-        let n_comms = district.communities.len() as u32;
-        let mut fills = Mesh::default();
-        let mut ranges = FillRanges::default();
-        let fill_color = [255, 255, 255, 90];
-        let start = fills.indices.len() as u32;
-        for t in &district.towns {
-            fills.push_polygon(&local(&t.outline.exterior), layer::FILL, fill_color, 0, t.id.0 as u32);
-        }
-        ranges.town = start..fills.indices.len() as u32;
-        let start = fills.indices.len() as u32;
-        for c in &district.communities {
-            fills.push_polygon(&local(&c.outline.exterior), layer::FILL, fill_color, 0, n_towns + c.id.0);
-        }
-        ranges.community = start..fills.indices.len() as u32;
-        let start = fills.indices.len() as u32;
-        for g in &district.grids {
-            fills.push_polygon(&local(&g.outline.exterior), layer::FILL, fill_color, 0, n_towns + n_comms + g.id.0);
-        }
-        ranges.grid = start..fills.indices.len() as u32;
-        // Outlines: towns wide and bright, communities thinner; grids are left to the fills' edges.
-        for t in &district.towns {
-            let mut ring = local(&t.outline.exterior);
-            ring.push(ring[0]);
-            opaque.push_ribbon(&ring, 40.0, layer::OUTLINE, [46, 197, 255, 255], NO_UNIT);
-        }
-        for c in &district.communities {
-            let mut ring = local(&c.outline.exterior);
-            ring.push(ring[0]);
-            opaque.push_ribbon(&ring, 12.0, layer::OUTLINE - 0.1, [120, 150, 190, 255], NO_UNIT);
-        }
-        // Grid outlines last, so they are one index range that can be left out.
-        let grid_start = opaque.indices.len() as u32;
-        for g in &district.grids {
-            let mut ring = local(&g.outline.exterior);
-            ring.push(ring[0]);
-            opaque.push_ribbon(&ring, 5.0, layer::OUTLINE - 0.2, [92, 112, 140, 255], NO_UNIT);
-        }
-        let grid_outlines = grid_start..opaque.indices.len() as u32;
-        // Buildings, grouped by chunk: roof by earcut, walls as flat-shaded quads.
-        let chunk_of = |b: &pingan_core::Building| {
-            let c = frame.local_from_lonlat(b.footprint.exterior.first().copied().unwrap_or_default());
-            ((c[0] / CHUNK_M).floor() as i32, (c[1] / CHUNK_M).floor() as i32)
-        };
-        // By chunk, and within a chunk largest first (the level of detail draws a prefix: see `buildings`).
-        let mut order: Vec<(i32, i32, std::cmp::Reverse<u32>, usize)> = district
-            .buildings
-            .iter()
-            .enumerate()
-            .map(|(i, b)| {
-                let (cx, cy) = chunk_of(b);
-                // The footprint's size from its box's two corners (no second copy of its ring).
-                let size = b.footprint.bbox().map_or(0.0, |bb| {
-                    let (lo, hi) = (frame.local_from_lonlat(bb.min), frame.local_from_lonlat(bb.max));
-                    crate::buildings::footprint_size(&[lo, hi])
-                });
-                (cx, cy, std::cmp::Reverse((size * 10.0) as u32), i)
-            })
-            .collect();
-        order.sort_unstable();
-        // Tessellated on every core: the order cut into one run of whole chunks per thread, the runs joined after.
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(order.len() / 2_000 + 1);
-        let mut cuts = vec![0];
-        for t in 1..threads {
-            let mut at = (order.len() * t / threads).max(*cuts.last().unwrap_or(&0));
-            while at > 0 && at < order.len() && (order[at].0, order[at].1) == (order[at - 1].0, order[at - 1].1) {
-                at += 1;
-            }
-            cuts.push(at.min(order.len()));
-        }
-        cuts.push(order.len());
-        let tessellate = |run: &[(i32, i32, std::cmp::Reverse<u32>, usize)]| {
-            let mut geo_out = Buildings::default();
-            let mut footprints = Footprints::default();
-            let mut max_height: f64 = 0.0;
-            let mut current: Option<(i32, i32)> = None;
-            for &(cx, cy, _, bi) in run {
-                let b = &district.buildings[bi];
-                if current != Some((cx, cy)) {
-                    current = Some((cx, cy));
-                    geo_out.start_chunk([(f64::from(cx) + 0.5) * CHUNK_M, (f64::from(cy) + 0.5) * CHUNK_M]);
-                }
-                let ring = open_ring(local(&b.footprint.exterior));
-                if ring.len() < 3 {
-                    continue;
-                }
-                // Courtyards: the footprint's holes are kept — the roof is triangulated around them and they get
-                // walls of their own.
-                let holes: Vec<Vec<[f64; 2]>> =
-                    b.footprint.holes.iter().map(|h| open_ring(local(h))).filter(|h| h.len() >= 3).collect();
-                let h = b.height_m.max(1.0);
-                let mut rings = holes;
-                rings.insert(0, ring);
-                if !geo_out.push(&rings, h, building_color(b.kind, h), b.id.0 + 1) {
-                    continue;
-                }
-                max_height = max_height.max(h as f64);
-                footprints.push(b.id, h, &rings);
-            }
-            (geo_out, footprints, max_height)
-        };
-        let runs: Vec<_> = std::thread::scope(|s| {
-            let handles: Vec<_> = cuts.windows(2).map(|w| s.spawn(|| tessellate(&order[w[0]..w[1]]))).collect();
-            handles.into_iter().map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))).collect()
-        });
-        let mut geo_out = Buildings::default();
-        let mut footprints = Footprints::default();
-        let mut max_height: f64 = 0.0;
-        for (g, f, m) in runs {
-            geo_out.append(g);
-            footprints.append(f);
-            max_height = max_height.max(m);
-        }
-        geo_out.finish();
+        push_water_and_roads(&mut opaque, district, &frame);
+        let (fills, ranges) = unit_fills(district, &frame);
+        let grid_outlines = push_outlines(&mut opaque, district, &frame);
+        let (geo_out, footprints, max_height) = tessellate_buildings(district, &frame);
         let (mut min, mut max) = ([f64::MAX; 2], [f64::MIN; 2]);
         for p in &outline {
             min = [min[0].min(p[0]), min[1].min(p[1])];
@@ -391,7 +266,7 @@ impl Scene {
             buildings_geo: geo_out,
             fills,
             fill_ranges: ranges,
-            unit_slots: (n_towns + n_comms) as usize + district.grids.len(),
+            unit_slots: district.towns.len() + district.communities.len() + district.grids.len(),
             buildings: footprints.items.len(),
             bounds: (min, max),
             footprints,
@@ -455,23 +330,17 @@ fn open_ring(mut r: Vec<[f64; 2]>) -> Vec<[f64; 2]> {
     r
 }
 
-/// Smallest ray parameter where the ray meets the prism (footprint × [0, h]): roof (geo's point-in-polygon) or walls.
+/// Smallest ray parameter where the ray meets the prism (footprint × [0, h]): roof (core's even–odd point in rings,
+/// so a courtyard has no roof) or walls.
 fn ray_prism<'a>(o: DVec3, d: DVec3, rings: impl Iterator<Item = &'a [[f32; 2]]> + Clone, h: f64) -> Option<f64> {
     let corner = |p: [f32; 2]| (f64::from(p[0]), f64::from(p[1]));
-    let edges = rings.flat_map(|r| (0..r.len()).map(move |i| (corner(r[i]), corner(r[(i + 1) % r.len()]))));
+    let edges = rings.clone().flat_map(|r| (0..r.len()).map(move |i| (corner(r[i]), corner(r[(i + 1) % r.len()]))));
     let mut best = f64::INFINITY;
-    // The roof: the ray's point at roof height inside the footprint (even–odd over the outline and courtyards).
     if d.z.abs() > 1e-12 {
         let t = (h - o.z) / d.z;
         if t > 0.0 {
             let p = o + d * t;
-            let crossings = edges
-                .clone()
-                .filter(|((ax, ay), (bx, by))| {
-                    (*ay > p.y) != (*by > p.y) && p.x < ax + (p.y - ay) * (bx - ax) / (by - ay)
-                })
-                .count();
-            if crossings % 2 == 1 {
+            if pingan_core::planar::inside_even_odd(rings, [p.x, p.y]) {
                 best = t;
             }
         }
@@ -494,6 +363,166 @@ fn ray_prism<'a>(o: DVec3, d: DVec3, rings: impl Iterator<Item = &'a [[f32; 2]]>
         }
     }
     best.is_finite().then_some(best)
+}
+
+/// Water (areas, or ribbons along their centrelines) and roads, by class, into `opaque`.
+fn push_water_and_roads(opaque: &mut Mesh, district: &District, frame: &LocalFrame) {
+    let local = |ring: &[LonLat]| local_ring(frame, ring);
+    for w in &district.water {
+        if w.centreline.is_empty() {
+            opaque.push_polygon(&local(&w.area.exterior), layer::WATER, WATER, 0, NO_UNIT);
+        } else {
+            opaque.push_ribbon(&local(&w.centreline), w.width_m as f64, layer::WATER, WATER, NO_UNIT);
+        }
+    }
+    for r in &district.roads {
+        let color = match r.class {
+            RoadClass::Expressway => [196, 146, 70, 255],
+            RoadClass::Arterial => [104, 118, 140, 255],
+            RoadClass::Secondary => [78, 92, 114, 255],
+            RoadClass::Local => [60, 72, 92, 255],
+        };
+        opaque.push_ribbon(&local(&r.line), r.class.width_m() as f64, layer::ROAD, color, NO_UNIT);
+    }
+}
+
+/// The translucent unit fills, each carrying its unit slot (towns, then communities, then grids), and each level's
+/// index range.
+fn unit_fills(district: &District, frame: &LocalFrame) -> (Mesh, FillRanges) {
+    let local = |ring: &[LonLat]| local_ring(frame, ring);
+    let n_towns = district.towns.len() as u32;
+    let n_comms = district.communities.len() as u32;
+    let mut fills = Mesh::default();
+    let mut ranges = FillRanges::default();
+    let fill_color = [255, 255, 255, 90];
+    let start = fills.indices.len() as u32;
+    for t in &district.towns {
+        fills.push_polygon(&local(&t.outline.exterior), layer::FILL, fill_color, 0, t.id.0 as u32);
+    }
+    ranges.town = start..fills.indices.len() as u32;
+    let start = fills.indices.len() as u32;
+    for c in &district.communities {
+        fills.push_polygon(&local(&c.outline.exterior), layer::FILL, fill_color, 0, n_towns + c.id.0);
+    }
+    ranges.community = start..fills.indices.len() as u32;
+    let start = fills.indices.len() as u32;
+    for g in &district.grids {
+        fills.push_polygon(&local(&g.outline.exterior), layer::FILL, fill_color, 0, n_towns + n_comms + g.id.0);
+    }
+    ranges.grid = start..fills.indices.len() as u32;
+    (fills, ranges)
+}
+
+/// Unit outlines into `opaque`: towns wide and bright, communities thinner, grids last and thinnest; returns the
+/// grids' index range (drawn only when grids are filled).
+fn push_outlines(opaque: &mut Mesh, district: &District, frame: &LocalFrame) -> std::ops::Range<u32> {
+    let closed = |ring: &[LonLat]| {
+        let mut ring = local_ring(frame, ring);
+        ring.push(ring[0]);
+        ring
+    };
+    for t in &district.towns {
+        opaque.push_ribbon(&closed(&t.outline.exterior), 40.0, layer::OUTLINE, [46, 197, 255, 255], NO_UNIT);
+    }
+    for c in &district.communities {
+        opaque.push_ribbon(&closed(&c.outline.exterior), 12.0, layer::OUTLINE - 0.1, [120, 150, 190, 255], NO_UNIT);
+    }
+    // Grid outlines last, so they are one index range that can be left out.
+    let grid_start = opaque.indices.len() as u32;
+    for g in &district.grids {
+        opaque.push_ribbon(&closed(&g.outline.exterior), 5.0, layer::OUTLINE - 0.2, [92, 112, 140, 255], NO_UNIT);
+    }
+    grid_start..opaque.indices.len() as u32
+}
+
+/// The buildings, grouped by chunk (roof by earcut, walls as flat-shaded quads), tessellated on every core: the
+/// order cut into one run of whole chunks per thread, the runs joined after. Returns the geometry, the footprints
+/// in the same order, and the highest roof.
+fn tessellate_buildings(district: &District, frame: &LocalFrame) -> (Buildings, Footprints, f64) {
+    let order = building_order(district, frame);
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(order.len() / 2_000 + 1);
+    let mut cuts = vec![0];
+    for t in 1..threads {
+        let mut at = (order.len() * t / threads).max(*cuts.last().unwrap_or(&0));
+        while at > 0 && at < order.len() && (order[at].0, order[at].1) == (order[at - 1].0, order[at - 1].1) {
+            at += 1;
+        }
+        cuts.push(at.min(order.len()));
+    }
+    cuts.push(order.len());
+    let runs: Vec<_> = std::thread::scope(|s| {
+        let handles: Vec<_> =
+            cuts.windows(2).map(|w| s.spawn(|| tessellate_run(district, frame, &order[w[0]..w[1]]))).collect();
+        handles.into_iter().map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))).collect()
+    });
+    let mut geo_out = Buildings::default();
+    let mut footprints = Footprints::default();
+    let mut max_height: f64 = 0.0;
+    for (g, f, m) in runs {
+        geo_out.append(g);
+        footprints.append(f);
+        max_height = max_height.max(m);
+    }
+    geo_out.finish();
+    (geo_out, footprints, max_height)
+}
+
+/// Every building by chunk, and within a chunk largest first (the level of detail draws a prefix: see
+/// [`crate::buildings`]).
+fn building_order(district: &District, frame: &LocalFrame) -> Vec<Slot> {
+    let chunk_of = |b: &pingan_core::Building| {
+        let c = frame.local_from_lonlat(b.footprint.exterior.first().copied().unwrap_or_default());
+        ((c[0] / CHUNK_M).floor() as i32, (c[1] / CHUNK_M).floor() as i32)
+    };
+    let mut order: Vec<Slot> = district
+        .buildings
+        .iter()
+        .enumerate()
+        .map(|(i, b)| {
+            let (cx, cy) = chunk_of(b);
+            // The footprint's size from its box's two corners (no second copy of its ring).
+            let size = b.footprint.bbox().map_or(0.0, |bb| {
+                let (lo, hi) = (frame.local_from_lonlat(bb.min), frame.local_from_lonlat(bb.max));
+                crate::buildings::footprint_size(&[lo, hi])
+            });
+            (cx, cy, std::cmp::Reverse((size * 10.0) as u32), i)
+        })
+        .collect();
+    order.sort_unstable();
+    order
+}
+
+/// Tessellate one run of whole chunks: its geometry, its footprints and its highest roof.
+fn tessellate_run(district: &District, frame: &LocalFrame, run: &[Slot]) -> (Buildings, Footprints, f64) {
+    let local = |ring: &[LonLat]| local_ring(frame, ring);
+    let mut geo_out = Buildings::default();
+    let mut footprints = Footprints::default();
+    let mut max_height: f64 = 0.0;
+    let mut current: Option<(i32, i32)> = None;
+    for &(cx, cy, _, bi) in run {
+        let b = &district.buildings[bi];
+        if current != Some((cx, cy)) {
+            current = Some((cx, cy));
+            geo_out.start_chunk([(f64::from(cx) + 0.5) * CHUNK_M, (f64::from(cy) + 0.5) * CHUNK_M]);
+        }
+        let ring = open_ring(local(&b.footprint.exterior));
+        if ring.len() < 3 {
+            continue;
+        }
+        // Courtyards: the footprint's holes are kept — the roof is triangulated around them and they get
+        // walls of their own.
+        let holes: Vec<Vec<[f64; 2]>> =
+            b.footprint.holes.iter().map(|h| open_ring(local(h))).filter(|h| h.len() >= 3).collect();
+        let h = b.height_m.max(1.0);
+        let mut rings = holes;
+        rings.insert(0, ring);
+        if !geo_out.push(&rings, h, building_color(b.kind, h), b.id.0 + 1) {
+            continue;
+        }
+        max_height = max_height.max(h as f64);
+        footprints.push(b.id, h, &rings);
+    }
+    (geo_out, footprints, max_height)
 }
 
 #[cfg(test)]
