@@ -237,12 +237,12 @@ fn package_cmd(cmd: &PackageCmd, seed: u64, events_per_hour: f64) -> anyhow::Res
                     package::from_server(url, token).map_err(anyhow::Error::msg)?
                 }
                 (None, Some(cache), _) => {
-                    pingan_package::encode(&package::from_cache(cache).map_err(anyhow::Error::msg)?)
+                    pingan_package::encode(&package::from_cache(cache).map_err(anyhow::Error::msg)?)?
                 }
                 (None, None, true) => {
                     let spec = pingan_demo::DemoSpec { seed, ..Default::default() };
                     let sim = pingan_demo::SimConfig { events_per_hour, ..Default::default() };
-                    pingan_package::encode(&package::from_demo(&spec, sim, chrono::Utc::now()))
+                    pingan_package::encode(&package::from_demo(&spec, sim, chrono::Utc::now()))?
                 }
                 (None, None, false) => {
                     anyhow::bail!("say where the package comes from: --server URL, --cache FILE or --demo")

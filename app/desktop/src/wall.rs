@@ -120,56 +120,101 @@ impl Default for WallLayout {
     }
 }
 
+/// What is wrong with a wall layout (each message starts `wall layout:`).
+#[derive(Debug, thiserror::Error)]
+pub enum WallError {
+    /// Not TOML of the layout's shape.
+    #[error("wall layout: {0}")]
+    Toml(#[from] toml::de::Error),
+    /// The font scale is out of range.
+    #[error("wall layout: font_scale must be 0.5 to 4, got {0}")]
+    FontScale(f32),
+    /// Too few or too many screens.
+    #[error("wall layout: 1 to 16 [[screen]] entries, got {0}")]
+    Screens(usize),
+    /// A screen (numbered from 1) shows nothing.
+    #[error("wall layout: screen {0} shows no panels")]
+    NoPanels(usize),
+    /// A screen's weights do not match its panels.
+    #[error("wall layout: screen {0} needs one positive weight per panel")]
+    Weights(usize),
+    /// A screen names both or neither of a monitor and a position.
+    #[error("wall layout: screen {0} names either a monitor or a position")]
+    Placement(usize),
+    /// A screen's window is too small or too big.
+    #[error(
+        "wall layout: screen {screen} is {w}×{h}: a screen's window is 100 to {MAX_SURFACE_PX} px each way \
+         (split a wider wall into one screen per display)"
+    )]
+    Size {
+        /// The screen, from 1.
+        screen: usize,
+        /// Its width, px.
+        w: f32,
+        /// Its height, px.
+        h: f32,
+    },
+    /// The tour's times are out of range.
+    #[error("wall layout: [tour] dwell_s must be 3 to 3600 s, resume_after_s 5 to 86400 s")]
+    TourTimes,
+    /// The tour's list of stops is empty or too long.
+    #[error("wall layout: [tour] stops lists 1 to 500 unit names")]
+    TourStops,
+    /// A panel is on two screens (or twice on one).
+    #[error("wall layout: the {0:?} panel is on the wall twice")]
+    Twice(WallPanel),
+    /// No screen shows the map.
+    #[error("wall layout: no screen shows the map")]
+    NoMap,
+}
+
 impl WallLayout {
     /// Parse and check a layout; the error says what is wrong and where.
-    pub fn from_toml(text: &str) -> Result<Self, String> {
-        let w: WallLayout = toml::from_str(text).map_err(|e| format!("wall layout: {e}"))?;
+    pub fn from_toml(text: &str) -> Result<Self, WallError> {
+        let w: WallLayout = toml::from_str(text)?;
         if !(0.5..=4.0).contains(&w.font_scale) {
-            return Err(format!("wall layout: font_scale must be 0.5 to 4, got {}", w.font_scale));
+            return Err(WallError::FontScale(w.font_scale));
         }
         if w.screens.is_empty() || w.screens.len() > 16 {
-            return Err(format!("wall layout: 1 to 16 [[screen]] entries, got {}", w.screens.len()));
+            return Err(WallError::Screens(w.screens.len()));
         }
         for (i, s) in w.screens.iter().enumerate() {
             let n = i + 1;
             if s.panels.is_empty() {
-                return Err(format!("wall layout: screen {n} shows no panels"));
+                return Err(WallError::NoPanels(n));
             }
             if !s.weights.is_empty()
                 && (s.weights.len() != s.panels.len() || s.weights.iter().any(|w| !w.is_finite() || *w <= 0.0))
             {
-                return Err(format!("wall layout: screen {n} needs one positive weight per panel"));
+                return Err(WallError::Weights(n));
             }
             if s.monitor.is_some() == s.position.is_some() {
-                return Err(format!("wall layout: screen {n} names either a monitor or a position"));
+                return Err(WallError::Placement(n));
             }
             if let Some([w, h]) = s.size
                 && (!(100.0..=MAX_SURFACE_PX).contains(&w) || !(100.0..=MAX_SURFACE_PX).contains(&h))
             {
-                return Err(format!(
-                    "wall layout: screen {n} is {w}×{h}: a screen's window is 100 to {MAX_SURFACE_PX} px each way \
-                     (split a wider wall into one screen per display)"
-                ));
+                return Err(WallError::Size { screen: n, w, h });
             }
         }
         if let Some(t) = &w.tour {
             if !(3.0..=3600.0).contains(&t.dwell_s) || !(5.0..=86_400.0).contains(&t.resume_after_s) {
-                return Err("wall layout: [tour] dwell_s must be 3 to 3600 s, resume_after_s 5 to 86400 s".into());
+                return Err(WallError::TourTimes);
             }
             if let TourStops::Names(n) = &t.stops
                 && (n.is_empty() || n.len() > 500)
             {
-                return Err("wall layout: [tour] stops lists 1 to 500 unit names".into());
+                return Err(WallError::TourStops);
             }
         }
         let mut seen = std::collections::HashSet::new();
         for p in w.screens.iter().flat_map(|s| &s.panels) {
             if !seen.insert(*p) {
-                return Err(format!("wall layout: the {p:?} panel is on the wall twice"));
+                return Err(WallError::Twice(*p));
             }
         }
         if !seen.contains(&WallPanel::Map) {
-            return Err("wall layout: no screen shows the map".into());
+            return Err(WallError::NoMap);
         }
         Ok(w)
     }
@@ -177,12 +222,12 @@ impl WallLayout {
     /// Read a layout file; a file that cannot be read or is wrong gives the default layout and the reason, for the
     /// operator.
     pub fn load(path: &std::path::Path) -> (Self, Option<String>) {
-        match std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display())) {
+        match std::fs::read_to_string(path) {
             Ok(text) => match Self::from_toml(&text) {
                 Ok(w) => (w, None),
                 Err(e) => (Self::default(), Some(format!("{}: {e} — using the default layout", path.display()))),
             },
-            Err(e) => (Self::default(), Some(format!("{e} — using the default layout"))),
+            Err(e) => (Self::default(), Some(format!("{}: {e} — using the default layout", path.display()))),
         }
     }
 

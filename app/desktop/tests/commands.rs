@@ -261,7 +261,7 @@ fn the_shipped_layout_is_three_screens_map_in_the_middle() {
 #[test]
 fn a_bad_layout_says_what_is_wrong() {
     let bad = |t: &str, want: &str| {
-        let e = pingan_desktop::wall::WallLayout::from_toml(t).unwrap_err();
+        let e = pingan_desktop::wall::WallLayout::from_toml(t).unwrap_err().to_string();
         assert!(e.contains(want), "{e}");
     };
     bad("font_scale = 9\n[[screen]]\nmonitor = 0\npanels = [\"map\"]", "font_scale");
@@ -342,7 +342,7 @@ fn the_tour_dwells_pauses_on_input_and_resumes_with_the_next_stop() {
     );
     // A layout's tour settings are checked.
     let bad = "[tour]\nstops = \"towns\"\ndwell_s = 1\n[[screen]]\nmonitor = 0\npanels = [\"map\"]";
-    assert!(pingan_desktop::wall::WallLayout::from_toml(bad).unwrap_err().contains("dwell_s"));
+    assert!(pingan_desktop::wall::WallLayout::from_toml(bad).unwrap_err().to_string().contains("dwell_s"));
     let named = "[tour]\nstops = [\"良渚街道\"]\n[[screen]]\nmonitor = 0\npanels = [\"map\"]";
     let w = pingan_desktop::wall::WallLayout::from_toml(named).unwrap();
     assert_eq!(w.tour.unwrap().stops, TourStops::Names(vec!["良渚街道".into()]));

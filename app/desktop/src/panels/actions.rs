@@ -50,7 +50,7 @@ fn refusal(state: &AppState, e: &Event, action: &EventAction) -> Option<String> 
     if let Err(err) = e.state.apply(action) {
         return Some(err.to_string());
     }
-    state.actor().and_then(|a| a.may_act(e, action).err())
+    state.actor().and_then(|a| a.may_act(e, action).err()).map(|why| why.to_string())
 }
 
 /// The action buttons, and the open step's form below them.
@@ -150,7 +150,7 @@ fn note_ui(ui: &mut egui::Ui, e: &Event, d: &ActionDraft, state: &AppState, comm
     );
     let action = draft.action();
     let problem = match &action {
-        Some(a) => validate::check_action(a).err().or_else(|| match a {
+        Some(a) => validate::check_action(a).err().map(|why| why.to_string()).or_else(|| match a {
             EventAction::SubmitFeedback { note } if note.trim().is_empty() => {
                 Some(lang.tr("请填写处置情况", "Say what was done").into())
             }

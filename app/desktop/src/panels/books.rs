@@ -142,7 +142,6 @@ fn row_text(b: &TaskBook, state: &AppState, lang: Lang) -> LayoutJob {
 pub fn book_detail_ui(ui: &mut egui::Ui, state: &AppState, commands: &mut Vec<Command>) {
     let lang = state.lang;
     let Some(b) = state.selected_book.and_then(|id| state.situation.task_book(id)) else { return };
-    let d = &state.district;
     ui.horizontal(|ui| {
         ui.heading(lang.tr("巡查任务书", "Patrol task book"));
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
@@ -152,6 +151,29 @@ pub fn book_detail_ui(ui: &mut egui::Ui, state: &AppState, commands: &mut Vec<Co
         });
     });
     ui.separator();
+    book_facts_ui(ui, state, b);
+    ui.add_space(8.0);
+    ui.label(RichText::new(lang.tr("检查事项", "What to check")).font(theme::bold(20.0)));
+    for (i, item) in b.items.iter().enumerate() {
+        ui.horizontal_wrapped(|ui| {
+            ui.label(RichText::new(format!("{}. {}", i + 1, item.category.name_in(lang))).strong());
+            ui.label(if lang == Lang::Zh { item.zh.as_str() } else { item.en.as_str() });
+        });
+    }
+    ui.add_space(8.0);
+    ui.label(RichText::new(lang.tr("巡查点位", "Stops")).font(theme::bold(20.0)));
+    egui::ScrollArea::vertical().id_salt("book-stops").show(ui, |ui| {
+        for i in 0..b.checks.len() {
+            stop_ui(ui, state, b, i, commands);
+        }
+    });
+}
+
+/// The book's number, grid, grade and why it was issued, its facts (state, issue, due, progress) and a progress
+/// bar.
+fn book_facts_ui(ui: &mut egui::Ui, state: &AppState, b: &TaskBook) {
+    let lang = state.lang;
+    let d = &state.district;
     let s = b.state(state.now);
     ui.label(RichText::new(&b.number).font(theme::bold(22.0)));
     ui.label(RichText::new(format::grid_place(d, b.grid)).font(theme::bold(19.0)));
@@ -194,87 +216,78 @@ pub fn book_detail_ui(ui: &mut egui::Ui, state: &AppState, commands: &mut Vec<Co
     let mut fill = rect;
     fill.set_width(rect.width() * b.done() as f32 / b.checks.len().max(1) as f32);
     ui.painter().rect_filled(fill, 3.0, state_color(s));
-    ui.add_space(8.0);
-    ui.label(RichText::new(lang.tr("检查事项", "What to check")).font(theme::bold(20.0)));
-    for (i, item) in b.items.iter().enumerate() {
+}
+
+/// The book's stop `i`: where, the events there, and its report or the buttons that report it.
+fn stop_ui(ui: &mut egui::Ui, state: &AppState, b: &TaskBook, i: usize, commands: &mut Vec<Command>) {
+    let lang = state.lang;
+    let d = &state.district;
+    let c = &b.checks[i];
+    let place = match c.building {
+        Some(id) => d.buildings.get(id.index()).map_or_else(|| format!("#{}", id.0), |x| x.name.clone()),
+        None => lang.tr("全网格巡查", "The whole grid").to_string(),
+    };
+    egui::Frame::new().fill(theme::CARD).corner_radius(6.0).inner_margin(6).show(ui, |ui| {
+        ui.set_width(ui.available_width());
         ui.horizontal_wrapped(|ui| {
-            ui.label(RichText::new(format!("{}. {}", i + 1, item.category.name_in(lang))).strong());
-            ui.label(if lang == Lang::Zh { item.zh.as_str() } else { item.en.as_str() });
+            ui.label(RichText::new(format!("{}. {place}", i + 1)).strong());
+            let heat = c
+                .building
+                .and_then(|id| state.assessment.latest.as_ref().and_then(|a| a.assessment.buildings.get(id.index())));
+            if let Some(h) = heat.filter(|h| h.events > 0) {
+                ui.label(RichText::new(format!("{} {}", h.events, lang.tr("起事件", "events"))).color(theme::DIM));
+            }
         });
-    }
-    ui.add_space(8.0);
-    ui.label(RichText::new(lang.tr("巡查点位", "Stops")).font(theme::bold(20.0)));
-    let actor = state.actor();
-    egui::ScrollArea::vertical().id_salt("book-stops").show(ui, |ui| {
-        for (i, c) in b.checks.iter().enumerate() {
-            let place = match c.building {
-                Some(id) => d.buildings.get(id.index()).map_or_else(|| format!("#{}", id.0), |x| x.name.clone()),
-                None => lang.tr("全网格巡查", "The whole grid").to_string(),
-            };
-            egui::Frame::new().fill(theme::CARD).corner_radius(6.0).inner_margin(6).show(ui, |ui| {
-                ui.set_width(ui.available_width());
+        match &c.result {
+            Some(r) => {
+                let color = match r.outcome {
+                    CheckOutcome::Done => theme::RISK[4],
+                    CheckOutcome::Problem => theme::AMBER,
+                };
                 ui.horizontal_wrapped(|ui| {
-                    ui.label(RichText::new(format!("{}. {place}", i + 1)).strong());
-                    let heat = c.building.and_then(|id| {
-                        state.assessment.latest.as_ref().and_then(|a| a.assessment.buildings.get(id.index()))
-                    });
-                    if let Some(h) = heat.filter(|h| h.events > 0) {
-                        ui.label(
-                            RichText::new(format!("{} {}", h.events, lang.tr("起事件", "events"))).color(theme::DIM),
-                        );
+                    ui.label(RichText::new(format!("● {}", lang.tr(r.outcome.zh(), r.outcome.en()))).color(color));
+                    ui.label(RichText::new(format!("{} · {}", format::short_time(r.at), r.by)).color(theme::DIM));
+                    if let Some(e) = r.event.and_then(|id| state.situation.event(id))
+                        && ui.link(&e.number).clicked()
+                    {
+                        commands.push(Command::SelectEvent(e.id));
+                    }
+                    if !r.note.is_empty() {
+                        ui.label(&r.note);
                     }
                 });
-                let check = i as u16;
-                match &c.result {
-                    Some(r) => {
-                        let color = match r.outcome {
-                            CheckOutcome::Done => theme::RISK[4],
-                            CheckOutcome::Problem => theme::AMBER,
-                        };
-                        ui.horizontal_wrapped(|ui| {
-                            ui.label(
-                                RichText::new(format!("● {}", lang.tr(r.outcome.zh(), r.outcome.en()))).color(color),
-                            );
-                            ui.label(
-                                RichText::new(format!("{} · {}", format::short_time(r.at), r.by)).color(theme::DIM),
-                            );
-                            if let Some(e) = r.event.and_then(|id| state.situation.event(id))
-                                && ui.link(&e.number).clicked()
-                            {
-                                commands.push(Command::SelectEvent(e.id));
-                            }
-                            if !r.note.is_empty() {
-                                ui.label(&r.note);
-                            }
-                        });
-                    }
-                    None => {
-                        let refused = actor
-                            .and_then(|a| pingan_core::patrol::may_report_check(&a, &[], b, i, &state.district).err());
-                        ui.horizontal(|ui| {
-                            ui.add_enabled_ui(refused.is_none(), |ui| {
-                                let done = ui.button(RichText::new(lang.tr("无异常", "All fine")).size(17.0));
-                                let problem =
-                                    ui.button(RichText::new(lang.tr("发现问题…", "Problem found…")).size(17.0));
-                                if let Some(why) = &refused {
-                                    done.on_disabled_hover_text(why);
-                                    problem.on_disabled_hover_text(why);
-                                } else {
-                                    if done.clicked() {
-                                        commands.push(Command::CheckDone(b.id, check));
-                                    }
-                                    if problem.clicked() {
-                                        commands.push(Command::CheckProblem(b.id, check));
-                                    }
-                                }
-                            });
-                            if let Some(why) = &refused {
-                                ui.label(RichText::new(why).color(theme::DIM).size(14.0));
-                            }
-                        });
-                    }
+            }
+            None => report_stop_ui(ui, state, b, i, commands),
+        }
+    });
+}
+
+/// The buttons that report stop `i` (无异常, 发现问题…), greyed out with the reason when the rules refuse it.
+fn report_stop_ui(ui: &mut egui::Ui, state: &AppState, b: &TaskBook, i: usize, commands: &mut Vec<Command>) {
+    let lang = state.lang;
+    let check = i as u16;
+    let refused = state
+        .actor()
+        .and_then(|a| pingan_core::patrol::may_report_check(&a, &[], b, i, &state.district).err())
+        .map(|why| why.to_string());
+    ui.horizontal(|ui| {
+        ui.add_enabled_ui(refused.is_none(), |ui| {
+            let done = ui.button(RichText::new(lang.tr("无异常", "All fine")).size(17.0));
+            let problem = ui.button(RichText::new(lang.tr("发现问题…", "Problem found…")).size(17.0));
+            if let Some(why) = &refused {
+                done.on_disabled_hover_text(why);
+                problem.on_disabled_hover_text(why);
+            } else {
+                if done.clicked() {
+                    commands.push(Command::CheckDone(b.id, check));
                 }
-            });
+                if problem.clicked() {
+                    commands.push(Command::CheckProblem(b.id, check));
+                }
+            }
+        });
+        if let Some(why) = &refused {
+            ui.label(RichText::new(why).color(theme::DIM).size(14.0));
         }
     });
 }

@@ -6,7 +6,7 @@
 //! district's.
 
 use crate::i18n::{Lang, Named};
-use crate::panels::dashboard_scope::{self as scope, tile_drill, tile_name};
+use crate::panels::dashboard_scope::{self as scope, header_row, tile_drill, tile_name};
 use crate::panels::drill::Numbers;
 use crate::services::assessment::ReportData;
 use crate::state::{AppState, Command, Drill, LoopScope};
@@ -447,15 +447,6 @@ fn patrol_ui(ui: &mut egui::Ui, state: &AppState, data: &ReportData, lang: Lang)
             ui.end_row();
         }
     });
-}
-
-/// A table's header: the column names, dimmed, then the end of the row.
-/// One header row of a dashboard table (dim, strong), ending the row.
-pub(super) fn header_row(ui: &mut egui::Ui, names: &[&str]) {
-    for h in names {
-        ui.label(RichText::new(*h).strong().color(theme::DIM));
-    }
-    ui.end_row();
 }
 
 fn league_ui(ui: &mut egui::Ui, data: &ReportData, sort: &mut LeagueSort, nums: &mut Numbers<'_>) {

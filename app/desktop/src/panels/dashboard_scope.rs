@@ -154,7 +154,7 @@ pub fn league_within_ui(
         Level::Grid => UnitRef::Grid(pingan_core::GridId(i as u32)),
     };
     egui::Grid::new("league-within").num_columns(6).striped(true).spacing([12.0, 8.0]).show(ui, |ui| {
-        super::dashboard::header_row(
+        header_row(
             ui,
             &[
                 lang.tr("名次", "Rank"),
@@ -189,4 +189,13 @@ pub fn league_within_ui(
             ui.end_row();
         }
     });
+}
+
+/// One header row of a dashboard table: the column names, dim and strong, then the end of the row (the dashboard's
+/// tables use it too, so it lives here, below them).
+pub(super) fn header_row(ui: &mut egui::Ui, names: &[&str]) {
+    for h in names {
+        ui.label(RichText::new(*h).strong().color(theme::DIM));
+    }
+    ui.end_row();
 }

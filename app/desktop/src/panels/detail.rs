@@ -29,115 +29,122 @@ pub fn event_detail_ui(ui: &mut egui::Ui, state: &AppState, commands: &mut Vec<C
         ui.add_space(4.0);
         crate::panels::actions::actions_ui(ui, e, state, commands);
         ui.add_space(8.0);
-        let overdue = e.is_overdue(state.now);
-        egui::Grid::new("event-fields").num_columns(2).spacing([14.0, 8.0]).striped(true).show(ui, |ui| {
-            let mut row = |k: &str, v: RichText| {
-                ui.label(RichText::new(k).color(theme::DIM));
-                ui.label(v);
-                ui.end_row();
-            };
-            row(lang.tr("编号", "Number"), RichText::new(&e.number).monospace());
-            row(lang.tr("类别", "Category"), RichText::new(e.category.name_in(lang)));
-            row(lang.tr("等级", "Severity"), RichText::new(e.severity.name_in(lang)).color(sev));
-            let st = if overdue {
-                RichText::new(format!("{} · {}", e.state.name_in(lang), lang.tr("已逾期", "overdue")))
-                    .color(theme::OVERDUE)
-            } else {
-                RichText::new(e.state.name_in(lang)).color(theme::ACCENT)
-            };
-            row(lang.tr("状态", "State"), st);
-            row(lang.tr("地点", "Place"), RichText::new(&e.place));
-            row(lang.tr("地址编码", "Address code"), RichText::new(e.address.segmented()).monospace());
-            row(
-                lang.tr("坐标", "Position"),
-                RichText::new(format!("{:.5}°E {:.5}°N", e.position.lon, e.position.lat)).monospace(),
-            );
-            row(lang.tr("上报时间", "Reported"), RichText::new(format::full_time(e.reported_at)));
-            let left = e.deadline - state.now;
-            let limit = if e.state.is_open() {
-                if left.num_seconds() >= 0 {
-                    format!(
-                        "{} ({}{})",
-                        format::full_time(e.deadline),
-                        lang.tr("剩余", "left: "),
-                        format::duration(left, lang)
-                    )
-                } else {
-                    format!(
-                        "{} ({}{})",
-                        format::full_time(e.deadline),
-                        lang.tr("超时", "late by "),
-                        format::duration(left, lang)
-                    )
-                }
-            } else {
-                format::full_time(e.deadline)
-            };
-            row(
-                lang.tr("办结时限", "Deadline"),
-                RichText::new(limit).color(if overdue { theme::OVERDUE } else { theme::TEXT }),
-            );
-            let owner = crate::format::unit_name(&state.district, e.owner());
-            let level = format!(
-                "{} · {owner}{}",
-                lang.tr(e.level.zh(), e.level.en()),
-                if e.escalated() { lang.tr("（升级）", " (escalated)") } else { "" }
-            );
-            row(
-                lang.tr("处置层级", "Level"),
-                RichText::new(level).color(if e.escalated() { theme::OVERDUE } else { theme::TEXT }),
-            );
-            row(lang.tr("来源", "Source"), RichText::new(source_text(e, state, lang)));
-            let who = e.assignee.and_then(|w| state.situation.worker(w)).map_or_else(
-                || lang.tr("未派遣", "not assigned").to_string(),
-                |w| format!("{} ({})", w.name, w.kind.name_in(lang)),
-            );
-            row(lang.tr("处置人", "Handler"), RichText::new(who));
-        });
+        event_fields_ui(ui, state, e);
         if let Some(ev) = &e.evidence {
             ui.add_space(8.0);
             evidence_ui(ui, ev, lang);
         }
         if !e.linked.is_empty() {
             ui.add_space(8.0);
-            ui.label(
-                RichText::new(format!("{} ({})", lang.tr("关联上报", "Linked reports"), e.linked.len()))
-                    .font(theme::bold(20.0)),
-            );
-            // An operator may take a wrongly merged report out again (the server checks the room's area).
-            let may_split = state.actor().is_some_and(|a| {
-                use pingan_core::sync::Role;
-                matches!(a.role, Role::Operator | Role::Supervisor | Role::Admin)
-                    && (a.role == Role::Admin || e.within(a.unit))
-            });
-            for (i, r) in e.linked.iter().enumerate() {
-                let who = match r.source {
-                    EventSource::GridWorker(w) => state.situation.worker(w).map_or("?".into(), |w| w.name.clone()),
-                    EventSource::Sensor(_) => lang.tr("物联感知设备", "IoT sensor").to_string(),
-                    EventSource::Hotline => lang.tr("12345热线", "12345 hotline").to_string(),
-                    EventSource::Police => lang.tr("110联动", "Police referral").to_string(),
-                };
-                ui.horizontal_wrapped(|ui| {
-                    ui.label(RichText::new(format::short_time(r.at)).monospace().color(theme::DIM));
-                    ui.label(RichText::new(who).strong());
-                    ui.label(&r.title);
-                    ui.label(RichText::new(format::distance(r.position.distance_m(e.position))).color(theme::DIM));
-                    let split = ui.add_enabled(may_split, egui::Button::new(lang.tr("拆分", "Split")));
-                    if split.clicked() {
-                        commands.push(Command::SplitReport(e.id, i));
-                    }
-                    split
-                        .on_hover_text(lang.tr("误合并：拆为独立事件", "Wrongly merged: make it an event of its own"))
-                        .on_disabled_hover_text(
-                            lang.tr("只有本辖区值班员可以拆分", "Only an operator of this area may split"),
-                        );
-                });
-            }
+            linked_reports_ui(ui, state, e, commands);
         }
         ui.add_space(8.0);
         ui.label(RichText::new(lang.tr("处置流程", "Status history")).font(theme::bold(20.0)));
         history_ui(ui, e, lang);
     });
+}
+
+/// The event's fields: number, category, severity, state, place, address code, position, times, level, source
+/// and handler.
+fn event_fields_ui(ui: &mut egui::Ui, state: &AppState, e: &Event) {
+    let lang = state.lang;
+    let sev = theme::severity_color(e.severity);
+    let overdue = e.is_overdue(state.now);
+    egui::Grid::new("event-fields").num_columns(2).spacing([14.0, 8.0]).striped(true).show(ui, |ui| {
+        let mut row = |k: &str, v: RichText| {
+            ui.label(RichText::new(k).color(theme::DIM));
+            ui.label(v);
+            ui.end_row();
+        };
+        row(lang.tr("编号", "Number"), RichText::new(&e.number).monospace());
+        row(lang.tr("类别", "Category"), RichText::new(e.category.name_in(lang)));
+        row(lang.tr("等级", "Severity"), RichText::new(e.severity.name_in(lang)).color(sev));
+        let st = if overdue {
+            RichText::new(format!("{} · {}", e.state.name_in(lang), lang.tr("已逾期", "overdue"))).color(theme::OVERDUE)
+        } else {
+            RichText::new(e.state.name_in(lang)).color(theme::ACCENT)
+        };
+        row(lang.tr("状态", "State"), st);
+        row(lang.tr("地点", "Place"), RichText::new(&e.place));
+        row(lang.tr("地址编码", "Address code"), RichText::new(e.address.segmented()).monospace());
+        row(
+            lang.tr("坐标", "Position"),
+            RichText::new(format!("{:.5}°E {:.5}°N", e.position.lon, e.position.lat)).monospace(),
+        );
+        row(lang.tr("上报时间", "Reported"), RichText::new(format::full_time(e.reported_at)));
+        let left = e.deadline - state.now;
+        let limit = if e.state.is_open() {
+            if left.num_seconds() >= 0 {
+                format!(
+                    "{} ({}{})",
+                    format::full_time(e.deadline),
+                    lang.tr("剩余", "left: "),
+                    format::duration(left, lang)
+                )
+            } else {
+                format!(
+                    "{} ({}{})",
+                    format::full_time(e.deadline),
+                    lang.tr("超时", "late by "),
+                    format::duration(left, lang)
+                )
+            }
+        } else {
+            format::full_time(e.deadline)
+        };
+        row(
+            lang.tr("办结时限", "Deadline"),
+            RichText::new(limit).color(if overdue { theme::OVERDUE } else { theme::TEXT }),
+        );
+        let owner = crate::format::unit_name(&state.district, e.owner());
+        let level = format!(
+            "{} · {owner}{}",
+            lang.tr(e.level.zh(), e.level.en()),
+            if e.escalated() { lang.tr("（升级）", " (escalated)") } else { "" }
+        );
+        row(
+            lang.tr("处置层级", "Level"),
+            RichText::new(level).color(if e.escalated() { theme::OVERDUE } else { theme::TEXT }),
+        );
+        row(lang.tr("来源", "Source"), RichText::new(source_text(e, state, lang)));
+        let who = e.assignee.and_then(|w| state.situation.worker(w)).map_or_else(
+            || lang.tr("未派遣", "not assigned").to_string(),
+            |w| format!("{} ({})", w.name, w.kind.name_in(lang)),
+        );
+        row(lang.tr("处置人", "Handler"), RichText::new(who));
+    });
+}
+
+/// The reports merged into the event, each with a button that splits it out again.
+fn linked_reports_ui(ui: &mut egui::Ui, state: &AppState, e: &Event, commands: &mut Vec<Command>) {
+    let lang = state.lang;
+    ui.label(
+        RichText::new(format!("{} ({})", lang.tr("关联上报", "Linked reports"), e.linked.len()))
+            .font(theme::bold(20.0)),
+    );
+    // An operator may take a wrongly merged report out again (the server checks the room's area).
+    let may_split = state.actor().is_some_and(|a| a.may_split(e));
+    for (i, r) in e.linked.iter().enumerate() {
+        let who = match r.source {
+            EventSource::GridWorker(w) => state.situation.worker(w).map_or("?".into(), |w| w.name.clone()),
+            EventSource::Sensor(_) => lang.tr("物联感知设备", "IoT sensor").to_string(),
+            EventSource::Hotline => lang.tr("12345热线", "12345 hotline").to_string(),
+            EventSource::Police => lang.tr("110联动", "Police referral").to_string(),
+        };
+        ui.horizontal_wrapped(|ui| {
+            ui.label(RichText::new(format::short_time(r.at)).monospace().color(theme::DIM));
+            ui.label(RichText::new(who).strong());
+            ui.label(&r.title);
+            ui.label(RichText::new(format::distance(r.position.distance_m(e.position))).color(theme::DIM));
+            let split = ui.add_enabled(may_split, egui::Button::new(lang.tr("拆分", "Split")));
+            if split.clicked() {
+                commands.push(Command::SplitReport(e.id, i));
+            }
+            split
+                .on_hover_text(lang.tr("误合并：拆为独立事件", "Wrongly merged: make it an event of its own"))
+                .on_disabled_hover_text(lang.tr("只有本辖区值班员可以拆分", "Only an operator of this area may split"));
+        });
+    }
 }
 
 /// A sensor warning's evidence: the rule and sensor, and the readings behind it as a small chart.
@@ -240,10 +247,7 @@ fn unit_body_ui(
                 .iter()
                 .filter(|g| state.situation.task_books.iter().any(|b| b.grid == **g && !b.is_closed()))
                 .count();
-            let may = state.actor().is_some_and(|a| {
-                use pingan_core::sync::Role;
-                matches!(a.role, Role::Operator | Role::Supervisor | Role::Admin)
-            });
+            let may = state.actor().is_some_and(|a| a.role.in_command_room());
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                 let issue = ui.add_enabled(
                     may && open < grids.len(),

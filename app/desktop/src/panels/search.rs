@@ -43,6 +43,11 @@ pub fn search_box_ui(ui: &mut egui::Ui, state: &AppState, commands: &mut Vec<Com
     if r.changed() {
         commands.push(Command::EditSearch(text.clone()));
     }
+    // Escape in the box (egui takes the focus away as it is pressed) clears it and ends the search.
+    if (r.has_focus() || r.lost_focus()) && ui.input(|i| i.key_pressed(egui::Key::Escape)) {
+        commands.push(Command::ClearSearch);
+        return;
+    }
     let enter = r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
     if enter || go {
         commands.push(Command::Search(text));

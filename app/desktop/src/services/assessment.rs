@@ -3,6 +3,19 @@
 //! The UI asks for a [`RiskView`] (period, categories); [`AssessmentService`] runs the scoring and the report on a
 //! worker thread over the history plus the live events and hands back a [`ReportData`]. Until it arrives the last
 //! result stays on screen, so switching period or level never stalls a frame.
+//!
+//! ## The five-colour map and the report
+//!
+//! `AppState::tick` hands `AssessmentService::poll` the current `RiskView` (period, categories) and the live events;
+//! when either changed it sends the history plus the live events (as compact `EventRecord`s) to a worker thread, which
+//! runs `assess` for this period and the previous one, `unit_figures` (every unit's seven domains), `monthly_trend` and
+//! `league_table` and sends back one `ReportData`. The UI keeps drawing the previous result until the new one arrives, so no frame waits. The 2D
+//! overlay paints units by `grade`, the 3D view writes the same grades into the renderer's unit-colour buffer, the
+//! dashboard draws `ReportData`, and `export` writes it to files. A click on open ground runs `explain` for that unit
+//! (a few ms) and shows it in the right panel (`panels::rollup`: children, categories, heaviest events, each line a
+//! `Command::SelectUnit` one level down or a drill — `Drill::Unit`, `Drill::Record` — to its events). The dashboard's
+//! scope (`panels::dashboard_scope`) is the selected unit: its tiles are that unit's `UnitFigures` (drilling with
+//! `Drill::UnitDomain`), its league `league_within` it.
 
 use crate::i18n::{Lang, Named};
 use chrono::NaiveDate;

@@ -15,6 +15,126 @@ pub const TILE_SIZE: u32 = 256;
 /// Basemap files in the cache not used for this long are removed when another one is kept.
 const UNUSED_DAYS: u64 = 30;
 
+/// Why a basemap cannot be put in a package or kept: each says which file and what is wrong with it.
+#[derive(Debug, thiserror::Error)]
+pub enum BasemapError {
+    /// The async runtime the reader needs did not start.
+    #[error("{0}")]
+    Runtime(std::io::Error),
+    /// The file could not be read, created or written.
+    #[error("cannot {what} {}: {source}", path.display())]
+    Io {
+        /// What was being done: `read`, `create`, `write`, `write in`.
+        what: &'static str,
+        /// The file or folder.
+        path: PathBuf,
+        /// The error.
+        source: std::io::Error,
+    },
+    /// The kept file could not be put in place.
+    #[error("cannot write {}: {source}", path.display())]
+    Persist {
+        /// The file.
+        path: PathBuf,
+        /// The error.
+        source: tempfile::PersistError,
+    },
+    /// No scratch file for the MBTiles conversion.
+    #[error("no scratch file for the conversion: {0}")]
+    Scratch(std::io::Error),
+    /// The scratch file could not be written.
+    #[error("{0}")]
+    ScratchWrite(std::io::Error),
+    /// Not a PMTiles archive the reader can open.
+    #[error("{} is not a readable PMTiles archive: {source}", path.display())]
+    Unreadable {
+        /// The archive.
+        path: PathBuf,
+        /// The reader's error.
+        source: pmtiles::PmtError,
+    },
+    /// The archive holds tiles the map cannot draw.
+    #[error("{} holds {tiles} tiles; the offline basemap must be raster tiles (PNG, JPEG or WebP)", path.display())]
+    NotRaster {
+        /// The archive.
+        path: PathBuf,
+        /// Its tile type.
+        tiles: String,
+    },
+    /// The header's zoom levels are the wrong way round.
+    #[error("{}: zoom levels {min}–{max} are out of order", path.display())]
+    ZoomOrder {
+        /// The archive.
+        path: PathBuf,
+        /// Its minimum zoom.
+        min: u8,
+        /// Its maximum zoom.
+        max: u8,
+    },
+    /// Neither a PMTiles archive nor an MBTiles file.
+    #[error(
+        "{} is neither a PMTiles archive nor an MBTiles file (it starts with neither PMTiles nor SQLite)",
+        path.display()
+    )]
+    UnknownFormat {
+        /// The file.
+        path: PathBuf,
+    },
+    /// The MBTiles file's database cannot be read.
+    #[error("{} is not a usable MBTiles file: {source}", path.display())]
+    Mbtiles {
+        /// The file.
+        path: PathBuf,
+        /// SQLite's error.
+        source: rusqlite::Error,
+    },
+    /// The MBTiles file's tiles are not raster images.
+    #[error("{}: its tiles are {format}; the offline basemap must be raster tiles (png, jpg or webp)", path.display())]
+    MbtilesNotRaster {
+        /// The file.
+        path: PathBuf,
+        /// Its metadata's format.
+        format: String,
+    },
+    /// The MBTiles file holds no tiles.
+    #[error("{} holds no tiles", path.display())]
+    NoTiles {
+        /// The file.
+        path: PathBuf,
+    },
+    /// A tile's coordinates are outside its zoom level.
+    #[error("{}: tile {z}/{x}/{tms_y} is outside its zoom level", path.display())]
+    TileOutside {
+        /// The file.
+        path: PathBuf,
+        /// Zoom.
+        z: u32,
+        /// Column.
+        x: u32,
+        /// Row, TMS order.
+        tms_y: u32,
+    },
+    /// A tile's coordinates are refused by the PMTiles writer.
+    #[error("{}: {source}", path.display())]
+    TileCoord {
+        /// The file.
+        path: PathBuf,
+        /// The writer's error.
+        source: pmtiles::PmtError,
+    },
+    /// Writing the PMTiles archive failed.
+    #[error("{0}")]
+    Write(pmtiles::PmtError),
+}
+
+impl BasemapError {
+    /// An I/O error doing `what` to `path`.
+    fn io(what: &'static str, path: &Path) -> impl Fn(std::io::Error) -> Self + use<> {
+        let path = path.to_path_buf();
+        move |source| Self::Io { what, path: path.clone(), source }
+    }
+}
+
 /// What a basemap archive holds (checked before it is put in a package or drawn).
 #[derive(Clone, Debug, PartialEq)]
 pub struct BasemapInfo {
@@ -40,25 +160,22 @@ impl std::fmt::Display for BasemapInfo {
 }
 
 /// Read a PMTiles archive's header and root directory, and check that it holds raster tiles the map can draw.
-pub fn inspect(path: &Path) -> Result<BasemapInfo, String> {
-    let rt = tokio::runtime::Builder::new_current_thread().build().map_err(|e| e.to_string())?;
+pub fn inspect(path: &Path) -> Result<BasemapInfo, BasemapError> {
+    let rt = tokio::runtime::Builder::new_current_thread().build().map_err(BasemapError::Runtime)?;
     let reader = rt
         .block_on(AsyncPmTilesReader::new_with_path(path))
-        .map_err(|e| format!("{} is not a readable PMTiles archive: {e}", path.display()))?;
+        .map_err(|source| BasemapError::Unreadable { path: path.to_path_buf(), source })?;
     let h = reader.get_header();
     let format = match h.tile_type {
         TileType::Png => "png",
         TileType::Jpeg => "jpeg",
         TileType::Webp => "webp",
         other => {
-            return Err(format!(
-                "{} holds {other:?} tiles; the offline basemap must be raster tiles (PNG, JPEG or WebP)",
-                path.display()
-            ));
+            return Err(BasemapError::NotRaster { path: path.to_path_buf(), tiles: format!("{other:?}") });
         }
     };
     if h.min_zoom > h.max_zoom {
-        return Err(format!("{}: zoom levels {}–{} are out of order", path.display(), h.min_zoom, h.max_zoom));
+        return Err(BasemapError::ZoomOrder { path: path.to_path_buf(), min: h.min_zoom, max: h.max_zoom });
     }
     Ok(BasemapInfo {
         format,
@@ -70,43 +187,41 @@ pub fn inspect(path: &Path) -> Result<BasemapInfo, String> {
 
 /// The basemap to put in a package from `path`: a PMTiles archive as is, or an MBTiles file converted to one.
 /// Checked either way; returns the archive's bytes and what it holds.
-pub fn read_for_package(path: &Path) -> Result<(Vec<u8>, BasemapInfo), String> {
+pub fn read_for_package(path: &Path) -> Result<(Vec<u8>, BasemapInfo), BasemapError> {
+    let read = BasemapError::io("read", path);
     let mut head = [0u8; 16];
     let n = {
         use std::io::Read;
-        let mut f = std::fs::File::open(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-        f.read(&mut head).map_err(|e| format!("cannot read {}: {e}", path.display()))?
+        let mut f = std::fs::File::open(path).map_err(&read)?;
+        f.read(&mut head).map_err(&read)?
     };
     let head = &head[..n];
     if head.starts_with(b"SQLite format 3") {
         let bytes = mbtiles_to_pmtiles(path)?;
         let tmp = tempfile_in(path)?;
-        std::fs::write(tmp.path(), &bytes).map_err(|e| e.to_string())?;
+        std::fs::write(tmp.path(), &bytes).map_err(BasemapError::ScratchWrite)?;
         let info = inspect(tmp.path())?;
         return Ok((bytes, info));
     }
     if !head.starts_with(b"PMTiles") {
-        return Err(format!(
-            "{} is neither a PMTiles archive nor an MBTiles file (it starts with neither PMTiles nor SQLite)",
-            path.display()
-        ));
+        return Err(BasemapError::UnknownFormat { path: path.to_path_buf() });
     }
     let info = inspect(path)?;
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let bytes = std::fs::read(path).map_err(&read)?;
     Ok((bytes, info))
 }
 
 /// A scratch file beside the system's temp dir (falls back to the input's folder).
-fn tempfile_in(near: &Path) -> Result<tempfile::NamedTempFile, String> {
+fn tempfile_in(near: &Path) -> Result<tempfile::NamedTempFile, BasemapError> {
     tempfile::NamedTempFile::new()
         .or_else(|_| tempfile::NamedTempFile::new_in(near.parent().unwrap_or(Path::new("."))))
-        .map_err(|e| format!("no scratch file for the conversion: {e}"))
+        .map_err(BasemapError::Scratch)
 }
 
 /// Convert an MBTiles file (SQLite: `metadata(name, value)`, `tiles(zoom_level, tile_column, tile_row, tile_data)`
 /// with rows in TMS order, south up) into a PMTiles archive.
-pub fn mbtiles_to_pmtiles(path: &Path) -> Result<Vec<u8>, String> {
-    let bad = |e: rusqlite::Error| format!("{} is not a usable MBTiles file: {e}", path.display());
+pub fn mbtiles_to_pmtiles(path: &Path) -> Result<Vec<u8>, BasemapError> {
+    let bad = |source: rusqlite::Error| BasemapError::Mbtiles { path: path.to_path_buf(), source };
     let db = rusqlite::Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).map_err(bad)?;
     let meta = |name: &str| -> Option<String> {
         db.query_row("SELECT value FROM metadata WHERE name = ?1", [name], |r| r.get::<_, String>(0)).ok()
@@ -116,10 +231,7 @@ pub fn mbtiles_to_pmtiles(path: &Path) -> Result<Vec<u8>, String> {
         "jpg" | "jpeg" => TileType::Jpeg,
         "webp" => TileType::Webp,
         other => {
-            return Err(format!(
-                "{}: its tiles are {other}; the offline basemap must be raster tiles (png, jpg or webp)",
-                path.display()
-            ));
+            return Err(BasemapError::MbtilesNotRaster { path: path.to_path_buf(), format: other.to_string() });
         }
     };
     let mut writer = PmTilesWriter::new(tile_type).tile_compression(pmtiles::Compression::None);
@@ -137,17 +249,18 @@ pub fn mbtiles_to_pmtiles(path: &Path) -> Result<Vec<u8>, String> {
         .collect::<Result<Vec<_>, _>>()
         .map_err(bad)?;
     if rows.is_empty() {
-        return Err(format!("{} holds no tiles", path.display()));
+        return Err(BasemapError::NoTiles { path: path.to_path_buf() });
     }
     let mut coords = Vec::with_capacity(rows.len());
     for (z, x, tms_y, _) in &rows {
         let (z, x, tms_y) = (*z, *x, *tms_y);
         let side = 1u64 << z.min(31);
         if z > 24 || u64::from(x) >= side || u64::from(tms_y) >= side {
-            return Err(format!("{}: tile {z}/{x}/{tms_y} is outside its zoom level", path.display()));
+            return Err(BasemapError::TileOutside { path: path.to_path_buf(), z, x, tms_y });
         }
         let y = (side - 1 - u64::from(tms_y)) as u32;
-        let coord = TileCoord::new(z as u8, x, y).map_err(|e| format!("{}: {e}", path.display()))?;
+        let coord = TileCoord::new(z as u8, x, y)
+            .map_err(|source| BasemapError::TileCoord { path: path.to_path_buf(), source })?;
         coords.push(pmtiles::TileId::from(coord));
     }
     // The writer wants tiles in increasing id order.
@@ -156,12 +269,12 @@ pub fn mbtiles_to_pmtiles(path: &Path) -> Result<Vec<u8>, String> {
     let (min_zoom, max_zoom) = rows.iter().fold((u8::MAX, 0u8), |(lo, hi), r| (lo.min(r.0 as u8), hi.max(r.0 as u8)));
     writer = writer.min_zoom(min_zoom).max_zoom(max_zoom).center_zoom(min_zoom);
     let mut out = std::io::Cursor::new(Vec::new());
-    let mut stream = writer.create(&mut out).map_err(|e| e.to_string())?;
+    let mut stream = writer.create(&mut out).map_err(BasemapError::Write)?;
     for i in order {
         let data = std::mem::take(&mut rows[i].3);
-        stream.add_raw_tile(coords[i].into(), &data).map_err(|e| e.to_string())?;
+        stream.add_raw_tile(coords[i].into(), &data).map_err(BasemapError::Write)?;
     }
-    stream.finalize().map_err(|e| e.to_string())?;
+    stream.finalize().map_err(BasemapError::Write)?;
     Ok(out.into_inner())
 }
 
@@ -172,17 +285,16 @@ pub fn dir(cache_dir: Option<&Path>) -> PathBuf {
 
 /// Keep a package's basemap as a file in `dir` (named by its content hash, written whole or not at all, not written
 /// again when it is already there) and check it; returns its path. Other basemaps there unused for 30 days go.
-pub fn keep(tiles: &[u8], dir: &Path) -> Result<PathBuf, String> {
+pub fn keep(tiles: &[u8], dir: &Path) -> Result<PathBuf, BasemapError> {
     let hash = Sha256::digest(tiles);
     let name: String = hash[..12].iter().map(|b| format!("{b:02x}")).collect();
-    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    std::fs::create_dir_all(dir).map_err(BasemapError::io("create", dir))?;
     let path = dir.join(format!("{name}.pmtiles"));
     let fresh = std::fs::metadata(&path).map(|m| m.len() != tiles.len() as u64).unwrap_or(true);
     if fresh {
-        let tmp =
-            tempfile::NamedTempFile::new_in(dir).map_err(|e| format!("cannot write in {}: {e}", dir.display()))?;
-        std::fs::write(tmp.path(), tiles).map_err(|e| format!("cannot write {}: {e}", tmp.path().display()))?;
-        tmp.persist(&path).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        let tmp = tempfile::NamedTempFile::new_in(dir).map_err(BasemapError::io("write in", dir))?;
+        std::fs::write(tmp.path(), tiles).map_err(BasemapError::io("write", tmp.path()))?;
+        tmp.persist(&path).map_err(|source| BasemapError::Persist { path: path.clone(), source })?;
     } else if let Ok(f) = std::fs::File::options().append(true).open(&path) {
         // Mark it used (the clean-up below goes by modification time).
         let _ = f.set_modified(std::time::SystemTime::now());

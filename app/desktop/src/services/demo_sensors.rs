@@ -3,6 +3,7 @@
 //! an open event of the same thing nearby (`SensorRules::duplicate_of`), else a new warning event with its evidence.
 //! So a laptop with no server shows the whole loop: warnings arrive, are worked and closed with their outcome.
 
+use pingan_core::case_number::{CaseKind, case_number};
 use pingan_core::routing::RoutingConfig;
 use pingan_core::sensors::{RuleEngine, SensorId, SensorRules};
 use pingan_core::sync::ChangeBody;
@@ -67,8 +68,7 @@ impl DemoSensors {
                 continue;
             }
             e.id = EventId(situation.events.last().map_or(1, |x| x.id.0 + 1));
-            let local = e.reported_at.with_timezone(&pingan_core::china_offset());
-            e.number = format!("YJ-{}-{:05}", local.format("%Y%m%d"), e.id.0);
+            e.number = case_number(CaseKind::Warning, e.id.0, e.reported_at, district.local_offset());
             routing.intake(&mut e);
             tracing::info!("sensor warning {}: {}", e.number, e.title);
             situation.events.push(e);

@@ -54,13 +54,27 @@ pub enum ExportError {
         message: String,
     },
     /// Building the PDF report failed (the bundled font could not be read or subset).
-    #[error("could not build {path}: {message}")]
+    #[error("could not build {path}: {source}")]
     Pdf {
         /// The file.
         path: PathBuf,
         /// Why.
-        message: String,
+        source: PdfError,
     },
+}
+
+/// Why the PDF report ([`crate::services::pdf`]) could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum PdfError {
+    /// The bundled font does not parse.
+    #[error("the bundled font does not parse: {0}")]
+    FontParse(ttf_parser::FaceParsingError),
+    /// The bundled font could not be subset.
+    #[error("could not subset the bundled font: {0}")]
+    Subset(subsetter::Error),
+    /// Drawing the trend chart failed.
+    #[error("{0}")]
+    Chart(Box<dyn std::error::Error + Send + Sync + 'static>),
 }
 
 /// The family name the bundled CJK font is registered under with plotters.
@@ -95,8 +109,8 @@ pub(crate) fn draw_trend<DB: DrawingBackend>(
     root: DrawingArea<DB, plotters::coord::Shift>,
     data: &ReportData,
     lang: Lang,
-) -> Result<(), String> {
-    root.fill(&WHITE).map_err(|e| e.to_string())?;
+) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+    root.fill(&WHITE)?;
     let months = data.trends.first().map_or(0, |t| t.1.len());
     let max = data.trends.iter().flat_map(|t| t.1.iter().map(|x| x.1)).max().unwrap_or(1).max(1);
     let title = lang.tr("平安法治实时报表 · 近24个月趋势", "Safety report · 24-month trend");
@@ -105,8 +119,7 @@ pub(crate) fn draw_trend<DB: DrawingBackend>(
         .margin(20)
         .x_label_area_size(50)
         .y_label_area_size(70)
-        .build_cartesian_2d(0..months.max(1), 0..(max + max / 10 + 1))
-        .map_err(|e| e.to_string())?;
+        .build_cartesian_2d(0..months.max(1), 0..(max + max / 10 + 1))?;
     let labels: Vec<String> = data
         .trends
         .first()
@@ -119,13 +132,11 @@ pub(crate) fn draw_trend<DB: DrawingBackend>(
         .y_desc(lang.tr("事件数", "events"))
         .label_style((FONT, 16))
         .axis_desc_style((FONT, 18))
-        .draw()
-        .map_err(|e| e.to_string())?;
+        .draw()?;
     for (k, (domain, series)) in data.trends.iter().enumerate() {
         let color = DOMAIN_COLORS[k % DOMAIN_COLORS.len()];
         chart
-            .draw_series(LineSeries::new(series.iter().enumerate().map(|(i, (_, n))| (i, *n)), color.stroke_width(3)))
-            .map_err(|e| e.to_string())?
+            .draw_series(LineSeries::new(series.iter().enumerate().map(|(i, (_, n))| (i, *n)), color.stroke_width(3)))?
             .label(domain.name_in(lang))
             .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], color.stroke_width(3)));
     }
@@ -134,17 +145,16 @@ pub(crate) fn draw_trend<DB: DrawingBackend>(
         .label_font((FONT, 18))
         .background_style(WHITE.mix(0.9))
         .border_style(BLACK)
-        .draw()
-        .map_err(|e| e.to_string())?;
-    root.present().map_err(|e| e.to_string())
+        .draw()?;
+    root.present()
 }
 
 fn draw_categories<DB: DrawingBackend>(
     root: DrawingArea<DB, plotters::coord::Shift>,
     data: &ReportData,
     lang: Lang,
-) -> Result<(), String> {
-    root.fill(&WHITE).map_err(|e| e.to_string())?;
+) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+    root.fill(&WHITE)?;
     let n = data.category_counts.len();
     let max = data.category_counts.iter().map(|c| c.1).max().unwrap_or(1).max(1);
     let title = format!("{} · {}", lang.tr("九类重点事件", "Nine key categories"), data.period.label());
@@ -153,8 +163,7 @@ fn draw_categories<DB: DrawingBackend>(
         .margin(20)
         .x_label_area_size(50)
         .y_label_area_size(70)
-        .build_cartesian_2d((0..n).into_segmented(), 0..(max + max / 10 + 1))
-        .map_err(|e| e.to_string())?;
+        .build_cartesian_2d((0..n).into_segmented(), 0..(max + max / 10 + 1))?;
     let names: Vec<&str> = data.category_counts.iter().map(|(c, _)| c.name_in(lang)).collect();
     chart
         .configure_mesh()
@@ -164,17 +173,14 @@ fn draw_categories<DB: DrawingBackend>(
             _ => String::new(),
         })
         .label_style((FONT, 16))
-        .draw()
-        .map_err(|e| e.to_string())?;
-    chart
-        .draw_series(
-            Histogram::vertical(&chart)
-                .style(RGBColor(30, 136, 229).filled())
-                .margin(8)
-                .data(data.category_counts.iter().enumerate().map(|(i, (_, n))| (i, *n))),
-        )
-        .map_err(|e| e.to_string())?;
-    root.present().map_err(|e| e.to_string())
+        .draw()?;
+    chart.draw_series(
+        Histogram::vertical(&chart)
+            .style(RGBColor(30, 136, 229).filled())
+            .margin(8)
+            .data(data.category_counts.iter().enumerate().map(|(i, (_, n))| (i, *n))),
+    )?;
+    root.present()
 }
 
 pub(crate) fn write(path: PathBuf, text: String) -> Result<PathBuf, ExportError> {

@@ -4,6 +4,7 @@
 //!
 //! Triangulation is `earcutr` (ear clipping with holes), the same library the 3D scene uses.
 
+use pingan_core::planar::is_convex;
 use pingan_core::{District, LonLat, Polygon, geom::BBox};
 
 /// Triangulations of the district's outline and every unit, made once per district: real boundaries are concave,
@@ -57,25 +58,6 @@ impl Tri {
         let indices = earcutr::earcut(&flat, &holes, 2).unwrap_or_default().into_iter().map(|i| i as u32).collect();
         Self { points, indices, outer }
     }
-}
-
-/// Whether a ring (open or closed) turns one way only at every corner (collinear corners allowed).
-pub fn is_convex(ring: &[LonLat]) -> bool {
-    let n = if ring.len() > 1 && ring.first() == ring.last() { ring.len() - 1 } else { ring.len() };
-    if n < 4 {
-        return true;
-    }
-    let (mut pos, mut neg) = (false, false);
-    for i in 0..n {
-        let (a, b, c) = (ring[i], ring[(i + 1) % n], ring[(i + 2) % n]);
-        let cross = (b.lon - a.lon) * (c.lat - b.lat) - (b.lat - a.lat) * (c.lon - b.lon);
-        pos |= cross > 0.0;
-        neg |= cross < 0.0;
-        if pos && neg {
-            return false;
-        }
-    }
-    true
 }
 
 impl Fills {

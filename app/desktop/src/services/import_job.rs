@@ -107,12 +107,75 @@ pub enum Phase {
     Building,
 }
 
+/// Why an import failed; each names the file (or folder) and what is wrong.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportJobError {
+    /// The file does not open.
+    #[error("cannot open {}: {source}", path.display())]
+    Open {
+        /// The file.
+        path: PathBuf,
+        /// The error.
+        source: std::io::Error,
+    },
+    /// The file does not read.
+    #[error("cannot read {}: {source}", path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The error.
+        source: std::io::Error,
+    },
+    /// The file is too big, or not GeoJSON that can be imported.
+    #[error("{}: {source}", path.display())]
+    Import {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        source: import::ImportError,
+    },
+    /// None of its features can be imported.
+    #[error(
+        "{}: none of its {features} features can be imported{}",
+        path.display(),
+        first.as_ref().map(|p| format!(": {p}")).unwrap_or_default()
+    )]
+    NothingUsable {
+        /// The file.
+        path: PathBuf,
+        /// How many features it has.
+        features: usize,
+        /// The first problem found, as told.
+        first: Option<String>,
+    },
+    /// The copy kept for the next start could not be written.
+    #[error("cannot keep a copy in {}: {source}", dir.display())]
+    Stage {
+        /// The scenario folder.
+        dir: PathBuf,
+        /// The error.
+        source: std::io::Error,
+    },
+    /// It has nothing a district can be built of.
+    #[error(
+        "{}: it has no unit or building polygons, so it cannot replace the district (overlay it instead)",
+        path.display()
+    )]
+    CannotReplace {
+        /// The file.
+        path: PathBuf,
+    },
+    /// The worker thread ended without an answer.
+    #[error("the import thread stopped unexpectedly")]
+    Stopped,
+}
+
 /// A background import (or demo rebuild). Poll it each frame; it never blocks the UI.
 pub struct ImportJob {
     /// What is being imported (`None`: rebuilding the demo district).
     pub request: Option<ImportRequest>,
     progress: Arc<AtomicU32>,
-    rx: mpsc::Receiver<Result<Finished, String>>,
+    rx: mpsc::Receiver<Result<Finished, ImportJobError>>,
 }
 
 const READ_CHUNK: usize = 4 << 20;
@@ -172,11 +235,11 @@ impl ImportJob {
     }
 
     /// The result, once there is one.
-    pub fn poll(&self) -> Option<Result<Finished, String>> {
+    pub fn poll(&self) -> Option<Result<Finished, ImportJobError>> {
         match self.rx.try_recv() {
             Ok(r) => Some(r),
             Err(mpsc::TryRecvError::Empty) => None,
-            Err(mpsc::TryRecvError::Disconnected) => Some(Err("the import thread stopped unexpectedly".into())),
+            Err(mpsc::TryRecvError::Disconnected) => Some(Err(ImportJobError::Stopped)),
         }
     }
 }
@@ -200,32 +263,34 @@ fn run(
     spec: LoadSpec,
     progress: &AtomicU32,
     from_saved: bool,
-) -> Result<Finished, String> {
+) -> Result<Finished, ImportJobError> {
     use std::io::Read as _;
     let path = &r.path;
-    let mut file = std::fs::File::open(path).map_err(|e| format!("cannot open {}: {e}", path.display()))?;
-    let size = file.metadata().map_err(|e| format!("cannot read {}: {e}", path.display()))?.len();
-    import::check_size(size).map_err(|e| format!("{}: {e}", path.display()))?;
+    let read = |source| ImportJobError::Read { path: path.clone(), source };
+    let bad = |source| ImportJobError::Import { path: path.clone(), source };
+    let mut file = std::fs::File::open(path).map_err(|source| ImportJobError::Open { path: path.clone(), source })?;
+    let size = file.metadata().map_err(read)?.len();
+    import::check_size(size).map_err(bad)?;
     let mut bytes = Vec::with_capacity(size as usize);
     let mut chunk = vec![0u8; READ_CHUNK];
     loop {
-        let n = file.read(&mut chunk).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let n = file.read(&mut chunk).map_err(read)?;
         if n == 0 {
             break;
         }
         bytes.extend_from_slice(&chunk[..n]);
-        import::check_size(bytes.len() as u64).map_err(|e| format!("{}: {e}", path.display()))?;
+        import::check_size(bytes.len() as u64).map_err(bad)?;
         progress.store(encode(Phase::Reading, bytes.len() as f32 / size.max(1) as f32), Ordering::Relaxed);
     }
     progress.store(encode(Phase::Checking, 0.0), Ordering::Relaxed);
     let mut imported = import::parse_with_progress(&bytes, r.crs, r.as_, &mut |done, total| {
         progress.store(encode(Phase::Checking, done as f32 / total.max(1) as f32), Ordering::Relaxed);
     })
-    .map_err(|e| format!("{}: {e}", path.display()))?;
+    .map_err(bad)?;
     let usable = imported.units.len() + imported.buildings.len() + imported.pois.len() + imported.roads.len();
     if usable == 0 {
-        let first = imported.problems.first().map(|p| format!(": {p}")).unwrap_or_default();
-        return Err(format!("{}: none of its {} features can be imported{first}", path.display(), imported.features));
+        let first = imported.problems.first().map(|p| p.to_string());
+        return Err(ImportJobError::NothingUsable { path: path.clone(), features: imported.features, first });
     }
     progress.store(encode(Phase::Building, 0.0), Ordering::Relaxed);
     let name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "导入".into());
@@ -241,17 +306,13 @@ fn run(
     // The copy is kept now and the file's bytes let go of before the district is built (275 MB at a million
     // buildings); when the build fails, the app drops the staged copy with the error (`poll_import`).
     if let (Some(dir), false) = (dir, from_saved) {
-        stage(dir, &bytes, &meta).map_err(|e| format!("cannot keep a copy in {}: {e}", dir.display()))?;
+        stage(dir, &bytes, &meta).map_err(|source| ImportJobError::Stage { dir: dir.to_path_buf(), source })?;
     }
     drop(bytes);
     let prepared = match r.mode {
         ImportMode::Replace => {
-            let built = pingan_core::scenario::district_from_import(&name, &imported).ok_or_else(|| {
-                format!(
-                    "{}: it has no unit or building polygons, so it cannot replace the district (overlay it instead)",
-                    path.display()
-                )
-            })?;
+            let built = pingan_core::scenario::district_from_import(&name, &imported)
+                .ok_or_else(|| ImportJobError::CannotReplace { path: path.clone() })?;
             let source = Source::Imported { district: Box::new(built.district), notes: built.left_out };
             Some(source.load(spec, true, &|f| progress.store(encode(Phase::Building, f), Ordering::Relaxed)))
         }

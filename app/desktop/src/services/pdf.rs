@@ -10,7 +10,7 @@
 
 use crate::i18n::{Lang, Named};
 use crate::services::assessment::{ReportData, RiskView};
-use crate::services::export::ExportError;
+use crate::services::export::{ExportError, PdfError};
 use pdf_writer::types::{CidFontType, FontFlags, SystemInfo, UnicodeCmap};
 use pdf_writer::{Content, Date, Filter, Finish, Name, Pdf, Rect, Ref, Str, TextStr};
 use pingan_core::assess::Grade;
@@ -63,8 +63,8 @@ struct Font {
 }
 
 impl Font {
-    fn new(data: &'static [u8], base_name: &'static str) -> Result<Self, String> {
-        let face = ttf_parser::Face::parse(data, 0).map_err(|e| format!("the bundled font does not parse: {e}"))?;
+    fn new(data: &'static [u8], base_name: &'static str) -> Result<Self, PdfError> {
+        let face = ttf_parser::Face::parse(data, 0).map_err(PdfError::FontParse)?;
         let per_mille = 1000.0 / f32::from(face.units_per_em().max(1));
         let mut font =
             Self { data, face, base_name, remapper: subsetter::GlyphRemapper::new(), glyphs: Vec::new(), per_mille };
@@ -144,7 +144,7 @@ struct Doc {
 }
 
 impl Doc {
-    fn new(footer: String) -> Result<Self, String> {
+    fn new(footer: String) -> Result<Self, PdfError> {
         let regular = Font::new(crate::theme::CJK_FONT, "PAREGU+NotoSansCJKsc-Regular")?;
         let bold = Font::new(crate::theme::CJK_FONT_BOLD, "PABOLD+NotoSansCJKsc-Bold")?;
         let mut doc =
@@ -308,7 +308,7 @@ impl Doc {
     }
 
     /// Write the pages, the subset fonts and the images into one PDF.
-    fn finish(mut self, title: &str, generated: Timestamp) -> Result<Vec<u8>, String> {
+    fn finish(mut self, title: &str, generated: Timestamp) -> Result<Vec<u8>, PdfError> {
         let last = std::mem::replace(&mut self.page, Content::new());
         self.pages.push(last);
         let mut next_id = 0;
@@ -372,8 +372,7 @@ impl Doc {
                 .cap_height(font.scaled(font.face.capital_height().unwrap_or(font.face.ascender())))
                 .stem_v(80.0)
                 .font_file2(file);
-            let subset = subsetter::subset(font.data, 0, &font.remapper)
-                .map_err(|e| format!("could not subset the bundled font: {e}"))?;
+            let subset = subsetter::subset(font.data, 0, &font.remapper).map_err(PdfError::Subset)?;
             pdf.stream(file, &deflate(&subset)).filter(Filter::FlateDecode).pair(Name(b"Length1"), subset.len() as i32);
             let mut cmap = UnicodeCmap::new(Name(b"Pingan-UTF16"), system_info);
             for (cid, (c, _)) in font.glyphs.iter().enumerate() {
@@ -659,7 +658,7 @@ fn charts_page(doc: &mut Doc, data: &ReportData, district: &District, district_n
 }
 
 /// The trend chart that `trend.png` holds, drawn by plotters into an RGB buffer.
-fn trend_image(data: &ReportData, lang: Lang) -> Result<Image, String> {
+fn trend_image(data: &ReportData, lang: Lang) -> Result<Image, PdfError> {
     use plotters::prelude::*;
     crate::services::export::register_font();
     // Smaller than trend.png's 1600 × 900, so that its labels stay legible at the PDF's 470 pt width.
@@ -667,13 +666,18 @@ fn trend_image(data: &ReportData, lang: Lang) -> Result<Image, String> {
     let mut rgb = vec![255u8; width as usize * height as usize * 3];
     {
         let root = BitMapBackend::with_buffer(&mut rgb, (width, height)).into_drawing_area();
-        crate::services::export::draw_trend(root, data, lang)?;
+        crate::services::export::draw_trend(root, data, lang).map_err(|e| PdfError::Chart(e.into()))?;
     }
     Ok(Image { width, height, deflated: deflate(&rgb) })
 }
 
 /// The PDF report's bytes (see the module doc); `generated` is printed as the time it was made.
-pub fn report_pdf(data: &ReportData, district: &District, lang: Lang, generated: Timestamp) -> Result<Vec<u8>, String> {
+pub fn report_pdf(
+    data: &ReportData,
+    district: &District,
+    lang: Lang,
+    generated: Timestamp,
+) -> Result<Vec<u8>, PdfError> {
     let name = if district.name.trim().is_empty() { lang.tr("本辖区", "District") } else { district.name.as_str() };
     let footer = format!("{name} · {} · {}", lang.tr("平安法治实时报表", "Safety report"), data.period.label());
     let mut doc = Doc::new(footer)?;
@@ -686,7 +690,7 @@ pub fn report_pdf(data: &ReportData, district: &District, lang: Lang, generated:
 /// Write the report of `data` over `district` as a PDF at `path`, generated now.
 pub fn write_report_pdf(path: &Path, data: &ReportData, district: &District, lang: Lang) -> Result<(), ExportError> {
     let bytes = report_pdf(data, district, lang, chrono::Utc::now())
-        .map_err(|message| ExportError::Pdf { path: path.to_path_buf(), message })?;
+        .map_err(|source| ExportError::Pdf { path: path.to_path_buf(), source })?;
     std::fs::write(path, bytes).map_err(|source| ExportError::Io { path: path.to_path_buf(), source })
 }
 

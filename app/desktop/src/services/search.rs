@@ -4,6 +4,20 @@
 //!
 //! The index itself — tokenizer, lists, ranking, charts — is `pingan_core::search`, so the rule of what matches is
 //! written once.
+//!
+//! ## One-key search
+//!
+//! ```text
+//! history (Arc<Vec<EventRecord>>) + HistoryText (numbers, titles; from the demo, a package or the server's package)
+//!    └─► services::search::SearchService::poll — a new history (by Arc identity) → SearchIndex::build on a thread
+//!         (bigram lists, per-unit/category lists, numbers sorted, unit codes) ─► waker ─► taken by the next tick
+//! situation changed (AppState::version) ─► SearchIndex::update_live (hash per event: only changed ones re-made)
+//! Command::Search(q) ─► AppState::run_search ─► SearchIndex::query (UI thread, ms) ─► SearchRun in AppState::search
+//!    ├─► panels::search::results_ui (counts, charts, hits) ─► Command::SelectEvent / SelectRecord ─► fly + detail
+//!    ├─► map2d heat: Matches::by_grid as grid fills (static layer keyed by the run)
+//!    └─► Command::ExportSearch ─► services::search_export (search.csv, search.geojson)
+//! live changes ─► the search in force runs again at most every 5 s of clock (box, tab and open record untouched)
+//! ```
 
 use pingan_core::assess::EventRecord;
 use pingan_core::search::{HistoryText, Matches, QueryError, SearchIndex};

@@ -74,12 +74,7 @@ impl AppState {
             return;
         }
         if let Some(actor) = self.actor()
-            && !matches!(
-                actor.role,
-                pingan_core::sync::Role::Operator
-                    | pingan_core::sync::Role::Supervisor
-                    | pingan_core::sync::Role::Admin
-            )
+            && !actor.role.in_command_room()
         {
             self.tell(format!("{number}: {}", lang.tr("只有值班员可以确认", "only an operator may acknowledge")));
             return;

@@ -4,6 +4,7 @@
 
 use super::AppState;
 use crate::i18n::Lang;
+use pingan_core::case_number::{CaseKind, case_number};
 use pingan_core::place::Place;
 use pingan_core::routing::Level;
 use pingan_core::{AddressCode, Event, EventAction, EventCategory, EventId, EventSource, LonLat, Severity};
@@ -76,10 +77,27 @@ impl Default for ReportDraft {
     }
 }
 
+/// What keeps a report form from being sent: what is missing or wrong, in the operator's language.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct FormProblem(pub String);
+
+impl From<String> for FormProblem {
+    fn from(why: String) -> Self {
+        FormProblem(why)
+    }
+}
+
+impl From<&str> for FormProblem {
+    fn from(why: &str) -> Self {
+        FormProblem(why.to_string())
+    }
+}
+
 impl ReportDraft {
     /// The place the draft names: the typed code's building or grid, else the clicked point's; or why not, in
     /// `lang`.
-    pub fn place(&self, state: &AppState) -> Result<Place, String> {
+    pub fn place(&self, state: &AppState) -> Result<Place, FormProblem> {
         let lang = state.lang;
         let digits: String = self.code.chars().filter(|c| !c.is_whitespace() && *c != '-').collect();
         if !digits.is_empty() {
@@ -103,7 +121,7 @@ impl ReportDraft {
 
     /// The event this draft reports, routed by `state.routing`, or what is missing or wrong (in `lang`). Its id is
     /// the next local one (a server gives its own).
-    pub fn event(&self, state: &AppState) -> Result<Event, String> {
+    pub fn event(&self, state: &AppState) -> Result<Event, FormProblem> {
         let lang = state.lang;
         let place = self.place(state)?;
         let title = self.description.trim();
@@ -114,7 +132,6 @@ impl ReportDraft {
             format!("{}: {e}", lang.tr("事件描述过长或含非法字符", "The description is too long or odd"))
         })?;
         let id = EventId(state.situation.events.iter().map(|e| e.id.0).max().unwrap_or(0) + 1);
-        let local = state.now.with_timezone(&pingan_core::china_offset());
         // A problem found on patrol is the patrolling worker's report (the first worker of the book's grid).
         let source = match self.check.and_then(|(b, _)| state.situation.task_book(b)) {
             Some(book) => state
@@ -128,10 +145,10 @@ impl ReportDraft {
         let mut e = place.report(id, self.category, self.severity, title.to_string(), source, state.now);
         if state.link().is_none() {
             // Locally numbered; a server numbers its own.
-            e.number = format!("YH-{}-{:05}", local.format("%Y%m%d"), id.0);
+            e.number = case_number(CaseKind::Report, id.0, e.reported_at, state.district.local_offset());
         }
         state.routing.intake(&mut e);
-        validate::check_event(&e, &state.district)?;
+        validate::check_event(&e, &state.district).map_err(|why| why.to_string())?;
         Ok(e)
     }
 }

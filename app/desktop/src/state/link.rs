@@ -94,7 +94,7 @@ impl AppState {
                             *x = *e;
                         }
                     }
-                    Err(why) => skipped.push(why),
+                    Err(why) => skipped.push(why.to_string()),
                 },
                 pingan_store::Update::Events(events) => {
                     // The server's record wins; our own steps still in the outbox go back on top.
@@ -102,7 +102,7 @@ impl AppState {
                     for e in events {
                         let id = e.id;
                         if let Err(why) = event_fits(&e, &district, &self.situation) {
-                            skipped.push(why);
+                            skipped.push(why.to_string());
                             continue;
                         }
                         if let Some(x) = self.situation.event_mut(id) {
@@ -147,11 +147,29 @@ impl AppState {
     }
 }
 
+/// Why an event record from the server is skipped.
+#[derive(Debug, thiserror::Error)]
+enum Misfit {
+    /// It does not fit the district (the validator's reason).
+    #[error("{0}")]
+    District(Box<dyn std::error::Error + Send + Sync + 'static>),
+    /// It is assigned to a worker this desk does not know.
+    #[error("event {number}: assignee {} is not known", worker.0)]
+    UnknownAssignee {
+        /// The event's number.
+        number: String,
+        /// The worker.
+        worker: pingan_core::WorkerId,
+    },
+}
+
 /// Whether an event record from the server fits the district and names only known workers (as its assignee).
-fn event_fits(e: &Event, district: &District, situation: &Situation) -> Result<(), String> {
-    pingan_core::validate::check_event(e, district)?;
+fn event_fits(e: &Event, district: &District, situation: &Situation) -> Result<(), Misfit> {
+    pingan_core::validate::check_event(e, district).map_err(|why| Misfit::District(why.into()))?;
     match e.assignee {
-        Some(w) if situation.worker(w).is_none() => Err(format!("event {}: assignee {} is not known", e.number, w.0)),
+        Some(w) if situation.worker(w).is_none() => {
+            Err(Misfit::UnknownAssignee { number: e.number.clone(), worker: w })
+        }
         _ => Ok(()),
     }
 }

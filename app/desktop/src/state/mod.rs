@@ -23,7 +23,7 @@ pub mod view;
 
 pub use attention::{AttentionState, BANNER_FOR_S};
 pub use command::{Command, FeedFilter, FeedTab, MapMode, StatusFilter};
-pub use drafts::{ActionDraft, ActionKind, PhoneIn, ReportDraft};
+pub use drafts::{ActionDraft, ActionKind, FormProblem, PhoneIn, ReportDraft};
 pub use drill::{Drill, DrillMatch, Drilled, LoopScope, on_map};
 pub use options::{AppOptions, Clock};
 pub use replay::{Replay, ReplayCommand, SPEEDS as REPLAY_SPEEDS};

@@ -5,6 +5,7 @@
 
 use super::AppState;
 use pingan_core::assess::{CategorySet, assess};
+use pingan_core::case_number::{CaseKind, case_number};
 use pingan_core::patrol::{self, CheckOutcome, CheckResult, TaskBookId};
 use pingan_core::sync::{ChangeBody, CommandBody};
 use pingan_core::{Event, EventId, UnitRef};
@@ -74,8 +75,7 @@ impl AppState {
                 None => {
                     let id = self.situation.task_books.last().map_or(1, |b| b.id.0 + 1);
                     book.id = TaskBookId(id);
-                    let local = self.now.with_timezone(&pingan_core::china_offset());
-                    book.number = format!("XC-{}-{id:05}", local.format("%Y%m%d"));
+                    book.number = case_number(CaseKind::TaskBook, id, book.issued_at, self.district.local_offset());
                     self.situation.apply_change(&ChangeBody::TaskBookIssued { book: Box::new(book) });
                 }
             }
@@ -215,12 +215,7 @@ impl AppState {
         let Some(r) = e.linked.get(index).cloned() else { return };
         let number = e.number.clone();
         if let Some(actor) = self.actor()
-            && !matches!(
-                actor.role,
-                pingan_core::sync::Role::Operator
-                    | pingan_core::sync::Role::Supervisor
-                    | pingan_core::sync::Role::Admin
-            )
+            && !actor.may_split(e)
         {
             self.tell(format!(
                 "{number}: {}",
@@ -247,8 +242,7 @@ impl AppState {
             self.note(format!("{number}: {}", lang.tr("拆分已提交", "split sent")));
             return;
         }
-        let local = r.at.with_timezone(&pingan_core::china_offset());
-        new_event.number = format!("YH-{}-{:05}", local.format("%Y%m%d"), id.0);
+        new_event.number = case_number(CaseKind::Report, id.0, new_event.reported_at, self.district.local_offset());
         let change = ChangeBody::ReportSplit { event, report: r, new_event: Box::new(new_event) };
         self.situation.apply_change(&change);
         self.note(format!("{number}: {}", lang.tr("已拆分为独立事件", "split into an event of its own")));

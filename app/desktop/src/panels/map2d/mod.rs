@@ -90,7 +90,6 @@ pub fn map_ui(
     let latest = state.assessment.latest.clone();
     view.fills.update(&state.district);
     let Map2dView { memory, fills, static_layer, marks, .. } = view;
-    let assessment_key = state.assessment.generation;
     let view = View {
         fills,
         scenario: state.scenario.as_ref(),
@@ -119,18 +118,8 @@ pub fn map_ui(
             let painter = ui.painter().with_clip_rect(response.rect);
             let zoom = projector.zoom();
             // The static layers, tessellated again only when the camera, the district or the assessment changed.
-            let key = {
-                use std::hash::{Hash, Hasher};
-                let mut h = std::collections::hash_map::DefaultHasher::new();
-                let c = projector.unproject(response.rect.center().to_vec2());
-                (c.x().to_bits(), c.y().to_bits(), zoom.to_bits()).hash(&mut h);
-                let r = response.rect;
-                (r.min.x.to_bits(), r.min.y.to_bits(), r.max.x.to_bits(), r.max.y.to_bits()).hash(&mut h);
-                (ui.ctx().pixels_per_point().to_bits(), Arc::as_ptr(&state.district) as usize, assessment_key)
-                    .hash(&mut h);
-                (fill_level(view.risk_view.level, zoom) as u8, online, &heat_key).hash(&mut h);
-                h.finish()
-            };
+            let level = fill_level(view.risk_view.level, zoom);
+            let key = static_key(ui, response, projector, state, (level, online, heat_key));
             if static_layer.as_ref().is_none_or(|(k, _)| *k != key) {
                 let mut shapes = Vec::new();
                 draw_base(&mut shapes, &view, projector, response.rect, online);
@@ -153,74 +142,14 @@ pub fn map_ui(
                 // Overdue markers on screen pulse: frames at the capped animation rate, not every vsync.
                 ui.ctx().request_repaint_after(theme::ANIMATION_FRAME);
             }
-            // Labels last, on top of markers; town names first so they always win a place.
-            // Keep labels off the corner buttons and the legend.
-            let r = response.rect;
-            let mut labels = Labels {
-                taken: vec![
-                    Rect::from_min_size(r.right_top() + vec2(-430.0, 0.0), vec2(430.0, 56.0)),
-                    Rect::from_min_size(r.left_bottom() + vec2(0.0, -162.0), vec2(580.0, 162.0)),
-                ],
-            };
-            draw_unit_names(&painter, &view, projector, response.rect, zoom, &mut labels);
-            if zoom >= 12.0 || poi_spots.len() <= 60 {
-                for (p, name) in &poi_spots {
-                    labels.place(&painter, *p + vec2(0.0, -15.0), name, FontId::proportional(15.0), SCENARIO, true);
-                }
-            }
-            if zoom >= 14.0 {
-                for (p, w) in hits.workers.iter().filter_map(|(p, i)| Some((p, view.situation.workers.get(*i)?))) {
-                    labels.place(
-                        &painter,
-                        *p + vec2(0.0, -16.0),
-                        &w.name,
-                        FontId::proportional(15.0),
-                        theme::WORKER,
-                        true,
-                    );
-                }
-            }
+            draw_labels(&painter, &view, projector, response.rect, zoom, &poi_spots, &hits);
             legend_ui(&painter, &view, response.rect);
-            if let Some(note) = &drill_note {
-                let at = response.rect.left_top() + vec2(10.0, 10.0);
-                let galley = painter.layout_no_wrap(note.clone(), FontId::proportional(17.0), theme::ACCENT);
-                painter.rect_filled(Rect::from_min_size(at, galley.size()).expand(6.0), 6.0, theme::CARD);
-                painter.galley(at, galley, theme::ACCENT);
-            }
-            if let Some(text) = attribution.as_ref().map(|a| a.text) {
-                painter.text(
-                    response.rect.right_bottom() - vec2(8.0, 6.0),
-                    Align2::RIGHT_BOTTOM,
-                    format!("© {text}"),
-                    FontId::proportional(13.0),
-                    theme::DIM,
-                );
-            }
+            draw_notes(&painter, response.rect, drill_note.as_deref(), attribution.as_ref().map(|a| a.text));
             hover_card(&painter, &view, projector, response, &hits);
             if response.clicked()
                 && let Some(pos) = response.interact_pointer_pos()
             {
-                if picking_place {
-                    // The report form waits for a place: this click is it.
-                    let p = projector.unproject(pos.to_vec2());
-                    return Some(Command::ReportPlace(LonLat::new(p.x(), p.y())));
-                }
-                if let Some(id) = hits.event_at(pos) {
-                    return Some(Command::SelectEvent(id));
-                }
-                if let Some((_, id)) = book_hits.iter().find(|(q, _)| q.distance(pos) <= 14.0) {
-                    return Some(Command::SelectBook(*id));
-                }
-                // Open ground: the unit under the cursor at the level the fill shows.
-                let p = projector.unproject(pos.to_vec2());
-                let grid = view.index.grid_at(view.district, LonLat::new(p.x(), p.y()))?;
-                let g = view.district.grids.get(grid.index())?;
-                let unit = match fill_level(view.risk_view.level, zoom) {
-                    LevelChoice::Town => UnitRef::Town(g.town),
-                    LevelChoice::Community => UnitRef::Community(g.community),
-                    _ => UnitRef::Grid(grid),
-                };
-                return Some(Command::SelectUnit(unit));
+                return click_command(&view, projector, pos, picking_place, zoom, &hits, &book_hits);
             }
             None
         })
@@ -228,6 +157,110 @@ pub fn map_ui(
     if let Some(cmd) = clicked {
         commands.push(cmd);
     }
+}
+
+/// The key of the static layers' mesh: the camera, the map's rect and scale, the district, the assessment, and
+/// `(fill level, online, search run)`.
+fn static_key(
+    ui: &egui::Ui,
+    response: &egui::Response,
+    projector: &walkers::Projector,
+    state: &AppState,
+    (level, online, heat_key): (LevelChoice, bool, Option<u64>),
+) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    let c = projector.unproject(response.rect.center().to_vec2());
+    (c.x().to_bits(), c.y().to_bits(), projector.zoom().to_bits()).hash(&mut h);
+    let r = response.rect;
+    (r.min.x.to_bits(), r.min.y.to_bits(), r.max.x.to_bits(), r.max.y.to_bits()).hash(&mut h);
+    (ui.ctx().pixels_per_point().to_bits(), Arc::as_ptr(&state.district) as usize, state.assessment.generation)
+        .hash(&mut h);
+    (level as u8, online, &heat_key).hash(&mut h);
+    h.finish()
+}
+
+/// The labels, last, on top of the markers: unit names (town names first, so they always win a place), an imported
+/// scenario's points of interest, and workers' names close up — kept off the corner buttons and the legend.
+fn draw_labels(
+    painter: &egui::Painter,
+    view: &View<'_>,
+    projector: &walkers::Projector,
+    r: Rect,
+    zoom: f64,
+    poi_spots: &[(egui::Pos2, &str)],
+    hits: &Hits,
+) {
+    let mut labels = Labels {
+        taken: vec![
+            Rect::from_min_size(r.right_top() + vec2(-430.0, 0.0), vec2(430.0, 56.0)),
+            Rect::from_min_size(r.left_bottom() + vec2(0.0, -162.0), vec2(580.0, 162.0)),
+        ],
+    };
+    draw_unit_names(painter, view, projector, r, zoom, &mut labels);
+    if zoom >= 12.0 || poi_spots.len() <= 60 {
+        for (p, name) in poi_spots {
+            labels.place(painter, *p + vec2(0.0, -15.0), name, FontId::proportional(15.0), SCENARIO, true);
+        }
+    }
+    if zoom >= 14.0 {
+        for (p, w) in hits.workers.iter().filter_map(|(p, i)| Some((p, view.situation.workers.get(*i)?))) {
+            labels.place(painter, *p + vec2(0.0, -16.0), &w.name, FontId::proportional(15.0), theme::WORKER, true);
+        }
+    }
+}
+
+/// The drill's note in the top-left corner and the tiles' attribution in the bottom-right one.
+fn draw_notes(painter: &egui::Painter, rect: Rect, drill_note: Option<&str>, attribution: Option<&str>) {
+    if let Some(note) = drill_note {
+        let at = rect.left_top() + vec2(10.0, 10.0);
+        let galley = painter.layout_no_wrap(note.to_string(), FontId::proportional(17.0), theme::ACCENT);
+        painter.rect_filled(Rect::from_min_size(at, galley.size()).expand(6.0), 6.0, theme::CARD);
+        painter.galley(at, galley, theme::ACCENT);
+    }
+    if let Some(text) = attribution {
+        painter.text(
+            rect.right_bottom() - vec2(8.0, 6.0),
+            Align2::RIGHT_BOTTOM,
+            format!("© {text}"),
+            FontId::proportional(13.0),
+            theme::DIM,
+        );
+    }
+}
+
+/// What a click at `pos` asks for: the report's place while the form waits for one, else the event or task book
+/// under it, else the unit under it at the level the fill shows.
+fn click_command(
+    view: &View<'_>,
+    projector: &walkers::Projector,
+    pos: egui::Pos2,
+    picking_place: bool,
+    zoom: f64,
+    hits: &Hits,
+    book_hits: &[(egui::Pos2, pingan_core::patrol::TaskBookId)],
+) -> Option<Command> {
+    if picking_place {
+        // The report form waits for a place: this click is it.
+        let p = projector.unproject(pos.to_vec2());
+        return Some(Command::ReportPlace(LonLat::new(p.x(), p.y())));
+    }
+    if let Some(id) = hits.event_at(pos) {
+        return Some(Command::SelectEvent(id));
+    }
+    if let Some((_, id)) = book_hits.iter().find(|(q, _)| q.distance(pos) <= 14.0) {
+        return Some(Command::SelectBook(*id));
+    }
+    // Open ground: the unit under the cursor at the level the fill shows.
+    let p = projector.unproject(pos.to_vec2());
+    let grid = view.index.grid_at(view.district, LonLat::new(p.x(), p.y()))?;
+    let g = view.district.grids.get(grid.index())?;
+    let unit = match fill_level(view.risk_view.level, zoom) {
+        LevelChoice::Town => UnitRef::Town(g.town),
+        LevelChoice::Community => UnitRef::Community(g.community),
+        _ => UnitRef::Grid(grid),
+    };
+    Some(Command::SelectUnit(unit))
 }
 
 /// Tessellate `shapes` into one mesh in ui points, as egui would each frame (same options, clipped to `clip`).

@@ -52,6 +52,59 @@ pub fn view3d_ui(ui: &mut egui::Ui, state: &AppState, view: &mut View3d, command
     let size_px = [(rect.width() * ppp).round().max(1.0) as u32, (rect.height() * ppp).round().max(1.0) as u32];
     let size = [rect.width(), rect.height()];
     controls(ui, &response, rect, view);
+    advance_flight(ui, view);
+    let camera = view.camera;
+    let (unit_colors, fill_level) = unit_fill(state, view, &camera);
+    let mut shown = markers_of(state, view, &camera, rect);
+    let hovered_building = response.hover_pos().and_then(|p| {
+        let local = [p.x - rect.min.x, p.y - rect.min.y];
+        let (o, dir) = camera.ray(local, size);
+        view.scene.pick_building(o, dir).map(|(b, _)| b)
+    });
+    painter.add(egui_wgpu::Callback::new_paint_callback(
+        rect,
+        Frame3d {
+            camera,
+            size_px,
+            fill_level: (!unit_colors.is_empty()).then_some(fill_level),
+            highlight_building: match view.card {
+                Some(Picked::Building(b)) => Some(b),
+                _ => hovered_building,
+            },
+            time_s: ui.input(|i| i.time) as f32,
+            markers: std::mem::take(&mut shown.markers),
+            unit_colors,
+        },
+    ));
+    if shown.pulsing {
+        // Overdue beacons pulse (in the shader, by time): frames at the capped animation rate while one is on screen.
+        ui.ctx().request_repaint_after(theme::ANIMATION_FRAME);
+    }
+    labels_3d(&painter, state, view, rect, &shown.worker_px);
+    // Picking: events first (screen distance to the beacon's disc), then buildings (exact ray test).
+    if response.clicked()
+        && let Some(p) = response.interact_pointer_pos()
+    {
+        commands.extend(pick(state, view, rect, p, &shown, hovered_building));
+    }
+    if let Some(picked) = view.card {
+        card::card_ui(&painter, rect, state, picked, lang);
+    } else if let (Some(b), Some(p)) =
+        (hovered_building.and_then(|b| state.district.buildings.get(b.index())), response.hover_pos())
+    {
+        painter.text(
+            p + vec2(16.0, 16.0),
+            egui::Align2::LEFT_TOP,
+            format!("{} · {}", b.name, b.kind.name_in(lang)),
+            FontId::proportional(16.0),
+            theme::TEXT,
+        );
+    }
+    compass_ui(ui, rect, view, lang);
+}
+
+/// Move the camera along a flight in progress (asking for the next frame until it lands).
+fn advance_flight(ui: &egui::Ui, view: &mut View3d) {
     let dt = ui.input(|i| i.stable_dt).clamp(0.0, 0.25) as f64;
     if let Some(f) = view.flight.as_mut() {
         let (cam, done) = f.step(dt);
@@ -62,9 +115,11 @@ pub fn view3d_ui(ui: &mut egui::Ui, state: &AppState, view: &mut View3d, command
             ui.ctx().request_repaint();
         }
     }
-    let camera = view.camera;
-    let d = &state.district;
-    // Five-colour fill from the assessment, at the chosen level (or by distance).
+}
+
+/// The five-colour fill from the assessment (towns', communities' and grids' colours; none before the first
+/// assessment) and the level it shows: the chosen one, or by the camera's distance.
+fn unit_fill(state: &AppState, view: &View3d, camera: &Camera) -> (Vec<[f32; 4]>, FillLevel) {
     let latest = state.assessment.latest.clone();
     let mut unit_colors = Vec::with_capacity(view.scene.unit_slots);
     if let Some(a) = latest.as_ref().map(|l| &l.assessment) {
@@ -82,18 +137,62 @@ pub fn view3d_ui(ui: &mut egui::Ui, state: &AppState, view: &mut View3d, command
             _ => FillLevel::Grid,
         },
     };
-    // Markers: open events as beacons, on-duty workers as dots.
+    (unit_colors, fill_level)
+}
+
+/// The markers of a frame and where they are on screen.
+struct Shown {
+    /// For the renderer: events' beacons, workers' and points of interest's dots.
+    markers: Vec<Marker>,
+    /// Each beacon's top on screen, for clicks.
+    event_hits: Vec<(Pos2, EventId)>,
+    /// On-duty workers on screen (close up only), as indices into the situation's workers.
+    worker_px: Vec<(Pos2, usize)>,
+    /// Whether a pulsing beacon is on screen.
+    pulsing: bool,
+}
+
+/// Markers: open events as beacons, on-duty workers as dots, an imported scenario's points of interest.
+fn markers_of(state: &AppState, view: &View3d, camera: &Camera, rect: Rect) -> Shown {
+    let size = [rect.width(), rect.height()];
     let close = camera.distance_m < 4_000.0;
-    let mut markers = Vec::new();
-    let mut event_hits: Vec<(Pos2, EventId)> = Vec::new();
-    let mut pulsing = false;
+    let mut shown = Shown { markers: Vec::new(), event_hits: Vec::new(), worker_px: Vec::new(), pulsing: false };
+    event_markers(state, view, camera, rect, &mut shown);
+    for (i, w) in state.situation.workers.iter().enumerate().filter(|(_, w)| w.status.on_duty()) {
+        let p = view.local(w.position);
+        let color =
+            if matches!(w.status, WorkerStatus::Handling(_)) { Color32::from_rgb(150, 255, 90) } else { theme::WORKER };
+        shown.markers.push(Marker::worker([p[0] as f32, p[1] as f32, 0.0], srgb(color), if close { 6.0 } else { 3.0 }));
+        if close && let Some(s) = camera.project([p[0], p[1], 0.0], size) {
+            shown.worker_px.push((rect.min + vec2(s[0], s[1]), i));
+        }
+    }
+    // The imported scenario's points of interest, in the overlay colour of the 2D map.
+    if let Some(sc) = &state.scenario {
+        for poi in &sc.imported.pois {
+            let p = view.local(poi.position);
+            shown.markers.push(Marker::worker(
+                [p[0] as f32, p[1] as f32, 0.0],
+                [0.93, 0.43, 1.0, 1.0],
+                if close { 8.0 } else { 5.0 },
+            ));
+        }
+    }
+    shown
+}
+
+/// The beacons of the events on the map (the selection ringed, long-overdue ones haloed, new overdue ones
+/// pulsing), with where each is on screen.
+fn event_markers(state: &AppState, view: &View3d, camera: &Camera, rect: Rect, shown: &mut Shown) {
+    let size = [rect.width(), rect.height()];
+    let close = camera.distance_m < 4_000.0;
     let drill = state.drill_match();
     for e in state.situation.events.iter().filter(|e| crate::state::on_map(drill.as_ref(), e, state.selected)) {
         let p = view.local(e.position);
         let beam = (60.0 + 40.0 * e.severity as u8 as f64) * (camera.distance_m / 3000.0).clamp(0.3, 8.0);
         if state.selected == Some(e.id) {
             // The selection: a white ring around the beacon's disc.
-            markers.push(Marker::event(
+            shown.markers.push(Marker::event(
                 [p[0] as f32, p[1] as f32, 0.0],
                 [1.0, 1.0, 1.0, 1.0],
                 16.0,
@@ -106,7 +205,7 @@ pub fn view3d_ui(ui: &mut egui::Ui, state: &AppState, view: &mut View3d, command
         if overdue && !pulse {
             // Overdue for a while: a steady red halo instead of the pulse (which needs animation frames).
             let red = srgb(theme::OVERDUE);
-            markers.push(Marker::event(
+            shown.markers.push(Marker::event(
                 [p[0] as f32, p[1] as f32, 0.0],
                 red,
                 if close { 13.0 } else { 8.5 },
@@ -114,7 +213,7 @@ pub fn view3d_ui(ui: &mut egui::Ui, state: &AppState, view: &mut View3d, command
                 false,
             ));
         }
-        markers.push(Marker::event(
+        shown.markers.push(Marker::event(
             [p[0] as f32, p[1] as f32, 0.0],
             srgb(theme::severity_color(e.severity)),
             if close { 9.0 } else { 5.5 },
@@ -123,60 +222,19 @@ pub fn view3d_ui(ui: &mut egui::Ui, state: &AppState, view: &mut View3d, command
         ));
         if let Some(s) = camera.project([p[0], p[1], beam], size) {
             let at = rect.min + vec2(s[0], s[1]);
-            event_hits.push((at, e.id));
+            shown.event_hits.push((at, e.id));
             // Its disc on the ground or the top of its beam on screen: the pulse shows.
             let ground = camera.project([p[0], p[1], 0.0], size).map(|s| rect.min + vec2(s[0], s[1]));
-            pulsing |=
+            shown.pulsing |=
                 pulse && (rect.expand(40.0).contains(at) || ground.is_some_and(|g| rect.expand(40.0).contains(g)));
         }
     }
-    let mut worker_px: Vec<(Pos2, usize)> = Vec::new();
-    for (i, w) in state.situation.workers.iter().enumerate().filter(|(_, w)| w.status.on_duty()) {
-        let p = view.local(w.position);
-        let color =
-            if matches!(w.status, WorkerStatus::Handling(_)) { Color32::from_rgb(150, 255, 90) } else { theme::WORKER };
-        markers.push(Marker::worker([p[0] as f32, p[1] as f32, 0.0], srgb(color), if close { 6.0 } else { 3.0 }));
-        if close && let Some(s) = camera.project([p[0], p[1], 0.0], size) {
-            worker_px.push((rect.min + vec2(s[0], s[1]), i));
-        }
-    }
-    // The imported scenario's points of interest, in the overlay colour of the 2D map.
-    if let Some(sc) = &state.scenario {
-        for poi in &sc.imported.pois {
-            let p = view.local(poi.position);
-            markers.push(Marker::worker(
-                [p[0] as f32, p[1] as f32, 0.0],
-                [0.93, 0.43, 1.0, 1.0],
-                if close { 8.0 } else { 5.0 },
-            ));
-        }
-    }
-    let hovered_building = response.hover_pos().and_then(|p| {
-        let local = [p.x - rect.min.x, p.y - rect.min.y];
-        let (o, dir) = camera.ray(local, size);
-        view.scene.pick_building(o, dir).map(|(b, _)| b)
-    });
-    painter.add(egui_wgpu::Callback::new_paint_callback(
-        rect,
-        Frame3d {
-            camera,
-            size_px,
-            fill_level: (!unit_colors.is_empty()).then_some(fill_level),
-            highlight_building: match view.card {
-                Some(Picked::Building(b)) => Some(b),
-                _ => hovered_building,
-            },
-            time_s: ui.input(|i| i.time) as f32,
-            markers,
-            unit_colors,
-        },
-    ));
-    if pulsing {
-        // Overdue beacons pulse (in the shader, by time): frames at the capped animation rate while one is on screen.
-        ui.ctx().request_repaint_after(theme::ANIMATION_FRAME);
-    }
-    // Labels by egui on top, decluttered: towns far away, workers close up.
-    // Keep labels off the corner buttons.
+}
+
+/// Labels by egui on top, decluttered: towns far away, workers close up; kept off the corner buttons.
+fn labels_3d(painter: &egui::Painter, state: &AppState, view: &View3d, rect: Rect, worker_px: &[(Pos2, usize)]) {
+    let camera = view.camera;
+    let size = [rect.width(), rect.height()];
     let mut labels = Labels {
         taken: vec![
             Rect::from_min_size(rect.right_top() + vec2(-430.0, 0.0), vec2(430.0, 56.0)),
@@ -184,10 +242,10 @@ pub fn view3d_ui(ui: &mut egui::Ui, state: &AppState, view: &mut View3d, command
         ],
     };
     let mut label = |at: Pos2, text: &str, font: FontId, color: Color32| {
-        labels.place(&painter, at, text, font, color, true);
+        labels.place(painter, at, text, font, color, true);
     };
     if camera.distance_m > 8_000.0 {
-        for t in &d.towns {
+        for t in &state.district.towns {
             let p = view.local(t.label_at);
             if let Some(s) = camera.project([p[0], p[1], 0.0], size) {
                 label(rect.min + vec2(s[0], s[1]), &t.name, theme::bold(24.0), theme::TEXT);
@@ -197,48 +255,43 @@ pub fn view3d_ui(ui: &mut egui::Ui, state: &AppState, view: &mut View3d, command
     for (p, w) in worker_px.iter().filter_map(|(p, i)| Some((p, state.situation.workers.get(*i)?))) {
         label(*p + vec2(0.0, -16.0), &w.name, FontId::proportional(15.0), theme::WORKER);
     }
-    // Picking: events first (screen distance to the beacon's disc), then buildings (exact ray test).
-    if response.clicked()
-        && let Some(p) = response.interact_pointer_pos()
-    {
-        let hit = event_hits
-            .iter()
-            .filter(|(q, _)| q.distance(p) < 14.0)
-            .min_by(|a, b| a.0.distance(p).total_cmp(&b.0.distance(p)));
-        let worker = worker_px
-            .iter()
-            .filter(|(q, _)| q.distance(p) < 9.0)
-            .min_by(|a, b| a.0.distance(p).total_cmp(&b.0.distance(p)));
-        if let Some((_, id)) = hit {
-            commands.push(Command::SelectEvent(*id));
-        } else if let Some(w) = worker.and_then(|(_, i)| state.situation.workers.get(*i)) {
-            commands.push(Command::Pick(Picked::Worker(w.id)));
-        } else if let Some(b) = hovered_building {
-            commands.push(Command::Pick(Picked::Building(b)));
-        } else {
-            let local = [p.x - rect.min.x, p.y - rect.min.y];
-            let ground = camera.ground_at(local, size).map(|g| view.scene.frame.lonlat_from_local(g));
-            if let Some(g) = ground.and_then(|g| state.index.grid_at(d, g)) {
-                commands.push(Command::Pick(Picked::Grid(g)));
-                commands.push(Command::SelectUnit(pingan_core::UnitRef::Grid(g)));
-            } else {
-                commands.push(Command::ClearPick);
-            }
+}
+
+/// What a click at `p` picks: the nearest event's beacon, else a worker, else the building under it, else the grid
+/// of the ground there (selected too), else nothing (the card closes).
+fn pick(
+    state: &AppState,
+    view: &View3d,
+    rect: Rect,
+    p: Pos2,
+    shown: &Shown,
+    hovered_building: Option<pingan_core::BuildingId>,
+) -> Vec<Command> {
+    let hit = shown
+        .event_hits
+        .iter()
+        .filter(|(q, _)| q.distance(p) < 14.0)
+        .min_by(|a, b| a.0.distance(p).total_cmp(&b.0.distance(p)));
+    let worker = shown
+        .worker_px
+        .iter()
+        .filter(|(q, _)| q.distance(p) < 9.0)
+        .min_by(|a, b| a.0.distance(p).total_cmp(&b.0.distance(p)));
+    if let Some((_, id)) = hit {
+        vec![Command::SelectEvent(*id)]
+    } else if let Some(w) = worker.and_then(|(_, i)| state.situation.workers.get(*i)) {
+        vec![Command::Pick(Picked::Worker(w.id))]
+    } else if let Some(b) = hovered_building {
+        vec![Command::Pick(Picked::Building(b))]
+    } else {
+        let local = [p.x - rect.min.x, p.y - rect.min.y];
+        let size = [rect.width(), rect.height()];
+        let ground = view.camera.ground_at(local, size).map(|g| view.scene.frame.lonlat_from_local(g));
+        match ground.and_then(|g| state.index.grid_at(&state.district, g)) {
+            Some(g) => vec![Command::Pick(Picked::Grid(g)), Command::SelectUnit(pingan_core::UnitRef::Grid(g))],
+            None => vec![Command::ClearPick],
         }
     }
-    if let Some(picked) = view.card {
-        card::card_ui(&painter, rect, state, picked, lang);
-    } else if let (Some(b), Some(p)) = (hovered_building.and_then(|b| d.buildings.get(b.index())), response.hover_pos())
-    {
-        painter.text(
-            p + vec2(16.0, 16.0),
-            egui::Align2::LEFT_TOP,
-            format!("{} · {}", b.name, b.kind.name_in(lang)),
-            FontId::proportional(16.0),
-            theme::TEXT,
-        );
-    }
-    compass_ui(ui, rect, view, lang);
 }
 
 fn controls(ui: &egui::Ui, response: &egui::Response, rect: Rect, view: &mut View3d) {
