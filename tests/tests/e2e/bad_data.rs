@@ -203,7 +203,8 @@ fn through_the_link_bad_records_are_skipped_and_another_users_queue_is_held() {
     // The fake server hands out the test district as its package, like a real one.
     let district = pingan_demo::generate(&test_options().spec);
     let package =
-        pingan_package::encode(&pingan_package::Package::new(1, test_now(), district, Vec::new(), Vec::new()));
+        pingan_package::encode(&pingan_package::Package::new(1, test_now(), district, Vec::new(), Vec::new()))
+            .expect("encode");
     let server = FakeServer::start(move |path| match path.split('?').next().unwrap_or_default() {
         "/v1/info" => (200, format!(r#"{{"user":"op","role":"operator","head":{head}}}"#).into_bytes()),
         "/v1/district" => (200, package.clone()),

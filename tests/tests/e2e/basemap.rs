@@ -102,7 +102,7 @@ fn a_package_basemap_from_mbtiles_is_drawn_under_the_2d_map_offline() {
     let p = package::from_demo(&options.spec, options.sim, pingan_tests::test_now());
     let bbox = p.district.bbox();
     let plain = dir.path().join("plain.pingan");
-    pingan_package::write_file(&plain, &pingan_package::encode(&p)).unwrap();
+    pingan_package::write_file(&plain, &pingan_package::encode(&p).expect("encode")).unwrap();
     let with_tiles = dir.path().join("tiles.pingan");
     std::fs::copy(&plain, &with_tiles).unwrap();
 
@@ -142,12 +142,12 @@ fn bad_basemaps_are_refused_and_leave_the_package_as_it_was() {
     let options = AppOptions { spec: pingan_demo::DemoSpec::small(3), ..test_options() };
     let p = package::from_demo(&options.spec, options.sim, pingan_tests::test_now());
     let file = dir.path().join("d.pingan");
-    let bytes = pingan_package::encode(&p);
+    let bytes = pingan_package::encode(&p).expect("encode");
     pingan_package::write_file(&file, &bytes).unwrap();
     let refused = |name: &str, content: &[u8], why: &str| {
         let f = dir.path().join(name);
         std::fs::write(&f, content).unwrap();
-        let e = package::set_tiles(&file, Some(&f)).unwrap_err();
+        let e = package::set_tiles(&file, Some(&f)).unwrap_err().to_string();
         assert!(e.contains(why), "{name}: {e}");
         assert_eq!(std::fs::read(&file).unwrap(), bytes, "{name} changed the package");
     };
@@ -172,15 +172,15 @@ fn bad_basemaps_are_refused_and_leave_the_package_as_it_was() {
         db.execute("INSERT INTO metadata VALUES ('format', ?1)", [format]).unwrap();
         f
     };
-    let e = package::set_tiles(&file, Some(&mb("vector.mbtiles", "pbf", None))).unwrap_err();
+    let e = package::set_tiles(&file, Some(&mb("vector.mbtiles", "pbf", None))).unwrap_err().to_string();
     assert!(e.contains("must be raster tiles"), "{e}");
-    let e = package::set_tiles(&file, Some(&mb("empty.mbtiles", "png", None))).unwrap_err();
+    let e = package::set_tiles(&file, Some(&mb("empty.mbtiles", "png", None))).unwrap_err().to_string();
     assert!(e.contains("holds no tiles"), "{e}");
     let far = BBox {
         min: pingan_core::LonLat { lon: 116.30, lat: 39.90 },
         max: pingan_core::LonLat { lon: 116.32, lat: 39.92 },
     };
-    let e = package::set_tiles(&file, Some(&mb("beijing.mbtiles", "png", Some(far)))).unwrap_err();
+    let e = package::set_tiles(&file, Some(&mb("beijing.mbtiles", "png", Some(far)))).unwrap_err().to_string();
     assert!(e.contains("does not cover the district"), "{e}");
     assert_eq!(std::fs::read(&file).unwrap(), bytes);
     // A package whose basemap does not read opens without it, and says so.

@@ -186,7 +186,7 @@ fn the_real_district_comes_from_the_server_is_kept_for_offline_and_exports_as_a_
     // The cache exports as a package file that opens to an equal district.
     let file = dir.path().join("余杭临平.pingan");
     let package = pingan_desktop::services::package::from_cache(&cache).unwrap();
-    pingan_package::write_file(&file, &pingan_package::encode(&package)).unwrap();
+    pingan_package::write_file(&file, &pingan_package::encode(&package).expect("encode")).unwrap();
     let opened = pingan_package::read_file(&file).unwrap();
     assert_eq!(opened.district, *stored);
     assert_eq!(opened.meta.version, 3);
@@ -237,17 +237,17 @@ fn bad_package_files_and_tiles_are_refused_by_what_is_wrong() {
     let dir = tempfile::tempdir().unwrap();
     use pingan_desktop::services::package;
     // A cache that never synced holds no package.
-    let e = package::from_cache(&dir.path().join("none.sqlite")).unwrap_err();
+    let e = package::from_cache(&dir.path().join("none.sqlite")).unwrap_err().to_string();
     assert!(e.contains("no cache"), "{e}");
     let empty = dir.path().join("empty.sqlite");
     pingan_store::Cache::open(&empty).unwrap();
-    assert!(package::from_cache(&empty).unwrap_err().contains("holds no district package"));
+    assert!(package::from_cache(&empty).unwrap_err().to_string().contains("holds no district package"));
     // A good package (bad basemaps: basemap.rs).
     let mut options = test_options();
     options.spec = pingan_demo::DemoSpec::small(3);
     let p = package::from_demo(&options.spec, options.sim, pingan_tests::test_now());
     let file = dir.path().join("d.pingan");
-    let bytes = pingan_package::encode(&p);
+    let bytes = pingan_package::encode(&p).expect("encode");
     pingan_package::write_file(&file, &bytes).unwrap();
     // Truncated and foreign files.
     std::fs::write(&file, &bytes[..bytes.len() / 2]).unwrap();

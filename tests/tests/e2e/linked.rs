@@ -58,7 +58,7 @@ fn with_no_server_reachable_the_cache_shows_at_once_and_actions_wait_in_the_outb
     let options = test_options();
     let district = pingan_demo::generate(&options.spec);
     let package = pingan_package::Package::new(1, test_now(), district, snap.situation.workers.clone(), Vec::new());
-    let bytes = pingan_package::encode(&package);
+    let bytes = pingan_package::encode(&package).expect("encode");
     c.set_package(&pingan_package::etag(&bytes), &bytes).unwrap();
     drop(c);
     // Port 9 (discard): nothing listens, connections are refused.

@@ -4,6 +4,7 @@
 
 mod bad_data;
 mod basemap;
+mod case_numbers;
 mod command_loop;
 mod district;
 mod drill;

@@ -155,3 +155,23 @@ fn names_codes_and_numbers_and_a_too_short_word() {
     assert!(h.state().state.search_matches().is_none());
     h.get_by_label_contains("太短");
 }
+
+#[test]
+fn escape_in_the_box_clears_it_and_ends_the_search() {
+    let mut h = harness();
+    type_and_search(&mut h, "家暴");
+    let total = h.state().state.search_matches().expect("the query ran").total();
+    assert!(total > 0, "the demo's history holds 家暴 cases");
+    h.get_by_label(&format!("搜索 ({total})"));
+    // Back in the box (the Go button took the focus), Escape.
+    h.get_by_role_and_label(Role::TextInput, "一键搜").focus();
+    h.run();
+    h.key_press(egui::Key::Escape);
+    h.run();
+    let s = &h.state().state;
+    assert!(s.search.text.is_empty(), "the box is empty: {:?}", s.search.text);
+    assert!(s.search.result.is_none(), "no search in force");
+    assert_eq!(s.feed_tab, FeedTab::Events, "the feed is back");
+    assert_eq!(h.get_by_role_and_label(Role::TextInput, "一键搜").value().as_deref().unwrap_or(""), "");
+    assert!(h.query_by_label(&format!("搜索 ({total})")).is_none(), "the results are gone");
+}
