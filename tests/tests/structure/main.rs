@@ -244,19 +244,41 @@ fn crates_depend_only_on_crates_below_them() {
     }
 }
 
-/// The fixture crate: a circle (a → b → a), an upward use (low uses high) and a 900-line file with a 150-line
-/// function. Each check must find its defect there.
+/// The fixture crate (`tests/fixtures/structure`): a circle (a → b → a) and an upward use (low uses high); the test
+/// adds a 900-line file with a 150-line function to a copy of it. Each check must find its defect there.
 #[test]
 fn the_checks_fail_on_a_fixture_with_each_defect() {
-    let src = workspace().join("tests/fixtures/structure/src");
-    let rules = Rules { dir: "fixture", layers: &[&["low", "a", "b"], &["high"]], containers: &[] };
+    let fixture = workspace().join("tests/fixtures/structure/src");
+    let src = std::env::temp_dir().join(format!("pingan-structure-fixture-{}", std::process::id()));
+    copy_dir(&fixture, &src);
+    let mut big = String::from("//! Too long, with one function too long.\npub fn oversized() {\n");
+    big += &(0..150).map(|i| format!("    let _x{i} = {i};\n")).collect::<String>();
+    big += "}\n#[cfg(test)]\nmod tests {\n    #[test]\n    fn in_a_test() {\n";
+    big += &(0..200).map(|i| format!("        let _y{i} = {i};\n")).collect::<String>();
+    big += "    }\n}\n";
+    big += &(0..500).map(|i| format!("pub const C{i}: u32 = {i};\n")).collect::<String>();
+    std::fs::write(src.join("big.rs"), big).expect("write the oversized file");
+    let rules = Rules { dir: "fixture", layers: &[&["low", "a", "b", "big"], &["high"]], containers: &[] };
     let found = check_crate(&src, &rules);
+    std::fs::remove_dir_all(&src).ok(); // a temp dir: nothing depends on its removal
     assert_eq!(found.circles.len(), 1, "{found:#?}");
     assert_eq!(found.circles[0], "a → b; b → a", "{found:#?}");
     assert!(found.upward.iter().any(|u| u.contains("(low) uses high::")), "{found:#?}");
     assert!(found.long_files.iter().any(|f| f.starts_with("big.rs")), "{found:#?}");
     assert!(found.long_fns.iter().any(|f| f.contains("fn oversized")), "{found:#?}");
     assert!(!found.long_fns.iter().any(|f| f.contains("fn in_a_test")), "tests are excluded: {found:#?}");
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("a temp dir");
+    for entry in std::fs::read_dir(from).expect("the fixture").flatten() {
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy a fixture file");
+        }
+    }
 }
 
 #[test]
