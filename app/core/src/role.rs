@@ -1,5 +1,5 @@
-//! Who may do what: a user's [`Role`] and the [`Actor`] a request acts as (role, room, own worker). A leaf module
-//! but for the ids it names. The rules that ask them live with what they guard: which command a role may send is
+//! Who may do what: a user's [`Role`] and the [`Actor`] a request acts as (role, room, own worker). It names only
+//! the leaf ids and the units ([`crate::units::UnitRef`]), nothing above them. The rules that ask them live with what they guard: which command a role may send is
 //! [`Role::may`] (in [`crate::sync`]), what an actor may do to an event is `Actor::may_act` (in [`crate::routing`]),
 //! task books are [`crate::patrol`]'s. Panels and the server ask these; nobody types a list of roles by hand.
 

@@ -185,35 +185,36 @@ impl Package {
     }
 }
 
-/// Why a package (or a district on its own) cannot be written.
+/// Why a package (or a district on its own) cannot be written. Each message carries its cause in words, so the cause
+/// is not also chained as a `source` (a chain printer would say it twice).
 #[derive(Debug, thiserror::Error)]
 pub enum EncodeError {
     /// A section's data does not serialize.
-    #[error("the package's {section} cannot be serialized: {source}")]
+    #[error("the package's {section} cannot be serialized: {cause}")]
     Serialize {
         /// Which part.
         section: &'static str,
         /// What postcard said.
-        source: postcard::Error,
+        cause: postcard::Error,
     },
     /// A section cannot be deflated.
-    #[error("the package's {section} cannot be deflated: {source}")]
+    #[error("the package's {section} cannot be deflated: {cause}")]
     Deflate {
         /// Which part.
         section: &'static str,
         /// What the encoder said.
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     /// The header does not serialize.
     #[error("the package's header cannot be written: {0}")]
-    Header(#[source] serde_json::Error),
+    Header(serde_json::Error),
 }
 
 /// Section `section`: `value` in postcard, deflated.
 fn deflate<T: Serialize + ?Sized>(section: &'static str, value: &T) -> Result<Vec<u8>, EncodeError> {
-    let raw = postcard::to_stdvec(value).map_err(|source| EncodeError::Serialize { section, source })?;
+    let raw = postcard::to_stdvec(value).map_err(|cause| EncodeError::Serialize { section, cause })?;
     let mut z = flate2::write::DeflateEncoder::new(Vec::with_capacity(raw.len() / 2), flate2::Compression::fast());
-    z.write_all(&raw).and_then(|()| z.finish()).map_err(|source| EncodeError::Deflate { section, source })
+    z.write_all(&raw).and_then(|()| z.finish()).map_err(|cause| EncodeError::Deflate { section, cause })
 }
 
 fn inflate<T: serde::de::DeserializeOwned>(section: &'static str, bytes: &[u8]) -> Result<T, PackageError> {

@@ -215,7 +215,7 @@ impl AppState {
         let Some(r) = e.linked.get(index).cloned() else { return };
         let number = e.number.clone();
         if let Some(actor) = self.actor()
-            && !actor.may_split(e)
+            && !actor.role.in_command_room()
         {
             self.tell(format!(
                 "{number}: {}",
