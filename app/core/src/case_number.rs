@@ -2,7 +2,8 @@
 //! who numbers — the server, the simulator, the desktop's offline demo: a prefix by kind, the district's local date
 //! of the moment numbered (China Standard Time unless the district says otherwise), and the serial in
 //! [`DIGITS`] digits. Numbers made by older versions (five digits, dated by the UTC day) stay what they are:
-//! numbers are never re-made, and [`CaseNumber::parse`] reads both widths.
+//! numbers are never re-made, and the search finds a number by its text whatever its width
+//! ([`crate::search`]).
 
 use crate::Timestamp;
 
@@ -40,40 +41,6 @@ pub fn case_number(kind: CaseKind, serial: u64, at: Timestamp, local: chrono::Fi
     format!("{}-{date}-{history}{serial:0width$}", kind.prefix(), width = DIGITS)
 }
 
-/// A case number read back: its prefix, date and serial.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct CaseNumber {
-    /// `YH`, `YJ`, `XC`.
-    pub prefix: String,
-    /// The local date it was numbered on.
-    pub date: chrono::NaiveDate,
-    /// Whether it numbers a generated history record (`H`).
-    pub history: bool,
-    /// The serial.
-    pub serial: u64,
-}
-
-impl CaseNumber {
-    /// Read a case number of any width this software ever wrote (`YH-20261123-00042` as well as
-    /// `YH-20261123-000042`); `None` for anything else.
-    pub fn parse(s: &str) -> Option<CaseNumber> {
-        let mut parts = s.split('-');
-        let (prefix, date, serial) = (parts.next()?, parts.next()?, parts.next()?);
-        if parts.next().is_some() || prefix.is_empty() || !prefix.chars().all(|c| c.is_ascii_uppercase()) {
-            return None;
-        }
-        let date = chrono::NaiveDate::parse_from_str(date, "%Y%m%d").ok()?;
-        let (history, digits) = match serial.strip_prefix('H') {
-            Some(d) => (true, d),
-            None => (false, serial),
-        };
-        if digits.is_empty() || digits.len() > 12 || !digits.bytes().all(|b| b.is_ascii_digit()) {
-            return None;
-        }
-        Some(CaseNumber { prefix: prefix.to_string(), date, history, serial: digits.parse().ok()? })
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -100,18 +67,5 @@ mod tests {
         // Another zone, if a district says so: the date follows it.
         let utc0 = chrono::FixedOffset::east_opt(0).expect("valid");
         assert_eq!(case_number(CaseKind::Report, 1, utc("2026-11-22T23:30:00Z"), utc0), "YH-20261122-000001");
-    }
-
-    #[test]
-    fn old_numbers_still_read() {
-        let old = CaseNumber::parse("YH-20261123-00042").expect("a five-digit number");
-        let new = CaseNumber::parse("YH-20261123-000042").expect("a six-digit number");
-        assert_eq!(old, new);
-        assert_eq!(old.serial, 42);
-        let h = CaseNumber::parse("YH-20250311-H00042").expect("a history number");
-        assert!(h.history && h.serial == 42);
-        for bad in ["", "YH", "YH-2026-1", "yh-20261123-1", "YH-20261323-1", "YH-20261123-", "YH-20261123-1-2"] {
-            assert_eq!(CaseNumber::parse(bad), None, "{bad:?}");
-        }
     }
 }

@@ -12,6 +12,7 @@ use crate::{District, Event, EventAction, GridId, GridWorker, LonLat, Polygon, S
 use crate::limits::Invalid::{Future, Position, Rule, Unknown};
 pub use crate::limits::*;
 pub use crate::time::max_future;
+use crate::time::not_in_future;
 
 /// How far outside the district a position may lie (metres): outside its bounding box for any position, outside its
 /// outline for an event (a report from just over the border still belongs to the district that takes it).
@@ -237,7 +238,7 @@ pub fn check_worker(w: &GridWorker, district: &District) -> Result<(), Invalid> 
 /// text lengths, references into the district, positions, and no time more than [`max_future`] after `now`.
 pub fn check_command(cmd: &ClientCommand, district: &District, now: Timestamp) -> Result<(), Invalid> {
     crate::sync::check_key(&cmd.key)?;
-    if cmd.at > now + max_future() {
+    if !not_in_future(cmd.at, now) {
         return Err(Future(format!(
             "the command's time {} lies in the future (server time {now})",
             cmd.at.to_rfc3339()
@@ -245,7 +246,7 @@ pub fn check_command(cmd: &ClientCommand, district: &District, now: Timestamp) -
     }
     match &cmd.body {
         CommandBody::Report { event } => {
-            if event.reported_at > now + max_future() {
+            if !not_in_future(event.reported_at, now) {
                 return Err(Future(format!("the report time {} lies in the future", event.reported_at.to_rfc3339())));
             }
             check_event(event, district)
@@ -257,7 +258,7 @@ pub fn check_command(cmd: &ClientCommand, district: &District, now: Timestamp) -
             if book.checks.iter().any(|c| c.result.is_some()) {
                 return Err(Rule("a task book is issued with no stop reported".into()));
             }
-            if book.issued_at > now + max_future() {
+            if !not_in_future(book.issued_at, now) {
                 return Err(Future(format!(
                     "the task book's issue time {} lies in the future",
                     book.issued_at.to_rfc3339()
@@ -275,7 +276,7 @@ pub fn check_command(cmd: &ClientCommand, district: &District, now: Timestamp) -
                     "a check without a problem files no event: leave the event out or report a problem".into(),
                 )),
                 (_, Some(e)) => {
-                    if e.reported_at > now + max_future() {
+                    if !not_in_future(e.reported_at, now) {
                         return Err(Future(format!(
                             "the report time {} lies in the future",
                             e.reported_at.to_rfc3339()

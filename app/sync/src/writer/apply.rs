@@ -373,7 +373,7 @@ fn join(worker: &GridWorker, ctx: &mut Ctx<'_>) -> Result<Applied, Rejection> {
     {
         return Err(Rejection::HandlingNothing { worker: worker.name.clone(), event: e.0 });
     }
-    if worker.seen_at > ctx.now + validate::max_future() {
+    if !pingan_core::time::not_in_future(worker.seen_at, ctx.now) {
         return Err(Rejection::SeenInFuture(worker.name.clone()));
     }
     let id = worker.id.0 as i64;
