@@ -163,6 +163,15 @@ install -D -m 0644 "$A/pingan.desktop" "$P/usr/share/applications/pingan.desktop
 install -D -m 0644 "$A/pingan.svg" "$P/usr/share/icons/hicolor/scalable/apps/pingan.svg"
 install -D -m 0644 "$A/pingan.png" "$P/usr/share/icons/hicolor/256x256/apps/pingan.png"
 install -D -m 0644 "$A/$APP_ID.metainfo.xml" "$P/usr/share/metainfo/$APP_ID.metainfo.xml"
+# The wall, unattended: a systemd user unit (enabled by the wall's user, never by the package) and its wrapper, which
+# also serves a bare X server (xinit) with a restart loop; examples of its settings and layouts (packaging/README.md).
+install -D -m 0755 "$A/pingan-wall.sh" "$P/usr/lib/pingan/pingan-wall"
+install -D -m 0644 "$A/pingan-wall.service" "$P/usr/lib/systemd/user/pingan-wall.service"
+install -D -m 0644 "$A/wall.env" "$P/usr/share/doc/pingan/examples/wall.env"
+install -D -m 0644 "$A/pingan-wall.xinitrc" "$P/usr/share/doc/pingan/examples/xinitrc"
+install -D -m 0644 "$ROOT/assets/config/wall.toml" "$P/usr/share/doc/pingan/examples/wall-three-monitors.toml"
+install -D -m 0644 "$A/wall-one-x-screen.toml" "$P/usr/share/doc/pingan/examples/wall-one-x-screen.toml"
+install -D -m 0644 "$ROOT/packaging/README.md" "$P/usr/share/doc/pingan/README.md"
 mkdir -p "$P/usr/share/doc/pingan"
 {
   copyright
@@ -177,7 +186,7 @@ WINDOW_DEPS="libvulkan1, mesa-vulkan-drivers | vulkan-icd, libegl1, libegl-mesa0
 WINDOW_DEPS+=", libx11-6, libx11-xcb1, libxcursor1, libxi6, libxrandr2, libxkbcommon0, libxkbcommon-x11-0"
 WINDOW_DEPS+=", libxcb1, libwayland-client0, libwayland-egl1, libfontconfig1, libdbus-1-3"
 control "$P" pingan "$(shlibs "$P/usr/bin/pingan"), $WINDOW_DEPS" \
-  "xdg-desktop-portal-gtk | xdg-desktop-portal-backend | zenity" "pingan-sync" x11 \
+  "xdg-desktop-portal-gtk | xdg-desktop-portal-backend | zenity" "pingan-sync, xinit" x11 \
   "command-room client for grid-based social governance (平安)
  Pingan shows a district's grids, buildings, open events and grid workers on one
  map, in 2D or 3D, with a live feed and the month's five-colour assessment of
@@ -185,7 +194,11 @@ control "$P" pingan "$(shlibs "$P/usr/bin/pingan"), $WINDOW_DEPS" \
  outbox that sends each action exactly once) or runs on a built-in demo district.
  .
  Rendering uses Vulkan (wgpu); without a GPU Mesa's software Vulkan (lavapipe)
- draws the window."
+ draws the window.
+ .
+ For a command room's video wall, pingan --wall runs one borderless window per
+ screen; the systemd user unit pingan-wall.service (or xinit with
+ /usr/lib/pingan/pingan-wall --loop) keeps it running unattended."
 build "$P" pingan
 
 # --- pingan-sync: the server ------------------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Install the two packages build-deb.sh made, check what they put where, start the installed server the way its
-# systemd unit would (its ExecStart, EnvironmentFile, User, WorkingDirectory) without systemd, ask /v1/health,
-# then remove and purge both and check that purge took the data and the user. Root, Debian, no systemd needed.
+# Install the two packages build-deb.sh made, check what they put where, check the wall's user unit and its wrapper
+# (dry runs, a run with no display, the --loop restarts), start the installed server the way its systemd unit would
+# (its ExecStart, EnvironmentFile, User, WorkingDirectory) without systemd, ask /v1/health, then remove and purge
+# both and check that purge took the data and the user. Root, Debian, no systemd needed.
 #
 #   packaging/check-deb.sh [--replace] [--listen ADDR] DIR
 #
@@ -17,7 +18,7 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --replace) REPLACE=1; shift ;;
     --listen) LISTEN_OVERRIDE="${2:?--listen needs host:port}"; shift 2 ;;
-    -h | --help) sed -n '6p' "$0" | sed 's/^# *//'; exit 0 ;;
+    -h | --help) sed -n '7p' "$0" | sed 's/^# *//'; exit 0 ;;
     *) [ -z "$DIR" ] || { echo "check-deb: one directory only" >&2; exit 2; }; DIR="$1"; shift ;;
   esac
 done
@@ -110,6 +111,111 @@ if command -v appstreamcli >/dev/null 2>&1; then
     fail "appstreamcli validate: $(cat "$LOG")"
   : >"$LOG"
 fi
+
+step "the wall: user unit, wrapper, examples"
+WALL_UNIT=/usr/lib/systemd/user/pingan-wall.service
+WALL=/usr/lib/pingan/pingan-wall
+EXAMPLES=/usr/share/doc/pingan/examples
+[ -f "$WALL_UNIT" ] || fail "$WALL_UNIT missing"
+[ -x "$WALL" ] || fail "$WALL missing or not executable"
+for f in "$EXAMPLES/wall.env" "$EXAMPLES/xinitrc" "$EXAMPLES/wall-three-monitors.toml" \
+  "$EXAMPLES/wall-one-x-screen.toml" /usr/share/doc/pingan/README.md; do
+  [ -f "$f" ] || fail "$f missing"
+done
+wall_value() { sed -n "s/^$1=//p" "$WALL_UNIT"; }
+for want in Restart=always RestartSec=3 PartOf=graphical-session.target After=graphical-session.target \
+  WantedBy=graphical-session.target; do
+  grep -qx "$want" "$WALL_UNIT" || fail "$WALL_UNIT lacks $want"
+done
+[ "$(wall_value ExecStart | wc -l)" = 1 ] || fail "$WALL_UNIT should have one ExecStart"
+wall_exec="$(wall_value ExecStart)"
+wall_exe="${wall_exec%% *}"
+wall_exe="${wall_exe#"${wall_exe%%[!@:+!-]*}"}"
+[ "${wall_exe#/}" != "$wall_exe" ] || fail "ExecStart=$wall_exec: not an absolute path"
+[ -x "$wall_exe" ] || fail "ExecStart=$wall_exec: $wall_exe is not an installed executable"
+dpkg -S "$wall_exe" 2>/dev/null | grep -q '^pingan:' || fail "ExecStart=$wall_exec: $wall_exe is not pingan's"
+echo "ExecStart=$wall_exec (from the package pingan)"
+if command -v systemd-analyze >/dev/null 2>&1; then
+  # Without a running user manager: a runtime directory of its own is enough for `verify --user`.
+  rt="$(mktemp -d)"
+  chmod 700 "$rt"
+  verify_rc=0
+  verify="$(XDG_RUNTIME_DIR="$rt" HOME="$rt" systemd-analyze verify --user "$WALL_UNIT" 2>&1)" || verify_rc=$?
+  rm -rf "$rt"
+  if grep -q 'Failed to initialize manager\|Failed to lookup RuntimeDirectory' <<<"$verify"; then
+    echo "systemd-analyze verify --user: skipped, no user manager can start here: $verify"
+  elif [ "$verify_rc" -ne 0 ] || grep -q 'pingan-wall' <<<"$verify"; then
+    fail "systemd-analyze verify --user $WALL_UNIT: $verify"
+  else
+    echo "systemd-analyze verify --user: ok${verify:+ (said: $verify)}"
+  fi
+else
+  echo "systemd-analyze not installed: skipping systemd-analyze verify --user"
+fi
+for f in "$WALL" "$EXAMPLES/xinitrc"; do
+  sh -n "$f" || fail "sh -n $f"
+done
+
+# The wrapper's command, dry-run in a clean environment with a HOME of its own: without and with a layout file, with
+# the settings file, and as systemd runs it (INVOCATION_ID set: systemd has read the settings file already).
+wall_home="$(mktemp -d)"
+wall_dry() { env -i PATH=/usr/bin:/bin HOME="$wall_home" PINGAN_WALL_DRY_RUN=1 "$@" 2>"$LOG"; }
+expect_dry() {
+  local want="$1" got
+  shift
+  got="$(wall_dry "$@")" || fail "$* (dry run) failed: $(cat "$LOG")"
+  [ "$got" = "$want" ] || fail "$* (dry run) gives '$got', not '$want' ($(cat "$LOG"))"
+  echo "  $got"
+}
+echo "dry runs (HOME=$wall_home):"
+expect_dry "/usr/bin/pingan --wall" "$WALL"
+mkdir -p "$wall_home/.config/pingan"
+cp "$EXAMPLES/wall-three-monitors.toml" "$wall_home/.config/pingan/wall.toml"
+expect_dry "/usr/bin/pingan --wall $wall_home/.config/pingan/wall.toml" "$WALL"
+expect_dry "/usr/bin/pingan --freeze --wall /etc/wall.toml" "$WALL" --layout /etc/wall.toml --freeze
+printf '%s\n' '# test' PINGAN_SERVER=http://wall.example:7878 'PINGAN_TOKEN="check-deb-secret"' \
+  'PINGAN_WALL_ARGS=--freeze --sound' >"$wall_home/.config/pingan/wall.env"
+expect_dry "/usr/bin/pingan --server http://wall.example:7878 --freeze --sound --wall \
+$wall_home/.config/pingan/wall.toml" "$WALL"
+grep -q 'PINGAN_TOKEN set' "$LOG" || fail "the wrapper did not take PINGAN_TOKEN from wall.env: $(cat "$LOG")"
+! grep -q 'check-deb-secret' "$LOG" || fail "the wrapper printed the token: $(cat "$LOG")"
+expect_dry "/usr/bin/pingan --wall $wall_home/.config/pingan/wall.toml" env INVOCATION_ID=1 "$WALL"
+rm "$wall_home/.config/pingan/wall.env"
+rm "$wall_home/.config/pingan/wall.toml"
+if wall_dry "$WALL" --wall x >/dev/null; then fail "the wrapper took --wall (it adds --wall itself)"; fi
+: >"$LOG"
+
+# For real, through the wrapper, with no display: each example layout must load without a complaint, and pingan then
+# stops at the window it cannot open.
+for layout in "$EXAMPLES/wall-three-monitors.toml" "$EXAMPLES/wall-one-x-screen.toml"; do
+  cp "$layout" "$wall_home/.config/pingan/wall.toml"
+  if env -i PATH=/usr/bin:/bin HOME="$wall_home" LANG=C.UTF-8 timeout 60 "$WALL" >"$LOG" 2>&1; then
+    fail "pingan --wall with no display exited 0: $(tail -n 20 "$LOG")"
+  fi
+  grep -q 'wall layout:' "$LOG" && fail "$layout: $(grep 'wall layout:' "$LOG")"
+  grep -q 'could not open the window' "$LOG" || fail "pingan --wall $layout, no display: $(tail -n 20 "$LOG")"
+  echo "$(basename "$layout"): loads; with no display: $(grep -o 'could not open the window' "$LOG" | head -1)"
+done
+: >"$LOG"
+
+# --loop (the bare X server's way): a pingan that exits at once is restarted after PINGAN_WALL_RESTART_SEC, each
+# restart told on stderr; SIGTERM ends the loop.
+env -i PATH=/usr/bin:/bin HOME="$wall_home" PINGAN_BIN=/bin/false PINGAN_WALL_RESTART_SEC=0.2 "$WALL" --loop 2>"$LOG" &
+loop_pid=$!
+sleep 1.5
+kill -TERM "$loop_pid" 2>/dev/null || fail "pingan-wall --loop ended by itself: $(cat "$LOG")"
+for _ in $(seq 1 20); do kill -0 "$loop_pid" 2>/dev/null || break; sleep 0.25; done
+kill -0 "$loop_pid" 2>/dev/null && { kill -KILL "$loop_pid"; fail "pingan-wall --loop did not stop on SIGTERM"; }
+loop_rc=0
+wait "$loop_pid" || loop_rc=$?
+[ "$loop_rc" = 0 ] || fail "pingan-wall --loop exited $loop_rc on SIGTERM: $(cat "$LOG")"
+restarts="$(grep -c 'restarting in 0.2 s' "$LOG" || true)"
+[ "$restarts" -ge 2 ] || fail "pingan-wall --loop restarted $restarts times in 1.5 s (0.2 s apart): $(cat "$LOG")"
+grep -q 'stopped$' "$LOG" || fail "pingan-wall --loop did not log its stop: $(cat "$LOG")"
+echo "--loop: $restarts restarts in 1.5 s, stopped by SIGTERM; its log:"
+sed -n '1,2p;$p' "$LOG" | sed 's/^/    /'
+: >"$LOG"
+rm -rf "$wall_home"
 
 step "user and state directory"
 getent passwd pingan-sync >/dev/null || fail "no system user pingan-sync"
@@ -231,6 +337,8 @@ step "dpkg -r (keeps the data, the user and the conffile)"
 dpkg -r pingan pingan-sync >/dev/null
 if [ -e /usr/bin/pingan ] || [ -e /usr/bin/pingan-sync ]; then fail "binaries left after dpkg -r"; fi
 [ ! -e /usr/share/applications/pingan.desktop ] || fail "desktop entry left after dpkg -r"
+[ ! -e /usr/lib/systemd/user/pingan-wall.service ] || fail "the wall's user unit left after dpkg -r"
+[ ! -e /usr/lib/pingan ] || fail "/usr/lib/pingan left after dpkg -r"
 [ -f /etc/pingan-sync/pingan-sync.env ] || fail "dpkg -r removed the conffile"
 [ -d /var/lib/pingan-sync ] || fail "dpkg -r removed /var/lib/pingan-sync"
 getent passwd pingan-sync >/dev/null || fail "dpkg -r removed the user"

@@ -4,10 +4,67 @@
 //!
 //! [`Coverage`] remembers, per grid, the last time a fresh on-duty worker was seen inside it; [`Coverage::observe`]
 //! folds in a situation (cheap: one point lookup per on-duty worker), and [`Coverage::voids`] lists the grids left
-//! uncovered longer than the configured minutes. The thresholds are configurable ([`CoverageConfig`]).
+//! uncovered longer than the configured minutes. The thresholds are configurable ([`CoverageConfig`]), and with the
+//! link's "no data" threshold they make the watch configuration ([`WatchConfig`]): `assets/config/watch.toml`, one
+//! documented file for the server and the desks, compiled in as [`WatchConfig::default`].
 
 use crate::{District, GridId, Situation, SpatialIndex, Timestamp, WorkerId};
 use serde::{Deserialize, Serialize};
+
+/// The shipped watch thresholds (`assets/config/watch.toml`), documented there.
+pub const DEFAULT_WATCH_TOML: &str = include_str!("../../../assets/config/watch.toml");
+
+/// The watch thresholds (the shape of `assets/config/watch.toml`): what the server hands the desks in `/v1/info`.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WatchConfig {
+    /// A desk linked to a server shows 数据中断 when nothing has arrived from it for longer than this many minutes.
+    pub no_data_minutes: u32,
+    /// The coverage voids' and stale positions' thresholds.
+    pub coverage: CoverageConfig,
+}
+
+/// Why a watch configuration is refused ([`WatchConfig::from_toml`]).
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum WatchError {
+    /// It does not parse, or names a key it does not have.
+    #[error("does not read: {0}")]
+    Parse(String),
+    /// A threshold is out of its range.
+    #[error(transparent)]
+    Range(#[from] ThresholdError),
+}
+
+impl WatchConfig {
+    /// Read a watch configuration from TOML (the shape of `assets/config/watch.toml`) and check it.
+    pub fn from_toml(text: &str) -> Result<Self, WatchError> {
+        let c: WatchConfig = toml::from_str(text).map_err(|e| WatchError::Parse(e.to_string()))?;
+        c.check()?;
+        Ok(c)
+    }
+
+    /// Check every threshold's range: the coverage's ([`CoverageConfig::check`]), `no_data_minutes` 1 minute to a
+    /// day.
+    pub fn check(&self) -> Result<(), ThresholdError> {
+        ThresholdError::check("no_data_minutes", self.no_data_minutes, 24 * 60)?;
+        self.coverage.check()
+    }
+
+    /// The "no data" threshold as a duration.
+    pub fn no_data_after(&self) -> chrono::Duration {
+        chrono::Duration::minutes(i64::from(self.no_data_minutes))
+    }
+}
+
+impl Default for WatchConfig {
+    /// The shipped `assets/config/watch.toml` (parsed once).
+    fn default() -> Self {
+        static SHIPPED: std::sync::LazyLock<WatchConfig> = std::sync::LazyLock::new(|| {
+            WatchConfig::from_toml(DEFAULT_WATCH_TOML).expect("the shipped watch.toml is valid (tested)")
+        });
+        *SHIPPED
+    }
+}
 
 /// The thresholds.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
@@ -20,30 +77,36 @@ pub struct CoverageConfig {
 }
 
 impl Default for CoverageConfig {
+    /// The shipped `assets/config/watch.toml`'s `[coverage]`.
     fn default() -> Self {
-        Self { void_minutes: 30, stale_minutes: 10 }
+        WatchConfig::default().coverage
     }
 }
 
-/// A threshold of a [`CoverageConfig`] out of its range ([`CoverageConfig::check`]).
+/// A threshold out of its range ([`WatchConfig::check`], [`CoverageConfig::check`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("{name} must be 1 to 10080 minutes, got {value}")]
+#[error("{name} must be 1 to {max} minutes, got {value}")]
 pub struct ThresholdError {
-    /// The threshold's name: `void_minutes` or `stale_minutes`.
+    /// The threshold's name: `void_minutes`, `stale_minutes` or `no_data_minutes`.
     pub name: &'static str,
     /// Its value.
     pub value: u32,
+    /// The most it may be.
+    pub max: u32,
+}
+
+impl ThresholdError {
+    /// `Ok` when `value` is 1 to `max` minutes.
+    fn check(name: &'static str, value: u32, max: u32) -> Result<(), ThresholdError> {
+        if value == 0 || value > max { Err(ThresholdError { name, value, max }) } else { Ok(()) }
+    }
 }
 
 impl CoverageConfig {
     /// Check the thresholds (1 minute to 7 days each).
     pub fn check(&self) -> Result<(), ThresholdError> {
-        for (name, value) in [("void_minutes", self.void_minutes), ("stale_minutes", self.stale_minutes)] {
-            if value == 0 || value > 7 * 24 * 60 {
-                return Err(ThresholdError { name, value });
-            }
-        }
-        Ok(())
+        ThresholdError::check("void_minutes", self.void_minutes, 7 * 24 * 60)?;
+        ThresholdError::check("stale_minutes", self.stale_minutes, 7 * 24 * 60)
     }
 
     /// The stale threshold as a duration.
@@ -196,5 +259,47 @@ mod tests {
         c.observe(&d, &index, &s, &config, t(63));
         assert_eq!(c.voids(&config, t(63)), vec![Void { grid: ge, since: t(31) }]);
         assert!(CoverageConfig { void_minutes: 0, stale_minutes: 5 }.check().is_err());
+    }
+
+    #[test]
+    fn the_shipped_watch_file_reads_and_is_the_default() {
+        let c = WatchConfig::from_toml(DEFAULT_WATCH_TOML).unwrap();
+        assert_eq!(c, WatchConfig::default());
+        assert_eq!(c.no_data_minutes, 2);
+        assert_eq!(c.coverage, CoverageConfig { void_minutes: 30, stale_minutes: 10 });
+        assert_eq!(CoverageConfig::default(), c.coverage);
+        assert_eq!(c.no_data_after(), chrono::Duration::minutes(2));
+        // The desks get it as JSON in /v1/info: it reads back the same.
+        let json = serde_json::to_value(c).unwrap();
+        assert_eq!(json["coverage"]["void_minutes"], 30);
+        assert_eq!(serde_json::from_value::<WatchConfig>(json).unwrap(), c);
+    }
+
+    #[test]
+    fn a_watch_file_is_read_and_checked() {
+        let c = WatchConfig::from_toml("no_data_minutes = 5\n[coverage]\nvoid_minutes = 45\nstale_minutes = 15\n");
+        assert_eq!(
+            c.unwrap(),
+            WatchConfig { no_data_minutes: 5, coverage: CoverageConfig { void_minutes: 45, stale_minutes: 15 } }
+        );
+        // Out of range: named, with the range.
+        let err = |text: &str| WatchConfig::from_toml(text).unwrap_err();
+        let e = err("no_data_minutes = 0\n[coverage]\nvoid_minutes = 30\nstale_minutes = 10\n");
+        assert_eq!(e, WatchError::Range(ThresholdError { name: "no_data_minutes", value: 0, max: 1440 }));
+        assert_eq!(e.to_string(), "no_data_minutes must be 1 to 1440 minutes, got 0");
+        let e = err("no_data_minutes = 2\n[coverage]\nvoid_minutes = 20000\nstale_minutes = 10\n");
+        assert!(matches!(e, WatchError::Range(ThresholdError { name: "void_minutes", value: 20000, .. })), "{e}");
+        let e = err("no_data_minutes = 2\n[coverage]\nvoid_minutes = 30\nstale_minutes = 0\n");
+        assert!(matches!(e, WatchError::Range(ThresholdError { name: "stale_minutes", .. })), "{e}");
+        // Not TOML, a key missing, a key unknown (a typo is not silently ignored), a negative number.
+        for bad in [
+            "no_data_minutes = ",
+            "no_data_minutes = 2\n",
+            "no_data_minutes = 2\n[coverage]\nvoid_minutes = 30\nstale_minutes = 10\nvoid_minute = 3\n",
+            "no_data_minutes = 2\nstale_minutes = 10\n[coverage]\nvoid_minutes = 30\nstale_minutes = 10\n",
+            "no_data_minutes = -1\n[coverage]\nvoid_minutes = 30\nstale_minutes = 10\n",
+        ] {
+            assert!(matches!(err(bad), WatchError::Parse(_)), "{bad:?}: {}", err(bad));
+        }
     }
 }

@@ -25,6 +25,7 @@ pub mod report;
 pub mod role;
 pub mod routing;
 pub mod scenario;
+pub mod scope;
 pub mod search;
 pub mod sensors;
 pub mod situation;

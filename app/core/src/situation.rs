@@ -99,7 +99,16 @@ impl Situation {
 
     /// A worker by id.
     pub fn worker(&self, id: WorkerId) -> Option<&GridWorker> {
-        self.workers.get(id.0 as usize).filter(|w| w.id == id)
+        self.worker_index(id).map(|i| &self.workers[i])
+    }
+
+    /// Where worker `id` is in `workers`: at its id when the list is dense (the server's and an unscoped copy),
+    /// else found by its id (a reader's scoped copy holds only the workers they may see, in id order).
+    pub fn worker_index(&self, id: WorkerId) -> Option<usize> {
+        match self.workers.get(id.index()) {
+            Some(w) if w.id == id => Some(id.index()),
+            _ => self.workers.binary_search_by_key(&id, |w| w.id).ok(),
+        }
     }
 
     /// Counts for the header at time `now`.
@@ -137,7 +146,7 @@ impl Situation {
         let Some(e) = self.event(event) else { return };
         let (after, state) = (e.assignee, e.state);
         for id in [assignee_before, after].into_iter().flatten() {
-            if let Some(w) = self.workers.get_mut(id.index()).filter(|w| w.id == id) {
+            if let Some(w) = self.worker_index(id).map(|i| &mut self.workers[i]) {
                 w.status = crate::worker::status_after_step(id, w.status, event, after, state);
             }
         }

@@ -6,6 +6,7 @@
 //! No I/O here: the server (`pingan-sync`) stores and serves these types, the client (`pingan-store`) caches them.
 
 use crate::patrol::{CheckOutcome, CheckResult, TaskBook, TaskBookId};
+use crate::scope::Item;
 use crate::{
     Event, EventAction, EventId, GridWorker, LonLat, Situation, StatusChange, Timestamp, WorkerId, WorkerStatus,
 };
@@ -13,9 +14,6 @@ use serde::{Deserialize, Serialize};
 
 /// Position in the server's change log: 1, 2, 3, … without gaps. 0 means "nothing seen yet".
 pub type Seq = i64;
-
-/// The largest gap of worker ids [`Situation::apply_change`] fills with placeholders; a join further out is ignored.
-pub const MAX_WORKER_HOLE: usize = 10_000;
 
 /// The longest idempotency key accepted.
 pub const MAX_KEY_LEN: usize = 100;
@@ -181,8 +179,24 @@ pub struct CommandResult {
 pub struct Change {
     /// Its place in the log.
     pub seq: Seq,
+    /// The seq of the change before it in the reader's log where that is not `seq - 1`: a scoped log
+    /// ([`crate::scope`]) leaves out what the reader may not see, and says so here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after: Option<Seq>,
     /// What changed.
     pub body: ChangeBody,
+}
+
+impl Change {
+    /// A change that follows on from `seq - 1`.
+    pub fn new(seq: Seq, body: ChangeBody) -> Change {
+        Change { seq, after: None, body }
+    }
+
+    /// The seq of the change before it in the reader's log.
+    pub fn follows(&self) -> Seq {
+        self.after.unwrap_or(self.seq.saturating_sub(1))
+    }
 }
 
 /// What a change did.
@@ -258,6 +272,22 @@ pub enum ChangeBody {
         /// The new event, as stored.
         new_event: Box<Event>,
     },
+    /// An event came into the reader's view with this change: the event whole, as the change left it. Never
+    /// stored; the server sends it to that reader in place of the change ([`crate::scope::Delivery::Show`]).
+    EventShown {
+        /// The event.
+        event: Box<Event>,
+    },
+    /// Items left the reader's view with this change. Never stored; the server sends it to that reader in place of
+    /// the change ([`crate::scope::Delivery::Withdraw`]).
+    Withdrawn {
+        /// What left.
+        items: Vec<crate::scope::Item>,
+    },
+    /// The reader's view itself changed (their own worker moved to other grids) or cannot be followed change by
+    /// change (a change written before the server kept audiences): only a fresh snapshot repairs their copy. Never
+    /// stored; the server sends it in place of the change and ends the stream ([`crate::scope::Delivery::Resync`]).
+    Resync,
 }
 
 /// A consistent copy of the whole situation at one point of the log.
@@ -339,7 +369,7 @@ impl Situation {
                 true
             }
             ChangeBody::WorkerMoved { worker, position, status, at } => {
-                let Some(w) = self.workers.get_mut(worker.index()).filter(|w| w.id == *worker) else {
+                let Some(w) = self.worker_index(*worker).map(|i| &mut self.workers[i]) else {
                     return false;
                 };
                 w.position = *position;
@@ -386,7 +416,7 @@ impl Situation {
                 true
             }
             ChangeBody::WorkerMoved { worker, position, status, at } => {
-                let Some(w) = self.workers.get_mut(worker.index()).filter(|w| w.id == *worker) else {
+                let Some(w) = self.worker_index(*worker).map(|i| &mut self.workers[i]) else {
                     return false;
                 };
                 if w.seen_at > *at || (w.seen_at == *at && w.position == *position && w.status == *status) {
@@ -447,30 +477,63 @@ impl Situation {
                 }
                 changed | self.apply_change(&ChangeBody::EventReported { event: new_event.clone() })
             }
-            ChangeBody::WorkerJoined { worker } => {
-                let i = worker.id.index();
-                if i > self.workers.len() + MAX_WORKER_HOLE {
-                    // Not a gap a real log leaves: refuse rather than fill millions of placeholders.
-                    return false;
-                }
-                if i >= self.workers.len() {
-                    // Ids are dense; fill any hole with a placeholder that the log will replace.
-                    while self.workers.len() < i {
-                        let mut w = worker.clone();
-                        w.id = WorkerId(self.workers.len() as u32);
-                        w.name = String::new();
-                        w.status = WorkerStatus::OffDuty;
-                        self.workers.push(w);
+            ChangeBody::EventShown { event } => self.show_event(event),
+            ChangeBody::Resync => false,
+            ChangeBody::Withdrawn { items } => self.withdraw(items),
+            ChangeBody::WorkerJoined { worker } => self.join_worker(worker),
+        }
+    }
+}
+
+/// The parts of [`Situation::apply_change`] that a reader's scoped log brings ([`crate::scope`]).
+impl Situation {
+    /// `event` came into the reader's view whole: stored as it is, its assignee handling it now (the worker rule, as
+    /// the server applied it with the step).
+    fn show_event(&mut self, event: &Event) -> bool {
+        let before = match self.events.binary_search_by_key(&event.id, |e| e.id) {
+            Ok(i) if self.events[i] == *event => return false,
+            Ok(i) => std::mem::replace(&mut self.events[i], event.clone()).assignee,
+            Err(i) => {
+                self.events.insert(i, event.clone());
+                None
+            }
+        };
+        self.apply_worker_rule(event.id, before);
+        true
+    }
+
+    /// `items` left the reader's view. An event leaves it closed or handed to someone else: whoever was handling it
+    /// goes back to patrolling (the worker rule, as the server applied it).
+    fn withdraw(&mut self, items: &[Item]) -> bool {
+        let before = (self.events.len(), self.workers.len(), self.task_books.len());
+        for item in items {
+            match *item {
+                Item::Event(id) => {
+                    for w in self.workers.iter_mut().filter(|w| w.status == WorkerStatus::Handling(id)) {
+                        w.status = WorkerStatus::Patrolling;
                     }
-                    self.workers.push(worker.clone());
-                    true
-                } else if self.workers[i] != *worker {
-                    self.workers[i] = worker.clone();
-                    true
-                } else {
-                    false
+                    self.events.retain(|e| e.id != id)
                 }
+                Item::Worker(id) => self.workers.retain(|w| w.id != id),
+                Item::Book(id) => self.task_books.retain(|b| b.id != id),
             }
         }
+        before != (self.events.len(), self.workers.len(), self.task_books.len())
+    }
+
+    /// A worker registered or replaced. One not yet known goes in id order: a whole log adds the next id (the list
+    /// stays dense); a reader's scoped log only the workers they may see (the list has holes, looked up by
+    /// [`Situation::worker_index`]).
+    fn join_worker(&mut self, worker: &GridWorker) -> bool {
+        if let Some(i) = self.worker_index(worker.id) {
+            if self.workers[i] == *worker {
+                return false;
+            }
+            self.workers[i] = worker.clone();
+            return true;
+        }
+        let at = self.workers.partition_point(|w| w.id < worker.id);
+        self.workers.insert(at, worker.clone());
+        true
     }
 }

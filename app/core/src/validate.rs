@@ -361,38 +361,48 @@ pub fn check_change(body: &ChangeBody, district: &District, situation: &Situatio
             Ok(check_text("the acknowledging user", &ack.by, MAX_NAME)?)
         }
         ChangeBody::ReportSplit { event, report, new_event } => {
-            let e = situation
-                .event(*event)
-                .ok_or_else(|| Unknown(format!("a report split from unknown event {}", event.0)))?;
-            if !e.linked.contains(report) {
+            // A reader's scoped copy may lack the event the report left (it lies outside their view).
+            if let Some(e) = situation.event(*event)
+                && !e.linked.contains(report)
+            {
                 return Err(Rule(format!("event {}: the report split off is not linked to it", e.number)));
             }
             check_event(new_event, district)
         }
-        ChangeBody::WorkerJoined { worker } => {
-            // Ids are dense: a join may replace a worker or add the next one, never leave a hole.
-            if worker.id.index() > situation.workers.len() {
-                return Err(Rule(format!(
-                    "worker {} joined, but only {} workers are known (ids are dense)",
-                    worker.id.0,
-                    situation.workers.len()
-                )));
+        ChangeBody::EventShown { event } => check_event(event, district),
+        ChangeBody::Resync => Ok(()),
+        ChangeBody::Withdrawn { items } => {
+            if items.len() > MAX_WITHDRAWN {
+                return Err(Rule(format!("{} items withdrawn at once; at most {MAX_WITHDRAWN}", items.len())));
             }
+            Ok(())
+        }
+        ChangeBody::WorkerJoined { worker } => {
+            // Ids need not be dense here: a reader's scoped log holds only the workers they may see (the server
+            // keeps its own roster's ids dense when it takes a join in).
             check_worker(worker, district)
         }
     }
 }
 
+/// Most items one change takes out of a reader's view (a change touches a few items).
+pub const MAX_WITHDRAWN: usize = 16;
+
 /// Keep only the events and workers of `situation` that fit `district`; returns why each dropped record was dropped.
-/// Worker ids are indexes, so the first worker that does not fit (or is out of place) ends the list there; events
-/// that name a dropped worker as assignee are dropped too, and the events are left sorted by id without repeats.
+/// Workers are kept in id order (see [`Situation::worker_index`]), so the first worker that does not fit (or is out of
+/// order) ends the list there; an event's assignee need not be listed (a scoped copy leaves other areas' workers
+/// out); the events are left sorted by id without repeats.
 pub fn retain_fitting(situation: &mut Situation, district: &District) -> Vec<String> {
     let mut problems = Vec::new();
     let mut workers_ok = situation.workers.len();
     for (i, w) in situation.workers.iter().enumerate() {
-        let dense =
-            if w.id.index() == i { Ok(()) } else { Err(Rule(format!("worker at place {i} has id {}", w.id.0))) };
-        if let Err(e) = dense.and_then(|()| check_worker(w, district)) {
+        // In id order: dense in a whole copy, with holes in a reader's scoped one (only the workers they may see).
+        let ordered = if i == 0 || situation.workers[i - 1].id < w.id {
+            Ok(())
+        } else {
+            Err(Rule(format!("worker at place {i} has id {}, out of order", w.id.0)))
+        };
+        if let Err(e) = ordered.and_then(|()| check_worker(w, district)) {
             problems.push(e.to_string());
             workers_ok = i;
             break;
@@ -401,24 +411,16 @@ pub fn retain_fitting(situation: &mut Situation, district: &District) -> Vec<Str
     if workers_ok < situation.workers.len() {
         let dropped = situation.workers.len() - workers_ok;
         if dropped > 1 {
-            problems.push(format!("{} more workers after it dropped to keep ids dense", dropped - 1));
+            problems.push(format!("{} more workers after it dropped to keep ids in order", dropped - 1));
         }
         situation.workers.truncate(workers_ok);
     }
-    let n_workers = situation.workers.len();
-    situation.events.retain(|e| {
-        let fits = check_event(e, district).and_then(|()| match e.assignee {
-            Some(w) if w.index() >= n_workers => {
-                Err(Unknown(format!("event {}: assignee {} is not known", e.number, w.0)))
-            }
-            _ => Ok(()),
-        });
-        match fits {
-            Ok(()) => true,
-            Err(err) => {
-                problems.push(err.to_string());
-                false
-            }
+    // An assignee need not be in the copy: a reader's scoped copy leaves out the workers of other areas.
+    situation.events.retain(|e| match check_event(e, district) {
+        Ok(()) => true,
+        Err(err) => {
+            problems.push(err.to_string());
+            false
         }
     });
     situation.task_books.retain(|b| match crate::patrol::check_book(b, district) {

@@ -41,17 +41,22 @@ pub struct PinganApp {
     /// When the app began loading (the first frame's log line says how long it took to get there).
     started: std::time::Instant,
     /// The banner the map last flew to.
-    banner_seen: Option<pingan_core::EventId>,
+    banner_seen: Option<crate::state::AttentionItem>,
     /// The attention chime (played for a new banner when [`AppState::sound`] is on).
     pub sound: crate::services::sound::Sound,
     /// Whether the status bar has said why the chime cannot be heard.
     sound_problem_told: bool,
     /// Kiosk mode: the wall's layout (`pingan --wall`).
     pub wall: Option<WallLayout>,
+    /// Where the wall's screens go (`main` probes the monitors before the window opens and sets it; without it each
+    /// extra screen asks for fullscreen on its monitor).
+    pub placement: Option<wall::Placed>,
     /// The wall's auto-tour, when its layout has one.
     pub tour: Option<crate::tour::Tour>,
     /// When the operator last touched anything (UI seconds; `None`: not yet), for pausing the tour.
     last_input: Option<f64>,
+    /// Whether this frame drew a map (only a drawn map's camera moves, so only then does a flight need frames).
+    map_drawn: bool,
 }
 
 impl PinganApp {
@@ -111,8 +116,10 @@ impl PinganApp {
             sound: Default::default(),
             sound_problem_told: false,
             tour: wall.as_ref().and_then(|w| w.tour.clone()).map(crate::tour::Tour::new),
+            placement: wall.as_ref().map(|w| w.place(None)),
             wall,
             last_input: None,
+            map_drawn: false,
         }
     }
 
@@ -222,6 +229,7 @@ impl eframe::App for PinganApp {
         }
         self.state.tick();
         let mut commands = Vec::new();
+        self.map_drawn = true;
         if self.wall.is_some() {
             self.wall_ui(ui, &mut commands);
             self.after_commands(ui.ctx(), commands);
@@ -239,7 +247,7 @@ impl eframe::App for PinganApp {
         egui::Panel::top("toolbar")
             .exact_size(46.0)
             .frame(egui::Frame::new().fill(theme::BG).inner_margin(egui::Margin::symmetric(10, 6)))
-            .show(ui, |ui| toolbar::toolbar_ui(ui, state, &mut commands));
+            .show(ui, |ui| toolbar::toolbar_ui(ui, state, false, &mut commands));
         egui::Panel::left("feed")
             .default_size(480.0)
             .min_size(360.0)
@@ -278,6 +286,7 @@ impl eframe::App for PinganApp {
             }
         });
         attention::banner_ui(ui.ctx(), map_rect, state, &mut commands);
+        crate::panels::interrupted::interrupted_ui(ui.ctx(), map_rect, 0, state);
         import::import_windows(ui.ctx(), state, &mut commands);
         crate::panels::report::report_window(ui.ctx(), state, &mut commands);
         self.after_commands(ui.ctx(), commands);
@@ -318,10 +327,14 @@ impl PinganApp {
             if banner.is_some() && self.state.sound {
                 self.sound.chime();
             }
-            if let Some(e) = banner.and_then(|id| self.state.situation.event(id)) {
-                let at = e.position;
+            if let Some(at) = self.state.banner_place() {
+                // An event close up; a void grid a little wider, so the grid shows whole.
+                let zoom = match banner {
+                    Some(crate::state::AttentionItem::Void(..)) => 15.0,
+                    _ => 16.0,
+                };
                 self.last_input = Some(t);
-                self.apply(Command::FlyTo(at, 16.0));
+                self.apply(Command::FlyTo(at, zoom));
             }
         }
         if let Some(mut tour) = self.tour.take() {
@@ -350,8 +363,8 @@ impl PinganApp {
             ctx.request_repaint();
         }
         self.follow_district(ctx);
-        // A map not drawn (no district yet) has no camera to move.
-        if !self.state.district.towns.is_empty() && self.view.animating(self.state.map_mode) {
+        // A map not drawn (no district yet; a wall whose layout leaves it out of this frame) has no camera to move.
+        if self.map_drawn && !self.state.district.towns.is_empty() && self.view.animating(self.state.map_mode) {
             ctx.request_repaint();
         }
         // A playing replay moves the moment with the clock: 10 frames a second (each rebuilds the moment shown), once
@@ -433,13 +446,23 @@ fn detail_panel_ui(ui: &mut egui::Ui, state: &AppState, commands: &mut Vec<Comma
     }
 }
 
-/// The viewport of a wall screen: borderless and fullscreen on its monitor, or at its place and size.
-pub fn screen_viewport(screen: &WallScreen, builder: egui::ViewportBuilder) -> egui::ViewportBuilder {
+/// The viewport of a wall screen: borderless, at its place and size (placed by the app, so that it comes up right
+/// with no window manager), or fullscreen on its monitor where only the compositor can place it (Wayland).
+///
+/// `zoom` is the egui zoom factor in force when the window is made: egui-winit multiplies a builder's sizes by it,
+/// and these are the screen's pixels.
+pub fn screen_viewport(place: &wall::Placement, zoom: f32, builder: egui::ViewportBuilder) -> egui::ViewportBuilder {
     let builder = builder.with_decorations(false).with_title("平安 Pingan");
-    match (screen.monitor, screen.position) {
-        (Some(m), _) => builder.with_monitor(m).with_fullscreen(true),
-        (None, Some(p)) => builder.with_position(p).with_inner_size(screen.size.unwrap_or([1920.0, 1080.0])),
-        (None, None) => builder.with_fullscreen(true),
+    match *place {
+        wall::Placement::At { pos, size, fullscreen } => {
+            let z = zoom.max(0.1);
+            let builder = builder
+                .with_position([pos[0] / z, pos[1] / z])
+                .with_inner_size([size[0] / z, size[1] / z])
+                .with_min_inner_size([100.0 / z, 100.0 / z]);
+            if fullscreen { builder.with_fullscreen(true) } else { builder }
+        }
+        wall::Placement::Monitor(m) => builder.with_monitor(m).with_fullscreen(true),
     }
 }
 
@@ -457,7 +480,8 @@ impl PinganApp {
     /// The wall: the first screen in the main window, each other one in its own borderless viewport (so no surface
     /// is wider than a screen); text sized from the screen height.
     fn wall_ui(&mut self, ui: &mut egui::Ui, commands: &mut Vec<Command>) {
-        let Some(layout) = self.wall.clone() else { return };
+        // Taken out for the frame and put back (a clone a frame of a layout that may list 500 tour stops is waste).
+        let Some(layout) = self.wall.take() else { return };
         let ctx = ui.ctx().clone();
         // Sizes are made for a 1080-pixel-high screen; a taller one (or a far wall's font scale) zooms.
         let physical = ctx.content_rect().height() * ctx.pixels_per_point();
@@ -482,23 +506,30 @@ impl PinganApp {
             map_rect: None,
         };
         screen_ui(ui, &layout.screens[0], 0, &mut parts, commands);
+        let zoom_now = ctx.zoom_factor();
         for (i, screen) in layout.screens.iter().enumerate().skip(1) {
             let id = egui::ViewportId::from_hash_of(("pingan-wall", i));
-            let builder = screen_viewport(screen, egui::ViewportBuilder::default());
+            let place = self.placement.as_ref().and_then(|p| p.screens.get(i).copied());
+            let place = place.unwrap_or(wall::Placement::Monitor(screen.monitor.unwrap_or(i)));
+            let builder = screen_viewport(&place, zoom_now, egui::ViewportBuilder::default());
             ctx.show_viewport_immediate(id, builder, |ui, _class| screen_ui(ui, screen, i, &mut parts, commands));
         }
         let state = parts.state;
+        self.map_drawn = parts.map_rect.is_some();
         if let Some(rect) = parts.map_rect {
             attention::banner_ui(&ctx, rect, state, commands);
         }
         import::import_windows(&ctx, state, commands);
         crate::panels::report::report_window(&ctx, state, commands);
+        self.wall = Some(layout);
     }
 }
 
 /// One wall screen: the header if it has one, the status bar on the first, its panels top to bottom by weight.
 fn screen_ui(ui: &mut egui::Ui, screen: &WallScreen, index: usize, parts: &mut Parts<'_>, commands: &mut Vec<Command>) {
     let state = parts.state;
+    // Every screen says when the live data has stopped: a person may be looking at any of them.
+    crate::panels::interrupted::interrupted_ui(ui.ctx(), ui.max_rect(), index, state);
     if screen.header {
         egui::Panel::top(("wall-header", index))
             .exact_size(84.0)
@@ -514,7 +545,12 @@ fn screen_ui(ui: &mut egui::Ui, screen: &WallScreen, index: usize, parts: &mut P
     egui::CentralPanel::no_frame().show(ui, |ui| {
         let full = ui.available_rect_before_wrap();
         let mut top = full.top();
-        for (panel, share) in screen.panels.iter().zip(wall::shares(screen)) {
+        // The detail shows only while something is selected; until then the panel above it has its height.
+        let detail = has_detail(state);
+        for (panel, share) in screen.panels.iter().zip(wall::shares(screen, |p| p != WallPanel::Detail || detail)) {
+            if share <= 0.0 {
+                continue;
+            }
             let rect = egui::Rect::from_min_size(
                 egui::pos2(full.left(), top),
                 egui::vec2(full.width(), full.height() * share),
@@ -543,7 +579,7 @@ fn wall_panel_ui(ui: &mut egui::Ui, panel: WallPanel, parts: &mut Parts<'_>, com
             let strip = egui::Rect::from_min_size(full.min, egui::vec2(full.width(), 46.0));
             ui.painter().rect_filled(strip, 0.0, theme::BG);
             let mut bar = ui.new_child(egui::UiBuilder::new().max_rect(strip.shrink2(egui::vec2(10.0, 6.0))));
-            toolbar::toolbar_ui(&mut bar, state, commands);
+            toolbar::toolbar_ui(&mut bar, state, true, commands);
             ui.advance_cursor_after_rect(strip);
             let (rect, mut map_ui) = with_timeline(ui, state, true, commands);
             let ui = &mut map_ui;

@@ -50,8 +50,13 @@ struct Cli {
     /// Kiosk mode for the command room's wall: one borderless fullscreen window per screen, the panels on each
     /// screen as LAYOUT.toml says (default: the shipped three-screen layout, assets/config/wall.toml). A layout file
     /// that is wrong is told and the default used.
-    #[arg(long, value_name = "LAYOUT.toml", num_args = 0..=1, default_missing_value = "")]
-    wall: Option<std::path::PathBuf>,
+    #[arg(long, value_name = "LAYOUT.toml", num_args = 0..=1)]
+    wall: Option<Option<std::path::PathBuf>>,
+    /// The watch thresholds (coverage void and stale minutes, 数据中断 after no data): a file of the shape of
+    /// assets/config/watch.toml (that file, compiled in, is the default). Linked to a server, the server's own file
+    /// (its `--watch`, told in /v1/info) is used instead, so every desk of a room agrees.
+    #[arg(long, value_name = "WATCH.toml")]
+    watch: Option<std::path::PathBuf>,
     /// Sync with this pingan-sync server (e.g. http://127.0.0.1:7878) instead of simulating locally.
     #[arg(long)]
     server: Option<String>,
@@ -61,6 +66,14 @@ struct Cli {
     /// Cache file for --server (default: one per server under the platform data dir).
     #[arg(long)]
     cache: Option<std::path::PathBuf>,
+    /// An https --server's certificate is checked against the system's roots and this PEM file's certificates (a
+    /// private CA, or the server's own certificate).
+    #[arg(long, value_name = "FILE", requires = "server", conflicts_with = "pin")]
+    ca: Option<std::path::PathBuf>,
+    /// Accept exactly the https --server certificate with this SHA-256 fingerprint (a pilot's self-signed server:
+    /// `pingan-sync --tls-self-signed` prints it, AB:CD:…); any other is refused (证书指纹不符).
+    #[arg(long, value_name = "SHA256", requires = "server")]
+    pin: Option<String>,
     /// Open a district package file (district, roster, history; from `pingan package export` or a server), with
     /// no network and no simulation. A file that is not a good package is refused before the window opens.
     #[arg(long, conflicts_with = "server")]
@@ -274,6 +287,21 @@ fn package_cmd(cmd: &PackageCmd, seed: u64, events_per_hour: f64) -> anyhow::Res
     Ok(())
 }
 
+/// Where the wall's screens go: each window is placed on its monitor by the app itself (a kiosk PC with no window
+/// manager honours no fullscreen request); stderr says where each went.
+fn place_wall(layout: &pingan_desktop::wall::WallLayout) -> pingan_desktop::wall::Placed {
+    let monitors = pingan_desktop::services::monitors::probe();
+    match &monitors {
+        Ok(m) => tracing::info!("monitors: {m:?}"),
+        Err(e) => tracing::info!("monitor geometry unknown ({e}): each screen asks for fullscreen"),
+    }
+    let p = layout.place(monitors.as_deref().ok());
+    for note in &p.notes {
+        eprintln!("pingan: wall: {note}");
+    }
+    p
+}
+
 fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -310,9 +338,23 @@ fn main() -> anyhow::Result<()> {
         };
         options.import = Some(pingan_desktop::services::import_job::ImportRequest { path, crs, as_, mode });
     }
+    if let Some(file) = &cli.watch {
+        let text =
+            std::fs::read_to_string(file).with_context(|| format!("--watch {}: cannot read it", file.display()))?;
+        options.watch = pingan_core::coverage::WatchConfig::from_toml(&text)
+            .map_err(|e| anyhow::anyhow!("--watch {}: {e}", file.display()))?;
+    }
     if let Some(url) = cli.server {
         let token = cli.token.context("--server needs a token: --token or PINGAN_TOKEN")?;
-        options.server = Some(pingan_desktop::ServerOptions { url, token, cache: cli.cache });
+        let trust = match (cli.ca, cli.pin) {
+            (_, Some(pin)) => {
+                pingan_store::tls::parse_pin(&pin).map_err(anyhow::Error::msg)?;
+                pingan_store::Trust::Pin(pin)
+            }
+            (Some(ca), None) => pingan_store::Trust::Ca(ca),
+            (None, None) => pingan_store::Trust::System,
+        };
+        options.server = Some(pingan_desktop::ServerOptions { url, token, cache: cli.cache, trust });
     }
     if let Some(path) = &cli.package {
         let p = pingan_package::read_file(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
@@ -338,10 +380,9 @@ fn main() -> anyhow::Result<()> {
         options.initial_view = Some((at, zoom));
     }
     if let Some(path) = &cli.wall {
-        let (layout, problem) = if path.as_os_str().is_empty() {
-            (pingan_desktop::wall::WallLayout::default(), None)
-        } else {
-            pingan_desktop::wall::WallLayout::load(path)
+        let (layout, problem) = match path {
+            None => (pingan_desktop::wall::WallLayout::default(), None),
+            Some(path) => pingan_desktop::wall::WallLayout::load(path),
         };
         if let Some(p) = &problem {
             tracing::warn!("{p}");
@@ -350,9 +391,12 @@ fn main() -> anyhow::Result<()> {
         options.wall = Some((layout, problem));
     }
     let mut viewport = egui::ViewportBuilder::default().with_title("平安 Pingan").with_min_inner_size([1024.0, 640.0]);
+    let mut placed = None;
     if let Some((layout, _)) = &options.wall {
-        // The wall's first screen is the main window: borderless, fullscreen on its monitor or at its place.
-        viewport = pingan_desktop::app::screen_viewport(&layout.screens[0], viewport);
+        let p = place_wall(layout);
+        // The wall's first screen is the main window (created before any zoom is set).
+        viewport = pingan_desktop::app::screen_viewport(&p.screens[0], 1.0, viewport);
+        placed = Some(p);
     } else {
         viewport = match cli.size.as_deref() {
             Some(s) => {
@@ -364,6 +408,57 @@ fn main() -> anyhow::Result<()> {
         };
     }
     let native = eframe::NativeOptions { viewport, renderer: eframe::Renderer::Wgpu, ..Default::default() };
-    eframe::run_native("pingan", native, Box::new(move |cc| Ok(Box::new(PinganApp::new(cc, options)))))
-        .map_err(|e| anyhow::anyhow!("could not open the window: {e}"))
+    eframe::run_native(
+        "pingan",
+        native,
+        Box::new(move |cc| {
+            let mut app = PinganApp::new(cc, options);
+            if let Some(p) = placed {
+                app.state.tell(p.summary(app.state.lang));
+                app.placement = Some(p);
+            }
+            Ok(Box::new(app))
+        }),
+    )
+    .map_err(|e| anyhow::anyhow!("could not open the window: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Cli;
+    use clap::Parser;
+    use std::path::PathBuf;
+
+    /// Every documented form of `--wall` through the real argument parser.
+    #[test]
+    fn every_form_of_wall_parses() {
+        let cli = Cli::try_parse_from(["pingan", "--wall"]).expect("--wall alone");
+        assert_eq!(cli.wall, Some(None), "the shipped layout");
+        let cli = Cli::try_parse_from(["pingan", "--wall", "room.toml"]).expect("--wall FILE");
+        assert_eq!(cli.wall, Some(Some(PathBuf::from("room.toml"))));
+        let cli = Cli::try_parse_from(["pingan", "--wall", "--sound"]).expect("--wall then a flag");
+        assert_eq!(cli.wall, Some(None));
+        assert!(cli.sound);
+        let cli = Cli::try_parse_from(["pingan", "--wall", "--server", "http://127.0.0.1:7878", "--token", "t"])
+            .expect("--wall then an option with a value");
+        assert_eq!(cli.wall, Some(None));
+        assert_eq!(cli.server.as_deref(), Some("http://127.0.0.1:7878"));
+        let cli = Cli::try_parse_from(["pingan", "--wall=room.toml", "--freeze"]).expect("--wall=FILE");
+        assert_eq!(cli.wall, Some(Some(PathBuf::from("room.toml"))));
+        assert!(cli.freeze);
+        let cli = Cli::try_parse_from(["pingan"]).expect("no --wall");
+        assert_eq!(cli.wall, None, "the desk");
+    }
+
+    /// `--ca` and `--pin` go with `--server`, one or the other.
+    #[test]
+    fn ca_and_pin_go_with_a_server() {
+        let server = ["pingan", "--server", "https://10.0.0.2:7878", "--token", "t"];
+        let cli = Cli::try_parse_from(server.iter().chain(&["--pin", "AB:CD"])).expect("--pin");
+        assert_eq!(cli.pin.as_deref(), Some("AB:CD"));
+        let cli = Cli::try_parse_from(server.iter().chain(&["--ca", "ca.pem"])).expect("--ca");
+        assert_eq!(cli.ca, Some(PathBuf::from("ca.pem")));
+        assert!(Cli::try_parse_from(server.iter().chain(&["--ca", "ca.pem", "--pin", "AB"])).is_err());
+        assert!(Cli::try_parse_from(["pingan", "--pin", "AB"]).is_err(), "--pin without --server");
+    }
 }

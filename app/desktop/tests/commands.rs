@@ -249,13 +249,17 @@ fn the_shipped_layout_is_three_screens_map_in_the_middle() {
     let w = pingan_desktop::wall::WallLayout::default();
     assert_eq!(w.screens.len(), 3);
     assert_eq!(w.screens[1].panels, vec![pingan_desktop::wall::WallPanel::Map]);
-    assert_eq!(
-        w.screens[0].panels,
-        vec![pingan_desktop::wall::WallPanel::Report, pingan_desktop::wall::WallPanel::Tables]
-    );
-    assert_eq!(pingan_desktop::wall::shares(&w.screens[0]), vec![0.66, 0.34]);
-    assert_eq!(pingan_desktop::wall::shares(&w.screens[1]), vec![1.0]);
-    assert!((w.zoom_for(2160.0) - 2.0).abs() < 1e-6);
+    use pingan_desktop::wall::WallPanel::{Detail, Report};
+    assert_eq!(w.screens[0].panels, vec![Report, Detail]);
+    let all = |_| true;
+    let s = pingan_desktop::wall::shares(&w.screens[0], all);
+    assert!((s[0] - 0.62).abs() < 1e-6 && (s[1] - 0.38).abs() < 1e-6, "{s:?}");
+    // Nothing selected: the detail gives its height to the report.
+    assert_eq!(pingan_desktop::wall::shares(&w.screens[0], |p| p != Detail), vec![1.0, 0.0]);
+    assert_eq!(pingan_desktop::wall::shares(&w.screens[1], all), vec![1.0]);
+    // Sizes are made for 1080 px times the shipped font scale (1.6, the 5-m rule).
+    assert!((w.zoom_for(1080.0) - 1.6).abs() < 1e-6);
+    assert!((w.zoom_for(2160.0) - 3.2).abs() < 1e-6);
 }
 
 #[test]

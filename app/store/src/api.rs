@@ -31,6 +31,10 @@ pub enum ApiError {
     /// The answer did not parse.
     #[error("unexpected answer: {0}")]
     Protocol(String),
+    /// The server's certificate cannot be checked as asked (`--ca` unreadable, `--pin` not a SHA-256, either for an
+    /// `http://` server).
+    #[error("TLS: {0}")]
+    Tls(String),
 }
 
 impl ApiError {
@@ -42,7 +46,26 @@ impl ApiError {
 
 impl From<reqwest::Error> for ApiError {
     fn from(e: reqwest::Error) -> Self {
-        Self::Network(e.to_string())
+        match crate::tls::certificate_problem(&e) {
+            Some(why) => Self::Network(format!("{e}: {why}")),
+            None => Self::Network(e.to_string()),
+        }
+    }
+}
+
+/// What a person reads for a 401: the server's `reason` in words (`expired`: "令牌已过期 (DATE)，请联系管理员",
+/// `disabled`: "账号已停用"); any other 401 keeps the server's message.
+pub fn refusal_words(body: &str, msg: String) -> String {
+    let reason = serde_json::from_str::<serde_json::Value>(body)
+        .ok()
+        .and_then(|v| v.get("reason").and_then(|r| r.as_str()).map(str::to_string));
+    match reason.as_deref() {
+        Some("expired") => match msg.split_once("expired on ") {
+            Some((_, date)) => format!("令牌已过期 ({})，请联系管理员", date.trim()),
+            None => "令牌已过期，请联系管理员".to_string(),
+        },
+        Some("disabled") => "账号已停用".to_string(),
+        _ => msg,
     }
 }
 
@@ -56,17 +79,20 @@ pub struct Api {
 }
 
 impl Api {
-    /// A client for `base` (e.g. `http://127.0.0.1:7878`) with `token`.
+    /// A client for `base` (e.g. `http://127.0.0.1:7878`) with `token`; an `https://` server is checked against the
+    /// system's roots.
     pub fn new(base: &str, token: &str) -> Result<Api, ApiError> {
-        let http = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(3))
-            .timeout(Duration::from_secs(60))
-            .build()?;
+        Self::with_trust(base, token, &crate::tls::Trust::System)
+    }
+
+    /// The same, trusting the server's certificate as `trust` says (see [`crate::tls`]). `Err(ApiError::Tls)` when
+    /// that cannot be set up.
+    pub fn with_trust(base: &str, token: &str, trust: &crate::tls::Trust) -> Result<Api, ApiError> {
+        let builder = || crate::tls::client_builder(base, trust).map_err(ApiError::Tls);
+        let http = builder()?.connect_timeout(Duration::from_secs(3)).timeout(Duration::from_secs(60)).build()?;
         // The stream stays open: no overall timeout, but TCP keep-alive and the server's 15 s SSE keep-alive.
-        let stream_http = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(3))
-            .tcp_keepalive(Duration::from_secs(10))
-            .build()?;
+        let stream_http =
+            builder()?.connect_timeout(Duration::from_secs(3)).tcp_keepalive(Duration::from_secs(10)).build()?;
         Ok(Api { base: base.trim_end_matches('/').to_string(), token: token.to_string(), http, stream_http })
     }
 
@@ -84,9 +110,9 @@ impl Api {
         let msg = serde_json::from_str::<serde_json::Value>(&text)
             .ok()
             .and_then(|v| v.get("error").and_then(|e| e.as_str()).map(str::to_string))
-            .unwrap_or(text);
+            .unwrap_or_else(|| text.clone());
         Err(match status.as_u16() {
-            401 => ApiError::Unauthorized(msg),
+            401 => ApiError::Unauthorized(refusal_words(&text, msg)),
             403 => ApiError::Forbidden(msg),
             413 => ApiError::TooLarge(msg),
             429 => ApiError::RateLimited(msg),
@@ -229,13 +255,36 @@ pub struct ChangeStream {
     parser: SseParser,
 }
 
+/// What the live stream brought.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Streamed {
+    /// A change.
+    Change(Change),
+    /// A keep-alive (an SSE comment line): the server is there, with nothing to send.
+    KeepAlive,
+}
+
 impl ChangeStream {
-    /// The next change; `Ok(None)` when the server closed the stream.
+    /// The next change; `Ok(None)` when the server closed the stream. Keep-alives are passed over.
     pub async fn next(&mut self) -> Result<Option<Change>, ApiError> {
+        loop {
+            match self.next_item().await? {
+                Some(Streamed::Change(c)) => return Ok(Some(c)),
+                Some(Streamed::KeepAlive) => {}
+                None => return Ok(None),
+            }
+        }
+    }
+
+    /// The next change or keep-alive; `Ok(None)` when the server closed the stream.
+    pub async fn next_item(&mut self) -> Result<Option<Streamed>, ApiError> {
         loop {
             // Whole events in the buffer first.
             if let Some(change) = self.parser.next_change()? {
-                return Ok(Some(change));
+                return Ok(Some(Streamed::Change(change)));
+            }
+            if self.parser.take_keep_alive() {
+                return Ok(Some(Streamed::KeepAlive));
             }
             match self.body.next().await {
                 Some(Ok(chunk)) => self.parser.push(&chunk),
@@ -254,8 +303,9 @@ pub const MAX_SSE_EVENT: usize = 16 << 20;
 
 /// The pure part of the live-stream reader: splits a Server-Sent Events byte stream into [`Change`]s, however the
 /// bytes are cut into chunks. Lines end in `\n` (a `\r` before it is dropped); `data:` lines are joined with `\n`
-/// and a blank line ends the event, whose data must be one JSON [`Change`]; `id:`, `event:` and `:` comment lines
-/// (keep-alives) carry nothing needed (the seq is in the data) and are ignored. Text that is not UTF-8 is read lossily.
+/// and a blank line ends the event, whose data must be one JSON [`Change`]; `id:` and `event:` lines carry nothing
+/// needed (the seq is in the data) and are ignored, and `:` comment lines (keep-alives) only say that the server is
+/// there ([`SseParser::take_keep_alive`]). Text that is not UTF-8 is read lossily.
 ///
 /// Hand-written rather than `eventsource-stream` 0.2.3: that crate keeps an unfinished line, an event's `data` and
 /// (after one invalid UTF-8 byte) everything that follows in buffers with no size limit and no way to set one, so a
@@ -269,6 +319,8 @@ pub struct SseParser {
     scanned: usize,
     /// The `data:` lines of the event being read.
     data: String,
+    /// A keep-alive comment line was read since [`SseParser::take_keep_alive`] last asked.
+    keep_alive: bool,
 }
 
 impl SseParser {
@@ -312,8 +364,11 @@ impl SseParser {
                     self.data.push('\n');
                 }
                 self.data.push_str(d.strip_prefix(' ').unwrap_or(d));
+            } else if line.starts_with(':') {
+                // A keep-alive comment: nothing in it, but the server is there.
+                self.keep_alive = true;
             }
-            // `id:`, `event:` and `:` keep-alive comments carry nothing we need (the seq is in the data).
+            // `id:` and `event:` lines carry nothing we need (the seq is in the data).
         }
         self.scanned = self.buf.len();
         if self.buf.len() - self.start > MAX_SSE_EVENT {
@@ -323,6 +378,11 @@ impl SseParser {
             return Err(ApiError::Protocol(format!("stream: a line over {MAX_SSE_EVENT} bytes")));
         }
         Ok(None)
+    }
+
+    /// Whether a keep-alive comment was read since the last call (the changes before it are taken first).
+    pub fn take_keep_alive(&mut self) -> bool {
+        std::mem::take(&mut self.keep_alive)
     }
 
     /// Every change in `bytes`, read as one whole stream (an unfinished last event is left out), each a change or
@@ -338,5 +398,24 @@ impl SseParser {
                 Err(e) => out.push(Err(e)),
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod refusal_tests {
+    use super::refusal_words;
+
+    #[test]
+    fn a_401_reason_reads_as_words() {
+        let expired = r#"{"error":"token expired on 2026-03-01 08:00 UTC","reason":"expired"}"#;
+        assert_eq!(
+            refusal_words(expired, "token expired on 2026-03-01 08:00 UTC".into()),
+            "令牌已过期 (2026-03-01 08:00 UTC)，请联系管理员"
+        );
+        let disabled = r#"{"error":"this user is disabled: ask an administrator","reason":"disabled"}"#;
+        assert_eq!(refusal_words(disabled, "x".into()), "账号已停用");
+        let unknown = r#"{"error":"unknown or revoked token","reason":"unknown"}"#;
+        assert_eq!(refusal_words(unknown, "unknown or revoked token".into()), "unknown or revoked token");
+        assert_eq!(refusal_words("not json", "not json".into()), "not json");
     }
 }

@@ -3,6 +3,7 @@
 //! - [`cache`]: the local SQLite cache (situation as of a seq, outbox with each command's server and identity,
 //!   refused commands).
 //! - [`api`]: a typed HTTP client for `pingan-sync`, with a Server-Sent Events reader.
+//! - [`tls`]: which server certificates an `https://` link trusts: the system's roots, `--ca`, or `--pin`.
 //! - [`link`]: the background link that keeps the cache in step with the server and sends the outbox.
 //!
 //! No GUI here: the desktop polls a [`link::Link`] each frame; tests and benchmarks drive it directly.
@@ -10,10 +11,12 @@
 pub mod api;
 pub mod cache;
 pub mod link;
+pub mod tls;
 
 pub use api::{Api, ApiError};
 pub use cache::{Applied, Cache, CacheError, Cached, Held, Identity, Refused, normalize_server, token_hash};
 pub use link::{Link, LinkConfig, LinkState, LinkStatus, Rights, Update, Waker, wake};
+pub use tls::Trust;
 
 /// Where the cache for server `url` lives: the platform data dir (e.g. `~/.local/share/pingan/cache/`), one file
 /// per server (`http://Host:7878/` and `http://host:7878` share one). `None` if the platform has no data dir.

@@ -130,6 +130,8 @@ impl Link {
             district_version: cached.package.as_ref().map(|p| p.meta.version),
             // What this token's user may do, as the server said last time (until it says again).
             rights: cache.info(&me.token_hash)?.as_ref().and_then(Rights::from_info),
+            token_refused: None,
+            token_expires: cache.info(&me.token_hash)?.as_ref().and_then(status::token_expiry),
         }));
         let me = Arc::new(Mutex::new(me));
         let skipped = Arc::new(Mutex::new(Vec::new()));
@@ -266,6 +268,8 @@ enum End {
     Cache(CacheError),
     Gap(Seq, Seq),
     Reset(Seq, Seq),
+    /// The server said at this seq that the user's view changed: a fresh snapshot follows.
+    Rescoped(Seq),
     Package(String),
     Stopped,
 }
@@ -290,6 +294,7 @@ impl std::fmt::Display for End {
             Self::Reset(have, head) => {
                 write!(f, "the server's log ends at {head} but the cache is at {have}: the server was reset; resyncing")
             }
+            Self::Rescoped(seq) => write!(f, "what this user may see changed at change {seq}: taking a fresh snapshot"),
             Self::Package(e) => write!(f, "the server's district package: {e}"),
             Self::Stopped => write!(f, "stopped"),
         }

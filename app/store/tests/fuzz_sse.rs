@@ -125,7 +125,7 @@ fn change() -> impl Strategy<Value = Change> {
             }
         }),
     ];
-    (any::<i64>(), body).prop_map(|(seq, body)| Change { seq, body })
+    (any::<i64>(), body).prop_map(|(seq, body)| Change::new(seq, body))
 }
 
 /// One line of an SSE stream, well-formed or not.

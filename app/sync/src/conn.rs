@@ -177,8 +177,11 @@ impl http_body::Body for Guarded {
 
 /// The socket, watched: reads and writes update the connection's state.
 struct Watched {
-    io: TcpStream,
+    io: crate::tls::Stream,
     state: Arc<ConnState>,
+    /// hyper's own answer to a head it could not parse, being replaced by a JSON one: its bytes and how many are
+    /// sent (see [`crate::framing`]).
+    own: Option<(Vec<u8>, usize)>,
 }
 
 impl Watched {
@@ -211,9 +214,44 @@ impl AsyncRead for Watched {
     }
 }
 
+impl Watched {
+    /// Whether `buf` is (the rest of) hyper's own error answer: written while no request is in flight.
+    fn is_own_answer(&mut self, buf: &[u8]) -> bool {
+        if self.own.is_none() && self.state.is_idle() {
+            self.own = crate::framing::own_answer(buf).map(|b| (b, 0));
+        }
+        self.own.is_some()
+    }
+
+    /// Send the JSON answer in place of hyper's `buf`, and tell hyper all of `buf` went.
+    fn poll_own_answer(&mut self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<std::io::Result<usize>> {
+        while let Some((bytes, sent)) = self.own.as_mut() {
+            if *sent == bytes.len() {
+                self.own = None;
+                return Poll::Ready(Ok(buf.len()));
+            }
+            let r = Pin::new(&mut self.io).poll_write(cx, &bytes[*sent..]);
+            match r {
+                Poll::Ready(Ok(0)) => return Poll::Ready(Err(std::io::ErrorKind::WriteZero.into())),
+                Poll::Ready(Ok(n)) => *sent += n,
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                Poll::Pending => {}
+            }
+            self.wrote(&r);
+            if r.is_pending() {
+                return Poll::Pending;
+            }
+        }
+        Poll::Ready(Ok(buf.len()))
+    }
+}
+
 impl AsyncWrite for Watched {
     fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<std::io::Result<usize>> {
         let this = self.get_mut();
+        if this.is_own_answer(buf) {
+            return this.poll_own_answer(cx, buf);
+        }
         let r = Pin::new(&mut this.io).poll_write(cx, buf);
         this.wrote(&r);
         r
@@ -225,6 +263,11 @@ impl AsyncWrite for Watched {
         bufs: &[std::io::IoSlice<'_>],
     ) -> Poll<std::io::Result<usize>> {
         let this = self.get_mut();
+        if let Some(first) = bufs.iter().find(|b| !b.is_empty())
+            && this.is_own_answer(first)
+        {
+            return this.poll_own_answer(cx, first);
+        }
         let r = Pin::new(&mut this.io).poll_write_vectored(cx, bufs);
         this.wrote(&r);
         r
@@ -297,7 +340,17 @@ pub fn raise_fd_limit() -> Option<u64> {
 }
 
 /// Serve `router` on `listener` under `limits` until the task is dropped.
-pub async fn serve(listener: TcpListener, router: Router, mut limits: ConnLimits) -> std::io::Result<()> {
+pub async fn serve(listener: TcpListener, router: Router, limits: ConnLimits) -> std::io::Result<()> {
+    serve_with(listener, router, limits, None).await
+}
+
+/// The same, over TLS when `tls` is given (each connection handshaken within the header timeout, see [`crate::tls`]).
+pub async fn serve_with(
+    listener: TcpListener,
+    router: Router,
+    mut limits: ConnLimits,
+    tls: Option<Arc<rustls::ServerConfig>>,
+) -> std::io::Result<()> {
     if let Some(fds) = raise_fd_limit() {
         // Leave room for the database, logs and the listener.
         let fit = (fds.saturating_sub(64)) as usize;
@@ -352,9 +405,9 @@ pub async fn serve(listener: TcpListener, router: Router, mut limits: ConnLimits
             id
         };
         stats().open.fetch_add(1, Ordering::Relaxed);
-        let (router, registry) = (router.clone(), registry.clone());
+        let (router, registry, tls) = (router.clone(), registry.clone(), tls.clone());
         tokio::spawn(async move {
-            serve_connection(socket, router, state, limits).await;
+            serve_connection(socket, peer, router, state, limits, tls).await;
             if let Ok(mut reg) = registry.lock() {
                 reg.open.remove(&id);
             }
@@ -376,14 +429,29 @@ async fn refuse(mut socket: TcpStream) {
     tokio::time::timeout(Duration::from_secs(1), socket.write_all(msg.as_bytes())).await.ok();
 }
 
-async fn serve_connection(socket: TcpStream, router: Router, state: Arc<ConnState>, limits: ConnLimits) {
-    let io = hyper_util::rt::TokioIo::new(Watched { io: socket, state: state.clone() });
+/// Serve one connection. Each request carries `ConnectInfo(peer)`, as `axum::serve` with
+/// `into_make_service_with_connect_info::<SocketAddr>()` would put it (the failed-login guard reads it).
+async fn serve_connection(
+    socket: TcpStream,
+    peer: std::net::SocketAddr,
+    router: Router,
+    state: Arc<ConnState>,
+    limits: ConnLimits,
+    tls: Option<Arc<rustls::ServerConfig>>,
+) {
+    let Some(socket) = crate::tls::accept(socket, tls.as_ref(), limits.header_timeout).await else { return };
+    let io = hyper_util::rt::TokioIo::new(Watched { io: socket, state: state.clone(), own: None });
     let svc_state = state.clone();
-    let service = hyper::service::service_fn(move |req: hyper::Request<Incoming>| {
+    let service = hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
+        req.extensions_mut().insert(axum::extract::ConnectInfo(peer));
         let in_flight = InFlight::start(&svc_state);
         let mut router = router.clone();
         async move {
-            let resp = tower_service::Service::call(&mut router, req.map(Body::new)).await;
+            // A target or headers over our limits: a JSON 414 or 431 (hyper's own limits are set above these).
+            let resp = match crate::framing::check_head(&req) {
+                Some(refused) => Ok(refused),
+                None => tower_service::Service::call(&mut router, req.map(Body::new)).await,
+            };
             Ok::<_, std::convert::Infallible>(match resp {
                 Ok(r) => r.map(|inner| Body::new(Guarded { inner, _in_flight: in_flight })),
                 Err(never) => match never {},
@@ -392,8 +460,10 @@ async fn serve_connection(socket: TcpStream, router: Router, state: Arc<ConnStat
     });
     let conn = hyper::server::conn::http1::Builder::new()
         .keep_alive(true)
-        // Bounds what one connection buffers: a request head, and a response the client is slow to read.
-        .max_buf_size(128 * 1024)
+        // Bounds what one connection buffers: a request head, and a response the client is slow to read. Above our
+        // own head limits, so that those answer first, in JSON (`crate::framing`).
+        .max_buf_size(crate::framing::HYPER_MAX_BUF)
+        .max_headers(crate::framing::HYPER_MAX_HEADERS)
         .serve_connection(io, service);
     tokio::pin!(conn);
     loop {

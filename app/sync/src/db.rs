@@ -120,7 +120,9 @@ impl Db {
                     .create_if_missing(true)
                     .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
                     .synchronous(sqlx::sqlite::SqliteSynchronous::Normal)
-                    .busy_timeout(std::time::Duration::from_secs(10));
+                    // 30 s: an admin command run while the server seeds its demo or imports a district (one long
+                    // write transaction, slower on a loaded machine) waits for it rather than failing.
+                    .busy_timeout(std::time::Duration::from_secs(30));
                 // Make sure the file exists with WAL before the Any pool opens it.
                 let c = sqlx::ConnectOptions::connect(&opts).await?;
                 sqlx::Connection::close(c).await.ok();
@@ -128,7 +130,7 @@ impl Db {
                     .max_connections(8)
                     .after_connect(|conn, _| {
                         Box::pin(async move {
-                            sqlx::query("PRAGMA busy_timeout = 10000").execute(&mut *conn).await?;
+                            sqlx::query("PRAGMA busy_timeout = 30000").execute(&mut *conn).await?;
                             sqlx::query("PRAGMA synchronous = NORMAL").execute(&mut *conn).await?;
                             sqlx::query("PRAGMA foreign_keys = ON").execute(&mut *conn).await?;
                             // 64 MiB of page cache: the key index and the projection stay in memory.
@@ -374,6 +376,12 @@ impl Db {
     /// `{"seq":…,"situation":{"events":[…],"workers":[…],"task_books":[…]}}`.
     /// Read in one transaction, so the parts agree with each other and with the seq.
     pub async fn snapshot_json(&self) -> sqlx::Result<String> {
+        Ok(self.snapshot_parts().await?.join(|_| true, |w| Some(std::borrow::Cow::Borrowed(w)), |_| true))
+    }
+
+    /// The stored records of the whole situation at one seq, read in one transaction (so the parts agree with each
+    /// other and with the seq), to be joined into a snapshot ([`SnapshotParts::join`]).
+    pub async fn snapshot_parts(&self) -> sqlx::Result<SnapshotParts> {
         let mut tx = self.pool.begin().await?;
         if self.backend == Backend::Postgres {
             sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ").execute(&mut *tx).await?;
@@ -384,15 +392,31 @@ impl Db {
         let workers = sqlx::query("SELECT body FROM workers ORDER BY id").fetch_all(&mut *tx).await?;
         let books = sqlx::query("SELECT body FROM task_books ORDER BY id").fetch_all(&mut *tx).await?;
         tx.commit().await?;
-        let mut out = String::with_capacity(64 + events.len() * 700 + workers.len() * 200);
-        out.push_str(&format!("{{\"seq\":{seq},\"situation\":{{\"events\":["));
-        join_bodies(&mut out, &events)?;
-        out.push_str("],\"workers\":[");
-        join_bodies(&mut out, &workers)?;
-        out.push_str("],\"task_books\":[");
-        join_bodies(&mut out, &books)?;
-        out.push_str("]}}");
-        Ok(out)
+        let bodies =
+            |rows: Vec<AnyRow>| rows.iter().map(|r| r.try_get::<String, _>(0)).collect::<sqlx::Result<Vec<_>>>();
+        Ok(SnapshotParts { seq, events: bodies(events)?, workers: bodies(workers)?, books: bodies(books)? })
+    }
+
+    /// A change page's rows with the audience stored with each (`None`: written before audiences were kept).
+    pub async fn changes_with_audience(&self, after: Seq, limit: i64) -> sqlx::Result<Vec<LogRow>> {
+        let rows = sqlx::query("SELECT seq, body, audience FROM changes WHERE seq > $1 ORDER BY seq LIMIT $2")
+            .bind(after)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?))).collect()
+    }
+
+    /// One worker's stored record as JSON.
+    pub async fn worker_json(&self, id: i64) -> sqlx::Result<Option<String>> {
+        let row = sqlx::query("SELECT body FROM workers WHERE id = $1").bind(id).fetch_optional(&self.pool).await?;
+        row.map(|r| r.try_get(0)).transpose()
+    }
+
+    /// Every worker's stored record as JSON, by id.
+    pub async fn worker_bodies(&self) -> sqlx::Result<Vec<String>> {
+        let rows = sqlx::query("SELECT body FROM workers ORDER BY id").fetch_all(&self.pool).await?;
+        rows.iter().map(|r| r.try_get(0)).collect()
     }
 
     /// One event's stored record as JSON.
@@ -420,17 +444,53 @@ impl Db {
     }
 }
 
-fn join_bodies(out: &mut String, rows: &[AnyRow]) -> sqlx::Result<()> {
-    for (i, r) in rows.iter().enumerate() {
+/// A row of the log with its stored audience: (seq, body, audience JSON).
+pub type LogRow = (Seq, String, Option<String>);
+
+/// The stored records of the situation at one seq ([`Db::snapshot_parts`]).
+pub struct SnapshotParts {
+    /// The last change they include.
+    pub seq: Seq,
+    /// Events, by id.
+    pub events: Vec<String>,
+    /// Workers, by id.
+    pub workers: Vec<String>,
+    /// Task books, by id.
+    pub books: Vec<String>,
+}
+
+impl SnapshotParts {
+    /// `{"seq":…,"situation":{"events":[…],"workers":[…],"task_books":[…]}}` of the events and books kept and the
+    /// workers as `worker` gives them (`None`: left out), copied as stored where they are kept whole.
+    pub fn join<'a>(
+        &'a self,
+        event: impl Fn(&str) -> bool,
+        worker: impl Fn(&'a str) -> Option<std::borrow::Cow<'a, str>>,
+        book: impl Fn(&str) -> bool,
+    ) -> String {
+        let size = |v: &[String]| v.iter().map(|b| b.len() + 1).sum::<usize>();
+        let mut out = String::with_capacity(64 + size(&self.events) + size(&self.workers) + size(&self.books));
+        out.push_str(&format!("{{\"seq\":{},\"situation\":{{\"events\":[", self.seq));
+        push_joined(&mut out, self.events.iter().filter(|e| event(e)).map(|e| std::borrow::Cow::Borrowed(e.as_str())));
+        out.push_str("],\"workers\":[");
+        push_joined(&mut out, self.workers.iter().filter_map(|w| worker(w)));
+        out.push_str("],\"task_books\":[");
+        push_joined(&mut out, self.books.iter().filter(|b| book(b)).map(|b| std::borrow::Cow::Borrowed(b.as_str())));
+        out.push_str("]}}");
+        out
+    }
+}
+
+fn push_joined<'a>(out: &mut String, bodies: impl Iterator<Item = std::borrow::Cow<'a, str>>) {
+    for (i, b) in bodies.enumerate() {
         if i > 0 {
             out.push(',');
         }
-        out.push_str(r.try_get::<&str, _>(0)?);
+        out.push_str(&b);
     }
-    Ok(())
 }
 
-fn user_from_row(r: &AnyRow) -> Result<User, DbError> {
+pub(crate) fn user_from_row(r: &AnyRow) -> Result<User, DbError> {
     let role: String = r.try_get(2)?;
     Ok(User {
         id: r.try_get(0)?,

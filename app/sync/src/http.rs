@@ -1,9 +1,11 @@
-//! The HTTP API (axum). Every answer that is not 2xx is JSON `{"error": "…"}` with a message a person can act on.
+//! The HTTP API (axum). Every answer that is not 2xx is JSON `{"error": "…"}` with a message a person can act on;
+//! an unexpected failure is `{"error": "internal error", "incident": "ab12cd34"}` (500, or 503 `storage unavailable`)
+//! with the failure itself in the log under `incident ab12cd34` ([`ApiError::internal`]).
 //!
 //! | Route | Who | What |
 //! |---|---|---|
 //! | `GET /v1/health` | anyone | liveness and the log head |
-//! | `GET /v1/info` | any token | who you are (role, room's unit), the district, the routing rules, the head |
+//! | `GET /v1/info` | any token | who you are (role, room's unit), your token's `expires_at`, the district, the routing rules, the watch thresholds, the head |
 //! | `GET /v1/snapshot` | readers | the whole situation at one seq |
 //! | `GET /v1/changes?after=N&limit=M` | readers | a page of the log after N |
 //! | `GET /v1/stream?after=N` | readers | Server-Sent Events from N on (or `Last-Event-ID`) |
@@ -11,25 +13,26 @@
 //! | `GET /v1/district` | readers | the district package (`application/vnd.pingan.package`, `ETag`; 304 on a match) |
 //! | `GET /v1/district/version` | readers | `{"version","etag","name","bytes"}` of that package |
 //! | `POST /v1/commands` | by role | `{"commands":[…]}` → `{"results":[…]}` |
+//! A refused token: 401 `{"error","reason"}` ([`crate::tokens`]); too many unknown tokens from one address: 429
+//! ([`crate::guard`]).
 
 use crate::db::{Db, User};
-use crate::hub::{Hub, Live};
+use crate::hub::Hub;
+use crate::scoped::Scope;
 use crate::writer::{SubmitError, Writer};
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
+use axum::response::sse::{KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use futures_util::Stream;
 use governor::{DefaultKeyedRateLimiter, Quota};
 use pingan_core::sync::{ClientCommand, Seq, check_key};
 use serde::Deserialize;
-use std::collections::HashMap;
 use std::num::NonZeroU32;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Limits the server enforces.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -49,6 +52,8 @@ pub struct Limits {
     pub conn: crate::conn::ConnLimits,
     /// Most changes a live stream reads from the log at a time while it catches up (bounds its memory).
     pub stream_page: i64,
+    /// Most unknown tokens a minute from one client address before it gets 429 for a while ([`crate::guard`]).
+    pub failed_logins: u32,
 }
 
 impl Limits {
@@ -76,6 +81,7 @@ impl Default for Limits {
             burst: 400.0,
             conn: crate::conn::ConnLimits::default(),
             stream_page: 256,
+            failed_logins: 10,
         }
     }
 }
@@ -100,7 +106,11 @@ pub struct AppState {
     pub sensors: Arc<crate::sensors::Sensors>,
     /// The routing rules and deadlines in use, for `/v1/info` (the desktop computes urgency with them).
     pub routing: Arc<pingan_core::routing::RoutingConfig>,
-    tokens: Mutex<HashMap<String, (User, Instant)>>,
+    /// The watch thresholds, for `/v1/info` (the desks time coverage voids, stale positions and 数据中断 by them).
+    pub watch: pingan_core::coverage::WatchConfig,
+    tokens: crate::tokens::Cache,
+    /// The district package as each scoped reader may see it.
+    packages: Arc<crate::scoped::Packages>,
     /// Request rate per user (`governor`, keyed by user id). Keys are ids of users the database knows, so the state
     /// is bounded by the users table; it is also swept of users idle long enough to be back at a full burst.
     limiter: DefaultKeyedRateLimiter<i64>,
@@ -131,7 +141,9 @@ impl AppState {
             demo: Arc::default(),
             sensors: Arc::new(crate::sensors::Sensors::empty()),
             routing: Arc::default(),
-            tokens: Mutex::default(),
+            watch: pingan_core::coverage::WatchConfig::default(),
+            tokens: crate::tokens::Cache::default(),
+            packages: Arc::default(),
             limiter: DefaultKeyedRateLimiter::keyed(limits.quota()),
             checks: AtomicU32::new(0),
         }
@@ -140,11 +152,24 @@ impl AppState {
 
 /// An error answer.
 #[derive(Debug)]
-pub struct ApiError(StatusCode, String);
+pub struct ApiError(StatusCode, String, Option<&'static str>, Option<String>);
 
 impl ApiError {
-    fn new(status: StatusCode, msg: impl Into<String>) -> Self {
-        Self(status, msg.into())
+    pub(crate) fn new(status: StatusCode, msg: impl Into<String>) -> Self {
+        Self(status, msg.into(), None, None)
+    }
+
+    /// An unexpected failure while doing `what`: logged with its causes under a fresh incident id and answered
+    /// `500 {"error":"internal error","incident":…}` (`503 storage unavailable` when the database is unreachable or
+    /// busy), never with its own text.
+    pub fn internal(what: &str, e: &(dyn std::error::Error + 'static)) -> Self {
+        Self::incident(crate::error::Incident::log(what, e))
+    }
+
+    /// The answer to an incident already logged.
+    pub fn incident(i: crate::error::Incident) -> Self {
+        let status = if i.unavailable { StatusCode::SERVICE_UNAVAILABLE } else { StatusCode::INTERNAL_SERVER_ERROR };
+        Self(status, i.public().to_string(), None, Some(i.id))
     }
 }
 
@@ -155,19 +180,40 @@ impl IntoResponse for ApiError {
         } else {
             tracing::debug!("{}: {}", self.0, self.1);
         }
-        let mut r = (self.0, Json(serde_json::json!({ "error": self.1 }))).into_response();
+        let mut body = serde_json::json!({ "error": self.1 });
+        self.2.inspect(|reason| body["reason"] = (*reason).into());
+        self.3.inspect(|id| body["incident"] = id.as_str().into());
+        let mut r = (self.0, Json(body)).into_response();
         if self.0 == StatusCode::UNAUTHORIZED {
             r.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        if self.2 == Some("unknown") {
+            r.extensions_mut().insert(crate::guard::FailedLogin);
         }
         r
     }
 }
 
-type ApiResult<T> = Result<T, ApiError>;
+/// A handler's answer.
+pub(crate) type ApiResult<T> = Result<T, ApiError>;
+
+impl From<crate::scoped::ScopeError> for ApiError {
+    fn from(e: crate::scoped::ScopeError) -> Self {
+        use crate::scoped::ScopeError as E;
+        match e {
+            E::RoomGone(m) => ApiError::new(StatusCode::FORBIDDEN, m),
+            E::NoDistrict => ApiError::new(StatusCode::NOT_FOUND, crate::error::NO_DISTRICT),
+            E::Sql(e) => storage(e),
+            other => ApiError::internal("scoping an answer", &other),
+        }
+    }
+}
+type Expiry = chrono::DateTime<chrono::Utc>;
 
 /// The router.
 pub fn router(state: Arc<AppState>) -> Router {
     let max_body = state.limits.max_body;
+    let guard = Arc::new(crate::guard::Guard::new(state.limits.failed_logins));
     Router::new()
         .route("/v1/health", get(health))
         .route("/v1/info", get(info))
@@ -186,42 +232,30 @@ pub fn router(state: Arc<AppState>) -> Router {
         .method_not_allowed_fallback(|| async {
             ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method not allowed here")
         })
+        .layer(axum::middleware::from_fn_with_state(crate::audit::Trail::new(state.db.clone()), crate::audit::trail))
         .layer(DefaultBodyLimit::max(max_body))
+        .layer(axum::middleware::from_fn_with_state(guard, crate::guard::check))
         .with_state(state)
 }
 
 /// Check the bearer token and the request rate; returns the user.
 async fn authenticate(state: &AppState, headers: &HeaderMap) -> ApiResult<User> {
-    let Some(value) = headers.get(header::AUTHORIZATION) else {
-        return Err(ApiError::new(StatusCode::UNAUTHORIZED, "missing Authorization: Bearer <token>"));
-    };
-    let token = value
-        .to_str()
-        .ok()
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-        .ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "Authorization must be \"Bearer <token>\""))?;
-    let cached = state.tokens.lock().ok().and_then(|m| m.get(token).cloned());
-    let user = match cached {
-        // Cached for 10 s, so a revoked token stops working within 10 s.
-        Some((user, at)) if at.elapsed() < Duration::from_secs(10) => user,
-        _ => {
-            let user = state
-                .db
-                .user_for_token(token)
-                .await
-                .map_err(|e| ApiError::new(StatusCode::SERVICE_UNAVAILABLE, format!("storage error: {e}")))?
-                .ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "unknown or revoked token"))?;
-            if let Ok(mut m) = state.tokens.lock() {
-                if m.len() > 10_000 {
-                    m.clear();
-                }
-                m.insert(token.to_string(), (user.clone(), Instant::now()));
-            }
-            user
-        }
-    };
+    Ok(authenticate_token(state, headers, false).await?.0)
+}
+
+/// [`authenticate`] (and with `read`, [`reader`]), with the token's expiry. A refused token answers 401 with a
+/// `reason`: `unknown` (or revoked), `expired`, `disabled`; good tokens are cached 10 s ([`crate::tokens::Cache`]).
+pub(crate) async fn authenticate_token(
+    state: &AppState,
+    headers: &HeaderMap,
+    read: bool,
+) -> ApiResult<(User, Option<Expiry>)> {
+    let token = crate::tokens::bearer(headers).map_err(|m| ApiError::new(StatusCode::UNAUTHORIZED, m))?;
+    let (user, expires_at) = state.tokens.check(&state.db, token).await.map_err(|e| match e {
+        crate::tokens::CheckError::Refused(r) => ApiError(StatusCode::UNAUTHORIZED, r.message, Some(r.reason), None),
+        crate::tokens::CheckError::Db(crate::db::DbError::Sql(e)) => storage(e),
+        crate::tokens::CheckError::Db(e) => ApiError::internal("looking up a token", &e),
+    })?;
     // Rate limit per user.
     if state.checks.fetch_add(1, Ordering::Relaxed) % LIMITER_SWEEP_EVERY == LIMITER_SWEEP_EVERY - 1 {
         state.limiter.retain_recent();
@@ -233,19 +267,18 @@ async fn authenticate(state: &AppState, headers: &HeaderMap) -> ApiResult<User> 
             format!("rate limit: at most {} requests per second per token", state.limits.rate_per_sec),
         ));
     }
-    Ok(user)
+    if read && !user.role.may_read() {
+        return Err(ApiError::new(StatusCode::FORBIDDEN, format!("a {} may not read the situation", user.role.name())));
+    }
+    Ok((user, expires_at))
 }
 
 async fn reader(state: &AppState, headers: &HeaderMap) -> ApiResult<User> {
-    let user = authenticate(state, headers).await?;
-    if !user.role.may_read() {
-        return Err(ApiError::new(StatusCode::FORBIDDEN, format!("a {} may not read the situation", user.role.name())));
-    }
-    Ok(user)
+    Ok(authenticate_token(state, headers, true).await?.0)
 }
 
-fn storage(e: impl std::fmt::Display) -> ApiError {
-    ApiError::new(StatusCode::SERVICE_UNAVAILABLE, format!("storage error: {e}"))
+fn storage(e: sqlx::Error) -> ApiError {
+    ApiError::internal("reading the database", &e)
 }
 
 fn json_text(body: String) -> Response {
@@ -265,7 +298,7 @@ async fn health(State(state): State<Arc<AppState>>) -> ApiResult<Response> {
 }
 
 async fn info(State(state): State<Arc<AppState>>, headers: HeaderMap) -> ApiResult<Response> {
-    let user = authenticate(&state, &headers).await?;
+    let (user, expires_at) = authenticate_token(&state, &headers, false).await?;
     let head = state.db.head().await.map_err(storage)?;
     let current = state.reference.current();
     let name = current.district.as_ref().map(|d| d.name.clone());
@@ -276,7 +309,9 @@ async fn info(State(state): State<Arc<AppState>>, headers: HeaderMap) -> ApiResu
         "role": user.role,
         "unit": unit,
         "worker": user.worker,
+        "token": { "expires_at": expires_at.map(|t| t.to_rfc3339()) },
         "routing": state.routing.as_ref(),
+        "watch": state.watch,
         "head": head,
         "district": { "kind": kind, "seed": state.district_seed, "name": name, "version": current.version,
                       "etag": current.package.as_ref().map(|p| p.etag.clone()),
@@ -289,8 +324,13 @@ async fn info(State(state): State<Arc<AppState>>, headers: HeaderMap) -> ApiResu
 }
 
 async fn snapshot(State(state): State<Arc<AppState>>, headers: HeaderMap) -> ApiResult<Response> {
-    reader(&state, &headers).await?;
-    Ok(json_text(state.db.snapshot_json().await.map_err(storage)?))
+    let scope = scope(&state, &reader(&state, &headers).await?).await?;
+    Ok(json_text(scope.snapshot(&state.db).await?))
+}
+
+/// What `user` may read now ([`crate::scoped::Scope::of`]).
+async fn scope(state: &AppState, user: &User) -> ApiResult<Scope> {
+    Ok(Scope::of(&state.db, state.reference.current().district.clone(), user).await?)
 }
 
 #[derive(Deserialize)]
@@ -299,7 +339,7 @@ struct PageQuery {
     limit: Option<i64>,
 }
 
-fn parse_query<T: serde::de::DeserializeOwned>(
+pub(crate) fn parse_query<T: serde::de::DeserializeOwned>(
     q: Result<Query<T>, axum::extract::rejection::QueryRejection>,
 ) -> ApiResult<T> {
     q.map(|Query(q)| q)
@@ -311,12 +351,27 @@ async fn changes(
     headers: HeaderMap,
     q: Result<Query<PageQuery>, axum::extract::rejection::QueryRejection>,
 ) -> ApiResult<Response> {
-    reader(&state, &headers).await?;
+    let scope = scope(&state, &reader(&state, &headers).await?).await?;
     let q = parse_query(q)?;
     let (after, limit) = page_bounds(&state, q.after, q.limit)?;
     let head = state.db.head().await.map_err(storage)?;
-    let rows = state.db.changes_after(after, limit).await.map_err(storage)?;
-    Ok(json_text(change_page(&rows, head)))
+    if scope.is_all() {
+        let rows = state.db.changes_after(after, limit).await.map_err(storage)?;
+        return Ok(json_text(change_page(&rows, head)));
+    }
+    // Scoped: each change as this reader gets it, and an empty withdrawal at the end of a run left out.
+    let rows = state.db.changes_with_audience(after, limit).await.map_err(storage)?;
+    let mut pager = crate::scoped::Pager::new(Arc::new(scope), after);
+    let mut out: Vec<String> = Vec::new();
+    for (seq, body, audience) in &rows {
+        out.extend(pager.next(*seq, body, crate::scoped::audience(audience.as_deref()).as_ref()));
+        if pager.ended() {
+            break;
+        }
+    }
+    out.extend(pager.close().map(|(_, c)| c));
+    let last = rows.last().map_or(0, |r| r.0);
+    Ok(json_text(format!("{{\"changes\":[{}],\"head\":{}}}", out.join(","), head.max(last))))
 }
 
 #[derive(Deserialize)]
@@ -330,6 +385,9 @@ struct TracksQuery {
 /// its clock and the request's time on the way.
 pub const TRACKS_MAX_DAYS: i64 = 32;
 
+/// Most pages of tracks one scoped `GET /v1/tracks` reads looking for the points its reader may see.
+const SCOPED_TRACK_PAGES: usize = 20;
+
 /// `GET /v1/tracks?since=RFC3339&after=SEQ&limit=N`: the workers' thinned tracks (the `worker_moved` changes the
 /// `tracks` projection kept) reported at or after `since` with seq above `after`, oldest seq first, in the same shape
 /// as `/v1/changes`; a page shorter than `limit` is the last. `since` is required and at most
@@ -339,7 +397,7 @@ async fn tracks(
     headers: HeaderMap,
     q: Result<Query<TracksQuery>, axum::extract::rejection::QueryRejection>,
 ) -> ApiResult<Response> {
-    reader(&state, &headers).await?;
+    let scope = scope(&state, &reader(&state, &headers).await?).await?;
     let q = parse_query(q)?;
     let since =
         q.since.as_deref().ok_or_else(|| ApiError::new(StatusCode::BAD_REQUEST, "since is required (RFC 3339)"))?;
@@ -355,7 +413,35 @@ async fn tracks(
     }
     let (after, limit) = page_bounds(&state, q.after, q.limit)?;
     let head = state.db.head().await.map_err(storage)?;
-    let rows = state.db.tracks_after(since.timestamp_millis(), after, limit).await.map_err(storage)?;
+    let Some(seen) = scope.track_workers(&state.db).await? else {
+        let rows = state.db.tracks_after(since.timestamp_millis(), after, limit).await.map_err(storage)?;
+        return Ok(json_text(change_page(&rows, head)));
+    };
+    // Scoped: the tracks of the workers this reader sees, read on until a page is full, the tracks end or
+    // `SCOPED_TRACK_PAGES` pages were read; a page that stops short of `limit` ends with an empty withdrawal at the
+    // last seq read, so the reader's cursor moves past what was left out (and a page shorter than `limit` is the
+    // last of this pull, as for everyone).
+    let mut rows: Vec<(Seq, String)> = Vec::new();
+    let mut cursor = after;
+    'pages: for _ in 0..SCOPED_TRACK_PAGES {
+        let page = state.db.tracks_after(since.timestamp_millis(), cursor, limit).await.map_err(storage)?;
+        let full = page.len() as i64 == limit;
+        for (seq, body) in page {
+            cursor = seq;
+            if crate::scoped::moved_worker(&body).is_some_and(|w| seen.contains(&w)) {
+                rows.push((seq, body));
+                if rows.len() as i64 == limit {
+                    break 'pages;
+                }
+            }
+        }
+        if !full {
+            break;
+        }
+    }
+    if (rows.len() as i64) < limit && cursor > rows.last().map_or(after, |r| r.0) {
+        rows.push((cursor, crate::scoped::NOTHING.to_string()));
+    }
     Ok(json_text(change_page(&rows, head)))
 }
 
@@ -391,31 +477,40 @@ fn change_page(rows: &[(Seq, String)], head: Seq) -> String {
 }
 
 async fn event(State(state): State<Arc<AppState>>, headers: HeaderMap, Path(id): Path<String>) -> ApiResult<Response> {
-    reader(&state, &headers).await?;
+    let scope = scope(&state, &reader(&state, &headers).await?).await?;
     let id: i64 =
         id.parse().map_err(|_| ApiError::new(StatusCode::BAD_REQUEST, format!("{id:?} is not an event id")))?;
+    // One outside the reader's view is as absent as one that does not exist.
     match state.db.event_json(id).await.map_err(storage)? {
-        Some(body) => Ok(json_text(body)),
-        None => Err(ApiError::new(StatusCode::NOT_FOUND, format!("there is no event {id}"))),
+        Some(body) if scope.sees_event(&body) => Ok(json_text(body)),
+        _ => Err(ApiError::new(StatusCode::NOT_FOUND, format!("there is no event {id}"))),
     }
 }
 
-/// The newest package, or 404 saying how to get one.
-fn package(state: &AppState) -> ApiResult<Arc<crate::reference::Served>> {
-    state
+/// The newest package with the roster `user` may see, or 404 saying how to get one.
+async fn package(state: &AppState, user: &User) -> ApiResult<Arc<crate::reference::Served>> {
+    let served = state
         .reference
         .current()
         .package
         .clone()
-        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, crate::error::NO_DISTRICT))
+        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, crate::error::NO_DISTRICT))?;
+    let scope = scope(state, user).await?;
+    if scope.is_all() {
+        return Ok(served);
+    }
+    let packages = state.packages.clone();
+    Ok(tokio::task::spawn_blocking(move || packages.for_scope(&served, &scope))
+        .await
+        .map_err(|e| ApiError::internal("scoping the package", &e))??)
 }
 
 /// `GET /v1/district`: the package's bytes (shared, never copied per request), or 304 when `If-None-Match` names its
 /// ETag.
 async fn district(State(state): State<Arc<AppState>>, headers: HeaderMap) -> ApiResult<Response> {
-    reader(&state, &headers).await?;
-    let p = package(&state)?;
-    let etag = HeaderValue::from_str(&p.etag).map_err(|e| storage(format!("the stored ETag is unusable: {e}")))?;
+    let user = reader(&state, &headers).await?;
+    let p = package(&state, &user).await?;
+    let etag = HeaderValue::from_str(&p.etag).map_err(|e| ApiError::internal("the stored ETag is unusable", &e))?;
     let matches =
         headers.get_all(header::IF_NONE_MATCH).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(',')).any(
             |t| {
@@ -438,8 +533,8 @@ async fn district(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Api
 
 /// `GET /v1/district/version`: what `/v1/district` would send, without sending it.
 async fn district_version(State(state): State<Arc<AppState>>, headers: HeaderMap) -> ApiResult<Response> {
-    reader(&state, &headers).await?;
-    let p = package(&state)?;
+    let user = reader(&state, &headers).await?;
+    let p = package(&state, &user).await?;
     Ok(Json(serde_json::json!({ "version": p.version, "etag": p.etag, "name": p.name, "bytes": p.bytes.len() }))
         .into_response())
 }
@@ -453,6 +548,7 @@ struct CommandsBody {
 async fn commands(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
+    peer: crate::audit::Peer,
     body: axum::body::Body,
 ) -> ApiResult<Response> {
     let user = authenticate(&state, &headers).await?;
@@ -509,15 +605,17 @@ async fn commands(
     if state.reference.current().district.is_none() {
         return Err(ApiError::new(StatusCode::SERVICE_UNAVAILABLE, crate::error::NO_DISTRICT));
     }
+    let admin = crate::audit::admin(&user, "commands", || crate::audit::summary(cmds.iter().map(|c| c.body.name())));
     let results = state.writer.submit(user, cmds).await.map_err(|e| match e {
         SubmitError::KeyReused { .. } => ApiError::new(StatusCode::CONFLICT, e.to_string()),
-        SubmitError::Storage(msg) => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, msg),
+        SubmitError::Storage(incident) => ApiError::incident(incident),
         SubmitError::NoDistrict => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
     })?;
     #[derive(serde::Serialize)]
     struct Answer {
         results: Vec<pingan_core::sync::CommandResult>,
     }
+    peer.admin(&state.db, admin).await;
     Ok(Json(Answer { results }).into_response())
 }
 
@@ -526,6 +624,7 @@ async fn commands(
 async fn readings(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
+    peer: crate::audit::Peer,
     body: axum::body::Body,
 ) -> ApiResult<Response> {
     use pingan_core::sync::Role;
@@ -564,9 +663,11 @@ async fn readings(
         state.sensors.take(&state.db, &state.writer, &district, &batch.readings, chrono::Utc::now()).await.map_err(
             |e| match e {
                 crate::sensors::Refusal::Bad(why) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, why),
-                crate::sensors::Refusal::Storage(why) => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, why),
+                crate::sensors::Refusal::Storage(incident) => ApiError::incident(incident),
             },
         )?;
+    let admin = crate::audit::admin(&user, "readings", || format!("{} readings", batch.readings.len()));
+    peer.admin(&state.db, admin).await;
     Ok(Json(taken).into_response())
 }
 
@@ -621,100 +722,27 @@ struct StreamQuery {
     after: Option<Seq>,
 }
 
+/// `GET /v1/stream?after=N`.
 async fn stream(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
     q: Result<Query<StreamQuery>, axum::extract::rejection::QueryRejection>,
 ) -> ApiResult<Response> {
-    reader(&state, &headers).await?;
+    let (user, expires_at) = authenticate_token(&state, &headers, true).await?;
+    let scope = scope(&state, &user).await?;
     let q = parse_query(q)?;
     let last_event_id = headers.get("last-event-id").and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<Seq>().ok());
     let after = q.after.or(last_event_id).unwrap_or(0).max(0);
     let rx = state.hub.subscribe();
-    let s = live_stream(state.clone(), after, rx);
+    // A stream ends when its token does: the client reconnects and hears why (401 `expired`).
+    let left = expires_at.map_or(Duration::MAX, |at| (at - chrono::Utc::now()).to_std().unwrap_or_default());
+    let ends = tokio::time::sleep(left.min(Duration::from_secs(100 * 365 * 86_400)));
+    let s = futures_util::StreamExt::take_until(
+        crate::stream::live_stream(state.db.clone(), state.limits.stream_page, Arc::new(scope), after, rx),
+        ends,
+    );
     tracing::debug!("live stream opened after seq {after}");
     Ok(Sse::new(s).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))).into_response())
-}
-
-fn sse(seq: Seq, body: &str) -> SseEvent {
-    SseEvent::default().id(seq.to_string()).event("change").data(format!("{{\"seq\":{seq},\"body\":{body}}}"))
-}
-
-/// Everything after `after`, then live: from the log while behind, from the broadcast once caught up, and back to
-/// the log on any gap.
-fn live_stream(
-    state: Arc<AppState>,
-    after: Seq,
-    rx: tokio::sync::broadcast::Receiver<Live>,
-) -> impl Stream<Item = Result<SseEvent, std::convert::Infallible>> {
-    struct S {
-        state: Arc<AppState>,
-        cursor: Seq,
-        rx: tokio::sync::broadcast::Receiver<Live>,
-        /// Rows read from the log (at most a stream page), formatted as they are sent.
-        rows: std::collections::VecDeque<(Seq, String)>,
-        /// The broadcast batch being sent (shared with every other stream) and the next index in it.
-        batch: Option<(Arc<Vec<crate::hub::LiveChange>>, usize)>,
-        behind: bool,
-    }
-    let init = S { state, cursor: after, rx, rows: Default::default(), batch: None, behind: true };
-    futures_util::stream::unfold(init, |mut s| async move {
-        loop {
-            if let Some((batch, next)) = &mut s.batch {
-                let mut out = None;
-                while let Some(c) = batch.get(*next) {
-                    *next += 1;
-                    if c.seq <= s.cursor {
-                        continue;
-                    }
-                    if c.seq != s.cursor + 1 {
-                        s.behind = true;
-                        break;
-                    }
-                    s.cursor = c.seq;
-                    out = Some(sse(c.seq, &c.body));
-                    break;
-                }
-                if let Some(ev) = out {
-                    return Some((Ok(ev), s));
-                }
-                s.batch = None;
-            }
-            if let Some((seq, body)) = s.rows.pop_front() {
-                return Some((Ok(sse(seq, &body)), s));
-            }
-            if s.behind {
-                match s.state.db.changes_after(s.cursor, s.state.limits.stream_page).await {
-                    Ok(rows) if rows.is_empty() => s.behind = false,
-                    Ok(rows) => {
-                        s.cursor = rows.last().map_or(s.cursor, |r| r.0);
-                        s.rows.extend(rows);
-                    }
-                    Err(e) => {
-                        tracing::warn!("stream: could not read the log: {e}");
-                        return None; // the client reconnects and resumes from its last id
-                    }
-                }
-                continue;
-            }
-            match s.rx.recv().await {
-                Ok(Live::Changes(batch)) => s.batch = Some((batch, 0)),
-                Ok(Live::Wake(head)) => {
-                    if head == 0 || head > s.cursor {
-                        s.behind = true;
-                    }
-                }
-                Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
-                    // Too far behind the live broadcast (a reader that does not read): cut it off. The client
-                    // reconnects and resumes from its last id like after any dropped connection, while the server
-                    // holds nothing for it meanwhile.
-                    tracing::debug!("live stream {n} messages behind at seq {}: closing it", s.cursor);
-                    return None;
-                }
-                Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
-            }
-        }
-    })
 }
 
 #[cfg(test)]

@@ -23,6 +23,8 @@ pub struct LiveChange {
     pub seq: Seq,
     /// The change body as JSON.
     pub body: Arc<str>,
+    /// Who may see it (`None`: a change written before audiences were kept; only readers who see everything get it).
+    pub audience: Option<Arc<pingan_core::scope::Audience>>,
 }
 
 /// What the broadcast carries.

@@ -4,6 +4,8 @@
 //! - [`writer`]: the single writer — batches commands, checks each with `pingan-core`, appends the change log.
 //! - [`hub`]: live fan-out of committed changes (and LISTEN/NOTIFY between instances on PostgreSQL).
 //! - [`conn`]: the accept loop: connection cap, header/body/keep-alive/write timeouts.
+//! - [`tls`]: HTTPS (`--tls-cert`/`--tls-key`, or a kept self-signed `--tls-self-signed DIR`), and plain HTTP kept to
+//!   loopback unless `--insecure-http`.
 //! - [`http`]: the API (axum): auth, roles, limits, snapshot, paged changes, Server-Sent Events, commands.
 //! - [`demo`]: `--demo`, a live simulated district streamed through the same path as real clients.
 //! - [`reference`]: the district, roster and history the server holds, their imports, and the district package.
@@ -80,16 +82,23 @@
 //!   log — so a client on instance A sees a command sent to B, in order (tested). Readers scale with instances; the log
 //!   is the single point of order. SQLite is for one instance (a street's server, or a laptop).
 
+pub mod audit;
 pub mod conn;
 pub mod db;
 pub mod demo;
 pub mod error;
+pub mod framing;
+pub mod guard;
 pub mod http;
 pub mod hub;
 pub mod patrol;
 pub mod reference;
+pub mod scoped;
 pub mod sensors;
 pub mod sla;
+pub mod stream;
+pub mod tls;
+pub mod tokens;
 pub mod units;
 pub mod writer;
 
@@ -127,6 +136,14 @@ pub struct ServeConfig {
     pub patrol_every: Option<std::time::Duration>,
     /// The patrol rules (`--patrol FILE`; the shipped `assets/config/patrol.toml` by default).
     pub patrol: pingan_core::patrol::PatrolConfig,
+    /// The watch thresholds handed to the desks in `/v1/info` (`--watch FILE`; the shipped
+    /// `assets/config/watch.toml` by default).
+    pub watch: pingan_core::coverage::WatchConfig,
+    /// Serve HTTPS with this configuration (`--tls-cert`/`--tls-key` or `--tls-self-signed`, see [`tls`]); `None`:
+    /// plain HTTP.
+    pub tls: Option<Arc<rustls::ServerConfig>>,
+    /// Keep audit rows this many days (`--audit-days`; `None`: forever). Older ones are pruned at start and daily.
+    pub audit_days: Option<u32>,
 }
 
 impl Default for ServeConfig {
@@ -144,6 +161,9 @@ impl Default for ServeConfig {
             sla_every: Some(sla::DEFAULT_EVERY),
             patrol_every: Some(patrol::DEFAULT_EVERY),
             patrol: pingan_core::patrol::PatrolConfig::default(),
+            watch: pingan_core::coverage::WatchConfig::default(),
+            tls: None,
+            audit_days: Some(audit::DEFAULT_DAYS),
         }
     }
 }
@@ -197,6 +217,13 @@ pub fn district(seed: u64, small: bool) -> pingan_core::District {
 /// Open the database, bind, and start serving (and the demo, when asked).
 pub async fn start(config: ServeConfig) -> Result<Running, StartError> {
     let db = db::Db::open(&config.db).await?;
+    if let Some(days) = config.audit_days {
+        // Pruned once before serving (so the start is the moment it happened), then daily.
+        if let Err(e) = audit::prune(&db, days).await {
+            tracing::error!("audit: could not prune: {e}");
+        }
+        tokio::spawn(audit::prune_daily(db.clone(), days));
+    }
     if (config.demo_district || config.demo.is_some()) && reference::load_current(&db, None).await?.district.is_none() {
         let per_hour = config.demo.map_or(demo::DemoConfig::default().events_per_hour, |d| d.events_per_hour);
         let stored =
@@ -242,6 +269,7 @@ pub async fn start(config: ServeConfig) -> Result<Running, StartError> {
     tokio::spawn(reference::watch(db.clone(), shared.clone(), hub.clone()));
     let mut state = http::AppState::new(db.clone(), hub, writer.clone(), config.limits, config.seed, shared.clone());
     state.routing = routing;
+    state.watch = config.watch;
     state.sensors = Arc::new(sensors::Sensors::load(&db, chrono::Utc::now()).await?);
     if let Some(demo) = config.demo {
         let Some(district) = district else { return Err(StartError::DemoWithoutDistrict) };
@@ -266,6 +294,6 @@ pub async fn start(config: ServeConfig) -> Result<Running, StartError> {
     let listener = tokio::net::TcpListener::bind(config.listen).await?;
     let addr = listener.local_addr()?;
     let app = http::router(state);
-    let task = tokio::spawn(conn::serve(listener, app, config.limits.conn));
+    let task = tokio::spawn(conn::serve_with(listener, app, config.limits.conn, config.tls.clone()));
     Ok(Running { addr, db, task })
 }

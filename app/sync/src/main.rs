@@ -2,10 +2,11 @@
 
 use clap::{Parser, Subcommand};
 use pingan_core::WorkerId;
+use pingan_core::coverage::WatchConfig;
 use pingan_core::import::{Crs, ImportAs};
 use pingan_core::routing::RoutingConfig;
 use pingan_core::sync::Role;
-use pingan_sync::{ServeConfig, conn::ConnLimits, db::Db, demo::DemoConfig, http::Limits, reference};
+use pingan_sync::{ServeConfig, conn::ConnLimits, db::Db, demo::DemoConfig, http::Limits, reference, tokens};
 use std::io::Write as _;
 
 /// Pingan sync server: change log, live stream, idempotent commands, auth.
@@ -58,6 +59,11 @@ struct Cli {
     /// that does not parse or does not make sense stops the start.
     #[arg(long, env = "PINGAN_SYNC_PATROL")]
     patrol: Option<std::path::PathBuf>,
+    /// Watch thresholds handed to the desks (coverage voids, stale positions, 数据中断): a TOML file in the shape of
+    /// assets/config/watch.toml (default: that file, as shipped). A file that does not parse or has a value out of
+    /// its range stops the start.
+    #[arg(long, env = "PINGAN_SYNC_WATCH")]
+    watch: Option<std::path::PathBuf>,
     /// Largest request body, bytes.
     #[arg(long, default_value_t = Limits::default().max_body)]
     max_body: usize,
@@ -70,6 +76,10 @@ struct Cli {
     /// Burst of requests per token.
     #[arg(long, default_value_t = Limits::default().burst)]
     burst: f64,
+    /// Unknown tokens a minute from one client address; past that, the address gets 429 for every request until
+    /// the minute has room again (guessing).
+    #[arg(long, default_value_t = Limits::default().failed_logins)]
+    failed_logins: u32,
     /// Most open connections; at the cap the longest-idle one is closed to make room.
     #[arg(long, default_value_t = ConnLimits::default().max_connections)]
     max_connections: usize,
@@ -85,6 +95,24 @@ struct Cli {
     /// Seconds a response or live stream may wait for a client that reads nothing, before the connection is closed.
     #[arg(long, default_value_t = ConnLimits::default().write_timeout.as_secs_f64())]
     write_timeout: f64,
+    /// Days the audit trail is kept (older rows are pruned at start and daily; 0: kept forever).
+    #[arg(long, default_value_t = pingan_sync::audit::DEFAULT_DAYS)]
+    audit_days: u32,
+    /// Serve HTTPS with this certificate chain (PEM, leaf first; with --tls-key).
+    #[arg(long, value_name = "PEM", requires = "tls_key", conflicts_with = "tls_self_signed")]
+    tls_cert: Option<std::path::PathBuf>,
+    /// The private key of --tls-cert (PEM: PKCS#8, PKCS#1 or SEC1).
+    #[arg(long, value_name = "PEM", requires = "tls_cert")]
+    tls_key: Option<std::path::PathBuf>,
+    /// Serve HTTPS with a self-signed certificate kept in DIR (cert.pem, key.pem; made on the first start for the
+    /// listen address, localhost and this machine's name). Its SHA-256 fingerprint is printed at every start: give it
+    /// to the desks (`pingan --pin`).
+    #[arg(long, value_name = "DIR")]
+    tls_self_signed: Option<std::path::PathBuf>,
+    /// Serve plain HTTP on an address that is not loopback (refused without it; e.g. behind a TLS proxy). Warned
+    /// about in the log.
+    #[arg(long, conflicts_with_all = ["tls_cert", "tls_self_signed"])]
+    insecure_http: bool,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -109,6 +137,8 @@ enum Command {
     /// The sensor registry (CSV import).
     #[command(subcommand)]
     Sensors(SensorsCommand),
+    /// Print the audit trail (admin commands, logins, bulk reads of personal data), oldest first.
+    Audit(pingan_sync::audit::Query),
 }
 
 #[derive(Subcommand, Debug)]
@@ -172,7 +202,8 @@ enum EventsCommand {
 
 #[derive(Subcommand, Debug)]
 enum UserCommand {
-    /// Create a user and print a first token for them.
+    /// Create a user and print a first token for them (it ends after the role's lifetime: admin 30d, operator and
+    /// supervisor 90d, grid_worker 180d, sensor_gateway 365d; see `token new --ttl`).
     Add {
         /// Login name.
         name: String,
@@ -205,12 +236,33 @@ enum UserCommand {
     },
     /// List users.
     List,
+    /// Disable a user: every token of theirs answers 401 "disabled" (within 10 s) until `user enable`.
+    Disable {
+        /// Login name.
+        name: String,
+    },
+    /// Enable a disabled user again (their tokens that have not expired work again).
+    Enable {
+        /// Login name.
+        name: String,
+    },
 }
 
 #[derive(Subcommand, Debug)]
 enum TokenCommand {
-    /// Print a new token for a user.
+    /// Print a new token for a user. It ends after --ttl, by default after the role's lifetime: admin 30d,
+    /// operator and supervisor 90d, grid_worker 180d, sensor_gateway 365d.
     New {
+        /// Login name.
+        name: String,
+        /// How long it lives: a whole number of days or hours, 1h to 3650d (`90d`, `12h`), or `never` (for a
+        /// sensor_gateway only). Default: the role's lifetime.
+        #[arg(long)]
+        ttl: Option<String>,
+    },
+    /// List a user's tokens: id (the first 12 hex digits of its hash, never the token), created, last used (to the
+    /// minute), expires, state.
+    List {
         /// Login name.
         name: String,
     },
@@ -230,7 +282,15 @@ async fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     let mut cli = Cli::parse();
-    match cli.command.take() {
+    let command = cli.command.take();
+    // What the audit records of a command that succeeds (see `pingan_sync::audit::cli_action`).
+    let audited = command.as_ref().map(|c| format!("{c:?}"));
+    let db = cli.db.clone();
+    let done = match command {
+        Some(Command::Audit(q)) => {
+            let db = Db::open(&cli.db).await?;
+            pingan_sync::audit::print(&db, &q, &mut std::io::stdout()).await.map(|_| ()).map_err(Into::into)
+        }
         Some(Command::User(c)) => user(&cli.db, c).await,
         Some(Command::Token(c)) => token(&cli.db, c).await,
         Some(Command::District(c)) => district(&cli.db, c).await,
@@ -238,10 +298,16 @@ async fn main() -> anyhow::Result<()> {
         Some(Command::Sensors(c)) => sensors(&cli.db, c).await,
         Some(Command::Events(c)) => events(&cli.db, c).await,
         None => serve(cli).await,
+    };
+    if done.is_ok()
+        && let Some(what) = audited
+    {
+        pingan_sync::audit::record_cli(&db, &what).await;
     }
+    done
 }
 
-/// `user add | unit | bind | list`.
+/// `user add | unit | bind | list | disable | enable`.
 async fn user(db: &str, command: UserCommand) -> anyhow::Result<()> {
     match command {
         UserCommand::Add { name, role, worker, unit } => {
@@ -254,7 +320,7 @@ async fn user(db: &str, command: UserCommand) -> anyhow::Result<()> {
                 None => (None, "the district's room".to_string()),
             };
             let user = db.add_user_in(&name, role, worker.map(WorkerId), code.as_ref()).await?;
-            println!("{}", db.new_token(&user).await?);
+            println!("{}", tokens::issue(&db, &user, tokens::default_ttl(role)).await?);
             eprintln!(
                 "created {} ({}, {room}); the line above is their token: it is shown only once",
                 user.name,
@@ -281,17 +347,54 @@ async fn user(db: &str, command: UserCommand) -> anyhow::Result<()> {
                 println!("{}\t{}\t{}{worker}{unit}", u.id, u.name, u.role.name());
             }
         }
+        UserCommand::Disable { name } => disable(db, &name, true).await?,
+        UserCommand::Enable { name } => disable(db, &name, false).await?,
     }
     Ok(())
 }
 
-/// `token new | revoke`.
+/// `user disable | enable NAME`.
+async fn disable(db: &str, name: &str, disable: bool) -> anyhow::Result<()> {
+    let db = Db::open(db).await?;
+    let user = db.user(name).await?.ok_or_else(|| anyhow::anyhow!("no user {name:?}"))?;
+    tokens::set_disabled(&db, &user, disable).await?;
+    eprintln!("{name} is {}", if disable { "disabled: their tokens are refused" } else { "enabled" });
+    Ok(())
+}
+
+/// `token new | list | revoke`.
 async fn token(db: &str, command: TokenCommand) -> anyhow::Result<()> {
     match command {
-        TokenCommand::New { name } => {
+        TokenCommand::New { name, ttl } => {
             let db = Db::open(db).await?;
             let user = db.user(&name).await?.ok_or_else(|| anyhow::anyhow!("no user {name:?}"))?;
-            println!("{}", db.new_token(&user).await?);
+            let ttl = match &ttl {
+                Some(t) => tokens::parse_ttl(t, user.role).map_err(anyhow::Error::msg)?,
+                None => tokens::default_ttl(user.role),
+            };
+            println!("{}", tokens::issue(&db, &user, ttl).await?);
+        }
+        TokenCommand::List { name } => {
+            let db = Db::open(db).await?;
+            let user = db.user(&name).await?.ok_or_else(|| anyhow::anyhow!("no user {name:?}"))?;
+            let now = chrono::Utc::now();
+            let disabled = tokens::is_disabled(&db, &user).await?;
+            println!("token\tcreated\tlast_used\texpires\tstate");
+            for t in tokens::list(&db, &user).await? {
+                let ended = t.expires_at.as_deref().and_then(|e| chrono::DateTime::parse_from_rfc3339(e).ok());
+                let state = if t.revoked {
+                    "revoked"
+                } else if ended.is_some_and(|e| e <= now) {
+                    "expired"
+                } else if disabled {
+                    "disabled"
+                } else {
+                    "active"
+                };
+                let last = t.last_used_at.as_deref().unwrap_or("never");
+                let expires = t.expires_at.as_deref().unwrap_or("never");
+                println!("{}\t{}\t{last}\t{expires}\t{state}", t.id, t.created_at);
+            }
         }
         TokenCommand::Revoke { name } => {
             let db = Db::open(db).await?;
@@ -396,6 +499,8 @@ async fn events(db: &str, command: EventsCommand) -> anyhow::Result<()> {
 
 /// No subcommand: serve until stopped.
 async fn serve(cli: Cli) -> anyhow::Result<()> {
+    let tls = tls_config(&cli)?;
+    let scheme = if tls.is_some() { "https" } else { "http" };
     let routing = match &cli.routing {
         Some(file) => {
             let text = std::fs::read_to_string(file)
@@ -414,6 +519,14 @@ async fn serve(cli: Cli) -> anyhow::Result<()> {
         Some(file) => pingan_sync::patrol::load_config(file)?,
         None => pingan_core::patrol::PatrolConfig::default(),
     };
+    let watch = match &cli.watch {
+        Some(file) => {
+            let text = std::fs::read_to_string(file)
+                .map_err(|e| anyhow::anyhow!("--watch {}: cannot read it: {e}", file.display()))?;
+            WatchConfig::from_toml(&text).map_err(|e| anyhow::anyhow!("--watch {}: {e}", file.display()))?
+        }
+        None => WatchConfig::default(),
+    };
     let config = ServeConfig {
         db: cli.db,
         listen: cli.listen,
@@ -422,6 +535,7 @@ async fn serve(cli: Cli) -> anyhow::Result<()> {
             max_page: cli.max_page,
             rate_per_sec: cli.rate,
             burst: cli.burst,
+            failed_logins: cli.failed_logins.max(1),
             conn: ConnLimits {
                 max_connections: cli.max_connections.max(1),
                 header_timeout: secs(cli.header_timeout)?,
@@ -445,16 +559,43 @@ async fn serve(cli: Cli) -> anyhow::Result<()> {
         sla_every: (cli.sla_every > 0.0).then(|| std::time::Duration::from_secs_f64(cli.sla_every)),
         patrol_every: (cli.patrol_every > 0.0).then(|| std::time::Duration::from_secs_f64(cli.patrol_every)),
         patrol,
+        watch,
+        audit_days: (cli.audit_days > 0).then_some(cli.audit_days),
+        tls,
     };
     let running = pingan_sync::start(config).await?;
     // Tests and scripts read this line to learn the port.
-    println!("pingan-sync listening on http://{}", running.addr);
+    println!("pingan-sync listening on {scheme}://{}", running.addr);
     std::io::stdout().flush().ok();
     tokio::select! {
         r = running.task => r??,
         _ = tokio::signal::ctrl_c() => tracing::info!("stopping"),
     }
     Ok(())
+}
+
+/// `--tls-cert`/`--tls-key` or `--tls-self-signed`, with the certificate's fingerprint told; without them plain HTTP,
+/// on a loopback address only unless `--insecure-http`.
+fn tls_config(cli: &Cli) -> anyhow::Result<Option<std::sync::Arc<rustls::ServerConfig>>> {
+    use pingan_sync::tls;
+    let identity = match (&cli.tls_cert, &cli.tls_key, &cli.tls_self_signed) {
+        (Some(cert), Some(key), _) => tls::load(cert, key).map_err(|e| anyhow::anyhow!("--tls-cert/--tls-key: {e}"))?,
+        (_, _, Some(dir)) => {
+            let made = tls::self_signed(dir, cli.listen).map_err(|e| anyhow::anyhow!("--tls-self-signed: {e}"))?;
+            if made.created {
+                tracing::info!("made a self-signed certificate in {}", dir.display());
+            }
+            made
+        }
+        _ => {
+            tls::check_plain(cli.listen, cli.insecure_http).map_err(anyhow::Error::msg)?;
+            return Ok(None);
+        }
+    };
+    let fingerprint = identity.fingerprint();
+    eprintln!("{}{fingerprint}", tls::FINGERPRINT_LINE);
+    tracing::info!("{}{fingerprint}", tls::FINGERPRINT_LINE);
+    Ok(Some(tls::server_config(&identity)?))
 }
 
 /// Exit code of an import that stored nothing because of its input.

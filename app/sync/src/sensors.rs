@@ -60,9 +60,14 @@ pub enum Refusal {
     /// A reading is wrong: nothing was stored.
     #[error("{0}")]
     Bad(String),
-    /// The database failed.
+    /// The database failed: logged under the incident's id.
     #[error("{0}")]
-    Storage(String),
+    Storage(crate::error::Incident),
+}
+
+/// The database failed while doing `what`: logged, and answered by its incident id.
+fn storage(what: &str) -> impl Fn(sqlx::Error) -> Refusal + '_ {
+    move |e| Refusal::Storage(crate::error::Incident::log(what, &e))
 }
 
 /// Why the registry could not be read or stored.
@@ -155,7 +160,10 @@ impl Sensors {
         let mut inner = self.inner.lock().await;
         if readings.iter().any(|r| !inner.sensors.contains_key(&r.sensor)) {
             // Perhaps registered since the start (an import by another process).
-            inner.sensors = registered(db).await.map_err(|e| Refusal::Storage(e.to_string()))?;
+            inner.sensors = registered(db).await.map_err(|e| match e {
+                SensorsError::Sql(e) => storage("reading the sensor registry")(e),
+                e => Refusal::Storage(crate::error::Incident::log("reading the sensor registry", &e)),
+            })?;
         }
         let mut engine = inner.engine.clone();
         let mut warnings = Vec::new();
@@ -179,24 +187,39 @@ impl Sensors {
                 warnings.push(w);
             }
         }
-        let mut tx = db.pool.begin().await.map_err(|e| Refusal::Storage(e.to_string()))?;
-        for r in readings {
-            let body = serde_json::to_string(r).map_err(|e| Refusal::Storage(e.to_string()))?;
+        let mut tx = db.pool.begin().await.map_err(storage("storing readings"))?;
+        for (i, r) in readings.iter().enumerate() {
+            let body = serde_json::to_string(r)
+                .map_err(|e| Refusal::Storage(crate::error::Incident::log("storing readings", &e)))?;
             sqlx::query("INSERT INTO readings (sensor_id, at, body) VALUES ($1, $2, $3)")
                 .bind(i64::from(r.sensor.0))
                 .bind(time_text(r.at))
                 .bind(body)
                 .execute(&mut *tx)
                 .await
-                .map_err(|e| Refusal::Storage(e.to_string()))?;
+                .map_err(|e| match e {
+                    // Stored already (by another instance, or before the rules' state was rebuilt), or two readings
+                    // within one millisecond (stored to the millisecond): refused like any reading that is not after
+                    // its sensor's last one.
+                    sqlx::Error::Database(d) if d.is_unique_violation() => Refusal::Bad(format!(
+                        "reading {i}: sensor {} already has a reading stored at {} (readings are kept to the \
+                         millisecond): a duplicate; nothing was stored",
+                        r.sensor.0,
+                        time_text(r.at)
+                    )),
+                    e => storage("storing readings")(e),
+                })?;
         }
-        tx.commit().await.map_err(|e| Refusal::Storage(e.to_string()))?;
+        tx.commit().await.map_err(storage("storing readings"))?;
         inner.engine = engine;
         let mut taken = Taken { stored: readings.len(), warnings: Vec::new(), refused: Vec::new() };
         if warnings.is_empty() {
             return Ok(taken);
         }
-        let user = db.system_user("sensors", Role::SensorGateway).await.map_err(|e| Refusal::Storage(e.to_string()))?;
+        let user = db.system_user("sensors", Role::SensorGateway).await.map_err(|e| match e {
+            crate::db::DbError::Sql(e) => storage("the sensors user")(e),
+            e => Refusal::Storage(crate::error::Incident::log("the sensors user", &e)),
+        })?;
         let mut cmds = Vec::new();
         let mut submitted = Vec::new();
         for w in &warnings {
@@ -216,7 +239,10 @@ impl Sensors {
             }
         }
         drop(inner);
-        let results = writer.submit(user, cmds.clone()).await.map_err(|e| Refusal::Storage(e.to_string()))?;
+        let results = writer.submit(user, cmds.clone()).await.map_err(|e| match e {
+            crate::writer::SubmitError::Storage(incident) => Refusal::Storage(incident),
+            e => Refusal::Storage(crate::error::Incident::log("reporting warnings", &e)),
+        })?;
         for (w, r) in submitted.into_iter().zip(results) {
             match r.outcome {
                 Outcome::Applied { event, .. } => taken.warnings.push(Raised { sensor: w.sensor, rule: w.rule, event }),

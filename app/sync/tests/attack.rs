@@ -541,3 +541,182 @@ async fn a_grid_workers_token_is_bound_to_one_worker() {
         applied(&send_one(&server, &token, report_of(&e)).await);
     }
 }
+
+// ---- Issue 29.6: no internal text leaks; broken framing is answered in JSON ----------------------------------------
+
+/// A server whose log (its stderr) goes to a file, to find the incident ids it writes there.
+struct Logged {
+    child: std::process::Child,
+    url: String,
+    log: std::path::PathBuf,
+}
+
+impl Logged {
+    fn start(db: &str, log: std::path::PathBuf) -> Logged {
+        use std::io::BufRead as _;
+        let mut child = std::process::Command::new(bin())
+            .args(["--db", db, "--small", "--listen", "127.0.0.1:0", "--demo-district"])
+            .args(["--sla-every", "0", "--patrol-every", "0"])
+            .env("RUST_LOG", "warn")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::fs::File::create(&log).expect("log file"))
+            .spawn()
+            .expect("start pingan-sync");
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("listening line");
+        let url = line.trim().strip_prefix("pingan-sync listening on ").expect("listening line").to_string();
+        Logged { child, url, log }
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+impl Drop for Logged {
+    fn drop(&mut self) {
+        self.child.kill().ok();
+        self.child.wait().ok();
+    }
+}
+
+/// Raw HTTP: send `request` on a fresh connection and read until the server closes it; the status, head and body.
+fn raw_exchange(url: &str, request: &[u8]) -> (u16, String, String) {
+    let mut s = TcpStream::connect(url.trim_start_matches("http://")).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    s.write_all(request).expect("send");
+    let mut buf = Vec::new();
+    let _ = s.read_to_end(&mut buf); // a reset after the answer is fine
+    let text = String::from_utf8_lossy(&buf).to_string();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let code = head.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+    (code, head.to_string(), body.to_string())
+}
+
+/// The answer's `error` when it is a JSON error answer, or a panic saying what it was instead.
+fn json_error(what: &str, head: &str, body: &str) -> String {
+    assert!(head.to_ascii_lowercase().contains("content-type: application/json"), "{what}: not JSON: {head}");
+    let v: serde_json::Value = serde_json::from_str(body).unwrap_or_else(|e| panic!("{what}: {e}: {body:?}"));
+    v["error"].as_str().unwrap_or_else(|| panic!("{what}: no error in {body}")).to_string()
+}
+
+#[test]
+fn broken_framing_is_answered_in_json_like_every_other_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("sync.db").display().to_string();
+    let server = Server::start(&db, &[]);
+    let op = server.user("op", "operator");
+
+    let long = format!("GET /v1/health?{} HTTP/1.1\r\nhost: x\r\n\r\n", "a".repeat(20 * 1024));
+    let (code, head, body) = raw_exchange(&server.url, long.as_bytes());
+    assert_eq!(code, 414, "{head}");
+    assert!(json_error("a 20 KB target", &head, &body).contains("too long"), "{body}");
+
+    let mut big = String::from("GET /v1/health HTTP/1.1\r\nhost: x\r\n");
+    for i in 0..64 {
+        big.push_str(&format!("x-fill-{i}: {}\r\n", "v".repeat(1000)));
+    }
+    big.push_str("\r\n");
+    let (code, head, body) = raw_exchange(&server.url, big.as_bytes());
+    assert_eq!(code, 431, "{head}");
+    assert!(json_error("64 KB of headers", &head, &body).contains("too large"), "{body}");
+
+    // hyper's own answers (a head it cannot parse), rewritten on their way out.
+    for (what, bad) in [
+        ("a garbage request line", &b"this is not http\r\n\r\n"[..]),
+        ("a header line without a colon", b"GET /v1/health HTTP/1.1\r\nhost: x\r\nno colon here\r\n\r\n"),
+        ("binary", b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\r\n\r\n"),
+    ] {
+        let (code, head, body) = raw_exchange(&server.url, bad);
+        assert_eq!(code, 400, "{what}: {head}");
+        assert!(json_error(what, &head, &body).contains("malformed request"), "{what}: {body}");
+        assert!(head.to_ascii_lowercase().contains("connection: close"), "{what}: {head}");
+    }
+
+    // Ordinary answers are untouched, on a connection of their own and after all that.
+    assert_eq!(raw_info(&server.url, &op).0, 200);
+    let (code, head, body) =
+        raw_exchange(&server.url, b"GET /nowhere HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n");
+    assert_eq!(code, 404, "{head}");
+    assert!(json_error("an unknown path", &head, &body).contains("no such endpoint"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unexpected_failure_answers_an_incident_id_that_is_in_the_log_and_no_database_text() {
+    use sqlx::Connection as _;
+    for target in targets().await {
+        eprintln!("-- {}", target.name);
+        let dir = tempfile::tempdir().unwrap();
+        let server = Logged::start(&target.db, dir.path().join("server.log"));
+        let op = user(&target.db, "op", "operator");
+        // The table a request reads goes away underneath the server.
+        let rename = "ALTER TABLE events RENAME TO events_gone";
+        if target.name == "sqlite" {
+            let mut c = sqlx::sqlite::SqliteConnection::connect(&format!("sqlite://{}", target.db)).await.unwrap();
+            sqlx::query(rename).execute(&mut c).await.unwrap();
+        } else {
+            let mut c = sqlx::postgres::PgConnection::connect(&target.db).await.unwrap();
+            sqlx::query(rename).execute(&mut c).await.unwrap();
+        }
+        let r =
+            reqwest::Client::new().get(format!("{}/v1/events/1", server.url)).bearer_auth(&op).send().await.unwrap();
+        assert_eq!(r.status().as_u16(), 500);
+        let text = r.text().await.unwrap();
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(v["error"], "internal error", "{text}");
+        let id = v["incident"].as_str().expect("an incident id").to_string();
+        assert!(id.len() == 8 && id.chars().all(|c| c.is_ascii_hexdigit()), "{id}");
+        for leak in ["events", "database", "table", "relation", "sqlite", "error returned"] {
+            assert!(!text.to_lowercase().contains(leak), "{leak:?} leaked: {text}");
+        }
+        // The log has the id and what really happened.
+        wait_until(10, "the incident in the log", || server.log().contains(&format!("incident {id}")));
+        let log = server.log();
+        let line = log.lines().find(|l| l.contains(&format!("incident {id}"))).unwrap();
+        assert!(line.contains("events"), "the log says what failed: {line}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_duplicate_reading_is_a_422_that_names_it_and_stores_nothing() {
+    use chrono::SubsecRound as _;
+    for target in targets().await {
+        eprintln!("-- {}", target.name);
+        let db = target.db.as_str();
+        let server = Server::start(db, &[]);
+        let district = pingan_sync::district(2026, true);
+        let room = district.buildings[300].code.room(1, 3, 2).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let csv = dir.path().join("sensors.csv");
+        std::fs::write(&csv, format!("id,kind,address\n1,water_meter,{room}\n")).unwrap();
+        let out = std::process::Command::new(bin())
+            .args(["--db", db, "sensors", "import", csv.to_str().unwrap()])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let gateway = server.user("gateway", "sensor_gateway");
+        let post = |readings: Vec<serde_json::Value>| {
+            let (url, gateway) = (server.url.clone(), gateway.clone());
+            async move {
+                let r = reqwest::Client::new()
+                    .post(format!("{url}/v1/readings"))
+                    .bearer_auth(gateway)
+                    .json(&serde_json::json!({ "readings": readings }))
+                    .send()
+                    .await
+                    .unwrap();
+                (r.status().as_u16(), r.text().await.unwrap())
+            }
+        };
+        let flow = |at: chrono::DateTime<chrono::Utc>| serde_json::json!({ "sensor": 1, "at": at, "value": { "type": "flow", "litres": 1.0 } });
+        // Two readings within one millisecond pass the rules' order but are one stored reading.
+        let t = (chrono::Utc::now() - chrono::Duration::hours(1)).trunc_subsecs(3);
+        let (code, text) = post(vec![flow(t), flow(t + chrono::Duration::microseconds(300))]).await;
+        assert_eq!(code, 422, "{text}");
+        assert!(text.contains("reading 1") && text.contains("duplicate"), "{text}");
+        assert!(!text.to_lowercase().contains("unique") && !text.contains("database"), "{text}");
+        // Nothing of that batch was stored: the first reading alone is taken now.
+        let (code, text) = post(vec![flow(t)]).await;
+        assert_eq!((code, text.contains("\"stored\":1")), (200, true), "{text}");
+    }
+}

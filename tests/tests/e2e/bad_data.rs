@@ -75,7 +75,7 @@ fn bad_changes(situation: &Situation, after: Seq) -> (Vec<Change>, EventId) {
         at: test_now(),
     };
     let bodies = [unknown, accept, assign_ghost, ChangeBody::EventReported { event: Box::new(off_map) }, ghost_moves];
-    let changes = bodies.into_iter().zip(after + 1..).map(|(body, seq)| Change { seq, body }).collect();
+    let changes = bodies.into_iter().zip(after + 1..).map(|(body, seq)| Change::new(seq, body)).collect();
     (changes, target.id)
 }
 
@@ -231,8 +231,12 @@ fn through_the_link_bad_records_are_skipped_and_another_users_queue_is_held() {
         c.push_outbox(&cmd, &wang).unwrap();
     }
     let mut options = test_options();
-    options.server =
-        Some(ServerOptions { url: server.url.clone(), token: "op-token".into(), cache: Some(cache.clone()) });
+    options.server = Some(ServerOptions {
+        url: server.url.clone(),
+        token: "op-token".into(),
+        cache: Some(cache.clone()),
+        trust: Default::default(),
+    });
     let mut state = AppState::new(&options);
     let deadline = Instant::now() + Duration::from_secs(30);
     while state.skipped < 6 || state.situation.event(target).is_none_or(|e| e.state != EventState::Accepted) {

@@ -145,7 +145,8 @@ fn the_real_district_comes_from_the_server_is_kept_for_offline_and_exports_as_a_
     served(&rt, &url, &op, 3);
 
     let cache = dir.path().join("cache.sqlite");
-    let options = ServerOptions { url: url.clone(), token: op.clone(), cache: Some(cache.clone()) };
+    let options =
+        ServerOptions { url: url.clone(), token: op.clone(), cache: Some(cache.clone()), trust: Default::default() };
     let mut h = linked(options.clone());
     // Nothing is generated: until the package arrives the district is empty and the app says it is waiting.
     run_until(&mut h, "the server's district", |h| h.state().state.district.towns.len() == 20);
@@ -208,7 +209,12 @@ fn a_new_district_version_is_taken_at_the_next_connect() {
     // server's.
     let (running, url, op) = server(&rt, dir.path(), Some((99, true)));
     served(&rt, &url, &op, 1);
-    let options = ServerOptions { url: url.clone(), token: op.clone(), cache: Some(dir.path().join("cache.sqlite")) };
+    let options = ServerOptions {
+        url: url.clone(),
+        token: op.clone(),
+        cache: Some(dir.path().join("cache.sqlite")),
+        trust: Default::default(),
+    };
     let mut h = linked(options.clone());
     run_until(&mut h, "the server's district", |h| !h.state().state.district.towns.is_empty());
     let server_district = rt.block_on(reference::stored_district(&running.db)).unwrap();

@@ -62,7 +62,12 @@ fn with_no_server_reachable_the_cache_shows_at_once_and_actions_wait_in_the_outb
     c.set_package(&pingan_package::etag(&bytes), &bytes).unwrap();
     drop(c);
     // Port 9 (discard): nothing listens, connections are refused.
-    let server = ServerOptions { url: "http://127.0.0.1:9".into(), token: "t".into(), cache: Some(cache.clone()) };
+    let server = ServerOptions {
+        url: "http://127.0.0.1:9".into(),
+        token: "t".into(),
+        cache: Some(cache.clone()),
+        trust: Default::default(),
+    };
     let mut h = harness(server.clone());
     h.run();
     assert!(h.state().state.situation == snap.situation, "the cached situation, before any network");
@@ -149,7 +154,7 @@ fn supervisor_desk(rt: &tokio::runtime::Runtime, dir: &std::path::Path) -> (Seed
         seeded.running.db.new_token(&op).await.unwrap()
     });
     let url = seeded.url.clone();
-    let mut h = harness(ServerOptions { url, token, cache: Some(dir.join("cache.sqlite")) });
+    let mut h = harness(ServerOptions { url, token, cache: Some(dir.join("cache.sqlite")), trust: Default::default() });
     wait_synced(&mut h, seeded.snap.situation.events.len());
     (seeded, h)
 }
@@ -173,7 +178,12 @@ fn the_feed_follows_a_real_server_and_an_operator_action_reaches_it() {
         let op = running.db.add_user("op", pingan_core::sync::Role::Supervisor).await.unwrap();
         running.db.new_token(&op).await.unwrap()
     });
-    let server = ServerOptions { url: url.clone(), token: op, cache: Some(dir.path().join("cache.sqlite")) };
+    let server = ServerOptions {
+        url: url.clone(),
+        token: op,
+        cache: Some(dir.path().join("cache.sqlite")),
+        trust: Default::default(),
+    };
     let mut h = harness(server);
     wait_synced(&mut h, snap.situation.events.len());
     // Every event reported on the server is in the feed's data, as reported; all of it fits the district.
@@ -228,7 +238,8 @@ fn queued_actions_go_out_only_as_their_own_user() {
         c.push_outbox(&cmd, &me).unwrap();
     }
     // Li opens the app on that cache: it syncs, tells that wang's action is held, and does not send it as li.
-    let mut h = harness(ServerOptions { url: url.clone(), token: li, cache: Some(cache.clone()) });
+    let mut h =
+        harness(ServerOptions { url: url.clone(), token: li, cache: Some(cache.clone()), trust: Default::default() });
     wait_synced(&mut h, snap.situation.events.len());
     h.get_by_label_contains(&format!("1 条待发操作属于 wang@{url}，未以当前身份发送"));
     h.get_by_label_contains("待发送 0 · 他人待发 1");
@@ -238,7 +249,8 @@ fn queued_actions_go_out_only_as_their_own_user() {
     assert_eq!(rt.block_on(api.event(target)).unwrap().state, EventState::Reported, "not sent as li");
     drop(h);
     // Wang's other token sends it.
-    let mut h = harness(ServerOptions { url: url.clone(), token: wang_again, cache: Some(cache) });
+    let mut h =
+        harness(ServerOptions { url: url.clone(), token: wang_again, cache: Some(cache), trust: Default::default() });
     let deadline = Instant::now() + Duration::from_secs(30);
     while rt.block_on(api.event(target)).unwrap().state != EventState::Accepted {
         assert!(Instant::now() < deadline, "wang's queued action reached the server");
@@ -256,7 +268,7 @@ fn queued_actions_go_out_only_as_their_own_user() {
 /// A community room's operator, signed in to a real server: the desktop learns the role and unit from `/v1/info`,
 /// offers 受理 on its own community's reports and greys it out on another community's, by the server's own rule.
 #[test]
-fn a_community_operator_sees_what_the_server_would_refuse_greyed_out() {
+fn a_community_operator_sees_their_community_and_what_the_server_would_refuse_greyed_out() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let Seeded { running, url, snap, .. } = seeded(&rt, dir.path());
@@ -278,9 +290,12 @@ fn a_community_operator_sees_what_the_server_would_refuse_greyed_out() {
         db.set_unit(&op, Some(&code)).await.unwrap();
         db.new_token(&op).await.unwrap()
     });
-    let server = ServerOptions { url, token, cache: Some(dir.path().join("cache.sqlite")) };
+    // The server hands this room its community only (the read rule): the desk works on that scoped copy as is.
+    let theirs = rt.block_on(pingan_store::Api::new(&url, &token).unwrap().snapshot()).unwrap().situation;
+    assert!(!theirs.events.is_empty() && theirs.events.len() < snap.situation.events.len());
+    let server = ServerOptions { url, token, cache: Some(dir.path().join("cache.sqlite")), trust: Default::default() };
     let mut h = harness(server.clone());
-    wait_synced(&mut h, snap.situation.events.len());
+    wait_synced(&mut h, theirs.events.len());
     let deadline = Instant::now() + Duration::from_secs(30);
     while h.state().state.rights.is_none() {
         assert!(Instant::now() < deadline, "the desktop learned its rights");
@@ -288,25 +303,28 @@ fn a_community_operator_sees_what_the_server_would_refuse_greyed_out() {
         h.run();
     }
     assert_eq!(h.state().state.rights.as_ref().unwrap().unit, pingan_core::UnitRef::Community(mine.community));
+    let situation = &h.state().state.situation;
+    assert!(situation.events.iter().all(|e| e.community == mine.community), "only its community's events");
+    assert!(situation.event(other.id).is_none(), "another community's report is not handed out at all");
+    assert!(!situation.workers.is_empty(), "its community's workers");
+    assert!(situation.workers.iter().all(|w| w.grids.iter().any(|g| district.grid(*g).community == mine.community)));
+    assert_eq!(h.state().state.skipped, 0, "the scoped log fits the desk's copy");
     let accept = |h: &mut Harness<'static, PinganApp>, id| {
         h.state_mut().apply(pingan_desktop::Command::SelectEvent(id));
         h.run();
         h.get_by_role_and_label(Role::Button, "受理").accesskit_node().is_disabled()
     };
     assert!(!accept(&mut h, mine.id), "its own community's report can be accepted");
-    assert!(accept(&mut h, other.id), "another community's report is greyed out");
-    // Forced anyway (as a stale screen might), the desktop refuses it with the reason and queues nothing.
+    // Forced anyway on another community's event (as a stale screen might), the desktop queues nothing.
     h.state_mut().apply(pingan_desktop::Command::Act(other.id, pingan_core::EventAction::Accept));
-    let said = &h.state().state.messages.back().unwrap().1;
-    assert!(said.contains("acts on its own unit's events"), "{said}");
     assert_eq!(h.state().state.link().unwrap().status().outbox, 0);
-    // With the server gone, a fresh start still knows the room from the cache: the same button is greyed out.
+    // With the server gone, a fresh start still knows the room and its community from the cache.
     drop(h);
     running.task.abort();
     let mut h = harness(server);
     h.run();
     assert_eq!(h.state().state.rights.as_ref().map(|r| r.unit), Some(pingan_core::UnitRef::Community(mine.community)));
-    assert!(accept(&mut h, other.id), "greyed out offline too");
+    assert!(h.state().state.situation.events.iter().all(|e| e.community == mine.community));
     assert!(!accept(&mut h, mine.id));
 }
 
@@ -395,7 +413,9 @@ fn an_acknowledgement_at_the_desk_reaches_the_server_once() {
     let dir = tempfile::tempdir().unwrap();
     let (seeded, mut h) = supervisor_desk(&rt, dir.path());
     let api = &seeded.api;
-    let id = *h.state().state.attention.unacked.first().expect("the seeded events hold serious ones");
+    let Some(&pingan_desktop::state::AttentionItem::Event(id)) = h.state().state.attention.unacked.first() else {
+        panic!("the seeded events hold serious ones")
+    };
     h.state_mut().apply(pingan_desktop::Command::Acknowledge(id));
     // Shown at once; sent once even when pressed again.
     assert!(!h.state().state.situation.event(id).unwrap().unacknowledged());
@@ -432,3 +452,59 @@ fn an_acknowledgement_at_the_desk_reaches_the_server_once() {
         h.run();
     }
 }
+
+// ---- TLS (issue 29, point 3): a desk linked over https to a pilot's self-signed server, pinned by fingerprint ----
+
+#[test]
+fn a_desk_pinned_to_a_self_signed_server_syncs_over_tls_and_a_wrong_pin_is_told() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let listen: std::net::SocketAddr = "127.0.0.1:0".parse().unwrap();
+    let identity = pingan_sync::tls::self_signed(&dir.path().join("tls"), listen).unwrap();
+    let config = pingan_sync::ServeConfig {
+        db: dir.path().join("sync.db").display().to_string(),
+        listen,
+        seed: 7,
+        small: true,
+        sla_every: None,
+        patrol_every: None,
+        tls: Some(pingan_sync::tls::server_config(&identity).unwrap()),
+        ..Default::default()
+    };
+    let running = rt.block_on(pingan_sync::start(config)).unwrap();
+    let url = format!("https://{}", running.addr);
+    let token = rt.block_on(async {
+        let op = running.db.add_user("op", pingan_core::sync::Role::Supervisor).await.unwrap();
+        running.db.new_token(&op).await.unwrap()
+    });
+    let desk = |trust, cache: &str| ServerOptions {
+        url: url.clone(),
+        token: token.clone(),
+        cache: Some(dir.path().join(cache)),
+        trust,
+    };
+
+    // Pinned to the server's fingerprint: the district arrives and the header says 在线.
+    let mut h = harness(desk(pingan_store::Trust::Pin(identity.fingerprint()), "cache.sqlite"));
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while h.state().state.situation.workers.is_empty() || h.query_by_label("在线").is_none() {
+        assert!(Instant::now() < deadline, "the pinned desk synced over TLS");
+        std::thread::sleep(Duration::from_millis(50));
+        h.run();
+    }
+    drop(h);
+
+    // Pinned to another certificate: nothing is fetched, and the desk says why in words.
+    let mut h = harness(desk(pingan_store::Trust::Pin("AB".repeat(32)), "wrong.sqlite"));
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while h.query_by_label_contains(pingan_store::tls::PIN_MISMATCH).is_none() {
+        assert!(Instant::now() < deadline, "the desk tells the wrong pin (证书指纹不符)");
+        std::thread::sleep(Duration::from_millis(50));
+        h.run();
+    }
+    assert!(h.state().state.situation.workers.is_empty(), "nothing came from a server the pin refuses");
+    drop(h);
+    running.task.abort();
+}
+
+// ---- end TLS ----

@@ -45,7 +45,7 @@ const CORE_LAYERS: &[&[&str]] = &[
     &["worker", "assess", "sensors", "place", "scenario", "report"],
     &["patrol", "search"],
     &["situation"],
-    &["routing", "coverage"],
+    &["routing", "coverage", "scope"],
     &["sync"],
     &["validate", "replay"],
     &["testing"],
@@ -53,15 +53,17 @@ const CORE_LAYERS: &[&[&str]] = &[
 const DEMO_LAYERS: &[&[&str]] =
     &[&["catalog", "names", "geometry"], &["district_gen", "sim", "history", "sensors"], &["city", "tracks"]];
 const RENDER_LAYERS: &[&[&str]] = &[&["buildings", "camera"], &["scene"], &["gpu"], &["bench"]];
-const STORE_LAYERS: &[&[&str]] = &[&["api", "cache"], &["link"]];
+const STORE_LAYERS: &[&[&str]] = &[&["tls", "api", "cache"], &["link"]];
 /// The server: storage and fan-out, then the rooms and the single writer, then what submits through the writer,
 /// then the HTTP edge.
 const SYNC_LAYERS: &[&[&str]] = &[
-    &["error", "db", "hub", "conn"],
-    &["units"],
+    &["error", "db", "hub", "conn", "guard", "audit", "tls", "framing"],
+    &["units", "tokens"],
     &["writer"],
     &["reference", "sensors", "sla", "patrol"],
     &["demo"],
+    &["scoped"],
+    &["stream"],
     &["http"],
 ];
 const DESKTOP_LAYERS: &[&[&str]] =

@@ -18,7 +18,7 @@ pub fn coverage_ui(ui: &mut egui::Ui, state: &AppState, commands: &mut Vec<Comma
     crate::panels::books::tabs_ui(ui, state, commands);
     let voids = state.voids();
     let stale = state.stale_workers();
-    let cfg = state.coverage_config;
+    let cfg = state.watch.coverage;
     ui.label(
         RichText::new(format!(
             "{} {} {} · {} {} {}",

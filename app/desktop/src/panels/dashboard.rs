@@ -17,6 +17,8 @@ use pingan_core::report::{DomainFigures, Span};
 use pingan_core::routing::LoopFigure;
 use pingan_core::{Severity, UnitRef};
 
+mod board;
+
 /// Sort order of the league table.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum LeagueSort {
@@ -29,6 +31,26 @@ pub enum LeagueSort {
     Events,
     /// By name.
     Name,
+}
+
+/// How a table is drawn: its text size, the room between its rows, and which of its rows show (in order).
+#[derive(Clone, Debug)]
+struct Rows {
+    size: f32,
+    gap: f32,
+    show: std::ops::Range<usize>,
+}
+
+impl Rows {
+    /// Every row, at `size` with `gap` between rows (the dashboard's tables).
+    fn all(size: f32, gap: f32) -> Self {
+        Rows { size, gap, show: 0..usize::MAX }
+    }
+
+    /// The rows shown of `rows`.
+    fn pick<T>(&self, rows: impl IntoIterator<Item = T>) -> impl Iterator<Item = T> {
+        rows.into_iter().skip(self.show.start).take(self.show.len())
+    }
 }
 
 const DOMAIN_COLORS: [Color32; 7] = [
@@ -140,21 +162,21 @@ fn tables_body_ui(
 ) {
     let lang = state.lang;
     ui.label(RichText::new(lang.tr("平安赛马榜 · 镇街", "League table · towns")).font(theme::bold(20.0)));
-    league_ui(ui, data, sort, nums);
+    league_ui(ui, data, sort, nums, &Rows::all(19.0, 8.0));
     ui.add_space(10.0);
     ui.label(RichText::new(lang.tr("闭环考核 · 分级", "Command loop · by level")).font(theme::bold(20.0)));
-    loops_ui(ui, data, nums);
+    loops_ui(ui, data, nums, &Rows::all(18.0, 6.0));
     if data.patrol.iter().any(|c| c.issued > 0) {
         ui.add_space(10.0);
         ui.label(
             RichText::new(lang.tr("巡查任务书 · 镇街完成情况", "Patrol task books · by town")).font(theme::bold(20.0)),
         );
-        patrol_ui(ui, state, data, lang);
+        patrol_ui(ui, state, data, lang, &Rows::all(18.0, 6.0));
     }
     if !data.loops.precision.is_empty() {
         ui.add_space(10.0);
         ui.label(RichText::new(lang.tr("预警精准率", "Warning precision")).font(theme::bold(20.0)));
-        precision_ui(ui, data, lang);
+        precision_ui(ui, data, lang, &Rows::all(19.0, 6.0));
     }
 }
 
@@ -181,15 +203,16 @@ pub fn report_ui(ui: &mut egui::Ui, state: &AppState, commands: &mut Vec<Command
         });
         kpi_row_ui(ui, &data.figures, UnitRef::District, None, &mut Numbers::new(lang, Some(&mut *commands)));
         ui.add_space(8.0);
-        // Two titles of ~30 points each, then the trends and the key categories share what is left.
-        let h = (ui.available_height() - 110.0).max(120.0);
+        // Two titles of ~34 points each, then the trends and the key categories share what is left (on the wall at
+        // 1.6× that is little: the charts shrink rather than run off the panel).
+        let h = ((ui.available_height() - 2.0 * 34.0) * 0.5 - 8.0).max(80.0);
         ui.label(RichText::new(lang.tr("近24个月趋势", "24-month trend")).font(theme::bold(20.0)));
-        trend_ui(ui, &data, lang, h * 0.5);
+        trend_ui(ui, &data, lang, h);
         ui.label(
             RichText::new(format!("{} · {}", lang.tr("九类重点事件", "Key categories"), data.period.label()))
                 .font(theme::bold(20.0)),
         );
-        categories_ui(ui, &data, &mut Numbers::new(lang, Some(&mut *commands)), h * 0.5);
+        categories_ui(ui, &data, &mut Numbers::new(lang, Some(&mut *commands)), h);
     });
 }
 
@@ -205,7 +228,12 @@ fn tables_inner_ui(ui: &mut egui::Ui, state: &AppState, sort: &mut LeagueSort, m
         ui.label(RichText::new(lang.tr("正在计算报表…", "Computing the report…")).size(24.0));
         return;
     };
-    egui::Frame::new().fill(theme::BG).inner_margin(12).show(ui, |ui| {
+    egui::Frame::new().fill(theme::BG).inner_margin(6).show(ui, |ui| {
+        // A wall screen's width: a board, the tables side by side; narrower, one under the other.
+        if ui.available_width() >= board::MIN_WIDTH {
+            board::board_ui(ui, state, &data, sort, &mut nums);
+            return;
+        }
         let h = ui.available_height() - 50.0;
         egui::ScrollArea::vertical().id_salt("wall-tables").max_height(h).show(ui, |ui| {
             tables_body_ui(ui, state, &data, sort, &mut nums);
@@ -249,15 +277,26 @@ fn kpi_row_ui(
                         ui.label(RichText::new(lang.tr("同比", "YoY")).color(theme::DIM).size(16.0));
                         ui.label(RichText::new(yoy).color(c2).strong().size(16.0));
                     });
-                    ui.horizontal_wrapped(|ui| {
+                    let dim = |t: &str| RichText::new(t).color(theme::DIM).size(15.0);
+                    let num = |n: u32| RichText::new(n.to_string()).color(theme::TEXT).size(15.0);
+                    // Today and the year on one line where it fits, else one under the other (not wrapped mid-way).
+                    let one_line = w >= 200.0;
+                    ui.horizontal(|ui| {
                         ui.spacing_mut().item_spacing.x = 4.0;
-                        let dim = |t: &str| RichText::new(t).color(theme::DIM).size(15.0);
-                        let num = |n: u32| RichText::new(n.to_string()).color(theme::TEXT).size(15.0);
                         ui.label(dim(lang.tr("今日", "today")));
                         nums.show(ui, num(f.day), name(Span::Day, f.day), tile_drill(unit, domain, Span::Day));
-                        ui.label(dim(lang.tr("· 本年", "· year")));
-                        nums.show(ui, num(f.year), name(Span::Year, f.year), tile_drill(unit, domain, Span::Year));
+                        if one_line {
+                            ui.label(dim(lang.tr("· 本年", "· year")));
+                            nums.show(ui, num(f.year), name(Span::Year, f.year), tile_drill(unit, domain, Span::Year));
+                        }
                     });
+                    if !one_line {
+                        ui.horizontal(|ui| {
+                            ui.spacing_mut().item_spacing.x = 4.0;
+                            ui.label(dim(lang.tr("本年", "year")));
+                            nums.show(ui, num(f.year), name(Span::Year, f.year), tile_drill(unit, domain, Span::Year));
+                        });
+                    }
                 });
             });
         }
@@ -270,10 +309,12 @@ fn trend_ui(ui: &mut egui::Ui, data: &ReportData, lang: Lang, height: f32) {
         .first()
         .map(|t| t.1.iter().map(|(d, _)| d.format("%y-%m").to_string()).collect())
         .unwrap_or_default();
-    Plot::new("trend")
-        .height(height.max(160.0))
-        .legend(Legend::default().text_style(egui::TextStyle::Body))
-        .allow_zoom(false)
+    // The lines wear the domain tiles' colours; where the chart is narrow (the wall at 1.6×) the tiles above are its
+    // legend, and a legend box would cover a third of the lines.
+    let legend = ui.available_width() >= 1300.0;
+    let plot = Plot::new("trend").height(height.max(80.0));
+    let plot = if legend { plot.legend(Legend::default().text_style(egui::TextStyle::Body)) } else { plot };
+    plot.allow_zoom(false)
         .allow_drag(false)
         .allow_scroll(false)
         .x_axis_formatter(move |mark, _| labels.get(mark.value.round() as usize).cloned().unwrap_or_default())
@@ -297,7 +338,7 @@ fn categories_ui(ui: &mut egui::Ui, data: &ReportData, nums: &mut Numbers<'_>, h
         .map(|(i, (c, n))| Bar::new(i as f64, *n as f64).name(c.name_in(lang)).width(0.7))
         .collect();
     let r = Plot::new("categories")
-        .height(height.max(120.0))
+        .height(height.max(80.0))
         .allow_zoom(false)
         .allow_drag(false)
         .allow_scroll(false)
@@ -332,11 +373,11 @@ fn median(m: Option<f64>, lang: Lang) -> String {
 
 /// The command loop by level and for the district: reported, closed, on-time rate, overdue now, escalated, the
 /// median time to close (this period, live events); each drills to its events, the median to the closed ones.
-fn loops_ui(ui: &mut egui::Ui, data: &ReportData, nums: &mut Numbers<'_>) {
+fn loops_ui(ui: &mut egui::Ui, data: &ReportData, nums: &mut Numbers<'_>, shown: &Rows) {
     use pingan_core::routing::Level;
     let lang = nums.lang();
     let period = data.period;
-    egui::Grid::new("loops").num_columns(7).striped(true).spacing([12.0, 6.0]).show(ui, |ui| {
+    egui::Grid::new("loops").num_columns(7).striped(true).spacing([12.0, shown.gap]).show(ui, |ui| {
         header_row(
             ui,
             &[
@@ -354,8 +395,8 @@ fn loops_ui(ui: &mut egui::Ui, data: &ReportData, nums: &mut Numbers<'_>) {
             .zip(&data.loops.levels)
             .map(|(l, s)| (lang.tr(l.zh(), l.en()), l.zh(), LoopScope::Level(*l), s))
             .chain(std::iter::once((lang.tr("全区", "District"), "全区", LoopScope::District, &data.loops.district)));
-        for (name, zh, scope, s) in rows {
-            ui.label(RichText::new(name).size(18.0));
+        for (name, zh, scope, s) in shown.pick(rows) {
+            ui.label(RichText::new(name).size(shown.size));
             let mut cell = |ui: &mut egui::Ui, text: RichText, figure: LoopFigure, n: u32| {
                 let name = format!("{zh} {} {n}", figure.zh());
                 nums.show(ui, text, name, Drill::Loop { scope, figure, period });
@@ -382,8 +423,8 @@ fn loops_ui(ui: &mut egui::Ui, data: &ReportData, nums: &mut Numbers<'_>) {
 
 /// Per warning rule: closed with an outcome this period, of them useful (confirmed or a hidden risk found), the
 /// precision.
-fn precision_ui(ui: &mut egui::Ui, data: &ReportData, lang: Lang) {
-    egui::Grid::new("precision").num_columns(4).striped(true).spacing([12.0, 6.0]).show(ui, |ui| {
+fn precision_ui(ui: &mut egui::Ui, data: &ReportData, lang: Lang, shown: &Rows) {
+    egui::Grid::new("precision").num_columns(4).striped(true).spacing([12.0, shown.gap]).show(ui, |ui| {
         header_row(
             ui,
             &[
@@ -393,8 +434,8 @@ fn precision_ui(ui: &mut egui::Ui, data: &ReportData, lang: Lang) {
                 lang.tr("精准率", "Precision"),
             ],
         );
-        for (rule, useful, false_alarms) in &data.loops.precision {
-            ui.label(lang.tr(rule.zh(), rule.en()));
+        for (rule, useful, false_alarms) in shown.pick(&data.loops.precision) {
+            ui.label(RichText::new(lang.tr(rule.zh(), rule.en())).size(shown.size));
             ui.label((useful + false_alarms).to_string());
             ui.label(useful.to_string());
             ui.label(RichText::new(rate(data.loops.precision_of(*rule))).strong());
@@ -405,8 +446,8 @@ fn precision_ui(ui: &mut egui::Ui, data: &ReportData, lang: Lang) {
 
 /// Task books issued this period per town: issued, closed, on time, overdue now, stops checked, problems found,
 /// completion; towns with none are left out, the district's total last.
-fn patrol_ui(ui: &mut egui::Ui, state: &AppState, data: &ReportData, lang: Lang) {
-    egui::Grid::new("patrol").num_columns(7).striped(true).spacing([12.0, 6.0]).show(ui, |ui| {
+fn patrol_ui(ui: &mut egui::Ui, state: &AppState, data: &ReportData, lang: Lang, shown: &Rows) {
+    egui::Grid::new("patrol").num_columns(7).striped(true).spacing([12.0, shown.gap]).show(ui, |ui| {
         header_row(
             ui,
             &[
@@ -432,8 +473,8 @@ fn patrol_ui(ui: &mut egui::Ui, state: &AppState, data: &ReportData, lang: Lang)
             total.checks += c.checks;
             total.problems += c.problems;
         }
-        for (name, c) in rows.into_iter().chain(std::iter::once((lang.tr("全区", "District"), total))) {
-            ui.label(RichText::new(name).size(18.0));
+        for (name, c) in shown.pick(rows.into_iter().chain(std::iter::once((lang.tr("全区", "District"), total)))) {
+            ui.label(RichText::new(name).size(shown.size));
             ui.label(c.issued.to_string());
             ui.label(RichText::new(format!("{} ({})", c.closed, rate(c.rate()))).strong());
             ui.label(c.on_time.to_string());
@@ -449,7 +490,7 @@ fn patrol_ui(ui: &mut egui::Ui, state: &AppState, data: &ReportData, lang: Lang)
     });
 }
 
-fn league_ui(ui: &mut egui::Ui, data: &ReportData, sort: &mut LeagueSort, nums: &mut Numbers<'_>) {
+fn league_ui(ui: &mut egui::Ui, data: &ReportData, sort: &mut LeagueSort, nums: &mut Numbers<'_>, shown: &Rows) {
     let lang = nums.lang();
     let mut rows = data.league.clone();
     match sort {
@@ -458,7 +499,7 @@ fn league_ui(ui: &mut egui::Ui, data: &ReportData, sort: &mut LeagueSort, nums: 
         LeagueSort::Events => rows.sort_by_key(|r| (std::cmp::Reverse(r.events), r.rank)),
         LeagueSort::Name => rows.sort_by(|a, b| a.name.cmp(&b.name)),
     }
-    egui::Grid::new("league").num_columns(9).striped(true).spacing([12.0, 8.0]).show(ui, |ui| {
+    egui::Grid::new("league").num_columns(9).striped(true).spacing([12.0, shown.gap]).show(ui, |ui| {
         let mut header = |ui: &mut egui::Ui, label: &str, s: Option<LeagueSort>| match s {
             Some(s) => {
                 if ui.add(egui::Button::selectable(*sort == s, RichText::new(label).strong())).clicked() {
@@ -479,11 +520,11 @@ fn league_ui(ui: &mut egui::Ui, data: &ReportData, sort: &mut LeagueSort, nums: 
         header(ui, lang.tr("逾期", "Overdue"), None);
         header(ui, lang.tr("升级", "Escalated"), None);
         ui.end_row();
-        for r in rows {
-            ui.label(RichText::new(r.rank.to_string()).font(theme::bold(19.0)));
+        for r in shown.pick(rows) {
+            ui.label(RichText::new(r.rank.to_string()).font(theme::bold(shown.size)));
             let town = pingan_core::TownId(r.unit as u16);
             if ui
-                .link(RichText::new(&r.name).size(19.0))
+                .link(RichText::new(&r.name).size(shown.size))
                 .on_hover_text(lang.tr("查看该镇街", "Open this town"))
                 .clicked()
             {

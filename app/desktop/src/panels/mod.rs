@@ -12,6 +12,7 @@ pub mod drill;
 pub mod feed;
 pub mod header;
 pub mod import;
+pub mod interrupted;
 pub mod labels;
 pub mod map2d;
 pub mod map3d;

@@ -100,7 +100,7 @@ pub fn timeline_ui(ui: &mut egui::Ui, state: &AppState, commands: &mut Vec<Comma
                 pos2(x + 4.0, rect.top() + 2.0),
                 egui::Align2::LEFT_TOP,
                 d.format("%m-%d").to_string(),
-                egui::FontId::proportional(14.0),
+                egui::FontId::proportional(15.0),
                 theme::DIM,
             );
             day = d.succ_opt();

@@ -8,6 +8,7 @@ pub mod demo_sensors;
 pub mod export;
 pub mod fills;
 pub mod import_job;
+pub mod monitors;
 pub mod package;
 pub mod pdf;
 pub mod search;

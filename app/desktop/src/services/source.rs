@@ -26,6 +26,8 @@ pub struct ServerOptions {
     pub token: String,
     /// The cache file (`None`: one per server under the platform data dir).
     pub cache: Option<std::path::PathBuf>,
+    /// Which certificates an `https://` server may present: the system's roots, `--ca FILE` or `--pin SHA256`.
+    pub trust: pingan_store::Trust,
 }
 
 /// Re-apply the operator's queued actions on top of the server's state, so that what they did offline stays visible
@@ -317,7 +319,8 @@ fn connect(server: &ServerOptions, spec: &LoadSpec) -> Loaded {
     };
     let mut config = pingan_store::LinkConfig::new(&server.url, &server.token, cache.clone())
         .fetching_district()
-        .with_tracks(spec.replay_days);
+        .with_tracks(spec.replay_days)
+        .with_trust(server.trust.clone());
     config.waker = spec.waker.clone();
     match pingan_store::Link::start(config) {
         Ok((link, cached)) => {

@@ -43,6 +43,7 @@ impl AppState {
             Command::CheckProblem(book, check) => self.open_check_problem(book, check),
             Command::SplitReport(event, index) => self.split_report(event, index),
             Command::Acknowledge(id) => self.acknowledge(id),
+            Command::AcknowledgeVoid(grid) => self.acknowledge_void(grid),
             Command::EditAction(d) => {
                 self.action = d.filter(|d| self.situation.event(d.event).is_some());
             }

@@ -165,8 +165,10 @@ pub enum Command {
     CheckProblem(TaskBookId, u16),
     /// Take a linked report out of an event: it becomes an event of its own (a wrong merge).
     SplitReport(EventId, usize),
-    /// Acknowledge an item that called for attention.
+    /// Acknowledge an event that called for attention.
     Acknowledge(EventId),
+    /// Acknowledge the coverage void of a grid (on this desk: off the 待确认 list until the grid falls empty again).
+    AcknowledgeVoid(pingan_core::GridId),
     /// Take the banner down (the item stays in the unacknowledged list).
     DismissBanner,
     /// Drill through a number: the feed (switched to the events tab) and the maps show exactly its events.

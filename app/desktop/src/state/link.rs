@@ -1,23 +1,63 @@
-//! Taking the sync server's updates: everything is checked against the district before it is applied.
+//! Taking the sync server's updates: everything is checked against the district before it is applied. Whatever
+//! the link brings — a change, a keep-alive of the live stream — proves it alive; a linked desk that has heard
+//! nothing for the watch's `no_data_minutes` shows 数据中断 ([`AppState::data_interrupted`]). The server's watch
+//! thresholds come with what it says this user may do, and replace the desk's own.
 
 use super::AppState;
 use crate::services::source::apply_pending;
-use pingan_core::{District, Event, Situation, SpatialIndex};
+use pingan_core::coverage::WatchConfig;
+use pingan_core::{District, Event, Situation, SpatialIndex, Timestamp};
 use std::sync::Arc;
 
 impl AppState {
+    /// Linked to a server whose data has stopped: since when nothing has arrived — no change, no keep-alive of the
+    /// live stream, nothing (the start, when nothing has yet) —, once that is longer ago than the watch's
+    /// `no_data_minutes` by the app's clock. `None` while data flows, and always with the local demo or a package
+    /// file (nothing there can stop).
+    pub fn data_interrupted(&self) -> Option<Timestamp> {
+        self.link()?;
+        let heard = self.link_heard?;
+        (self.live_now() - heard > self.watch.no_data_after()).then_some(heard)
+    }
+
+    /// Use `watch` from now on (the coverage voids are looked for again with it at once).
+    pub(crate) fn set_watch(&mut self, watch: WatchConfig) {
+        if watch == self.watch {
+            return;
+        }
+        tracing::info!(
+            "watch: voids after {} min, positions stale after {} min, no data after {} min",
+            watch.coverage.void_minutes,
+            watch.coverage.stale_minutes,
+            watch.no_data_minutes
+        );
+        self.watch = watch;
+        self.coverage_seen = None;
+        self.version += 1;
+    }
+
     /// Take what the link brought: the server's changes, and commands it refused.
     pub(super) fn poll_link(&mut self) {
         let Some(link) = self.link() else { return };
-        let updates = link.poll();
+        let mut updates = link.poll();
+        let heard = !updates.is_empty();
+        if heard {
+            self.link_heard = Some(self.now);
+        }
+        // A keep-alive only says that the link is alive: nothing to apply.
+        updates.retain(|u| !matches!(u, pingan_store::Update::Alive));
+        let Some(link) = self.link() else { return };
         // What this user may do, and the server's routing rules (deadlines, the warning window): kept from the last
         // session at first, then as the server says at each connect (which always brings updates after it).
-        if (self.rights.is_none() || !updates.is_empty())
+        if (self.rights.is_none() || heard)
             && let Some(rights) = link.status().rights
             && self.rights.as_ref() != Some(&rights)
         {
             if let Some(r) = &rights.routing {
                 self.routing = (**r).clone();
+            }
+            if let Some(w) = rights.watch {
+                self.set_watch(w);
             }
             tracing::info!("signed in as {} of {:?}", rights.role.name(), rights.unit);
             self.rights = Some(rights);
@@ -117,6 +157,7 @@ impl AppState {
                     }
                 }
                 pingan_store::Update::Refused(r) => refused.push(r),
+                pingan_store::Update::Alive => {}
                 // The server's thinned past (checked by the link): where the workers were while this desk was not
                 // watching.
                 pingan_store::Update::Tracks(points) => {

@@ -21,7 +21,7 @@ mod replay;
 mod search;
 pub mod view;
 
-pub use attention::{AttentionState, BANNER_FOR_S};
+pub use attention::{AttentionItem, AttentionState, BANNER_FOR_S};
 pub use command::{Command, FeedFilter, FeedTab, MapMode, StatusFilter};
 pub use drafts::{ActionDraft, ActionKind, FormProblem, PhoneIn, ReportDraft};
 pub use drill::{Drill, DrillMatch, Drilled, LoopScope, on_map};
@@ -167,8 +167,12 @@ pub struct AppState {
     books_checked: Option<Timestamp>,
     /// When each grid was last covered by a fresh on-duty worker (for the coverage voids).
     pub coverage: pingan_core::coverage::Coverage,
-    /// The voids' and stale positions' thresholds.
-    pub coverage_config: pingan_core::coverage::CoverageConfig,
+    /// The watch thresholds: the coverage voids', the stale positions' and 数据中断's (the desk's own — the shipped
+    /// file or `AppOptions::watch` —, or, linked, the server's once it has said).
+    pub watch: pingan_core::coverage::WatchConfig,
+    /// Linked to a server: when the link last brought anything (a change, a keep-alive of the live stream, …), by
+    /// [`AppState::now`]; the start until it has (see [`AppState::data_interrupted`]).
+    link_heard: Option<Timestamp>,
     /// When the workers were last folded into `coverage`.
     coverage_seen: Option<Timestamp>,
     /// The coverage voids found then.
@@ -265,7 +269,8 @@ impl AppState {
             patrol: pingan_core::patrol::PatrolConfig::default(),
             books_checked: None,
             coverage: pingan_core::coverage::Coverage::new(&loaded_district, now),
-            coverage_config: Default::default(),
+            watch: options.watch,
+            link_heard: None,
             coverage_seen: None,
             voids: Vec::new(),
             attention: AttentionState::default(),
@@ -285,6 +290,9 @@ impl AppState {
         };
         for n in loaded.notes {
             state.tell(n);
+        }
+        if state.link().is_some() {
+            state.link_heard = Some(now);
         }
         state.keep_basemap(loaded.tiles);
         if let Some(q) = options.search.clone().filter(|q| !q.trim().is_empty()) {
@@ -486,9 +494,14 @@ impl AppState {
             return;
         }
         self.coverage_seen = Some(self.now);
-        self.coverage.observe(&self.district, &self.index, &self.situation, &self.coverage_config, self.now);
-        // Kept with the observation: the map, the tab's count and its list read it every frame.
-        self.voids = self.coverage.voids(&self.coverage_config, self.now);
+        self.coverage.observe(&self.district, &self.index, &self.situation, &self.watch.coverage, self.now);
+        // Kept with the observation: the map, the tab's count and its list read it every frame; a change is
+        // something shown (and may call for attention).
+        let voids = self.coverage.voids(&self.watch.coverage, self.now);
+        if voids != self.voids {
+            self.voids = voids;
+            self.version += 1;
+        }
     }
 
     /// Grids without cover as of the last observation (at most [`COVERAGE_EVERY_S`] old), longest first; during a
@@ -502,7 +515,7 @@ impl AppState {
 
     /// On-duty workers whose position is stale now, oldest first.
     pub fn stale_workers(&self) -> Vec<pingan_core::WorkerId> {
-        pingan_core::coverage::stale_workers(&self.situation, &self.coverage_config, self.now)
+        pingan_core::coverage::stale_workers(&self.situation, &self.watch.coverage, self.now)
     }
 
     /// Who the operator is, for greying out what would be refused: with a server, the role and unit it named

@@ -64,6 +64,9 @@ pub struct AppOptions {
     pub sound: bool,
     /// Start with this one-key search in force (`--search 欠薪`: a wall that keeps a standing search on screen).
     pub search: Option<String>,
+    /// The watch thresholds (coverage voids, stale positions, 数据中断) of a desk on its own (`--watch FILE`; the
+    /// shipped `assets/config/watch.toml` by default). A desk linked to a server uses the server's once it has said.
+    pub watch: pingan_core::coverage::WatchConfig,
 }
 
 impl Default for AppOptions {
@@ -85,6 +88,7 @@ impl Default for AppOptions {
             replay_days: 7,
             sound: false,
             search: None,
+            watch: pingan_core::coverage::WatchConfig::default(),
         }
     }
 }

@@ -208,11 +208,11 @@ impl AppState {
             &self.district,
             &self.index,
             &self.tracks,
-            &self.coverage_config,
+            &self.watch.coverage,
             r.at,
             chrono::Duration::hours(COVERAGE_LOOK_BACK_H),
         );
-        r.voids = cover.voids(&self.coverage_config, r.at);
+        r.voids = cover.voids(&self.watch.coverage, r.at);
         self.now = r.at;
         self.version += 1;
         self.keep_selection();

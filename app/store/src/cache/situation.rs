@@ -2,6 +2,7 @@
 //! reflect, replaced by a snapshot or moved on by a page of changes, always in one transaction.
 
 use super::{Cache, CacheError, get_meta, set_meta};
+use pingan_core::scope::Item;
 use pingan_core::sync::{Change, Seq, Snapshot};
 use pingan_core::{District, Situation};
 use rusqlite::params;
@@ -124,9 +125,7 @@ impl Cache {
     ) -> Result<Applied, CacheError> {
         let mut seq = self.seq()?;
         let mut skipped = Vec::new();
-        let mut events = BTreeSet::new();
-        let mut workers = BTreeSet::new();
-        let mut books = BTreeSet::new();
+        let mut touched = Touched::default();
         for c in changes {
             if c.seq <= seq {
                 continue;
@@ -143,44 +142,25 @@ impl Cache {
             // The worker rule may change the statuses of the event's assignee before and after the step.
             let assignee = |s: &Situation| match &c.body {
                 B::EventActed { event, .. } => s.event(*event).and_then(|e| e.assignee),
+                B::EventShown { event } => s.event(event.id).and_then(|e| e.assignee),
                 _ => None,
             };
             let before = assignee(situation);
+            // An event withdrawn from view sends whoever was handling it back to patrolling: their rows change too.
+            if let B::Withdrawn { items } = &c.body {
+                let handling = |w: &pingan_core::GridWorker| {
+                    items
+                        .iter()
+                        .any(|i| matches!(*i, Item::Event(e) if w.status == pingan_core::WorkerStatus::Handling(e)))
+                };
+                touched.workers.extend(situation.workers.iter().filter(|w| handling(w)).map(|w| w.id));
+            }
             if situation.apply_logged(&c.body) {
-                match &c.body {
-                    B::EventReported { event } => {
-                        events.insert(event.id);
-                    }
-                    B::EventActed { event, .. } => {
-                        events.insert(*event);
-                        workers.extend(before.into_iter().chain(assignee(situation)));
-                    }
-                    B::ReportLinked { event, .. } => {
-                        events.insert(*event);
-                    }
-                    B::WorkerMoved { worker, .. } => {
-                        workers.insert(*worker);
-                    }
-                    B::WorkerJoined { worker } => {
-                        workers.insert(worker.id);
-                    }
-                    B::TaskBookIssued { book } => {
-                        books.insert(book.id);
-                    }
-                    B::CheckReported { book, event, .. } => {
-                        books.insert(*book);
-                        events.extend(event.as_ref().map(|e| e.id));
-                    }
-                    B::Acknowledged { event, .. } => {
-                        events.insert(*event);
-                    }
-                    B::ReportSplit { event, new_event, .. } => {
-                        events.insert(*event);
-                        events.insert(new_event.id);
-                    }
-                }
+                let after = assignee(situation);
+                touched.note(&c.body, before, after);
             }
         }
+        let Touched { events, workers, books } = touched;
         let tx = self.conn.transaction()?;
         {
             let mut up = tx.prepare(
@@ -189,6 +169,8 @@ impl Cache {
             for id in events {
                 if let Some(e) = situation.event(id) {
                     up.execute(params![id.0 as i64, serde_json::to_string(e)?])?;
+                } else {
+                    tx.execute("DELETE FROM events WHERE id = ?1", params![id.0 as i64])?;
                 }
             }
             let mut up = tx.prepare(
@@ -197,6 +179,8 @@ impl Cache {
             for id in workers {
                 if let Some(w) = situation.worker(id) {
                     up.execute(params![id.0 as i64, serde_json::to_string(w)?])?;
+                } else {
+                    tx.execute("DELETE FROM workers WHERE id = ?1", params![id.0 as i64])?;
                 }
             }
             let mut up = tx.prepare(
@@ -205,6 +189,8 @@ impl Cache {
             for id in books {
                 if let Some(b) = situation.task_book(id) {
                     up.execute(params![id.0 as i64, serde_json::to_string(b)?])?;
+                } else {
+                    tx.execute("DELETE FROM task_books WHERE id = ?1", params![id.0 as i64])?;
                 }
             }
         }
@@ -231,4 +217,73 @@ impl Cache {
 /// Set the seq the cached situation reflects, inside `tx`.
 fn set_seq(tx: &rusqlite::Transaction<'_>, seq: Seq) -> Result<(), CacheError> {
     set_meta(tx, "seq", &seq.to_string())
+}
+
+/// The rows a page of changes touched, to store once at its end.
+#[derive(Default)]
+struct Touched {
+    events: BTreeSet<pingan_core::EventId>,
+    workers: BTreeSet<pingan_core::WorkerId>,
+    books: BTreeSet<pingan_core::patrol::TaskBookId>,
+}
+
+impl Touched {
+    /// Note what `body` touched (applied, and changing something); `before`/`after`: an acted or shown event's
+    /// assignee.
+    fn note(
+        &mut self,
+        body: &pingan_core::sync::ChangeBody,
+        before: Option<pingan_core::WorkerId>,
+        after: Option<pingan_core::WorkerId>,
+    ) {
+        use pingan_core::sync::ChangeBody as B;
+        match body {
+            B::EventReported { event } => {
+                self.events.insert(event.id);
+            }
+            B::EventActed { event, .. } => {
+                self.events.insert(*event);
+                self.workers.extend(before.into_iter().chain(after));
+            }
+            B::ReportLinked { event, .. } => {
+                self.events.insert(*event);
+            }
+            B::WorkerMoved { worker, .. } => {
+                self.workers.insert(*worker);
+            }
+            B::WorkerJoined { worker } => {
+                self.workers.insert(worker.id);
+            }
+            B::TaskBookIssued { book } => {
+                self.books.insert(book.id);
+            }
+            B::CheckReported { book, event, .. } => {
+                self.books.insert(*book);
+                self.events.extend(event.as_ref().map(|e| e.id));
+            }
+            B::Acknowledged { event, .. } => {
+                self.events.insert(*event);
+            }
+            B::ReportSplit { event, new_event, .. } => {
+                self.events.insert(*event);
+                self.events.insert(new_event.id);
+            }
+            B::EventShown { event } => {
+                self.events.insert(event.id);
+                self.workers.extend(before.into_iter().chain(after));
+            }
+            // The link starts again from a snapshot before a `resync` reaches the cache.
+            B::Resync => {}
+            // Gone from the reader's view: their rows are deleted below.
+            B::Withdrawn { items } => {
+                for item in items {
+                    match *item {
+                        Item::Event(id) => self.events.insert(id),
+                        Item::Worker(id) => self.workers.insert(id),
+                        Item::Book(id) => self.books.insert(id),
+                    };
+                }
+            }
+        }
+    }
 }

@@ -225,7 +225,7 @@ fn changes_that_do_not_fit_are_skipped_whole_and_the_rest_applied_and_stored() {
     };
     let bodies =
         [ChangeBody::EventReported { event: Box::new(off_map) }, unknown, ghost_moves, accept, assign_ghost, assign];
-    let changes: Vec<Change> = bodies.into_iter().zip(11..).map(|(body, seq)| Change { seq, body }).collect();
+    let changes: Vec<Change> = bodies.into_iter().zip(11..).map(|(body, seq)| Change::new(seq, body)).collect();
     let mut mirror = situation.clone();
     let applied = cache.apply_checked(&mut mirror, &changes, Some(&district)).unwrap();
     assert_eq!(applied.seq, 16, "skipped changes are consumed");

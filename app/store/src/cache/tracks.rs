@@ -40,7 +40,7 @@ impl Cache {
         for row in rows {
             let (seq, body) = row?;
             match serde_json::from_str(&body) {
-                Ok(body) => out.push(Change { seq, body }),
+                Ok(body) => out.push(Change::new(seq, body)),
                 Err(e) => tracing::warn!("cached track point {seq} does not parse: {e}"),
             }
         }

@@ -11,6 +11,8 @@ pub struct LinkConfig {
     pub url: String,
     /// Bearer token.
     pub token: String,
+    /// Which certificates an `https://` server may present (the system's roots by default; `--ca`, `--pin`).
+    pub trust: crate::tls::Trust,
     /// The cache file.
     pub cache: PathBuf,
     /// Changes per page when catching up.
@@ -69,6 +71,7 @@ impl LinkConfig {
         Self {
             url: url.to_string(),
             token: token.to_string(),
+            trust: crate::tls::Trust::System,
             cache,
             page: 10_000,
             batch: 500,
@@ -82,6 +85,12 @@ impl LinkConfig {
     /// The same, keeping `days` days of the workers' tracks (see [`LinkConfig::track_days`]).
     pub fn with_tracks(mut self, days: u32) -> Self {
         self.track_days = days;
+        self
+    }
+
+    /// The same, trusting the server's certificate as `trust` says.
+    pub fn with_trust(mut self, trust: crate::tls::Trust) -> Self {
+        self.trust = trust;
         self
     }
 

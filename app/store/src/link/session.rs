@@ -3,7 +3,7 @@
 
 use super::tracks::TRACKS_EVERY;
 use super::{End, LinkState, LinkStatus, MAX_SKIPPED_KEPT, Rights, Update, Worker, wake};
-use crate::api::{Api, ApiError};
+use crate::api::{Api, ApiError, Streamed};
 use crate::cache::Identity;
 use pingan_core::sync::{Change, Seq};
 use std::time::Duration;
@@ -61,8 +61,10 @@ impl Worker {
     /// Ask the server whose the token is, mark the outbox rows queued with it as that user's, and refresh what is
     /// held. A server without `/v1/info` (404) leaves the token's hash alone to decide.
     async fn learn_identity(&mut self, api: &Api) -> Result<(), End> {
+        let mut expires = None;
         let (user, rights) = match api.info().await {
             Ok(info) => {
+                expires = super::status::token_expiry(&info);
                 let token_hash = self.me.lock().unwrap_or_else(|p| p.into_inner()).token_hash.clone();
                 self.cache.set_info(&token_hash, &info)?;
                 // Pages no longer than the server serves (a smaller --max-page answers a bigger one with 400).
@@ -104,12 +106,14 @@ impl Worker {
             if rights.is_some() {
                 s.rights = rights;
             }
+            s.token_refused = None;
+            s.token_expires = expires;
         });
         Ok(())
     }
 
     pub(super) async fn run(mut self) {
-        let api = match Api::new(&self.config.url, &self.config.token) {
+        let api = match Api::with_trust(&self.config.url, &self.config.token, &self.config.trust) {
             Ok(a) => a,
             Err(e) => {
                 self.set(|s| {
@@ -129,11 +133,18 @@ impl Worker {
                 let msg = e.to_string();
                 tracing::warn!("link to {}: {msg}", self.config.url);
                 let failures = self.failures;
+                let refused = match &e {
+                    End::Api(ApiError::Unauthorized(words)) => Some(words.clone()),
+                    _ => None,
+                };
                 self.set(|s| {
                     s.state = if failures >= 3 { LinkState::Offline } else { LinkState::Reconnecting };
                     s.last_error = Some(msg);
+                    if refused.is_some() {
+                        s.token_refused = refused;
+                    }
                 });
-                if matches!(e, End::Gap(..) | End::Reset(..)) {
+                if matches!(e, End::Gap(..) | End::Reset(..) | End::Rescoped(..)) {
                     continue;
                 }
             }
@@ -176,6 +187,8 @@ impl Worker {
             s.seq = seq;
             s.last_error = None;
         });
+        // The server is there (a catch-up with nothing new sent no update to say so).
+        self.send(Update::Alive);
         let mut tick = tokio::time::interval(Duration::from_secs(2));
         // The server keeps a track point per worker per five minutes: pull them about as often.
         let mut tracks = tokio::time::interval_at(tokio::time::Instant::now() + TRACKS_EVERY, TRACKS_EVERY);
@@ -184,10 +197,18 @@ impl Worker {
                 return Err(End::Stopped);
             }
             tokio::select! {
-                // The server sends a keep-alive every 15 s: 45 s of silence means a dead connection.
-                next = tokio::time::timeout(Duration::from_secs(45), stream.next()) => {
+                // The server sends a keep-alive every 15 s: 45 s of silence means a dead connection. A keep-alive
+                // tells the owner that the link is alive although nothing changed.
+                next = tokio::time::timeout(Duration::from_secs(45), stream.next_item()) => {
                     let next = next.map_err(|_| ApiError::Network("no data from the stream for 45 s".into()))?;
-                    let Some(first) = next? else { return Err(End::Api(ApiError::Network("the server closed the stream".into()))) };
+                    let first = match next? {
+                        Some(Streamed::Change(c)) => c,
+                        Some(Streamed::KeepAlive) => {
+                            self.send(Update::Alive);
+                            continue;
+                        }
+                        None => return Err(End::Api(ApiError::Network("the server closed the stream".into()))),
+                    };
                     // Take whatever else is already buffered, then apply as one page.
                     let mut batch = vec![first];
                     while batch.len() < 2000 {
@@ -238,11 +259,17 @@ impl Worker {
             if c.seq < expect {
                 continue; // already have it
             }
-            if c.seq > expect {
+            if c.body == pingan_core::sync::ChangeBody::Resync {
+                // The server says this user's view changed: start again from a (scoped) snapshot.
+                self.seq = 0;
+                return Err(End::Rescoped(c.seq));
+            }
+            // A scoped log says which change a change follows on from; a whole log's follow on from seq - 1.
+            if c.follows() >= expect {
                 gap = Some(c.seq);
                 break;
             }
-            expect += 1;
+            expect = c.seq + 1;
             fresh.push(c);
         }
         if !fresh.is_empty() {

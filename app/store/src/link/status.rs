@@ -46,10 +46,39 @@ pub struct LinkStatus {
     pub district_version: Option<u64>,
     /// What the server says this user may do (`GET /v1/info`: role, room unit, routing rules), once known.
     pub rights: Option<Rights>,
+    /// The server refused the token, in words ("令牌已过期 (…)，请联系管理员", "账号已停用", or its message); cleared
+    /// when it is accepted again.
+    pub token_refused: Option<String>,
+    /// When the token ends, as `/v1/info` says (`None`: never, an older server, or not known yet).
+    pub token_expires: Option<Timestamp>,
 }
 
-/// A user's role, the unit whose room they sit in, and the routing rules the server applies, as `/v1/info` tells
-/// them: enough for the desktop to grey out what the server would refuse and to time deadlines as it does.
+impl LinkStatus {
+    /// In how many days the token ends, when that is within a week of `now` (rounded up, at least 1).
+    pub fn expires_in_days(&self, now: Timestamp) -> Option<i64> {
+        let left = self.token_expires? - now;
+        if left <= chrono::Duration::zero() || left > chrono::Duration::days(7) {
+            return None;
+        }
+        Some((left.num_seconds() + 86_399) / 86_400)
+    }
+
+    /// "令牌 N 天后到期" when the token ends within a week of `now`.
+    pub fn expiry_warning(&self, now: Timestamp) -> Option<String> {
+        self.expires_in_days(now).map(|days| format!("令牌 {days} 天后到期"))
+    }
+}
+
+/// When the token ends, from `/v1/info`'s answer (`token.expires_at`).
+pub fn token_expiry(info: &serde_json::Value) -> Option<Timestamp> {
+    let at = info.pointer("/token/expires_at")?.as_str()?;
+    chrono::DateTime::parse_from_rfc3339(at).ok().map(|t| t.to_utc())
+}
+
+/// A user's role, the unit whose room they sit in, and the routing rules and watch thresholds the server applies, as
+/// `/v1/info` tells them: enough for the desktop to grey out what the server would refuse, to time deadlines as it
+/// does, and to call a grid a void when every other desk of this server does. Kept in the cache with the rest of the
+/// answer, so a desk restarted with the server down still has them.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Rights {
     /// Their role.
@@ -58,6 +87,9 @@ pub struct Rights {
     pub unit: pingan_core::UnitRef,
     /// The server's routing rules (`None`: an older server; the shipped ones apply).
     pub routing: Option<std::sync::Arc<pingan_core::routing::RoutingConfig>>,
+    /// The server's watch thresholds (`--watch`: coverage voids, stale positions, 数据中断); `None`: an older server,
+    /// or thresholds that do not read or are out of range — the desk's own apply.
+    pub watch: Option<pingan_core::coverage::WatchConfig>,
 }
 
 impl Rights {
@@ -79,7 +111,22 @@ impl Rights {
                 None
             }
         });
-        Some(Rights { role, unit, routing })
+        let watch = info.get("watch").and_then(|w| {
+            match serde_json::from_value::<pingan_core::coverage::WatchConfig>(w.clone()) {
+                Ok(c) => match c.check() {
+                    Ok(()) => Some(c),
+                    Err(e) => {
+                        tracing::warn!("/v1/info: the watch thresholds are refused ({e}); the desk's own apply");
+                        None
+                    }
+                },
+                Err(e) => {
+                    tracing::warn!("/v1/info: the watch thresholds do not read ({e}); the desk's own apply");
+                    None
+                }
+            }
+        });
+        Some(Rights { role, unit, routing, watch })
     }
 }
 
@@ -103,4 +150,8 @@ pub enum Update {
     /// Workers' track points from the server's thinned tracks (`worker_moved` changes, older than the live stream's
     /// and already kept in the cache): for replays, not to apply to the situation.
     Tracks(Vec<Change>),
+    /// The server is there and the live stream flows, with nothing to apply: the stream opened, or brought a
+    /// keep-alive (the server sends one every 15 s when it has no change to send). Every other update proves the
+    /// same; a desk that has heard nothing for a while shows 数据中断.
+    Alive,
 }

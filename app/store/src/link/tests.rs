@@ -104,3 +104,61 @@ fn cached_records_that_do_not_fit_the_district_are_left_out_and_counted() {
     assert_eq!(link.status().skipped, 2);
     assert!(cached.situation.worker(WorkerId(last as u32)).is_none());
 }
+
+#[test]
+fn the_servers_watch_thresholds_are_read_from_its_info_and_kept_for_an_offline_start() {
+    let info = |watch: serde_json::Value| serde_json::json!({ "user": "wang", "role": "operator", "watch": watch });
+    let good = serde_json::json!({ "no_data_minutes": 3, "coverage": { "void_minutes": 45, "stale_minutes": 12 } });
+    let rights = Rights::from_info(&info(good)).unwrap();
+    let watch = rights.watch.expect("read");
+    assert_eq!((watch.no_data_minutes, watch.coverage.void_minutes, watch.coverage.stale_minutes), (3, 45, 12));
+    // Out of range or not the shape: left out (the desk's own apply), the rest of the rights kept.
+    let zero = serde_json::json!({ "no_data_minutes": 0, "coverage": { "void_minutes": 45, "stale_minutes": 12 } });
+    assert_eq!(Rights::from_info(&info(zero)).unwrap().watch, None);
+    assert_eq!(Rights::from_info(&info(serde_json::json!("soon"))).unwrap().watch, None);
+    let older = serde_json::json!({ "user": "wang", "role": "operator" });
+    assert_eq!(Rights::from_info(&older).unwrap().watch, None, "an older server says nothing");
+    // Kept in the cache with the rest of the answer: a start with the server down has them at once.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("cache.sqlite");
+    let me = Identity::new(NOWHERE, "token-a");
+    let good = serde_json::json!({ "no_data_minutes": 3, "coverage": { "void_minutes": 45, "stale_minutes": 12 } });
+    Cache::open(&path).unwrap().set_info(&me.token_hash, &info(good)).unwrap();
+    let (link, _) = Link::start(LinkConfig::new(NOWHERE, "token-a", path)).unwrap();
+    assert_eq!(link.status().rights.and_then(|r| r.watch), Some(watch));
+}
+
+#[test]
+fn a_keep_alive_on_the_stream_is_noted_after_the_changes_before_it() {
+    let mut p = crate::api::SseParser::new();
+    assert!(!p.take_keep_alive());
+    p.push(b":\n\n");
+    assert!(p.next_change().unwrap().is_none());
+    assert!(p.take_keep_alive(), "a comment line");
+    assert!(!p.take_keep_alive(), "taken once");
+    p.push(b"id: 1\nevent: change\n\n");
+    assert!(p.next_change().unwrap().is_none());
+    assert!(!p.take_keep_alive(), "id and event lines are not keep-alives");
+}
+
+#[test]
+fn the_header_is_warned_a_week_before_the_token_ends() {
+    let dir = tempfile::tempdir().unwrap();
+    let (link, _) = Link::start(LinkConfig::new(NOWHERE, "token-x", dir.path().join("c.sqlite"))).unwrap();
+    let mut s = link.status();
+    assert_eq!(s.expiry_warning(at()), None, "no expiry known");
+    s.token_expires = Some(at() + chrono::Duration::days(30));
+    assert_eq!(s.expiry_warning(at()), None, "a month ahead");
+    s.token_expires = Some(at() + chrono::Duration::days(7));
+    assert_eq!(s.expiry_warning(at()).as_deref(), Some("令牌 7 天后到期"));
+    s.token_expires = Some(at() + chrono::Duration::hours(30));
+    assert_eq!(s.expiry_warning(at()).as_deref(), Some("令牌 2 天后到期"));
+    s.token_expires = Some(at() - chrono::Duration::hours(1));
+    assert_eq!(s.expiry_warning(at()), None, "ended: the refusal says so");
+    let info = serde_json::json!({ "token": { "expires_at": "2026-12-01T00:00:00+00:00" } });
+    assert_eq!(
+        super::status::token_expiry(&info).map(|t| t.to_rfc3339()).as_deref(),
+        Some("2026-12-01T00:00:00+00:00")
+    );
+    assert_eq!(super::status::token_expiry(&serde_json::json!({ "token": { "expires_at": null } })), None);
+}

@@ -11,6 +11,7 @@ use pingan_core::case_number::{CaseKind, case_number};
 use pingan_core::patrol::{self, CheckResult, TaskBook, TaskBookId};
 use pingan_core::replay::{self, TrackPoint};
 use pingan_core::routing::{Actor, RoutingConfig};
+use pingan_core::scope::{Audience, Facet};
 use pingan_core::sync::{self, ChangeBody, ClientCommand, CommandBody, CommandResult, Outcome, Role, Seq};
 use pingan_core::worker::status_after_step;
 use pingan_core::{
@@ -160,8 +161,10 @@ impl Applying {
         if let Some((outcome, _)) = self.answered.get(&k) {
             return Ok(CommandResult { key: cmd.key.clone(), outcome: outcome.clone(), duplicate: true });
         }
+        let before = before_facet(&cmd.body, ctx);
         let outcome = match apply(cmd, user, actor, ctx) {
             Ok((body, event, worker)) => {
+                let audience = audience(&body, before, ctx);
                 self.head += 1;
                 if let Some(e) = event {
                     self.dirty_events.insert(e);
@@ -176,6 +179,8 @@ impl Applying {
                     worker,
                     user: user.id,
                     body: serde_json::to_string(&body)?,
+                    audience_json: serde_json::to_string(&audience)?,
+                    audience: std::sync::Arc::new(audience),
                     track: ctx.track.take(),
                 });
                 Outcome::Applied { seq: self.head, event: event.map(|e| EventId(e as u64)) }
@@ -185,6 +190,56 @@ impl Applying {
         self.answers.push((user.id, cmd.key.clone(), serde_json::to_string(&outcome)?, hash.clone()));
         self.answered.insert(k, (outcome.clone(), Some(hash)));
         Ok(CommandResult { key: cmd.key.clone(), outcome, duplicate: false })
+    }
+}
+
+/// The facet of the one item a command changes in place, as it is before the command (an event's step, a worker
+/// registered again): what its change's audience compares with.
+fn before_facet(body: &CommandBody, ctx: &Ctx<'_>) -> Option<Facet> {
+    match body {
+        CommandBody::Act { event, .. } => ctx.events.get(&(event.0 as i64)).map(Facet::of_event),
+        CommandBody::WorkerJoin { worker } => {
+            ctx.workers.get(&(worker.id.0 as i64)).map(|w| Facet::of_worker(ctx.district, w))
+        }
+        _ => None,
+    }
+}
+
+/// Who may see `body` ([`pingan_core::scope`]): the facets of what it touched as the batch's working set holds them
+/// after it, and `before` (from [`before_facet`]) for an item changed in place.
+fn audience(body: &ChangeBody, before: Option<Facet>, ctx: &Ctx<'_>) -> Audience {
+    let event = |id: &EventId| ctx.events.get(&(id.0 as i64));
+    let facets = |fs: Vec<Facet>| Audience { before: None, after: fs, whole: None };
+    match body {
+        ChangeBody::EventReported { event } => Audience::of(None, Facet::of_event(event), None),
+        ChangeBody::EventActed { event: id, .. } => match event(id) {
+            Some(e) => Audience::of(before, Facet::of_event(e), Some(e)),
+            None => Audience::default(),
+        },
+        ChangeBody::ReportLinked { event: id, .. } | ChangeBody::Acknowledged { event: id, .. } => {
+            facets(event(id).map(Facet::of_event).into_iter().collect())
+        }
+        ChangeBody::WorkerMoved { worker, .. } => {
+            facets(ctx.workers.get(&(worker.0 as i64)).map(|w| Facet::of_worker(ctx.district, w)).into_iter().collect())
+        }
+        ChangeBody::WorkerJoined { worker } => Audience::of(before, Facet::of_worker(ctx.district, worker), None),
+        ChangeBody::TaskBookIssued { book } => Audience::of(None, Facet::of_book(ctx.district, book), None),
+        ChangeBody::CheckReported { book, event, .. } => {
+            let mut fs: Vec<Facet> =
+                ctx.books.get(&(book.0 as i64)).map(|b| Facet::of_book(ctx.district, b)).into_iter().collect();
+            fs.extend(event.as_deref().map(Facet::of_event));
+            facets(fs)
+        }
+        // The new event may lie outside the view of a reader who sees the one the report left: they get that one
+        // whole instead (kept here), never the new one.
+        ChangeBody::ReportSplit { event: id, new_event, .. } => {
+            let left = event(id);
+            let mut fs: Vec<Facet> = left.map(Facet::of_event).into_iter().collect();
+            fs.push(Facet::of_event(new_event));
+            Audience { before: None, after: fs, whole: left.map(|e| Box::new(e.clone())) }
+        }
+        // Made for one reader at read time, never written.
+        ChangeBody::EventShown { .. } | ChangeBody::Withdrawn { .. } | ChangeBody::Resync => Audience::default(),
     }
 }
 

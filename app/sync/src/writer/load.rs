@@ -188,7 +188,7 @@ async fn merge_candidates(
     Ok(())
 }
 
-/// The workers the batch names: moved, assigned, bound to the sender, or handling a touched event.
+/// The workers the batch names: moved, assigned, registered again, bound to the sender, or handling a touched event.
 async fn workers(
     tx: &mut AnyConnection,
     batch: Batch<'_, '_>,
@@ -206,6 +206,10 @@ async fn workers(
                 }
                 CommandBody::Act { action: EventAction::Assign { worker }, .. } => {
                     worker_ids.insert(worker.0 as i64);
+                }
+                // A worker registered again: the change's audience compares their grids before and after.
+                CommandBody::WorkerJoin { worker } => {
+                    worker_ids.insert(worker.id.0 as i64);
                 }
                 _ => {}
             }

@@ -54,9 +54,9 @@ pub enum SubmitError {
         /// The key.
         key: String,
     },
-    /// The database failed, or the writer stopped.
+    /// The database failed, or the writer stopped: logged under the incident's id.
     #[error("{0}")]
-    Storage(String),
+    Storage(crate::error::Incident),
     /// The server holds no district yet, so nothing can be checked against one.
     #[error("{}", crate::error::NO_DISTRICT)]
     NoDistrict,
@@ -94,7 +94,8 @@ impl Writer {
     /// Apply `commands` for `user`; waits for the commit.
     pub async fn submit(&self, user: User, commands: Vec<ClientCommand>) -> Result<Vec<CommandResult>, SubmitError> {
         let (reply, rx) = oneshot::channel();
-        let stopped = || SubmitError::Storage("the writer has stopped".to_string());
+        let stopped =
+            || SubmitError::Storage(crate::error::Incident::record("submit", &"the writer has stopped", true));
         self.tx.send(Job { user, commands, reply }).await.map_err(|_| stopped())?;
         rx.await.map_err(|_| stopped())?
     }
@@ -149,9 +150,13 @@ async fn run(db: Db, hub: Arc<Hub>, district: DistrictRx, routing: Arc<RoutingCo
                 }
             }
             Err(e) => {
-                tracing::error!("could not store a batch of {n} commands: {e}");
+                let what = format!("could not store a batch of {n} commands");
+                let incident = match &e {
+                    WriteError::Sql(sql) => crate::error::Incident::log(&what, sql),
+                    other => crate::error::Incident::log(&what, other),
+                };
                 for job in jobs {
-                    job.reply.send(Err(SubmitError::Storage(format!("storage error: {e}")))).ok();
+                    job.reply.send(Err(SubmitError::Storage(incident.clone()))).ok();
                 }
             }
         }
@@ -177,6 +182,10 @@ struct NewChange {
     worker: Option<i64>,
     user: i64,
     body: String,
+    /// Who may see it ([`pingan_core::scope::Audience`]).
+    audience: Arc<pingan_core::scope::Audience>,
+    /// The same as JSON, as stored.
+    audience_json: String,
     /// The worker's report this move made, when the tracks keep it ([`pingan_core::replay::keeps`]): Unix ms.
     track: Option<i64>,
 }
@@ -195,7 +204,10 @@ async fn write_batch(
     let batch: Vec<(&User, &[ClientCommand])> = jobs.iter().map(|j| (&j.user, j.commands.as_slice())).collect();
     let (results, new_changes) = apply_in_tx(&mut tx, db.backend, district, routing, &batch).await?;
     tx.commit().await?;
-    let live = new_changes.into_iter().map(|c| LiveChange { seq: c.seq, body: c.body.into() }).collect();
+    let live = new_changes
+        .into_iter()
+        .map(|c| LiveChange { seq: c.seq, body: c.body.into(), audience: Some(c.audience) })
+        .collect();
     Ok((results, live))
 }
 
@@ -220,6 +232,8 @@ pub struct AppendedChange {
     pub seq: Seq,
     /// Its body as JSON.
     pub body: String,
+    /// Who may see it.
+    pub audience: Arc<pingan_core::scope::Audience>,
 }
 
 /// Apply each user's commands in order inside `tx` (which holds the [`lock`]): check them against `district` and the
@@ -243,7 +257,11 @@ pub async fn apply_in_tx(
         applying.job(user, commands, &mut ctx)?;
     }
     write::write(&mut *tx, backend, &applying, ctx).await?;
-    let appended = applying.changes.into_iter().map(|c| AppendedChange { seq: c.seq, body: c.body }).collect();
+    let appended = applying
+        .changes
+        .into_iter()
+        .map(|c| AppendedChange { seq: c.seq, body: c.body, audience: c.audience })
+        .collect();
     Ok((applying.results, appended))
 }
 

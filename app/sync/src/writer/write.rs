@@ -36,20 +36,29 @@ pub(super) async fn write(
 
 async fn insert_changes(tx: &mut AnyConnection, changes: &[NewChange]) -> Result<(), WriteError> {
     for chunk in changes.chunks(ROWS_PER_STATEMENT) {
-        let mut sql =
-            String::from("INSERT INTO changes (seq, kind, event_id, worker_id, user_id, body, created_at) VALUES ");
+        let mut sql = String::from(
+            "INSERT INTO changes (seq, kind, event_id, worker_id, user_id, body, created_at, audience) VALUES ",
+        );
         for i in 0..chunk.len() {
             if i > 0 {
                 sql.push(',');
             }
             sql.push('(');
-            sql.push_str(&placeholders(i * 7 + 1, 7));
+            sql.push_str(&placeholders(i * 8 + 1, 8));
             sql.push(')');
         }
         let now = chrono::Utc::now().to_rfc3339();
         let mut q = sqlx::query(&sql);
         for c in chunk {
-            q = q.bind(c.seq).bind(c.kind).bind(c.event).bind(c.worker).bind(c.user).bind(&c.body).bind(now.clone());
+            q = q
+                .bind(c.seq)
+                .bind(c.kind)
+                .bind(c.event)
+                .bind(c.worker)
+                .bind(c.user)
+                .bind(&c.body)
+                .bind(now.clone())
+                .bind(&c.audience_json);
         }
         q.execute(&mut *tx).await?;
     }
@@ -160,6 +169,9 @@ pub(super) fn kind_of(body: &ChangeBody) -> &'static str {
         ChangeBody::CheckReported { .. } => "check_reported",
         ChangeBody::ReportSplit { .. } => "report_split",
         ChangeBody::Acknowledged { .. } => "acknowledged",
+        ChangeBody::EventShown { .. } => "event_shown",
+        ChangeBody::Withdrawn { .. } => "withdrawn",
+        ChangeBody::Resync => "resync",
     }
 }
 

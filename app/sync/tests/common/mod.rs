@@ -236,7 +236,10 @@ pub fn drain(link: &pingan_store::Link, situation: &mut Situation, seqs: &mut Ve
                     }
                 }
             }
-            pingan_store::Update::Refused(_) | pingan_store::Update::District(_) | pingan_store::Update::Tracks(_) => {}
+            pingan_store::Update::Refused(_)
+            | pingan_store::Update::District(_)
+            | pingan_store::Update::Tracks(_)
+            | pingan_store::Update::Alive => {}
         }
     }
 }

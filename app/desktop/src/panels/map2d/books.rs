@@ -43,7 +43,7 @@ pub(super) fn draw_books(
         }
         painter.text(p, Align2::CENTER_CENTER, view.lang.tr("巡", "P"), theme::bold(15.0), Color32::WHITE);
         let progress = format!("{}/{}", b.done(), b.checks.len());
-        painter.text(p + vec2(15.0, 0.0), Align2::LEFT_CENTER, progress, FontId::proportional(13.0), fill);
+        painter.text(p + vec2(15.0, 0.0), Align2::LEFT_CENTER, progress, FontId::proportional(15.0), fill);
         hits.push((p, b.id));
     }
     hits

@@ -465,10 +465,10 @@ pub(super) fn draw_live(
         if e.escalated() && e.state.is_open() {
             // Escalated: the level it is at now, in a badge beside the marker.
             hits.marks.escalated += 1;
-            let badge = Rect::from_center_size(p + vec2(r + 8.0, -r - 4.0), vec2(20.0, 18.0));
+            let badge = Rect::from_center_size(p + vec2(r + 10.0, -r - 5.0), vec2(22.0, 21.0));
             painter.rect_filled(badge, 4.0, theme::OVERDUE);
             let letter = view.lang.tr(&e.level.zh()[..3], &e.level.en()[..1]);
-            painter.text(badge.center(), Align2::CENTER_CENTER, letter, FontId::proportional(13.0), Color32::WHITE);
+            painter.text(badge.center(), Align2::CENTER_CENTER, letter, FontId::proportional(15.0), Color32::WHITE);
         }
         hits.events.push((p, r, e.id));
         if Some(e.id) == view.selected {
@@ -600,7 +600,7 @@ pub(super) fn legend_ui(painter: &Painter, view: &View<'_>, rect: Rect) {
     // A patrol task book's badge over its grid.
     let badge = Rect::from_min_size(pos2(x, y1 - 10.0), vec2(22.0, 20.0));
     painter.rect_filled(badge, 4.0, theme::ACCENT);
-    painter.text(badge.center(), Align2::CENTER_CENTER, lang.tr("巡", "P"), theme::bold(13.0), Color32::WHITE);
+    painter.text(badge.center(), Align2::CENTER_CENTER, lang.tr("巡", "P"), theme::bold(15.0), Color32::WHITE);
     painter.text(
         pos2(x + 28.0, y1),
         Align2::LEFT_CENTER,
@@ -645,9 +645,9 @@ pub(super) fn legend_ui(painter: &Painter, view: &View<'_>, rect: Rect) {
     let r =
         painter.text(pos2(x + 20.0, y3), Align2::LEFT_CENTER, lang.tr("已逾期", "overdue"), font.clone(), theme::TEXT);
     x = r.right() + 14.0;
-    let badge = Rect::from_min_size(pos2(x, y3 - 9.0), vec2(20.0, 18.0));
+    let badge = Rect::from_min_size(pos2(x, y3 - 10.5), vec2(22.0, 21.0));
     painter.rect_filled(badge, 4.0, theme::OVERDUE);
-    painter.text(badge.center(), Align2::CENTER_CENTER, lang.tr("镇", "T"), FontId::proportional(13.0), Color32::WHITE);
+    painter.text(badge.center(), Align2::CENTER_CENTER, lang.tr("镇", "T"), FontId::proportional(15.0), Color32::WHITE);
     painter.text(
         pos2(x + 26.0, y3),
         Align2::LEFT_CENTER,

@@ -100,7 +100,7 @@ pub fn map_ui(
         selected_book: state.selected_book,
         books_tab: state.feed_tab == crate::state::FeedTab::TaskBooks,
         voids: state.voids(),
-        stale_after: state.coverage_config.stale_after(),
+        stale_after: state.watch.coverage.stale_after(),
         now: state.now,
         lang: state.lang,
         assessment: latest.as_ref().map(|d| &d.assessment),
@@ -223,7 +223,7 @@ fn draw_notes(painter: &egui::Painter, rect: Rect, drill_note: Option<&str>, att
             rect.right_bottom() - vec2(8.0, 6.0),
             Align2::RIGHT_BOTTOM,
             format!("© {text}"),
-            FontId::proportional(13.0),
+            FontId::proportional(15.0),
             theme::DIM,
         );
     }
