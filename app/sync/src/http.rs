@@ -14,7 +14,9 @@
 //! | `GET /v1/district/version` | readers | `{"version","etag","name","bytes"}` of that package |
 //! | `POST /v1/commands` | by role | `{"commands":[…]}` → `{"results":[…]}` |
 //! A refused token: 401 `{"error","reason"}` ([`crate::tokens`]); too many unknown tokens from one address: 429
-//! ([`crate::guard`]).
+//! ([`crate::guard`]). Every read hands out only what the reader may see ([`crate::scoped`], the rule in
+//! `pingan_core::scope`): a scoped snapshot, the log and the stream as each reader gets it, the tracks of the workers
+//! they see, 404 for an event outside their view, the package with their view of the roster.
 
 use crate::db::{Db, User};
 use crate::hub::Hub;
