@@ -6,7 +6,7 @@
 //! |---|---|---|
 //! | `GET /v1/health` | anyone | liveness and the log head |
 //! | `GET /v1/info` | any token | who you are (role, room's unit), your token's `expires_at`, the district, the routing rules, the watch thresholds, the head |
-//! | `GET /v1/snapshot` | readers | the whole situation at one seq |
+//! | `GET /v1/snapshot` | readers | the situation the reader may see, at one seq |
 //! | `GET /v1/changes?after=N&limit=M` | readers | a page of the log after N |
 //! | `GET /v1/stream?after=N` | readers | Server-Sent Events from N on (or `Last-Event-ID`) |
 //! | `GET /v1/events/{id}` | readers | one event's current record |

@@ -301,6 +301,20 @@ async fn the_live_stream_brings_items_into_view_whole_takes_them_out_and_resumes
             let snap = server.api(token).snapshot().await.unwrap();
             assert_eq!(ids(&copy.situation), ids(&snap.situation));
         }
+
+        // I am registered to the far worker's grids: my view itself changes, so I am told to take a fresh snapshot
+        // and my stream ends there.
+        let mut moved = pingan_sync::demo::joining(&me);
+        moved.grids = far.grids.clone();
+        moved.position = far.position;
+        send(&server, &admin, CommandBody::WorkerJoin { worker: moved }).await;
+        let c = next_within(&mut resumed, 4).await;
+        assert_eq!(c.body, ChangeBody::Resync);
+        let end = tokio::time::timeout(std::time::Duration::from_secs(20), resumed.next()).await;
+        assert!(matches!(end, Ok(Ok(None))), "the stream ends after a resync: {end:?}");
+        let fresh = server.api(&gw_me).snapshot().await.unwrap().situation;
+        assert!(fresh.event(e0.id).is_none(), "e0 lies in my old grid and is not mine");
+        assert!(fresh.worker(colleague.id).is_some(), "my new grids' colleague is in my fresh snapshot");
     }
 }
 
