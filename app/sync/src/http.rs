@@ -13,11 +13,15 @@
 //! | `GET /v1/district` | readers | the district package (`application/vnd.pingan.package`, `ETag`; 304 on a match) |
 //! | `GET /v1/district/version` | readers | `{"version","etag","name","bytes"}` of that package |
 //! | `POST /v1/commands` | by role | `{"commands":[…]}` → `{"results":[…]}` |
+//! | `POST /v1/enrol` | anyone with a code | `{"code"}` → `{"token","user","worker"}` once per code ([`crate::enrol`]) |
 //! A refused token: 401 `{"error","reason"}` ([`crate::tokens`]); too many unknown tokens from one address: 429
 //! ([`crate::guard`]). Every read hands out only what the reader may see ([`crate::scoped`], the rule in
 //! `pingan_core::scope`): a scoped snapshot, the log and the stream as each reader gets it, the tracks of the workers
 //! they see, 404 for an event outside their view, the package with their view of the roster.
 
+pub use crate::answer::ApiError;
+pub(crate) use crate::answer::ApiResult;
+use crate::answer::storage;
 use crate::db::{Db, User};
 use crate::hub::Hub;
 use crate::scoped::Scope;
@@ -152,64 +156,6 @@ impl AppState {
     }
 }
 
-/// An error answer.
-#[derive(Debug)]
-pub struct ApiError(StatusCode, String, Option<&'static str>, Option<String>);
-
-impl ApiError {
-    pub(crate) fn new(status: StatusCode, msg: impl Into<String>) -> Self {
-        Self(status, msg.into(), None, None)
-    }
-
-    /// An unexpected failure while doing `what`: logged with its causes under a fresh incident id and answered
-    /// `500 {"error":"internal error","incident":…}` (`503 storage unavailable` when the database is unreachable or
-    /// busy), never with its own text.
-    pub fn internal(what: &str, e: &(dyn std::error::Error + 'static)) -> Self {
-        Self::incident(crate::error::Incident::log(what, e))
-    }
-
-    /// The answer to an incident already logged.
-    pub fn incident(i: crate::error::Incident) -> Self {
-        let status = if i.unavailable { StatusCode::SERVICE_UNAVAILABLE } else { StatusCode::INTERNAL_SERVER_ERROR };
-        Self(status, i.public().to_string(), None, Some(i.id))
-    }
-}
-
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        if self.0.is_server_error() {
-            tracing::error!("{}: {}", self.0, self.1);
-        } else {
-            tracing::debug!("{}: {}", self.0, self.1);
-        }
-        let mut body = serde_json::json!({ "error": self.1 });
-        self.2.inspect(|reason| body["reason"] = (*reason).into());
-        self.3.inspect(|id| body["incident"] = id.as_str().into());
-        let mut r = (self.0, Json(body)).into_response();
-        if self.0 == StatusCode::UNAUTHORIZED {
-            r.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-        }
-        if self.2 == Some("unknown") {
-            r.extensions_mut().insert(crate::guard::FailedLogin);
-        }
-        r
-    }
-}
-
-/// A handler's answer.
-pub(crate) type ApiResult<T> = Result<T, ApiError>;
-
-impl From<crate::scoped::ScopeError> for ApiError {
-    fn from(e: crate::scoped::ScopeError) -> Self {
-        use crate::scoped::ScopeError as E;
-        match e {
-            E::RoomGone(m) => ApiError::new(StatusCode::FORBIDDEN, m),
-            E::NoDistrict => ApiError::new(StatusCode::NOT_FOUND, crate::error::NO_DISTRICT),
-            E::Sql(e) => storage(e),
-            other => ApiError::internal("scoping an answer", &other),
-        }
-    }
-}
 type Expiry = chrono::DateTime<chrono::Utc>;
 
 /// The router.
@@ -227,6 +173,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/district", get(district))
         .route("/v1/district/version", get(district_version))
         .route("/v1/commands", post(commands))
+        .route("/v1/enrol", post(enrol))
         .route("/v1/readings", post(readings))
         .fallback(|| async {
             ApiError::new(StatusCode::NOT_FOUND, "no such endpoint: see /v1/health, /v1/commands, …")
@@ -277,10 +224,6 @@ pub(crate) async fn authenticate_token(
 
 async fn reader(state: &AppState, headers: &HeaderMap) -> ApiResult<User> {
     Ok(authenticate_token(state, headers, true).await?.0)
-}
-
-fn storage(e: sqlx::Error) -> ApiError {
-    ApiError::internal("reading the database", &e)
 }
 
 fn json_text(body: String) -> Response {
@@ -717,6 +660,27 @@ fn parse_commands(body: &[u8], max: usize) -> ApiResult<Vec<ClientCommand>> {
 
 fn too_many(n: usize, max: usize) -> ApiError {
     ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, format!("{n} commands in one request; at most {max}"))
+}
+
+#[derive(Deserialize)]
+struct EnrolBody {
+    code: String,
+}
+
+/// `POST /v1/enrol {"code"}`: a one-time code exchanged for a token of the grid worker it was made for; a refused
+/// code answers 403 with its `reason` (an unknown one counts as a failed login for the address).
+async fn enrol(State(state): State<Arc<AppState>>, body: axum::body::Bytes) -> ApiResult<Response> {
+    let b: EnrolBody = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, format!("expected {{\"code\": \"…\"}}: {e}")))?;
+    match crate::enrol::redeem(&state.db, &b.code, chrono::Utc::now()).await {
+        Ok((user, token)) => {
+            Ok(Json(serde_json::json!({ "token": token, "user": user.name, "worker": user.worker })).into_response())
+        }
+        Err(e) => match e.reason() {
+            Some(reason) => Err(ApiError(StatusCode::FORBIDDEN, e.to_string(), Some(reason), None)),
+            None => Err(ApiError::internal("redeeming an enrolment code", &e)),
+        },
+    }
 }
 
 #[derive(Deserialize)]

@@ -82,10 +82,12 @@
 //!   log — so a client on instance A sees a command sent to B, in order (tested). Readers scale with instances; the log
 //!   is the single point of order. SQLite is for one instance (a street's server, or a laptop).
 
+pub mod answer;
 pub mod audit;
 pub mod conn;
 pub mod db;
 pub mod demo;
+pub mod enrol;
 pub mod error;
 pub mod framing;
 pub mod guard;

@@ -218,6 +218,18 @@ enum UserCommand {
         #[arg(long)]
         unit: Option<String>,
     },
+    /// Make a one-time code (good for 24 hours) that enrols a grid worker's phone without typing a token: printed
+    /// with the link the phone opens, as a QR code in the terminal and, with --png, as a PNG file.
+    Enrol {
+        /// Login name (a grid_worker bound to a worker).
+        name: String,
+        /// The server's address as phones reach it (https://…), put in the link and the QR code.
+        #[arg(long, default_value = "https://127.0.0.1:7878")]
+        url: String,
+        /// Also write the QR code to this PNG file.
+        #[arg(long)]
+        png: Option<std::path::PathBuf>,
+    },
     /// Move an operator or supervisor to another room.
     Unit {
         /// Login name.
@@ -326,6 +338,20 @@ async fn user(db: &str, command: UserCommand) -> anyhow::Result<()> {
                 user.name,
                 role.name()
             );
+        }
+        UserCommand::Enrol { name, url, png } => {
+            let db = Db::open(db).await?;
+            let user = db.user(&name).await?.ok_or_else(|| anyhow::anyhow!("no user {name:?}"))?;
+            let code = pingan_sync::enrol::new_code(&db, &user, chrono::Utc::now()).await?;
+            let link = pingan_sync::enrol::link(&url, &code.code);
+            println!("{}", code.code);
+            eprintln!("{}", pingan_sync::enrol::qr_text(&link)?);
+            eprintln!("{link}\nenrolment code for {name}: single use, good until {}", code.expires_at.to_rfc3339());
+            if let Some(path) = png {
+                let bytes = pingan_sync::enrol::qr_png(&link).map_err(|e| anyhow::anyhow!("the QR code: {e}"))?;
+                std::fs::write(&path, bytes)?;
+                eprintln!("QR code written to {}", path.display());
+            }
         }
         UserCommand::Unit { name, unit } => {
             let db = Db::open(db).await?;

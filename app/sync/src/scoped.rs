@@ -38,6 +38,18 @@ pub enum ScopeError {
 
 type Result<T> = std::result::Result<T, ScopeError>;
 
+impl From<crate::scoped::ScopeError> for crate::answer::ApiError {
+    fn from(e: crate::scoped::ScopeError) -> Self {
+        use crate::scoped::ScopeError as E;
+        match e {
+            E::RoomGone(m) => crate::answer::ApiError::new(axum::http::StatusCode::FORBIDDEN, m),
+            E::NoDistrict => crate::answer::ApiError::new(axum::http::StatusCode::NOT_FOUND, crate::error::NO_DISTRICT),
+            E::Sql(e) => crate::answer::storage(e),
+            other => crate::answer::ApiError::internal("scoping an answer", &other),
+        }
+    }
+}
+
 /// What one request may read.
 #[derive(Clone, Debug)]
 pub enum Scope {

@@ -58,8 +58,8 @@ const STORE_LAYERS: &[&[&str]] = &[&["tls", "api", "cache"], &["link"]];
 /// then the HTTP edge.
 const SYNC_LAYERS: &[&[&str]] = &[
     &["error", "db", "hub", "conn", "guard", "audit", "tls", "framing"],
-    &["units", "tokens"],
-    &["writer"],
+    &["units", "tokens", "answer"],
+    &["writer", "enrol"],
     &["reference", "sensors", "sla", "patrol"],
     &["demo"],
     &["scoped"],
