@@ -36,3 +36,34 @@ pub(crate) fn district() -> District {
     assert_eq!((d.communities.len(), d.grids.len(), d.buildings.len()), (2, 2, 6));
     d
 }
+
+/// A reported hotline event (a fire alarm) in grid `g` (0: 东村's, 1: 西村's), reported on 2026-09-21.
+pub(crate) fn event(d: &District, id: u64, g: usize) -> crate::Event {
+    let g = &d.grids[g];
+    // 2026-09-21, a month well under way.
+    let at = chrono::DateTime::from_timestamp(1_790_000_000, 0).expect("a valid time");
+    crate::Event {
+        id: crate::EventId(id),
+        number: format!("YH-{id}"),
+        category: crate::EventCategory::FireAlarm,
+        severity: crate::Severity::General,
+        title: "楼道堆物".into(),
+        position: g.label_at,
+        address: g.code,
+        place: g.name.clone(),
+        town: g.town,
+        community: g.community,
+        grid: g.id,
+        building: None,
+        source: crate::EventSource::Hotline,
+        reported_at: at,
+        deadline: at + chrono::Duration::hours(48),
+        level: Default::default(),
+        state: crate::EventState::Reported,
+        assignee: None,
+        history: vec![],
+        evidence: None,
+        linked: Vec::new(),
+        acknowledged: None,
+    }
+}

@@ -61,6 +61,8 @@ async fn a_code_enrols_one_phone_once_and_a_used_unknown_or_expired_code_says_wh
         assert_eq!((status, body["reason"].as_str()), (403, Some("used")), "{body}");
         let (status, body) = enrol(&server, "AAAA-BBBB-CC").await;
         assert_eq!((status, body["reason"].as_str()), (403, Some("unknown")), "{body}");
+        let (status, body) = enrol(&server, &format!("{code}{}", " ".repeat(40))).await;
+        assert_eq!((status, body["reason"].as_str()), (403, Some("unknown")), "an overlong code: {body}");
         let (_, out, _) = cli(&target.db, &["user", "enrol", "wang"]);
         let db = pingan_sync::db::Db::open(&target.db).await.unwrap();
         sqlx::query("UPDATE enrol_codes SET expires_at = '2026-01-01T00:00:00.000Z' WHERE used_at IS NULL")

@@ -2,7 +2,7 @@ use super::*;
 use crate::assess::{CategorySet, PeriodKind, RiskConfig, assess};
 use crate::sync::{ChangeBody, CommandBody};
 use crate::testing::district;
-use crate::{CommunityId, Event, EventSource, EventState, LinkedReport, LonLat, Severity, Situation};
+use crate::{CommunityId, Event, EventSource, LinkedReport, LonLat, Severity, Situation};
 
 fn t0() -> Timestamp {
     // 2026-09-21 (a month well under way).
@@ -272,31 +272,7 @@ fn who_may_issue_and_report() {
 }
 
 fn event(d: &District, id: u64) -> Event {
-    let g = &d.grids[0];
-    Event {
-        id: EventId(id),
-        number: format!("YH-{id}"),
-        category: EventCategory::FireAlarm,
-        severity: Severity::General,
-        title: "楼道堆物".into(),
-        position: g.label_at,
-        address: g.code,
-        place: g.name.clone(),
-        town: g.town,
-        community: g.community,
-        grid: g.id,
-        building: None,
-        source: EventSource::Hotline,
-        reported_at: t0(),
-        deadline: t0() + chrono::Duration::hours(48),
-        level: Default::default(),
-        state: EventState::Reported,
-        assignee: None,
-        history: vec![],
-        evidence: None,
-        linked: Vec::new(),
-        acknowledged: None,
-    }
+    crate::testing::event(d, id, 0)
 }
 
 #[test]

@@ -1,38 +1,9 @@
 use super::*;
-use crate::testing::district;
-use crate::{EventCategory, EventState, LonLat, Severity, Timestamp, WorkerKind, WorkerStatus};
+use crate::testing::{district, event};
+use crate::{EventState, LonLat, Timestamp, WorkerKind, WorkerStatus};
 
 fn t0() -> Timestamp {
     chrono::DateTime::from_timestamp(1_790_000_000, 0).unwrap()
-}
-
-/// An event in grid `g` of the test district (grid 0 is 东村's, grid 1 西村's).
-fn event(d: &District, id: u64, g: usize) -> Event {
-    let g = &d.grids[g];
-    Event {
-        id: EventId(id),
-        number: format!("YH-{id}"),
-        category: EventCategory::FireAlarm,
-        severity: Severity::General,
-        title: "楼道堆物".into(),
-        position: g.label_at,
-        address: g.code,
-        place: g.name.clone(),
-        town: g.town,
-        community: g.community,
-        grid: g.id,
-        building: None,
-        source: EventSource::Hotline,
-        reported_at: t0(),
-        deadline: t0() + chrono::Duration::hours(48),
-        level: Default::default(),
-        state: EventState::Reported,
-        assignee: None,
-        history: vec![],
-        evidence: None,
-        linked: Vec::new(),
-        acknowledged: None,
-    }
 }
 
 fn worker(id: u32, grid: u32) -> GridWorker {
